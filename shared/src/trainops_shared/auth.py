@@ -1,0 +1,152 @@
+"""Bearer JWT authentication, role guards and region scoping.
+
+Region scoping lives in the data-access layer (:func:`region_filter`), not only in route guards:
+a coordinator's queries are filtered by region before they run, so another region's rows are
+simply not found (404), and their existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+import sqlalchemy as sa
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Method, Scopes
+
+Role = Literal["admin", "programme_staff", "coordinator", "reporting"]
+ROLES: tuple[str, ...] = ("admin", "programme_staff", "coordinator", "reporting")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    role: str
+    region: str | None = None
+
+    @property
+    def region_scope(self) -> str | None:
+        """The one region this principal may see, or ``None`` for every region."""
+        return self.region if self.role == "coordinator" else None
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    secret: str
+    issuer: str = "trainops"
+    audience: str = "trainops"
+    leeway_seconds: int = 30
+
+
+def issue_token(
+    *,
+    secret: str,
+    role: str,
+    region: str | None = None,
+    subject: str = "dev",
+    issuer: str = "trainops",
+    audience: str = "trainops",
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "coordinator" and not region:
+        raise ValueError("a coordinator token needs a region (the coordinator's city)")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if region:
+        claims["region"] = region
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_token(token: str, config: JwtConfig) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            config.secret,
+            algorithms=["HS256"],
+            issuer=config.issuer,
+            audience=config.audience,
+            leeway=config.leeway_seconds,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise NotAuthorizedException("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise NotAuthorizedException(f"invalid token: {exc}") from None
+    role = claims.get("role")
+    if role not in ROLES:
+        raise NotAuthorizedException(f"token has no valid role (got {role!r})")
+    region = claims.get("region")
+    if role == "coordinator" and not isinstance(region, str):
+        raise NotAuthorizedException("coordinator token has no region claim")
+    return Principal(subject=str(claims["sub"]), role=role, region=region)
+
+
+class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
+    def __init__(
+        self,
+        app: ASGIApp,
+        config: JwtConfig,
+        exclude: str | list[str] | None = None,
+        exclude_from_auth_key: str = "exclude_from_auth",
+        exclude_http_methods: Sequence[Method] | None = None,
+        scopes: Scopes | None = None,
+    ) -> None:
+        super().__init__(
+            app,
+            exclude=exclude,
+            exclude_from_auth_key=exclude_from_auth_key,
+            exclude_http_methods=exclude_http_methods,
+            scopes=scopes,
+        )
+        self.config = config
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthorizedException("missing bearer token (Authorization: Bearer <JWT>)")
+        principal = decode_token(token.strip(), self.config)
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def requires(*roles: str) -> Any:
+    """A Litestar guard allowing only ``roles``."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or principal.role not in allowed:
+            raise PermissionDeniedException(
+                f"this action needs one of the roles: {', '.join(sorted(allowed))}"
+            )
+
+    return guard
+
+
+def region_filter(principal: Principal, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """A WHERE clause restricting ``column`` (a city/region column) to what ``principal`` sees."""
+    scope = principal.region_scope
+    return sa.true() if scope is None else column == scope
+
+
+def scoped(
+    query: sa.Select[Any], principal: Principal, column: sa.ColumnElement[Any]
+) -> sa.Select[Any]:
+    return query.where(region_filter(principal, column))

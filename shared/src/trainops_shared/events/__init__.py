@@ -1,0 +1,51 @@
+"""The trainops event schema: one module per producing context, one catalogue of all events."""
+
+from trainops_shared.events.base import Event, ParticipantProfile, utc_now, uuid7
+from trainops_shared.events.catalogue import (
+    EVENT_TYPES,
+    EVENTS_BY_TYPE,
+    AnyEvent,
+    decode_event,
+    encode_event,
+)
+from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.registration import (
+    AttendanceRecorded,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    WaitlistPromoted,
+)
+from trainops_shared.events.scheduling import (
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionCompleted,
+    SessionRescheduled,
+    SessionScheduled,
+    TrainerRegistered,
+    TrainingDefined,
+)
+
+__all__ = [
+    "EVENTS_BY_TYPE",
+    "EVENT_TYPES",
+    "AnyEvent",
+    "AttendanceRecorded",
+    "Event",
+    "FeedbackSubmitted",
+    "ParticipantProfile",
+    "ParticipantRegistered",
+    "RegistrationCancelled",
+    "SessionCancelled",
+    "SessionCapacityChanged",
+    "SessionCompleted",
+    "SessionRescheduled",
+    "SessionScheduled",
+    "SurveyPublished",
+    "TrainerRegistered",
+    "TrainingDefined",
+    "WaitlistPromoted",
+    "decode_event",
+    "encode_event",
+    "utc_now",
+    "uuid7",
+]

@@ -1,0 +1,82 @@
+"""The base every trainops event derives from.
+
+Events are frozen, keyword-only msgspec Structs tagged with an explicit, versioned name
+(``registration.participant_registered.v1``) so that renaming a Python class can never change
+what is on the wire. The tag doubles as the NATS subject: a breaking change is a new ``.v2``
+type, which therefore lands on a new subject and old consumers never see it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import msgspec
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7); Python 3.11's ``uuid`` has no ``uuid7``.
+
+    Sortable ids keep outbox and inbox indexes append-only and make logs readable in order.
+    """
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= (rand >> 68) << 64  # 12 bits rand_a
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=False
+):
+    """Common envelope fields of every event.
+
+    ``aggregate_version`` counts changes per aggregate so that a projection can refuse to move
+    backwards when JetStream redelivers an older message late. ``correlation_id`` ties every event
+    caused by one user request together; ``causation_id`` names the event (or request) that
+    directly caused this one.
+    """
+
+    CONTEXT: ClassVar[str] = ""
+
+    event_id: uuid.UUID = msgspec.field(default_factory=uuid7)
+    occurred_at: datetime = msgspec.field(default_factory=utc_now)
+    aggregate_id: uuid.UUID
+    aggregate_version: int = 1
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The stable wire name (the msgspec tag)."""
+        tag = cls.__struct_config__.tag
+        assert isinstance(tag, str), f"{cls.__name__} has no explicit string tag"
+        return tag
+
+    @property
+    def subject(self) -> str:
+        """One subject per event type: the tag itself (``<context>.<event>.v<N>``)."""
+        return type(self).type_name()
+
+
+class ParticipantProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """The report categories of a participant: everything other contexts may know of a person.
+
+    Names, phones and e-mails never leave the registration service; this is all that does.
+    """
+
+    city: str
+    sector: str
+    sex: str
+    age_band: str
+    language: str

@@ -1,0 +1,61 @@
+"""Events published by the registration context (stream ``REGISTRATION``).
+
+Only the pseudonymous ``participant_id`` and the report categories in ``ParticipantProfile``
+travel; the person's name, phone and e-mail stay in the registration database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from trainops_shared.events.base import Event, ParticipantProfile
+
+RegistrationStatus = Literal["confirmed", "waitlisted"]
+CancellationCause = Literal["participant", "session_cancelled"]
+
+
+class ParticipantRegistered(
+    Event, frozen=True, kw_only=True, tag="registration.participant_registered.v1"
+):
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    status: RegistrationStatus
+    profile: ParticipantProfile
+    waitlist_position: int | None = None
+
+
+class RegistrationCancelled(
+    Event, frozen=True, kw_only=True, tag="registration.registration_cancelled.v1"
+):
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    previous_status: RegistrationStatus
+    cause: CancellationCause = "participant"
+
+
+class WaitlistPromoted(Event, frozen=True, kw_only=True, tag="registration.waitlist_promoted.v1"):
+    """A waitlisted registration got a seat (a cancellation or a capacity increase freed one)."""
+
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+
+
+class AttendanceRecorded(
+    Event, frozen=True, kw_only=True, tag="registration.attendance_recorded.v1"
+):
+    """Attendance of a confirmed registration; recorded again, the latest version wins."""
+
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    attended: bool
+    language: str = "ru"
+
+
+RegistrationEvent = (
+    ParticipantRegistered | RegistrationCancelled | WaitlistPromoted | AttendanceRecorded
+)

@@ -1,0 +1,84 @@
+"""Events published by the scheduling context (stream ``SCHEDULING``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from trainops_shared.events.base import Event
+
+SessionMode = Literal["online", "in_person"]
+
+
+class TrainingDefined(Event, frozen=True, kw_only=True, tag="scheduling.training_defined.v1"):
+    """A training of the programme (e.g. ethical coverage of children's issues) was defined."""
+
+    training_id: uuid.UUID
+    code: str
+    title: dict[str, str]
+    target_sectors: list[str] = msgspec.field(default_factory=list)
+
+
+class TrainerRegistered(Event, frozen=True, kw_only=True, tag="scheduling.trainer_registered.v1"):
+    """A trainer (programme staff or an invited expert, not a participant) was registered."""
+
+    trainer_id: uuid.UUID
+    name: str
+    home_city: str
+
+
+class SessionScheduled(Event, frozen=True, kw_only=True, tag="scheduling.session_scheduled.v1"):
+    """A session of a training was put in the calendar; times are UTC."""
+
+    session_id: uuid.UUID
+    training_id: uuid.UUID
+    mode: SessionMode
+    cities: list[str]
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    language: str
+    trainer_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+    venue: str | None = None
+
+
+class SessionRescheduled(Event, frozen=True, kw_only=True, tag="scheduling.session_rescheduled.v1"):
+    session_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    previous_starts_at: datetime | None = None
+    previous_ends_at: datetime | None = None
+
+
+class SessionCapacityChanged(
+    Event, frozen=True, kw_only=True, tag="scheduling.session_capacity_changed.v1"
+):
+    session_id: uuid.UUID
+    capacity: int
+    previous_capacity: int
+
+
+class SessionCancelled(Event, frozen=True, kw_only=True, tag="scheduling.session_cancelled.v1"):
+    session_id: uuid.UUID
+    reason: str
+
+
+class SessionCompleted(Event, frozen=True, kw_only=True, tag="scheduling.session_completed.v1"):
+    """The session took place; attendance can be closed and feedback invitations sent."""
+
+    session_id: uuid.UUID
+
+
+SchedulingEvent = (
+    TrainingDefined
+    | TrainerRegistered
+    | SessionScheduled
+    | SessionRescheduled
+    | SessionCapacityChanged
+    | SessionCancelled
+    | SessionCompleted
+)

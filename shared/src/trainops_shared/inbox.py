@@ -1,0 +1,243 @@
+"""Idempotent event consumers: durable pull consumers, an inbox table, explicit acks, dead letters.
+
+For each stream a service reads, one durable pull consumer named after the service takes
+messages in batches. A batch is applied in ONE transaction together with the inbox rows
+(``processed_events``) of its event ids, and acked only after that commit: a redelivery finds its
+id in the inbox and changes nothing, so nothing is counted twice.
+
+Failures are told apart:
+
+* undecodable payloads (poison) go straight to the dead-letter stream with msgspec's reason;
+* an unavailable database holds the batch, reports progress to JetStream (``+WPI``) and retries
+  with backoff, so a long outage never burns the delivery budget;
+* a handler that raises is retried alone with a growing ``nak`` delay (never FastStream's
+  reject-on-error) and, after ``max_attempts`` deliveries, dead-lettered with the error text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from faststream import AckPolicy, Context
+from faststream.nats import ConsumerConfig, NatsBroker, NatsRouter, PullSub
+from faststream.nats.message import NatsBatchMessage
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from sqlalchemy.engine import Connection
+
+from trainops_shared.broker import jstream
+from trainops_shared.events import AnyEvent, Event, decode_event
+from trainops_shared.events.streams import DEAD_LETTER, StreamSpec, stream_for_subject
+from trainops_shared.logging import get_logger
+from trainops_shared.storage import Database, is_transient
+from trainops_shared.tables import processed_events
+
+log = get_logger(__name__)
+
+EventHandler = Callable[[Connection, Any], None]
+"""``handler(conn, event)``: applies one event inside the consumer's transaction."""
+
+
+class RetryLater(Exception):
+    """The event cannot be applied yet (e.g. it refers to something not received yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    msg: Msg
+    event: AnyEvent
+    handler: EventHandler
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before redelivery after the ``attempt``-th failed delivery (0.25 s … 30 s)."""
+    return float(min(0.25 * 2 ** max(attempt - 1, 0), 30.0))
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        db: Database,
+        handlers: Mapping[type[Event], EventHandler],
+        on_commit: Callable[[], None] | None = None,
+        max_attempts: int = 8,
+        batch_size: int = 500,
+        batch_timeout: float = 0.05,
+    ) -> None:
+        self.service = service
+        self._db = db
+        self._handlers = dict(handlers)
+        self._on_commit = on_commit
+        self.max_attempts = max_attempts
+        self._batch_size = batch_size
+        self._batch_timeout = batch_timeout
+        self._stopping = False
+        self.applied = 0
+        self.dead_lettered = 0
+
+    @property
+    def streams(self) -> list[StreamSpec]:
+        specs = {stream_for_subject(t.type_name()) for t in self._handlers}
+        return sorted(specs, key=lambda s: s.name)
+
+    def subscribe(self, router: NatsRouter | NatsBroker) -> None:
+        """Attach one durable batch pull subscriber per stream this service consumes."""
+        for spec in self.streams:
+            subscriber = router.subscriber(
+                f"{spec.context}.>",
+                stream=jstream(spec),
+                durable=self.service,
+                pull_sub=PullSub(self._batch_size, timeout=self._batch_timeout, batch=True),
+                config=ConsumerConfig(
+                    # Our own bound (max_attempts) dead-letters first; the server's bound only
+                    # stops a message that crashes the process itself again and again.
+                    max_deliver=self.max_attempts + 5,
+                    ack_wait=30,
+                    max_ack_pending=10_000,
+                ),
+                ack_policy=AckPolicy.MANUAL,
+                title=f"{self.service} ← {spec.name}",
+                description=f"The {self.service} service's durable consumer of {spec.name}.",
+            )
+            subscriber(self._on_batch)
+
+    async def _on_batch(
+        self,
+        message: Annotated[NatsBatchMessage, Context("message")],
+        js: Annotated[JetStreamContext, Context("broker.config.connection_state.stream")],
+    ) -> None:
+        await self.process(message.raw_message, js)
+
+    async def stop(self) -> None:
+        self._stopping = True
+
+    async def process(self, msgs: Sequence[Msg], js: JetStreamContext) -> None:
+        items: list[_Item] = []
+        for msg in msgs:
+            try:
+                event = decode_event(msg.data)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                await self._dead_letter(js, msg, f"undecodable event: {exc}")
+                continue
+            handler = self._handlers.get(type(event))
+            if handler is None:
+                await msg.ack()  # an event this service does not need
+                continue
+            items.append(_Item(msg, event, handler))
+        if not items:
+            return
+        try:
+            await self._write_holding(items)
+        except Exception as exc:
+            log.info("batch_failed_isolating", error=repr(exc), size=len(items))
+            for item in items:
+                await self._process_one(js, item)
+            return
+        await asyncio.gather(*(item.msg.ack() for item in items))
+
+    async def _write_holding(self, items: Sequence[_Item]) -> None:
+        """Apply ``items`` in one transaction, waiting out database outages without naking."""
+        delay = 0.1
+        while True:
+            try:
+                await self._db.write(lambda conn: self._apply(conn, items))
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping:
+                    raise
+                log.warning("database_unavailable_holding_batch", error=repr(exc), retry_in_s=delay)
+                for item in items:
+                    with contextlib.suppress(Exception):
+                        await item.msg.in_progress()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                self.applied += len(items)
+                if self._on_commit is not None:
+                    self._on_commit()
+                return
+
+    def _apply(self, conn: Connection, items: Sequence[_Item]) -> None:
+        ids = [str(item.event.event_id) for item in items]
+        seen = set(
+            conn.execute(
+                sa.select(processed_events.c.event_id).where(processed_events.c.event_id.in_(ids))
+            ).scalars()
+        )
+        now = datetime.now(UTC)
+        rows = []
+        for item in items:
+            event_id = str(item.event.event_id)
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            item.handler(conn, item.event)
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "subject": item.msg.subject,
+                    "stream_seq": item.msg.metadata.sequence.stream,
+                    "processed_at": now,
+                }
+            )
+        if rows:
+            conn.execute(processed_events.insert(), rows)
+
+    async def _process_one(self, js: JetStreamContext, item: _Item) -> None:
+        try:
+            await self._write_holding([item])
+        except Exception as exc:
+            attempts = item.msg.metadata.num_delivered
+            if attempts >= self.max_attempts:
+                await self._dead_letter(js, item.msg, f"handler failed {attempts} times: {exc!r}")
+            else:
+                log.info(
+                    "event_retry",
+                    event_id=str(item.event.event_id),
+                    subject=item.msg.subject,
+                    attempt=attempts,
+                    error=repr(exc),
+                )
+                await item.msg.nak(delay=retry_delay(attempts))
+        else:
+            await item.msg.ack()
+
+    async def _dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
+        meta = msg.metadata
+        headers = {
+            "Nats-Msg-Id": f"dl:{self.service}:{meta.stream}:{meta.sequence.stream}",
+            "Trainops-Reason": reason[:2000],
+            "Trainops-Consumer": self.service,
+            "Trainops-Original-Subject": msg.subject,
+            "Trainops-Original-Stream": meta.stream,
+            "Trainops-Original-Seq": str(meta.sequence.stream),
+            "Trainops-Attempts": str(meta.num_delivered),
+        }
+        try:
+            await js.publish(
+                f"{DEAD_LETTER.context}.{self.service}.{msg.subject}",
+                msg.data,
+                headers=headers,
+                stream=DEAD_LETTER.name,
+                timeout=5,
+            )
+        except Exception as exc:
+            log.warning("dead_letter_publish_failed", error=repr(exc), subject=msg.subject)
+            await msg.nak(delay=retry_delay(meta.num_delivered))
+            return
+        self.dead_lettered += 1
+        log.error(
+            "event_dead_lettered",
+            subject=msg.subject,
+            stream_seq=meta.sequence.stream,
+            reason=reason[:300],
+        )
+        await msg.term()

@@ -1,0 +1,191 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change.
+
+The API answers 2xx only after that transaction commits, so an acknowledged change always has its
+events on disk. :class:`OutboxRelay` then publishes the rows to JetStream with
+``Nats-Msg-Id = event_id`` (the stream's duplicate window drops a re-publish after a crash between
+PubAck and "mark sent") and marks them sent once JetStream has acknowledged them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import nats
+import nats.errors
+import nats.js.errors
+import sqlalchemy as sa
+from nats.aio.client import Client as NatsClient
+from sqlalchemy.engine import Connection
+
+from trainops_shared.events import Event, encode_event
+from trainops_shared.events.streams import stream_for_subject
+from trainops_shared.logging import get_logger
+from trainops_shared.storage import Database
+from trainops_shared.tables import outbox
+
+log = get_logger(__name__)
+
+
+def record_events(conn: Connection, events: Iterable[Event]) -> None:
+    """Append events to the outbox inside the caller's transaction."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "event_id": str(e.event_id),
+            "subject": e.subject,
+            "payload": encode_event(e),
+            "created_at": now,
+        }
+        for e in events
+    ]
+    if rows:
+        conn.execute(outbox.insert(), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    event_id: str
+    subject: str
+    payload: bytes
+
+
+def fetch_unsent(conn: Connection, limit: int) -> list[OutboxRow]:
+    rows = conn.execute(
+        sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+        .where(outbox.c.sent_at.is_(None))
+        .order_by(outbox.c.id)
+        .limit(limit)
+    ).all()
+    return [OutboxRow(r.id, r.event_id, r.subject, bytes(r.payload)) for r in rows]
+
+
+def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))
+
+
+def count_unsent(conn: Connection) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        ).scalar_one()
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order; restartable, idempotent, patient with NATS outages.
+
+    Woken by :meth:`notify` right after a commit (low latency) and by a poll timer (rows written by
+    another replica or before a crash are picked up too).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        nats_url: str,
+        *,
+        name: str,
+        batch_size: int = 1000,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 5.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._db = db
+        self._nats_url = nats_url
+        self._name = name
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._nc: NatsClient | None = None
+        self.published = 0
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(Exception):
+                await self._nc.close()
+
+    async def _connect(self) -> NatsClient:
+        if self._nc is None or self._nc.is_closed:
+            self._nc = await nats.connect(
+                self._nats_url,
+                name=f"{self._name}-outbox-relay",
+                connect_timeout=2,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                allow_reconnect=True,
+            )
+        return self._nc
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                sent = await self.publish_pending()
+                backoff = 0.05
+                if sent == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    self._wake.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_relay_retry", error=repr(exc), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published and marked sent."""
+        rows = await self._db.read(lambda c: fetch_unsent(c, self._batch_size))
+        if not rows:
+            return 0
+        nc = await self._connect()
+        if not nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+        js = nc.jetstream(timeout=self._publish_timeout)
+        futures = []
+        for row in rows:
+            futures.append(
+                await js.publish_async(
+                    row.subject,
+                    row.payload,
+                    stream=stream_for_subject(row.subject).name,
+                    headers={"Nats-Msg-Id": row.event_id},
+                )
+            )
+        done: list[int] = []
+        failure: BaseException | None = None
+        results = await asyncio.gather(
+            *(asyncio.wait_for(f, self._publish_timeout) for f in futures), return_exceptions=True
+        )
+        # Mark the acknowledged prefix only: rows after a failure are re-published in order next
+        # time (JetStream drops the ones it already has), so per-aggregate order is kept.
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = result
+                break
+            done.append(row.id)
+        if done:
+            await self._db.write(lambda c: mark_sent(c, done))
+            self.published += len(done)
+        if failure is not None:
+            raise failure
+        return len(done)

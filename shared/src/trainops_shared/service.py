@@ -1,0 +1,326 @@
+"""The one way a trainops service is assembled and run: the composition root shared by all four.
+
+A service describes itself with a :class:`ServiceSpec` (its migrations, the streams it produces,
+its HTTP routes, its event handlers); :func:`create_app` turns that into a Litestar app whose
+lifespan owns the database, the FastStream broker, the event consumer and the outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+from litestar import Litestar, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.engine import Connection
+
+from trainops_shared.auth import JwtAuthMiddleware, JwtConfig, Principal
+from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_broker, probe_nats
+from trainops_shared.errors import AppError
+from trainops_shared.events import Event
+from trainops_shared.events.streams import StreamSpec
+from trainops_shared.inbox import EventConsumer, EventHandler
+from trainops_shared.logging import configure_logging, get_logger
+from trainops_shared.outbox import OutboxRelay
+from trainops_shared.settings import Settings, SettingsError, load_settings
+from trainops_shared.storage import Database, DatabaseUnavailable, MigrationSet, open_database
+from trainops_shared.tables import PLUMBING_MIGRATIONS
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    migrations: MigrationSet
+    route_handlers: Sequence[Any]
+    produces: Sequence[StreamSpec] = ()
+    event_handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    public_paths: Sequence[str] = ()
+    error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
+    on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    dependencies: Mapping[str, Callable[[ServiceRuntime], Any]] = field(default_factory=dict)
+
+
+class ServiceRuntime:
+    """What handlers reach through dependency injection: storage, settings and the relay."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.db: Database = open_database(settings.database_url)
+        self.broker = make_broker(
+            settings.nats_url, service=spec.name, timeout=settings.nats_connect_timeout
+        )
+        self.relay = OutboxRelay(self.db, settings.nats_url, name=spec.name)
+        self.consumer: EventConsumer | None = None
+        if spec.event_handlers:
+            self.consumer = EventConsumer(
+                service=spec.name,
+                db=self.db,
+                handlers=spec.event_handlers,
+                on_commit=self.relay.notify,
+            )
+            self.consumer.subscribe(self.broker)
+        self.started = False
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction (state change + outbox rows), then wake the relay."""
+        result = await self.db.write(fn)
+        self.relay.notify()
+        return result
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        return await self.db.read(fn)
+
+    async def start(self) -> None:
+        await self.db.start([PLUMBING_MIGRATIONS, self.spec.migrations])
+        streams = {s.name: s for s in self.spec.produces}
+        if self.consumer is not None:
+            streams.update({s.name: s for s in self.consumer.streams})
+        await declare_all_streams(self.settings.nats_url, streams.values())
+        await self.broker.start()
+        await self.relay.start()
+        if self.spec.on_start is not None:
+            await self.spec.on_start(self)
+        self.started = True
+        log.info("service_started", port=self.settings.port, database=self.db.dialect)
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+        await self.broker.stop()
+        await self.relay.stop()
+        await self.db.close()
+        log.info("service_stopped")
+
+    async def readiness(self) -> dict[str, bool]:
+        db_ok, nats_ok = await asyncio.gather(self.db.ping(), self.broker.ping(timeout=1.0))
+        return {"database": db_ok, "nats": bool(nats_ok) and self.started}
+
+
+class RequestIdMiddleware:
+    """Binds ``request_id`` (from ``X-Request-ID`` or new) to every log line of the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = incoming or uuid.uuid4().hex
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
+
+
+def _error_response(body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(content=body, status_code=int(body["status"]))
+
+
+def _handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    return _error_response(exc.body())
+
+
+def _handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    first = errors[0] if errors else {}
+    key = first.get("key") if isinstance(first, dict) else None
+    message = first.get("message") if isinstance(first, dict) else None
+    detail = f"{message} (field {key})" if message and key else (message or exc.detail)
+    body: dict[str, Any] = {"status": 422, "error": "invalid", "detail": detail, "errors": errors}
+    if key:
+        body["field"] = key
+    if "JSON is malformed" in str(detail) or "malformed" in str(exc.detail):
+        body["status"] = 400
+        body["error"] = "malformed_json"
+    return _error_response(body)
+
+
+def _handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "body_too_large",
+    }.get(exc.status_code, "http_error")
+    return _error_response({"status": exc.status_code, "error": code, "detail": exc.detail})
+
+
+def _handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, DatabaseUnavailable):
+        return _error_response(
+            {"status": 503, "error": "unavailable", "detail": "database unavailable, retry later"}
+        )
+    log.exception("unhandled_error", error=repr(exc))
+    return _error_response(
+        {"status": HTTP_500_INTERNAL_SERVER_ERROR, "error": "internal", "detail": "internal error"}
+    )
+
+
+def _mapped_handler(status: int) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
+    def handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        code = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(status, "invalid")
+        body: dict[str, Any] = {"status": status, "error": code, "detail": str(exc)}
+        field_name = getattr(exc, "field", None)
+        if field_name:
+            body["field"] = field_name
+        return _error_response(body)
+
+    return handler
+
+
+def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
+    runtime = ServiceRuntime(spec, settings)
+
+    @get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
+    def health() -> dict[str, str]:
+        """The process is alive (it does not check its dependencies: see /ready)."""
+        return {"status": "ok", "service": spec.name}
+
+    @get("/ready", tags=["operations"])
+    async def ready() -> Response[dict[str, Any]]:
+        """Database and NATS reachable: safe to route traffic here."""
+        checks = await runtime.readiness()
+        ok = all(checks.values())
+        return Response(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+        user = request.user
+        assert isinstance(user, Principal)
+        return user
+
+    dependencies: dict[str, Provide] = {
+        "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
+        "principal": Provide(provide_principal, sync_to_thread=False),
+    }
+    for name, factory in spec.dependencies.items():
+        value = factory(runtime)
+        dependencies[name] = Provide(lambda v=value: v, sync_to_thread=False, use_cache=True)
+
+    exception_handlers: dict[Any, Any] = {
+        AppError: _handle_app_error,
+        ValidationException: _handle_validation,
+        HTTPException: _handle_http,
+        Exception: _handle_unexpected,
+    }
+    for exc_type, status in spec.error_statuses.items():
+        exception_handlers[exc_type] = _mapped_handler(status)
+
+    app = Litestar(
+        route_handlers=[health, ready, *spec.route_handlers],
+        lifespan=[lifespan],
+        dependencies=dependencies,
+        exception_handlers=exception_handlers,
+        middleware=[
+            RequestIdMiddleware,
+            DefineMiddleware(
+                JwtAuthMiddleware,
+                config=JwtConfig(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience),
+                exclude=[*PUBLIC_PATHS, *spec.public_paths],
+            ),
+        ],
+        openapi_config=OpenAPIConfig(
+            title=spec.title,
+            version="1.0.0",
+            description=spec.description,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        cors_config=CORSConfig(allow_origins=[]),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.runtime = runtime
+    return app
+
+
+async def _preflight(settings: Settings) -> None:
+    await probe_nats(settings.nats_url, settings.nats_connect_timeout)
+    if settings.database_url.startswith("postgresql"):
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 5})
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            raise DatabaseUnavailable(
+                f"cannot reach PostgreSQL at DATABASE_URL ({type(exc).__name__}: {exc})"
+            ) from None
+        finally:
+            await engine.dispose()
+
+
+def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> None:
+    """Entry point of ``python -m trainops_<service>``: validate, check reachability, serve."""
+    try:
+        settings = load_settings(service)
+    except SettingsError as exc:
+        print(f"trainops-{service}: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(service, settings.log_level, settings.log_format)
+    try:
+        asyncio.run(_preflight(settings))
+    except (NatsUnavailable, DatabaseUnavailable) as exc:
+        print(f"trainops-{service}: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(3) from None
+    import uvicorn
+
+    app = create_app(build_spec(settings), settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,360 @@
+"""Storage: one SQLAlchemy engine per service, transactions as plain functions of a Connection.
+
+Handlers are written as synchronous functions ``fn(conn) -> result`` over a SQLAlchemy
+``Connection``. That keeps domain code free of ``await`` and lets each backend run them the way it
+is fastest and safest:
+
+* PostgreSQL: an ``AsyncEngine`` on asyncpg; ``AsyncConnection.run_sync`` runs the function in
+  one transaction. Serialization failures and deadlocks are retried.
+* SQLite: aiosqlite pays a thread hop (~100 µs here) on *every* statement, so a write transaction
+  of five statements costs more than its fsync. Instead a single writer thread owns one blocking
+  ``sqlite3`` connection and applies queued write functions in **group commits**: every function
+  in a batch runs inside its own SAVEPOINT (one failing rolls back alone), then one COMMIT (one
+  fsync with ``synchronous=FULL``) makes the whole batch durable before any caller is answered.
+  Reads run on a small pool of reader connections (WAL lets them proceed during writes).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from trainops_shared.logging import get_logger
+
+T = TypeVar("T")
+TxFn = Callable[[Connection], T]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One versioned schema step of a component (``plumbing`` or the service itself)."""
+
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSet:
+    component: str
+    migrations: Sequence[Migration] = field(default_factory=tuple)
+
+
+_migrations_meta = sa.MetaData()
+schema_migrations = sa.Table(
+    "schema_migrations",
+    _migrations_meta,
+    sa.Column("component", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def apply_migrations(conn: Connection, sets: Sequence[MigrationSet]) -> list[tuple[str, int]]:
+    """Apply every pending migration in order; returns what was applied."""
+    _migrations_meta.create_all(conn)
+    applied: list[tuple[str, int]] = []
+    for mset in sets:
+        done = set(
+            conn.execute(
+                sa.select(schema_migrations.c.version).where(
+                    schema_migrations.c.component == mset.component
+                )
+            ).scalars()
+        )
+        for migration in sorted(mset.migrations, key=lambda m: m.version):
+            if migration.version in done:
+                continue
+            migration.upgrade(conn)
+            conn.execute(
+                schema_migrations.insert().values(
+                    component=mset.component,
+                    version=migration.version,
+                    description=migration.description,
+                    applied_at=datetime.now(UTC),
+                )
+            )
+            applied.append((mset.component, migration.version))
+    return applied
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or refused the connection (transient for consumers)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying later may succeed (connection lost, database locked, server gone)."""
+    if isinstance(exc, DatabaseUnavailable | OSError | asyncio.TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            return True
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return code in {"40001", "40P01", "57P01", "57P03", "08006", "08001", "08003"}
+    return False
+
+
+class Database(abc.ABC):
+    """The backend-neutral face: ``write(fn)`` commits, ``read(fn)`` only reads."""
+
+    url: str
+
+    @abc.abstractmethod
+    async def start(self, migrations: Sequence[MigrationSet]) -> None:
+        """Connect and apply pending migrations."""
+
+    @abc.abstractmethod
+    async def write(self, fn: TxFn[T]) -> T:
+        """Run ``fn`` in one transaction and commit it before returning its result."""
+
+    @abc.abstractmethod
+    async def read(self, fn: TxFn[T]) -> T:
+        """Run ``fn`` on a connection whose changes are never committed."""
+
+    async def ping(self) -> bool:
+        try:
+            await self.read(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
+        except Exception:
+            return False
+        return True
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish queued writes and release connections."""
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.url.startswith("sqlite") else "postgresql"
+
+
+def open_database(url: str) -> Database:
+    if url.startswith("sqlite"):
+        return SqliteDatabase(url)
+    if url.startswith("postgresql"):
+        return PostgresDatabase(url)
+    raise ValueError(f"unsupported database URL {url!r}")
+
+
+class PostgresDatabase(Database):
+    _RETRIES = 5
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.url = url
+        self._engine: AsyncEngine | None = None
+        self._pool_size = pool_size
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise DatabaseUnavailable("database not started")
+        return self._engine
+
+    async def start(self, migrations: Sequence[MigrationSet]) -> None:
+        self._engine = create_async_engine(
+            self.url,
+            pool_size=self._pool_size,
+            max_overflow=self._pool_size,
+            pool_pre_ping=True,
+            connect_args={"timeout": 5},
+        )
+        async with self.engine.begin() as conn:
+            # One migrator at a time when several replicas start together.
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7310001)"))
+            await conn.run_sync(apply_migrations, migrations)
+
+    async def write(self, fn: TxFn[T]) -> T:
+        delay = 0.01
+        for attempt in range(self._RETRIES):
+            try:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(fn)
+            except DBAPIError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if code not in {"40001", "40P01"} or attempt == self._RETRIES - 1:
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    async def read(self, fn: TxFn[T]) -> T:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(fn)
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+
+def _sqlite_path(url: str) -> str:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if not path:
+        raise ValueError(f"SQLite URL {url!r} names no file")
+    return path
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (SAVEPOINTs work).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: no lock-upgrade deadlocks between writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[[Connection], Any]
+    future: asyncio.Future[Any]
+
+
+class SqliteDatabase(Database):
+    """SQLite with one writer thread doing group commits and a pool of reader threads."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, url: str, readers: int = 4) -> None:
+        self.url = url
+        self.path = _sqlite_path(url)
+        self._engine: Engine | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-read")
+        self._queue: list[_Job] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._writer_conn: Connection | None = None
+        self._closed = False
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise DatabaseUnavailable("database not started")
+        return self._engine
+
+    async def start(self, migrations: Sequence[MigrationSet]) -> None:
+        from pathlib import Path
+
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._engine = sa.create_engine(
+            f"sqlite:///{self.path}",
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=8,
+            max_overflow=0,
+        )
+        _configure_sqlite(self._engine)
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._open_writer, migrations)
+        self._task = asyncio.create_task(self._drain(), name="sqlite-group-commit")
+
+    def _open_writer(self, migrations: Sequence[MigrationSet]) -> None:
+        conn = self.engine.connect()
+        conn.info["writer"] = True
+        with conn.begin():
+            apply_migrations(conn, migrations)
+        self._writer_conn = conn
+
+    async def write(self, fn: TxFn[T]) -> T:
+        if self._closed or self._wake is None:
+            raise DatabaseUnavailable("database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Job(fn, future))
+        self._wake.set()
+        return await future
+
+    async def _drain(self) -> None:
+        assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        while not (self._closed and not self._queue):
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.MAX_BATCH], self._queue[self.MAX_BATCH :]
+                try:
+                    outcomes = await loop.run_in_executor(self._writer, self._commit_batch, batch)
+                except BaseException as exc:  # the COMMIT itself failed: nobody is durable
+                    for job in batch:
+                        if not job.future.done():
+                            job.future.set_exception(
+                                exc if isinstance(exc, Exception) else DatabaseUnavailable(str(exc))
+                            )
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for job, (ok, value) in zip(batch, outcomes, strict=True):
+                    if job.future.done():
+                        continue
+                    if ok:
+                        job.future.set_result(value)
+                    else:
+                        job.future.set_exception(value)
+
+    def _commit_batch(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        conn = self._writer_conn
+        if conn is None:
+            raise DatabaseUnavailable("database is closed")
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with conn.begin():
+                for job in batch:
+                    try:
+                        with conn.begin_nested():
+                            outcomes.append((True, job.fn(conn)))
+                    except Exception as exc:
+                        outcomes.append((False, exc))
+        except Exception:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
+        return outcomes
+
+    async def read(self, fn: TxFn[T]) -> T:
+        if self._closed:
+            raise DatabaseUnavailable("database is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self._run_read, fn)
+
+    def _run_read(self, fn: TxFn[T]) -> T:
+        with self.engine.connect() as conn:
+            try:
+                return fn(conn)
+            finally:
+                conn.rollback()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task is not None and self._wake is not None:
+            # The drain loop finishes the writes already queued, then returns.
+            self._wake.set()
+            await self._task
+        loop = asyncio.get_running_loop()
+        if self._writer_conn is not None:
+            await loop.run_in_executor(self._writer, self._writer_conn.close)
+            self._writer_conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)

@@ -1,0 +1,48 @@
+"""The plumbing tables every service has: the outbox and the inbox (processed events)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_shared.storage import Migration, MigrationSet
+
+metadata = sa.MetaData()
+
+# BIGINT on PostgreSQL; INTEGER on SQLite so that it aliases the rowid and autoincrements.
+_BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", _BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index(
+        "ix_outbox_unsent",
+        "id",
+        sqlite_where=sa.text("sent_at IS NULL"),
+        postgresql_where=sa.text("sent_at IS NULL"),
+    ),
+)
+
+processed_events = sa.Table(
+    "processed_events",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("stream_seq", sa.BigInteger, nullable=True),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+PLUMBING_MIGRATIONS = MigrationSet(
+    "plumbing", (Migration(1, "outbox and processed_events", _create_v1),)
+)
