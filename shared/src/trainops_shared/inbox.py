@@ -12,6 +12,13 @@ Failures are told apart:
   with backoff, so a long outage never burns the delivery budget;
 * a handler that raises is retried alone with a growing ``nak`` delay (never FastStream's
   reject-on-error) and, after ``max_attempts`` deliveries, dead-lettered with the error text.
+
+The pull loop is nats-py's ``fetch`` on the FastStream broker's connection rather than a
+FastStream ``PullSub(batch=True)`` subscriber: FastStream 0.7.8's batch loop keeps fetching until
+the batch is full or its timeout passes (so a lone event waits the whole timeout), and a fetch that
+times out after receiving messages drops them until ``ack_wait`` expires. ``fetch`` returns as soon
+as anything is available and hands back what it received, which is what a low-latency projection
+needs.
 """
 
 from __future__ import annotations
@@ -21,18 +28,15 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from faststream import AckPolicy, Context
-from faststream.nats import ConsumerConfig, NatsBroker, NatsRouter, PullSub
-from faststream.nats.message import NatsBatchMessage
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy.engine import Connection
 
-from trainops_shared.broker import jstream
 from trainops_shared.events import AnyEvent, Event, decode_event
 from trainops_shared.events.streams import DEAD_LETTER, StreamSpec, stream_for_subject
 from trainops_shared.logging import get_logger
@@ -71,7 +75,7 @@ class EventConsumer:
         on_commit: Callable[[], None] | None = None,
         max_attempts: int = 8,
         batch_size: int = 500,
-        batch_timeout: float = 0.05,
+        fetch_timeout: float = 1.0,
     ) -> None:
         self.service = service
         self._db = db
@@ -79,8 +83,9 @@ class EventConsumer:
         self._on_commit = on_commit
         self.max_attempts = max_attempts
         self._batch_size = batch_size
-        self._batch_timeout = batch_timeout
+        self._fetch_timeout = fetch_timeout
         self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
         self.applied = 0
         self.dead_lettered = 0
 
@@ -89,36 +94,62 @@ class EventConsumer:
         specs = {stream_for_subject(t.type_name()) for t in self._handlers}
         return sorted(specs, key=lambda s: s.name)
 
-    def subscribe(self, router: NatsRouter | NatsBroker) -> None:
-        """Attach one durable batch pull subscriber per stream this service consumes."""
-        for spec in self.streams:
-            subscriber = router.subscriber(
-                f"{spec.context}.>",
-                stream=jstream(spec),
-                durable=self.service,
-                pull_sub=PullSub(self._batch_size, timeout=self._batch_timeout, batch=True),
-                config=ConsumerConfig(
-                    # Our own bound (max_attempts) dead-letters first; the server's bound only
-                    # stops a message that crashes the process itself again and again.
-                    max_deliver=self.max_attempts + 5,
-                    ack_wait=30,
-                    max_ack_pending=10_000,
-                ),
-                ack_policy=AckPolicy.MANUAL,
-                title=f"{self.service} ← {spec.name}",
-                description=f"The {self.service} service's durable consumer of {spec.name}.",
-            )
-            subscriber(self._on_batch)
+    def consumer_config(self, spec: StreamSpec) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.service,
+            filter_subject=f"{spec.context}.>",
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            # Our own bound (max_attempts) dead-letters first; the server's bound only stops a
+            # message that crashes the process itself again and again.
+            max_deliver=self.max_attempts + 5,
+            ack_wait=30,
+            max_ack_pending=20_000,
+        )
 
-    async def _on_batch(
-        self,
-        message: Annotated[NatsBatchMessage, Context("message")],
-        js: Annotated[JetStreamContext, Context("broker.config.connection_state.stream")],
-    ) -> None:
-        await self.process(message.raw_message, js)
+    async def start(self, js: JetStreamContext) -> None:
+        """Create (or bind to) the durable consumers and start one pull loop per stream."""
+        self._stopping = False
+        for spec in self.streams:
+            sub = await js.pull_subscribe(
+                f"{spec.context}.>",
+                durable=self.service,
+                stream=spec.name,
+                config=self.consumer_config(spec),
+            )
+            self._tasks.append(
+                asyncio.create_task(self._pull_loop(js, sub), name=f"{self.service}<-{spec.name}")
+            )
 
     async def stop(self) -> None:
+        """Finish the batch in hand, then stop pulling (unacked messages are redelivered)."""
         self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _pull_loop(self, js: JetStreamContext, sub: JetStreamContext.PullSubscription) -> None:
+        while not self._stopping:
+            try:
+                msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
+            except TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # disconnected, server restarting: wait and pull again
+                log.info("pull_failed_retrying", error=repr(exc))
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await asyncio.shield(self.process(msgs, js))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Unacked messages come back after ack_wait; the loop must keep going.
+                log.exception("batch_processing_failed", error=repr(exc))
 
     async def process(self, msgs: Sequence[Msg], js: JetStreamContext) -> None:
         items: list[_Item] = []

@@ -81,7 +81,6 @@ class ServiceRuntime:
                 handlers=spec.event_handlers,
                 on_commit=self.relay.notify,
             )
-            self.consumer.subscribe(self.broker)
         self.started = False
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
@@ -100,6 +99,8 @@ class ServiceRuntime:
             streams.update({s.name: s for s in self.consumer.streams})
         await declare_all_streams(self.settings.nats_url, streams.values())
         await self.broker.start()
+        if self.consumer is not None:
+            await self.consumer.start(self.broker.config.connection_state.stream)
         await self.relay.start()
         if self.spec.on_start is not None:
             await self.spec.on_start(self)

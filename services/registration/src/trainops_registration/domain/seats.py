@@ -1,0 +1,220 @@
+"""Seat and waitlist rules, and the registration/session status rules, as pure functions.
+
+The service loads a small :class:`SessionSeats` snapshot inside the transaction that holds the
+session's row lock, asks these functions what to do, then writes the result and its events.
+Keeping the rules here (no SQL, no clock, no broker) makes every edge case a one-line unit test:
+the last seat, the first waitlist position, a capacity cut below the confirmed count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Final, Literal, NamedTuple, get_args
+
+import msgspec
+
+from trainops_registration.domain.errors import Conflict, Invalid
+
+RegistrationStatus = Literal["confirmed", "waitlisted", "cancelled"]
+SessionStatus = Literal["scheduled", "cancelled", "completed"]
+
+REGISTRATION_STATUSES: Final[tuple[str, ...]] = get_args(RegistrationStatus)
+SESSION_STATUSES: Final[tuple[str, ...]] = get_args(SessionStatus)
+
+ALLOWED_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    "waitlisted": frozenset({"confirmed", "cancelled"}),
+    "confirmed": frozenset({"cancelled"}),
+    "cancelled": frozenset(),
+}
+"""The registration status machine. Nobody is ever moved back from confirmed to the waitlist
+(a capacity cut does not un-confirm people who planned their travel), and cancelled is final:
+re-registering creates a new registration at the back of the queue."""
+
+
+class WaitlistEntry(NamedTuple):
+    """One waiting registration; ``position`` is 1-based and stable (gaps are fine)."""
+
+    registration_id: uuid.UUID
+    position: int
+
+
+class SessionSeats(msgspec.Struct, frozen=True, kw_only=True):
+    """What the seat rules need to know about one session, taken before the change is applied.
+
+    ``waitlist`` holds only registrations currently ``waitlisted``; its order does not matter
+    because the functions order it by ``position`` themselves (FIFO by position).
+    """
+
+    capacity: int
+    confirmed_count: int
+    waitlist: tuple[WaitlistEntry, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Accept plain ``(registration_id, position)`` tuples (and lists) from a query result.
+        entries = tuple(WaitlistEntry(*entry) for entry in self.waitlist)
+        msgspec.structs.force_setattr(self, "waitlist", entries)
+        if self.capacity < 0:
+            raise Invalid("session.capacity", "capacity cannot be negative")
+        if self.confirmed_count < 0:
+            raise Invalid("session.confirmed_count", "confirmed count cannot be negative")
+
+    @property
+    def free_seats(self) -> int:
+        """Seats still available; 0 (never negative) when a capacity cut left it overbooked."""
+        return max(0, self.capacity - self.confirmed_count)
+
+    def ordered_waitlist(self) -> list[WaitlistEntry]:
+        """The waitlist first-come first-served (lowest position first)."""
+        return sorted(self.waitlist, key=lambda entry: entry.position)
+
+    @property
+    def last_position(self) -> int:
+        """Highest waitlist position in use, or 0 when nobody waits."""
+        return max((entry.position for entry in self.waitlist), default=0)
+
+
+class SeatDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """Outcome of a new registration; maps one-to-one onto the ``ParticipantRegistered`` event."""
+
+    status: Literal["confirmed", "waitlisted"]
+    waitlist_position: int | None = None
+
+    @classmethod
+    def confirmed(cls) -> SeatDecision:
+        return cls(status="confirmed")
+
+    @classmethod
+    def waitlisted(cls, position: int) -> SeatDecision:
+        return cls(status="waitlisted", waitlist_position=position)
+
+
+# --------------------------------------------------------------------------------------------
+# Seat decisions
+
+
+def decide_new_registration(snapshot: SessionSeats) -> SeatDecision:
+    """Confirm while seats remain (confirmed < capacity), else waitlist at ``last position + 1``.
+
+    Seats and waitlist are kept consistent by promoting on every cancel and capacity change,
+    so a free seat with people waiting does not arise; the rule therefore looks at seats only.
+    """
+    if snapshot.free_seats > 0:
+        return SeatDecision.confirmed()
+    return SeatDecision.waitlisted(snapshot.last_position + 1)
+
+
+def _promote(snapshot: SessionSeats, confirmed_after: int, capacity: int) -> list[uuid.UUID]:
+    free = max(0, capacity - confirmed_after)
+    return [entry.registration_id for entry in snapshot.ordered_waitlist()[:free]]
+
+
+def promotions_after_cancel(
+    snapshot: SessionSeats, cancelled_status: RegistrationStatus
+) -> list[uuid.UUID]:
+    """Registration ids to promote, in order, when a registration of ``cancelled_status`` goes.
+
+    ``snapshot`` is the state *before* the cancellation. Cancelling a confirmed registration
+    frees one seat, which goes to the first waitlisted (FIFO) unless a capacity cut has left
+    the session overbooked; cancelling a waitlisted one frees no seat. Cancelling a
+    registration that is already cancelled is a :class:`Conflict` (409).
+    """
+    ensure_can_cancel(cancelled_status)
+    if cancelled_status != "confirmed":
+        return []
+    return _promote(snapshot, snapshot.confirmed_count - 1, snapshot.capacity)
+
+
+def promotions_after_capacity_change(snapshot: SessionSeats, new_capacity: int) -> list[uuid.UUID]:
+    """Registration ids to promote, in order, when the session's capacity becomes ``new_capacity``.
+
+    An increase promotes as many waitlisted as the new free seats allow. A decrease never
+    un-confirms anyone: confirmed may then exceed capacity and nobody new is confirmed until
+    cancellations bring it back below.
+    """
+    if isinstance(new_capacity, bool) or not isinstance(new_capacity, int):
+        raise Invalid("capacity", "capacity must be an integer")
+    if new_capacity < 0:
+        raise Invalid("capacity", "capacity cannot be negative")
+    return _promote(snapshot, snapshot.confirmed_count, new_capacity)
+
+
+def renumber_waitlist(waitlist: Sequence[WaitlistEntry]) -> list[WaitlistEntry]:
+    """Positions 1..n in the current order, for showing "you are 3rd in line" after promotions.
+
+    Stored positions may keep their gaps (ordering is all the rules need); this is for display.
+    """
+    ordered = sorted(waitlist, key=lambda entry: entry.position)
+    return [WaitlistEntry(entry.registration_id, i) for i, entry in enumerate(ordered, start=1)]
+
+
+# --------------------------------------------------------------------------------------------
+# Status rules
+
+
+def _check_registration_status(status: str) -> None:
+    if status not in REGISTRATION_STATUSES:
+        raise Invalid("status", f"unknown registration status {status!r}")
+
+
+def _check_session_status(status: str) -> None:
+    if status not in SESSION_STATUSES:
+        raise Invalid("session.status", f"unknown session status {status!r}")
+
+
+def ensure_transition(current: RegistrationStatus, target: RegistrationStatus) -> None:
+    """Raise :class:`Conflict` unless ``current → target`` is in :data:`ALLOWED_TRANSITIONS`."""
+    _check_registration_status(current)
+    _check_registration_status(target)
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise Conflict("status", f"a {current} registration cannot become {target}")
+
+
+def ensure_can_cancel(status: RegistrationStatus) -> None:
+    """Cancelling twice is a client error worth telling (409), not a silent no-op."""
+    _check_registration_status(status)
+    if status == "cancelled":
+        raise Conflict("status", "the registration is already cancelled")
+
+
+def ensure_session_accepts_registrations(session_status: SessionStatus) -> None:
+    """New registrations only for ``scheduled`` sessions; the 409 says which status it is."""
+    _check_session_status(session_status)
+    if session_status != "scheduled":
+        raise Conflict(
+            "session.status",
+            f"the session is {session_status}; registrations are accepted only for "
+            "scheduled sessions",
+        )
+
+
+def ensure_can_record_attendance(
+    registration_status: RegistrationStatus, session_status: SessionStatus
+) -> None:
+    """Attendance only for confirmed registrations of scheduled or completed sessions.
+
+    Scheduled is allowed because attendance is taken on the day, before anyone marks the
+    session completed; a cancelled session had no attendance to record.
+    """
+    _check_registration_status(registration_status)
+    _check_session_status(session_status)
+    if session_status == "cancelled":
+        raise Conflict("session.status", "the session is cancelled; attendance cannot be recorded")
+    if registration_status != "confirmed":
+        raise Conflict(
+            "status",
+            f"the registration is {registration_status}; attendance can be recorded only "
+            "for confirmed registrations",
+        )
+
+
+def ensure_not_already_registered(existing_status: RegistrationStatus | None) -> None:
+    """One live registration per participant and session; a cancelled one may be replaced."""
+    if existing_status is None:
+        return
+    _check_registration_status(existing_status)
+    if existing_status != "cancelled":
+        raise Conflict(
+            "participant",
+            f"the participant is already registered for this session ({existing_status})",
+        )

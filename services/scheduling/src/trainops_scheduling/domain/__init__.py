@@ -1,0 +1,85 @@
+"""Pure scheduling rules: no HTTP, messaging or SQL, so they are testable in microseconds.
+
+Import from here; the submodules are split by what they hold (reference data, time handling, the
+session aggregate, overlap checks, iCalendar export, errors).
+"""
+
+from trainops_scheduling.domain.cities import (
+    DEFAULT_CITIES,
+    LANGUAGES,
+    SECTORS,
+    City,
+    CityCatalogue,
+    Language,
+    Sector,
+    validate_language,
+    validate_sector,
+)
+from trainops_scheduling.domain.errors import (
+    IllegalTransition,
+    InvalidField,
+    InvalidTime,
+    NonexistentLocalTime,
+    SchedulingError,
+    TrainerDoubleBooked,
+    UnknownCity,
+)
+from trainops_scheduling.domain.ical import render_session_ical
+from trainops_scheduling.domain.overlap import (
+    TrainerConflict,
+    ensure_trainers_free,
+    find_trainer_conflict,
+    find_trainer_conflicts,
+)
+from trainops_scheduling.domain.session import (
+    MAX_CAPACITY,
+    MIN_CAPACITY,
+    Session,
+    SessionMode,
+    SessionStatus,
+)
+from trainops_scheduling.domain.times import (
+    MAX_SESSION_LENGTH,
+    TimeRange,
+    check_interval,
+    format_local,
+    local_times,
+    parse_instant,
+    parse_interval,
+)
+
+__all__ = [
+    "DEFAULT_CITIES",
+    "LANGUAGES",
+    "MAX_CAPACITY",
+    "MAX_SESSION_LENGTH",
+    "MIN_CAPACITY",
+    "SECTORS",
+    "City",
+    "CityCatalogue",
+    "IllegalTransition",
+    "InvalidField",
+    "InvalidTime",
+    "Language",
+    "NonexistentLocalTime",
+    "SchedulingError",
+    "Sector",
+    "Session",
+    "SessionMode",
+    "SessionStatus",
+    "TimeRange",
+    "TrainerConflict",
+    "TrainerDoubleBooked",
+    "UnknownCity",
+    "check_interval",
+    "ensure_trainers_free",
+    "find_trainer_conflict",
+    "find_trainer_conflicts",
+    "format_local",
+    "local_times",
+    "parse_instant",
+    "parse_interval",
+    "render_session_ical",
+    "validate_language",
+    "validate_sector",
+]

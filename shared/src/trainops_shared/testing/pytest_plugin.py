@@ -1,0 +1,270 @@
+"""pytest fixtures for real servers: NATS with JetStream, PostgreSQL databases, service processes.
+
+Register with ``pytest_plugins = ["trainops_shared.testing.pytest_plugin"]`` (tests/conftest.py).
+
+* ``nats_server`` (session): one NATS server for the run, store in a temporary directory.
+  ``nats_url`` (session) is its URL.
+* ``fresh_nats_server`` (function): a private server for tests that kill or restart it.
+* ``nats_server_factory`` (function): ``factory(**NatsServer kwargs) -> NatsServer`` for tests that
+  need several (a local cluster); all are stopped afterwards.
+* ``postgres_server`` (session): the PostgreSQL server in use (see ``testing.postgres``); skips
+  with the reason when there is none (fails instead with ``TRAINOPS_REQUIRE_POSTGRES=1``).
+* ``postgres_database`` (function): ``factory(name=None) -> "postgresql+asyncpg://..."``; every
+  database it created is dropped afterwards.
+* ``database_url`` (function, parametrized ``sqlite`` / ``postgres``): a fresh, empty database.
+* ``service_processes`` (function): a :class:`ServiceHarness` to start services as processes.
+
+The NATS server is the local ``nats-server`` binary (>= 2.10) unless ``TRAINOPS_TEST_NATS=docker``;
+with ``auto`` (default) a container is used only when no usable binary exists and Docker answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal, TypeVar, cast
+
+import pytest
+
+from trainops_shared.nats_server import DockerNatsServer, NatsServer, start_nats
+from trainops_shared.settings import DEV_JWT_SECRET
+from trainops_shared.testing.ports import free_port
+from trainops_shared.testing.postgres import (
+    PostgresServer,
+    PostgresUnavailable,
+    create_database,
+    drop_database,
+    find_postgres_server,
+    postgres_required,
+)
+from trainops_shared.testing.processes import (
+    SERVICES,
+    ServiceProcess,
+    service_env,
+    start_service,
+    stop_all,
+    wait_all_ready,
+)
+
+T = TypeVar("T")
+NATS_MODE_ENV = "TRAINOPS_TEST_NATS"
+AnyNatsServer = NatsServer | DockerNatsServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
+
+
+def run_coroutine_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion on a private loop in a worker thread, so sync fixtures can
+    use asyncpg without touching the event loop pytest-asyncio runs the tests on."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+def _nats_mode() -> Literal["auto", "local", "docker"]:
+    mode = os.environ.get(NATS_MODE_ENV, "auto")
+    if mode not in ("auto", "local", "docker"):
+        raise pytest.UsageError(f"{NATS_MODE_ENV}={mode!r}: use auto, local or docker")
+    return cast(Literal["auto", "local", "docker"], mode)
+
+
+# --------------------------------------------------------------------------------------------
+# NATS
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnyNatsServer]:
+    server = start_nats(tmp_path_factory.mktemp("nats-session"), prefer=_nats_mode())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: AnyNatsServer) -> str:
+    return nats_server.url
+
+
+@pytest.fixture
+def fresh_nats_server(tmp_path: Path) -> Iterator[AnyNatsServer]:
+    """A server of this test's own: kill it, restart it, break it."""
+    server = start_nats(tmp_path / "nats", prefer=_nats_mode())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def nats_server_factory(tmp_path: Path) -> Iterator[Callable[..., NatsServer]]:
+    """``factory(name="n1", **NatsServer kwargs)``: started local servers, stopped afterwards."""
+    servers: list[NatsServer] = []
+
+    def factory(name: str | None = None, **kwargs: Any) -> NatsServer:
+        label = name or f"nats{len(servers) + 1}"
+        kwargs.setdefault("store_dir", tmp_path / label)
+        kwargs.setdefault("server_name", label)
+        server = NatsServer(**kwargs)
+        servers.append(server)
+        return server.start()
+
+    try:
+        yield factory
+    finally:
+        for server in servers:
+            server.kill()
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = run_coroutine_sync(find_postgres_server)
+    except PostgresUnavailable as exc:
+        if exc.explicit:
+            pytest.fail(str(exc), pytrace=False)
+        if postgres_required():
+            pytest.fail(f"{exc} (TRAINOPS_REQUIRE_POSTGRES is set)", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> Iterator[Callable[..., str]]:
+    """``factory(name=None) -> postgresql+asyncpg URL`` of a new, empty database."""
+    created: list[str] = []
+
+    def factory(name: str | None = None) -> str:
+        db_name, url = run_coroutine_sync(lambda: create_database(postgres_server.admin_url, name))
+        created.append(db_name)
+        return url
+
+    try:
+        yield factory
+    finally:
+        for db_name in created:
+            run_coroutine_sync(functools.partial(drop_database, postgres_server.admin_url, db_name))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once on SQLite (a file in ``tmp_path``) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    factory = cast(Callable[..., str], request.getfixturevalue("postgres_database"))
+    return factory()
+
+
+# --------------------------------------------------------------------------------------------
+# Service processes
+# --------------------------------------------------------------------------------------------
+
+
+class ServiceHarness:
+    """Starts services as ``python -m trainops_<name>`` processes; stops them at teardown.
+
+    ``start()`` returns ``{name: ServiceProcess}``; each has ``.url``, ``.log_path``,
+    ``.log_tail()``, ``.stop()``, ``.kill()``, ``.restart()``.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest, root: Path) -> None:
+        self._request = request
+        self.root = root
+        self.processes: dict[str, ServiceProcess] = {}
+        self.jwt_secret = DEV_JWT_SECRET
+
+    def start(
+        self,
+        services: Sequence[str] = SERVICES,
+        *,
+        nats_url: str | None = None,
+        database: Literal["sqlite", "postgres"] | Mapping[str, str] = "sqlite",
+        extra_env: Mapping[str, str] | None = None,
+        modules: Mapping[str, str] | None = None,
+        ready_timeout: float = 90.0,
+    ) -> dict[str, ServiceProcess]:
+        """Start ``services`` concurrently and wait until all are ready.
+
+        ``nats_url`` defaults to the session server; ``database`` is ``"sqlite"`` (a file per
+        service under the harness dir), ``"postgres"`` (a fresh database per service) or an
+        explicit ``{service: url}``; ``modules`` overrides ``trainops_<name>`` per service.
+        """
+        if nats_url is None:
+            nats_url = cast(str, self._request.getfixturevalue("nats_url"))
+        data_dir = self.root / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        started: list[ServiceProcess] = []
+        for name in services:
+            if name in self.processes:
+                raise ValueError(f"service {name} is already started")
+            if isinstance(database, Mapping):
+                url = database[name]
+            elif database == "postgres":
+                factory = cast(
+                    Callable[..., str], self._request.getfixturevalue("postgres_database")
+                )
+                url = factory()
+            else:
+                url = f"sqlite+aiosqlite:///{data_dir / (name + '.db')}"
+            port = free_port()
+            env = service_env(
+                name,
+                port=port,
+                nats_url=nats_url,
+                database_url=url,
+                data_dir=data_dir,
+                jwt_secret=self.jwt_secret,
+                extra=extra_env,
+            )
+            process = start_service(
+                name,
+                port=port,
+                env=env,
+                log_path=self.root / "logs" / f"{name}.log",
+                module=(modules or {}).get(name),
+                wait=False,
+            )
+            self.processes[name] = process
+            started.append(process)
+        wait_all_ready(started, ready_timeout)
+        return {p.name: p for p in started}
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def token(self, role: str, region: str | None = None, subject: str = "e2e") -> str:
+        """A bearer token the started services accept."""
+        from trainops_shared.auth import issue_token
+
+        return issue_token(secret=self.jwt_secret, role=role, region=region, subject=subject)
+
+    def stop_all(self) -> None:
+        stop_all(list(self.processes.values()))
+
+
+@pytest.fixture
+def service_processes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServiceHarness]:
+    harness = ServiceHarness(request, tmp_path / "services")
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
