@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import msgspec
 import pytest
+
 from trainops_shared.asyncapi import CONSUMERS, build_asyncapi, render_asyncapi, write_asyncapi
 from trainops_shared.events import EVENT_TYPES, Event
 

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 import pytest
+
 from trainops_shared.events import (
     EVENT_TYPES,
     EVENTS_BY_TYPE,

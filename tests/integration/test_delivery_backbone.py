@@ -18,6 +18,7 @@ import nats
 import pytest
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
+
 from trainops_shared.broker import declare_all_streams, make_broker
 from trainops_shared.events import SessionCompleted, encode_event
 from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING

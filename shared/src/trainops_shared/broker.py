@@ -25,7 +25,8 @@ class NatsUnavailable(Exception):
     """NATS could not be reached at start-up; the message says where we looked."""
 
 
-def stream_config(spec: StreamSpec) -> StreamConfig:
+def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
+    """The one configuration of a stream; ``replicas`` is 3 on a NATS cluster (R3)."""
     return StreamConfig(
         name=spec.name,
         subjects=spec.subjects,
@@ -35,6 +36,7 @@ def stream_config(spec: StreamSpec) -> StreamConfig:
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         max_msg_size=1024 * 1024,
         allow_direct=True,
+        num_replicas=replicas,
     )
 
 
@@ -43,9 +45,11 @@ def jstream(spec: StreamSpec) -> JStream:
     return JStream(spec.name, subjects=spec.subjects, declare=False)
 
 
-async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec]) -> None:
+async def ensure_streams(
+    js: JetStreamContext, specs: Iterable[StreamSpec], replicas: int = 1
+) -> None:
     for spec in specs:
-        config = stream_config(spec)
+        config = stream_config(spec, replicas)
         try:
             await js.stream_info(spec.name)
         except NotFoundError:
@@ -85,10 +89,10 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
             await nc.close()
 
 
-async def declare_all_streams(url: str, specs: Iterable[StreamSpec]) -> None:
+async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: int = 1) -> None:
     nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False, name="trainops-setup")
     try:
-        await ensure_streams(nc.jetstream(), [*specs, DEAD_LETTER])
+        await ensure_streams(nc.jetstream(), [*specs, DEAD_LETTER], replicas)
     finally:
         await nc.close()
 

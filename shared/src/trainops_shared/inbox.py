@@ -131,7 +131,9 @@ class EventConsumer:
                 await task
         self._tasks.clear()
 
-    async def _pull_loop(self, js: JetStreamContext, sub: JetStreamContext.PullSubscription) -> None:
+    async def _pull_loop(
+        self, js: JetStreamContext, sub: JetStreamContext.PullSubscription
+    ) -> None:
         while not self._stopping:
             try:
                 msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)

@@ -97,7 +97,9 @@ class ServiceRuntime:
         streams = {s.name: s for s in self.spec.produces}
         if self.consumer is not None:
             streams.update({s.name: s for s in self.consumer.streams})
-        await declare_all_streams(self.settings.nats_url, streams.values())
+        await declare_all_streams(
+            self.settings.nats_url, streams.values(), self.settings.stream_replicas
+        )
         await self.broker.start()
         if self.consumer is not None:
             await self.consumer.start(self.broker.config.connection_state.stream)

