@@ -70,7 +70,10 @@ async def test_migrations_apply_once(tmp_path):
 async def test_close_finishes_queued_writes(tmp_path):
     db = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     await db.start([MIGRATIONS])
-    pending = [asyncio.ensure_future(db.write(lambda c, i=i: c.execute(items.insert().values(id=i)))) for i in range(50)]
+    def insert(i):
+        return lambda c: c.execute(items.insert().values(id=i))
+
+    pending = [asyncio.ensure_future(db.write(insert(i))) for i in range(50)]
     await asyncio.sleep(0)
     await db.close()
     await asyncio.gather(*pending)

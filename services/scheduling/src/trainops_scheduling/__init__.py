@@ -1,0 +1,1 @@
+"""trainops scheduling: trainings, trainers and sessions across cities and time zones."""
