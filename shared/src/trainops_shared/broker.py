@@ -6,6 +6,7 @@ from, so start-up order never matters and no declaration "wins" over another.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
@@ -62,15 +63,27 @@ async def ensure_streams(
             await js.update_stream(config)
 
 
+async def _quiet(_: Exception) -> None:
+    """Swallow nats-py's per-attempt error callbacks: the probe reports one clear line."""
+
+
 async def probe_nats(url: str, connect_timeout: float) -> None:
-    """Connect once with no retries so that a wrong URL fails in seconds, not after ~120 s."""
+    """Connect once with no retries so that a wrong URL fails in seconds, not after ~120 s.
+
+    nats-py keeps cycling through its server list on a refused first connect even with
+    ``allow_reconnect=False``, so the whole attempt is bounded by a deadline as well.
+    """
     try:
-        nc = await nats.connect(
-            url,
-            connect_timeout=max(1, int(connect_timeout)),
-            allow_reconnect=False,
-            max_reconnect_attempts=0,
-            name="trainops-probe",
+        nc = await asyncio.wait_for(
+            nats.connect(
+                url,
+                connect_timeout=max(1, int(connect_timeout)),
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                name="trainops-probe",
+                error_cb=_quiet,
+            ),
+            timeout=connect_timeout + 1,
         )
     except (OSError, nats.errors.Error, TimeoutError) as exc:
         raise NatsUnavailable(

@@ -238,8 +238,7 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
         "principal": Provide(provide_principal, sync_to_thread=False),
     }
     for name, factory in spec.dependencies.items():
-        value = factory(runtime)
-        dependencies[name] = Provide(lambda v=value: v, sync_to_thread=False, use_cache=True)
+        dependencies[name] = Provide(_constant(factory(runtime)), sync_to_thread=False)
 
     exception_handlers: dict[Any, Any] = {
         AppError: _handle_app_error,
@@ -282,6 +281,15 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
     )
     app.state.runtime = runtime
     return app
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    """A zero-argument provider (Litestar inspects provider signatures, so no default args)."""
+
+    def provide() -> Any:
+        return value
+
+    return provide
 
 
 async def _preflight(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from trainops_reporting.domain import (
     AGE_BANDS,
     DIMENSIONS,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 import pytest
+
 from trainops_reporting.domain import (
     MEASURES,
     CountTable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from trainops_scheduling.domain import (
     DEFAULT_CITIES,
     CityCatalogue,

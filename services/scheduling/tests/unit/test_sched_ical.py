@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from trainops_scheduling.domain import CityCatalogue, Session, render_session_ical
 from trainops_scheduling.domain.ical import escape_text, fold_line
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from trainops_scheduling.domain import (
     TimeRange,
     TrainerDoubleBooked,

@@ -1,0 +1,56 @@
+"""Finished reports cached per read-model generation: exact, because any change invalidates.
+
+``report_state.generation`` is bumped in the same transaction as every projected event, so a
+cached answer is served only while the read model is exactly what it was computed from. On a
+quiet model (donors pull reports between programme events) repeated and concurrent report
+requests then cost one primary-key read; the first request after a change pays the full query.
+Several replicas each keep their own cache; the generation lives in the shared database, so none
+of them can serve a stale figure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from trainops_reporting.adapters.report_queries import read_generation
+
+
+class ReportCache:
+    """A small thread-safe LRU of report results keyed by ``(generation, request key)``.
+
+    Reads run on worker threads (SQLite's reader pool), hence the lock.
+    """
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(
+        self, conn: Connection, key: Hashable, compute: Callable[[Connection], Any]
+    ) -> Any:
+        """Return the cached report for ``key`` at the current generation, or compute it.
+
+        The generation is read on the same connection, before the report's own queries.
+        """
+        slot = (read_generation(conn), key)
+        with self._lock:
+            if slot in self._entries:
+                self._entries.move_to_end(slot)
+                self.hits += 1
+                return self._entries[slot]
+        value = compute(conn)
+        with self._lock:
+            self.misses += 1
+            self._entries[slot] = value
+            self._entries.move_to_end(slot)
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)
+        return value

@@ -1,0 +1,199 @@
+"""The reporting read model: SQLAlchemy Core tables and their versioned migrations.
+
+Everything here is rebuilt from the event streams alone (the service never reads another
+service's database). The central table is :data:`facts`: one row per registration, i.e. per
+(participant, session) sitting, with every report dimension copied onto it (the participant's
+profile at registration, the session's mode, training and start time) so that a donor report is one
+range scan over one table with no joins.
+
+A participant's profile dimensions on every fact are those of the participant's *latest*
+registration (by the event's ``occurred_at``, then ``event_id``; kept in :data:`participants`), so
+each person falls in exactly one cell of a breakdown by profile dimensions: cells then partition
+the people, and a table's cells add up to its distinct-participant total, which is what
+small-cell suppression relies on. (The latest-wins rule does not depend on arrival order, so a
+replay converges to the same rows.)
+
+Why no pre-aggregated count table: the report counts *distinct participants* over an arbitrary
+``[from, to)`` window, and the programme is a *series* of trainings, so the same person typically
+sits in several sessions. Distinct counts are not additive across sessions or days, so a table of
+per-day or per-session counts can only answer exactly for additive measures (feedback responses,
+satisfaction sums), never for ``registered``/``attended``. Keeping such a table exact for distinct
+counts would need one row per (participant, cell, day), which is the fact table again. Instead:
+
+* the fact table is indexed on ``starts_at`` with the dimension columns included (a covering index
+  on PostgreSQL, a composite one on SQLite), so the report reads only the window it needs;
+* ``registered`` is stored as a boolean already resolved (confirmed, not cancelled, session not
+  cancelled), so the query does no status logic;
+* finished reports are cached per ``report_state.generation``, a counter every projection write
+  bumps in the same transaction; any new event invalidates every cached report, so the cache can
+  never serve a stale number (see ``adapters.report_cache``).
+
+Per-row version columns (``status_version``, ``attendance_version``, ``times_version`` …) guard each
+independently changing attribute: a late redelivery of an older event never rolls that attribute
+back, and an older event for a *different* attribute (a promotion naked and redelivered after a
+later attendance record) is still applied.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_shared.storage import Migration, MigrationSet
+
+metadata = sa.MetaData()
+
+UtcDateTime = sa.DateTime(timezone=True)
+
+trainings = sa.Table(
+    "report_trainings",
+    metadata,
+    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("title", sa.JSON, nullable=False),
+    sa.Column("target_sectors", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+trainers = sa.Table(
+    "report_trainers",
+    metadata,
+    sa.Column("trainer_id", sa.Uuid, primary_key=True),
+    sa.Column("home_city", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+sessions = sa.Table(
+    "report_sessions",
+    metadata,
+    sa.Column("session_id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", sa.Uuid, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("cities", sa.JSON, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # scheduled | cancelled | completed
+    sa.Column("created_version", sa.Integer, nullable=False),
+    sa.Column("times_version", sa.Integer, nullable=False),
+    sa.Column("capacity_version", sa.Integer, nullable=False),
+    sa.Column("status_version", sa.Integer, nullable=False),
+    sa.Index("ix_report_sessions_starts_at", "starts_at"),
+)
+
+surveys = sa.Table(
+    "report_surveys",
+    metadata,
+    sa.Column("survey_id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("session_id", sa.Uuid, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+participants = sa.Table(
+    "report_participants",
+    metadata,
+    sa.Column("participant_id", sa.Uuid, primary_key=True),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("sector", sa.String(32), nullable=False),
+    sa.Column("sex", sa.String(16), nullable=False),
+    sa.Column("age_band", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    # which registration's profile this is: the latest by (occurred_at, event_id)
+    sa.Column("profile_at", UtcDateTime, nullable=False),
+    sa.Column("profile_event_id", sa.String(36), nullable=False),
+)
+
+facts = sa.Table(
+    "report_facts",
+    metadata,
+    sa.Column("registration_id", sa.Uuid, primary_key=True),
+    sa.Column("participant_id", sa.Uuid, nullable=False),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    # dimensions, denormalised
+    sa.Column("training_id", sa.Uuid, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("sector", sa.String(32), nullable=False),
+    sa.Column("sex", sa.String(16), nullable=False),
+    sa.Column("age_band", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    # state
+    sa.Column("status", sa.String(16), nullable=False),  # confirmed | waitlisted | cancelled
+    sa.Column("session_cancelled", sa.Boolean, nullable=False),
+    sa.Column("registered", sa.Boolean, nullable=False),
+    sa.Column("attended", sa.Boolean, nullable=False),
+    sa.Column("feedback_count", sa.Integer, nullable=False),
+    sa.Column("overall_sum", sa.Integer, nullable=False),
+    sa.Column("overall_count", sa.Integer, nullable=False),
+    # per-attribute version guards
+    sa.Column("status_version", sa.Integer, nullable=False),
+    sa.Column("attendance_version", sa.Integer, nullable=False),
+    sa.Index(
+        "ix_report_facts_window",
+        "starts_at",
+        "training_id",
+        postgresql_include=[
+            "participant_id",
+            "registered",
+            "attended",
+            "city",
+            "sector",
+            "sex",
+            "age_band",
+            "language",
+            "mode",
+            "feedback_count",
+            "overall_sum",
+            "overall_count",
+        ],
+    ),
+    sa.Index("ix_report_facts_session", "session_id"),
+    sa.Index("ix_report_facts_participant", "participant_id"),
+)
+
+feedback_responses = sa.Table(
+    "report_feedback_responses",
+    metadata,
+    sa.Column("response_id", sa.Uuid, primary_key=True),
+    sa.Column("registration_id", sa.Uuid, nullable=False),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("survey_id", sa.Uuid, nullable=False),
+    sa.Column("overall", sa.Integer, nullable=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("has_comment", sa.Boolean, nullable=False),
+    sa.Column("submitted_at", UtcDateTime, nullable=False),
+)
+
+report_state = sa.Table(
+    "report_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
+READ_MODEL_TABLES: tuple[sa.Table, ...] = (
+    trainings,
+    trainers,
+    sessions,
+    surveys,
+    participants,
+    facts,
+    feedback_responses,
+)
+"""The projected tables (``report_state`` is bookkeeping, not part of the model)."""
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+    conn.execute(report_state.insert().values(id=1, generation=0))
+
+
+MIGRATIONS = MigrationSet(
+    "reporting",
+    (Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),),
+)

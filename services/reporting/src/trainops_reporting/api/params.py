@@ -1,0 +1,73 @@
+"""Parsing of the report query parameters into domain values, with errors naming the parameter."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from trainops_reporting.adapters.report_queries import ReportFilter
+from trainops_reporting.domain.categories import parse_by
+from trainops_reporting.domain.suppression import DEFAULT_K
+from trainops_shared.errors import Invalid
+
+FORMATS = ("json", "csv")
+
+
+def parse_instant(raw: str | None, field: str) -> datetime | None:
+    """An ISO date (midnight UTC) or datetime (UTC when naive, converted when offset)."""
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise Invalid(
+            f"{field}={raw!r} is not an ISO date (2020-12-22) or datetime (2020-12-22T09:00:00Z)",
+            field=field,
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_filter(start: str | None, end: str | None, training_id: str | None) -> ReportFilter:
+    lower = parse_instant(start, "from")
+    upper = parse_instant(end, "to")
+    if lower is not None and upper is not None and lower >= upper:
+        raise Invalid(
+            f"from ({lower.isoformat()}) must be before to ({upper.isoformat()})", field="from"
+        )
+    training: uuid.UUID | None = None
+    if training_id is not None and training_id.strip():
+        try:
+            training = uuid.UUID(training_id.strip())
+        except ValueError:
+            raise Invalid(
+                f"training_id={training_id!r} is not a UUID", field="training_id"
+            ) from None
+    return ReportFilter(start=lower, end=upper, training_id=training)
+
+
+def parse_k(raw: str | None) -> int:
+    if raw is None or raw.strip() == "":
+        return DEFAULT_K
+    try:
+        k = int(raw.strip())
+    except ValueError:
+        raise Invalid(f"k={raw!r} is not an integer", field="k") from None
+    if k < 1:
+        raise Invalid(f"k must be at least 1 (got {k})", field="k")
+    return k
+
+
+def parse_format(raw: str | None) -> str:
+    value = (raw or "json").strip().lower()
+    if value not in FORMATS:
+        raise Invalid(f"format={raw!r} is not one of {', '.join(FORMATS)}", field="format")
+    return value
+
+
+def parse_dimensions(raw: str | None) -> tuple[str, ...]:
+    """``by`` as a tuple of dimensions; unknown or repeated names raise (422, field ``by``)."""
+    return parse_by(raw)

@@ -1,0 +1,31 @@
+"""Composition root of the reporting service: a pure consumer of all three event streams."""
+
+from __future__ import annotations
+
+from trainops_reporting.adapters.tables import MIGRATIONS
+from trainops_reporting.api.controllers import get_donor_report, get_summary
+from trainops_reporting.domain.categories import ReportingError
+from trainops_reporting.handlers.events import EVENT_HANDLERS
+from trainops_shared.service import ServiceSpec
+from trainops_shared.settings import Settings
+
+
+def build_spec(settings: Settings) -> ServiceSpec:
+    """The reporting service: projections of every event, summary and donor reports.
+
+    It produces nothing (``produces=[]``); the streams it reads are declared by their producers
+    (and, idempotently, by the consumer at start-up, so it can start first).
+    """
+    return ServiceSpec(
+        name="reporting",
+        title="trainops reporting",
+        description=(
+            "Read model of every programme event; summary figures and disaggregated donor "
+            "reports with small-cell suppression, as JSON or CSV."
+        ),
+        migrations=MIGRATIONS,
+        route_handlers=[get_summary, get_donor_report],
+        produces=[],
+        event_handlers=EVENT_HANDLERS,
+        error_statuses={ReportingError: 422},
+    )

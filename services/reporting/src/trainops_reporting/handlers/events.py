@@ -1,0 +1,434 @@
+"""Projection handlers: every event of the three streams folded into the reporting read model.
+
+Each handler is ``handler(conn, event)``, run inside the consumer's transaction together with the
+inbox row of the event, so a redelivered event id never reaches it twice. What the inbox cannot
+catch, the handlers do:
+
+* order: an event about an aggregate not seen yet (attendance before its registration, a
+  registration before its session) raises :class:`RetryLater` and comes back later;
+* staleness: each independently changing attribute keeps the ``aggregate_version`` that last set
+  it, and an event not newer than that changes nothing, so a late redelivery never rolls back;
+* re-publishes under a new event id: creation events are ignored when the row already exists, and
+  a feedback response counts once per ``response_id``.
+
+Nothing here reads the wall clock, so replaying the streams into an empty database (in any order
+the retries produce) yields the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_reporting.adapters.tables import (
+    facts,
+    feedback_responses,
+    participants,
+    report_state,
+    sessions,
+    surveys,
+    trainers,
+    trainings,
+)
+from trainops_shared.events import (
+    AttendanceRecorded,
+    Event,
+    FeedbackSubmitted,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionCompleted,
+    SessionRescheduled,
+    SessionScheduled,
+    SurveyPublished,
+    TrainerRegistered,
+    TrainingDefined,
+    WaitlistPromoted,
+)
+from trainops_shared.inbox import RetryLater
+
+OVERALL_ITEM = "overall"
+"""The survey item whose answers make the satisfaction mean."""
+
+
+def utc(value: datetime) -> datetime:
+    """Events carry UTC; a naive value (an older producer) is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def bump_generation(conn: Connection) -> None:
+    """Invalidate every cached report: called first by each handler, in the same transaction.
+
+    Taking the ``report_state`` row lock before any other row keeps one lock order in every
+    projection transaction (no deadlocks between replicas on PostgreSQL).
+    """
+    conn.execute(
+        report_state.update()
+        .where(report_state.c.id == 1)
+        .values(generation=report_state.c.generation + 1)
+    )
+
+
+def _registered(status: str, session_cancelled: bool) -> bool:
+    """Counted as registered: holds a seat (confirmed, promoted included) in a live session."""
+    return status == "confirmed" and not session_cancelled
+
+
+# ----------------------------------------------------------------------------------------------
+# scheduling
+# ----------------------------------------------------------------------------------------------
+
+
+def on_training_defined(conn: Connection, event: TrainingDefined) -> None:
+    bump_generation(conn)
+    current = conn.execute(
+        sa.select(trainings.c.version).where(trainings.c.training_id == event.training_id)
+    ).scalar_one_or_none()
+    values = {
+        "code": event.code,
+        "title": dict(event.title),
+        "target_sectors": list(event.target_sectors),
+        "version": event.aggregate_version,
+    }
+    if current is None:
+        conn.execute(trainings.insert().values(training_id=event.training_id, **values))
+    elif event.aggregate_version > current:
+        conn.execute(
+            trainings.update().where(trainings.c.training_id == event.training_id).values(**values)
+        )
+
+
+def on_trainer_registered(conn: Connection, event: TrainerRegistered) -> None:
+    """Only the trainer's home city is kept: names are not report material."""
+    bump_generation(conn)
+    current = conn.execute(
+        sa.select(trainers.c.version).where(trainers.c.trainer_id == event.trainer_id)
+    ).scalar_one_or_none()
+    if current is None:
+        conn.execute(
+            trainers.insert().values(
+                trainer_id=event.trainer_id,
+                home_city=event.home_city,
+                version=event.aggregate_version,
+            )
+        )
+    elif event.aggregate_version > current:
+        conn.execute(
+            trainers.update()
+            .where(trainers.c.trainer_id == event.trainer_id)
+            .values(home_city=event.home_city, version=event.aggregate_version)
+        )
+
+
+def _session(conn: Connection, session_id: Any, why: str) -> sa.Row[Any]:
+    row = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).one_or_none()
+    if row is None:
+        raise RetryLater(f"session {session_id} not seen yet ({why})")
+    return row
+
+
+def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
+    bump_generation(conn)
+    exists = conn.execute(
+        sa.select(sessions.c.session_id).where(sessions.c.session_id == event.session_id)
+    ).first()
+    if exists is not None:
+        return  # a re-publish of the creation under a new event id
+    v = event.aggregate_version
+    conn.execute(
+        sessions.insert().values(
+            session_id=event.session_id,
+            training_id=event.training_id,
+            mode=event.mode,
+            cities=list(event.cities),
+            timezone=event.timezone,
+            language=event.language,
+            starts_at=utc(event.starts_at),
+            ends_at=utc(event.ends_at),
+            capacity=event.capacity,
+            status="scheduled",
+            created_version=v,
+            times_version=v,
+            capacity_version=v,
+            status_version=v,
+        )
+    )
+
+
+def on_session_rescheduled(conn: Connection, event: SessionRescheduled) -> None:
+    bump_generation(conn)
+    row = _session(conn, event.session_id, "rescheduled")
+    if event.aggregate_version <= row.times_version:
+        return
+    starts_at = utc(event.starts_at)
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == event.session_id)
+        .values(
+            starts_at=starts_at, ends_at=utc(event.ends_at), times_version=event.aggregate_version
+        )
+    )
+    conn.execute(
+        facts.update().where(facts.c.session_id == event.session_id).values(starts_at=starts_at)
+    )
+
+
+def on_session_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None:
+    bump_generation(conn)
+    row = _session(conn, event.session_id, "capacity changed")
+    if event.aggregate_version <= row.capacity_version:
+        return
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == event.session_id)
+        .values(capacity=event.capacity, capacity_version=event.aggregate_version)
+    )
+
+
+def _set_session_status(conn: Connection, event: Event, session_id: Any, status: str) -> None:
+    row = _session(conn, session_id, status)
+    if event.aggregate_version <= row.status_version:
+        return
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == session_id)
+        .values(status=status, status_version=event.aggregate_version)
+    )
+    cancelled = status == "cancelled"
+    if cancelled != (row.status == "cancelled"):
+        conn.execute(
+            facts.update()
+            .where(facts.c.session_id == session_id)
+            .values(
+                session_cancelled=cancelled,
+                registered=sa.false() if cancelled else (facts.c.status == "confirmed"),
+            )
+        )
+
+
+def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
+    bump_generation(conn)
+    _set_session_status(conn, event, event.session_id, "cancelled")
+
+
+def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
+    bump_generation(conn)
+    _set_session_status(conn, event, event.session_id, "completed")
+
+
+# ----------------------------------------------------------------------------------------------
+# registration
+# ----------------------------------------------------------------------------------------------
+
+
+def _fact(conn: Connection, registration_id: Any, why: str) -> sa.Row[Any]:
+    row = conn.execute(
+        sa.select(facts).where(facts.c.registration_id == registration_id)
+    ).one_or_none()
+    if row is None:
+        raise RetryLater(f"registration {registration_id} not seen yet ({why})")
+    return row
+
+
+PROFILE_COLUMNS = ("city", "sector", "sex", "age_band", "language")
+
+
+def _participant_profile(conn: Connection, event: ParticipantRegistered) -> dict[str, str]:
+    """Record the event's profile if it is the participant's latest; return the latest.
+
+    When a newer profile arrives, every fact of the participant moves to it, so that a person is
+    counted in one cell only (see ``adapters.tables``). "Latest" is by ``occurred_at`` then
+    ``event_id``, never by arrival, so any delivery order converges to the same rows.
+    """
+    incoming = {name: getattr(event.profile, name) for name in PROFILE_COLUMNS}
+    stamp = (utc(event.occurred_at), str(event.event_id))
+    row = conn.execute(
+        sa.select(participants).where(participants.c.participant_id == event.participant_id)
+    ).one_or_none()
+    if row is None:
+        conn.execute(
+            participants.insert().values(
+                participant_id=event.participant_id,
+                profile_at=stamp[0],
+                profile_event_id=stamp[1],
+                **incoming,
+            )
+        )
+        return incoming
+    current = {name: getattr(row, name) for name in PROFILE_COLUMNS}
+    if stamp <= (utc(row.profile_at), row.profile_event_id):
+        return current
+    conn.execute(
+        participants.update()
+        .where(participants.c.participant_id == event.participant_id)
+        .values(profile_at=stamp[0], profile_event_id=stamp[1], **incoming)
+    )
+    if incoming != current:
+        conn.execute(
+            facts.update().where(facts.c.participant_id == event.participant_id).values(**incoming)
+        )
+    return incoming
+
+
+def on_participant_registered(conn: Connection, event: ParticipantRegistered) -> None:
+    bump_generation(conn)
+    exists = conn.execute(
+        sa.select(facts.c.registration_id).where(facts.c.registration_id == event.registration_id)
+    ).first()
+    if exists is not None:
+        return  # a re-publish of the creation under a new event id
+    session = _session(conn, event.session_id, "registration")
+    cancelled = session.status == "cancelled"
+    profile = _participant_profile(conn, event)
+    conn.execute(
+        facts.insert().values(
+            registration_id=event.registration_id,
+            participant_id=event.participant_id,
+            session_id=event.session_id,
+            training_id=session.training_id,
+            mode=session.mode,
+            starts_at=utc(session.starts_at),
+            **profile,
+            status=event.status,
+            session_cancelled=cancelled,
+            registered=_registered(event.status, cancelled),
+            attended=False,
+            feedback_count=0,
+            overall_sum=0,
+            overall_count=0,
+            status_version=event.aggregate_version,
+            attendance_version=0,
+        )
+    )
+
+
+def _set_registration_status(
+    conn: Connection, event: Event, registration_id: Any, status: str
+) -> None:
+    row = _fact(conn, registration_id, status)
+    if event.aggregate_version <= row.status_version:
+        return
+    if row.status == "cancelled":
+        return  # cancelled is final: a re-registration is a new registration
+    conn.execute(
+        facts.update()
+        .where(facts.c.registration_id == registration_id)
+        .values(
+            status=status,
+            status_version=event.aggregate_version,
+            registered=_registered(status, row.session_cancelled),
+        )
+    )
+
+
+def on_registration_cancelled(conn: Connection, event: RegistrationCancelled) -> None:
+    bump_generation(conn)
+    _set_registration_status(conn, event, event.registration_id, "cancelled")
+
+
+def on_waitlist_promoted(conn: Connection, event: WaitlistPromoted) -> None:
+    bump_generation(conn)
+    _set_registration_status(conn, event, event.registration_id, "confirmed")
+
+
+def on_attendance_recorded(conn: Connection, event: AttendanceRecorded) -> None:
+    """Attendance may be corrected; the record with the highest version wins."""
+    bump_generation(conn)
+    row = _fact(conn, event.registration_id, "attendance")
+    if event.aggregate_version <= row.attendance_version:
+        return
+    conn.execute(
+        facts.update()
+        .where(facts.c.registration_id == event.registration_id)
+        .values(attended=event.attended, attendance_version=event.aggregate_version)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# feedback
+# ----------------------------------------------------------------------------------------------
+
+
+def on_survey_published(conn: Connection, event: SurveyPublished) -> None:
+    bump_generation(conn)
+    current = conn.execute(
+        sa.select(surveys.c.version).where(surveys.c.survey_id == event.survey_id)
+    ).scalar_one_or_none()
+    values = {
+        "code": event.code,
+        "items": list(event.items),
+        "session_id": event.session_id,
+        "version": event.aggregate_version,
+    }
+    if current is None:
+        conn.execute(surveys.insert().values(survey_id=event.survey_id, **values))
+    elif event.aggregate_version > current:
+        conn.execute(
+            surveys.update().where(surveys.c.survey_id == event.survey_id).values(**values)
+        )
+
+
+def overall_of(answers: Mapping[str, int]) -> int | None:
+    """The ``overall`` answer, if given as a Likert value; anything else is not averaged."""
+    value = answers.get(OVERALL_ITEM)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        return None
+    return value
+
+
+def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
+    """One response counts once (per ``response_id``) on the registration it answers."""
+    bump_generation(conn)
+    _fact(conn, event.registration_id, "feedback")
+    exists = conn.execute(
+        sa.select(feedback_responses.c.response_id).where(
+            feedback_responses.c.response_id == event.response_id
+        )
+    ).first()
+    if exists is not None:
+        return
+    overall = overall_of(event.answers)
+    conn.execute(
+        feedback_responses.insert().values(
+            response_id=event.response_id,
+            registration_id=event.registration_id,
+            session_id=event.session_id,
+            survey_id=event.survey_id,
+            overall=overall,
+            language=event.language,
+            has_comment=event.has_comment,
+            submitted_at=utc(event.occurred_at),
+        )
+    )
+    conn.execute(
+        facts.update()
+        .where(facts.c.registration_id == event.registration_id)
+        .values(
+            feedback_count=facts.c.feedback_count + 1,
+            overall_sum=facts.c.overall_sum + (overall or 0),
+            overall_count=facts.c.overall_count + (1 if overall is not None else 0),
+        )
+    )
+
+
+EVENT_HANDLERS: Mapping[type[Event], Callable[[Connection, Any], None]] = {
+    TrainingDefined: on_training_defined,
+    TrainerRegistered: on_trainer_registered,
+    SessionScheduled: on_session_scheduled,
+    SessionRescheduled: on_session_rescheduled,
+    SessionCapacityChanged: on_session_capacity_changed,
+    SessionCancelled: on_session_cancelled,
+    SessionCompleted: on_session_completed,
+    ParticipantRegistered: on_participant_registered,
+    RegistrationCancelled: on_registration_cancelled,
+    WaitlistPromoted: on_waitlist_promoted,
+    AttendanceRecorded: on_attendance_recorded,
+    SurveyPublished: on_survey_published,
+    FeedbackSubmitted: on_feedback_submitted,
+}
+"""All 13 event types of catalogue v1: the read model is a projection of every stream."""

@@ -1,0 +1,1 @@
+"""Adapters of the scheduling service: its tables and the queries over them."""

@@ -1,0 +1,94 @@
+"""SQLAlchemy Core tables of the scheduling service and its versioned migrations.
+
+Sessions keep their cities and trainers twice: as JSON lists on the row (order matters: the first
+city is where the organisers are) and as link tables, because "sessions in Aktobe" and "sessions of
+this trainer overlapping 10:00-13:00" must be index lookups, and JSON containment is not portable
+between SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_shared.storage import Migration, MigrationSet
+
+metadata = sa.MetaData()
+
+_Time = sa.DateTime(timezone=True)
+
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.JSON, nullable=False),
+    sa.Column("target_sectors", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+trainers = sa.Table(
+    "trainers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("home_city", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", sa.Uuid, sa.ForeignKey("trainings.id"), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("cities", sa.JSON, nullable=False),
+    sa.Column("venue", sa.String(300), nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("starts_at", _Time, nullable=False),
+    sa.Column("ends_at", _Time, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("trainer_ids", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("cancel_reason", sa.String(1000), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("updated_at", _Time, nullable=False),
+    sa.Index("ix_sessions_starts_at", "starts_at", "id"),
+    sa.Index("ix_sessions_training", "training_id", "starts_at"),
+    sa.Index("ix_sessions_status", "status", "starts_at"),
+)
+
+session_cities = sa.Table(
+    "session_cities",
+    metadata,
+    sa.Column(
+        "session_id", sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("city", sa.String(64), primary_key=True),
+    sa.Column("starts_at", _Time, nullable=False),
+    sa.Index("ix_session_cities_city", "city", "starts_at"),
+)
+
+session_trainers = sa.Table(
+    "session_trainers",
+    metadata,
+    sa.Column(
+        "session_id", sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("trainer_id", sa.Uuid, sa.ForeignKey("trainers.id"), primary_key=True),
+    sa.Index("ix_session_trainers_trainer", "trainer_id", "session_id"),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+MIGRATIONS = MigrationSet(
+    "scheduling",
+    (Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),),
+)

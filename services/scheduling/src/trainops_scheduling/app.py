@@ -1,0 +1,78 @@
+"""Composition root of the scheduling service: tables, routes, the stream it produces.
+
+The city catalogue is data: ``TRAINOPS_CITIES_FILE`` may point at a JSON file
+(``{"almaty": {"timezone": "Asia/Almaty", "names": {...}}, ...}``) replacing the built-in
+programme cities, so adding a city needs no release.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from litestar import Router
+from litestar.di import Provide
+
+from trainops_scheduling.adapters.repository import StaleSession
+from trainops_scheduling.adapters.tables import MIGRATIONS
+from trainops_scheduling.api.controllers import ROUTES
+from trainops_scheduling.domain import (
+    CityCatalogue,
+    IllegalTransition,
+    InvalidField,
+    TrainerDoubleBooked,
+)
+from trainops_shared.events.streams import SCHEDULING
+from trainops_shared.service import ServiceSpec
+from trainops_shared.settings import Settings, SettingsError
+
+CITIES_FILE_ENV = "TRAINOPS_CITIES_FILE"
+
+
+def load_catalogue(env: Mapping[str, str] | None = None) -> CityCatalogue:
+    """The built-in cities, or the JSON file named by ``TRAINOPS_CITIES_FILE``."""
+    env = os.environ if env is None else env
+    path = env.get(CITIES_FILE_ENV)
+    if not path:
+        return CityCatalogue.default()
+    try:
+        return CityCatalogue.from_json(Path(path).read_bytes())
+    except OSError as exc:
+        raise SettingsError(f"{CITIES_FILE_ENV}={path!r} cannot be read: {exc}") from None
+    except InvalidField as exc:
+        raise SettingsError(f"{CITIES_FILE_ENV}={path!r}: {exc}") from None
+
+
+def build_spec(settings: Settings, catalogue: CityCatalogue | None = None) -> ServiceSpec:
+    cities = catalogue if catalogue is not None else load_catalogue()
+
+    def provide_catalogue() -> CityCatalogue:
+        return cities
+
+    # The catalogue is injected through a Router rather than ``ServiceSpec.dependencies``: the
+    # shared ``create_app`` wraps those in ``lambda v=value: v``, whose unannotated parameter
+    # Litestar rejects at start-up (reported to the lead).
+    api = Router(
+        path="/",
+        route_handlers=ROUTES,
+        dependencies={"catalogue": Provide(provide_catalogue, sync_to_thread=False)},
+    )
+    return ServiceSpec(
+        name="scheduling",
+        title="trainops scheduling",
+        description=(
+            "Programme staff define trainings and trainers and schedule sessions across cities, "
+            "online or in person, in each city's own time zone."
+        ),
+        migrations=MIGRATIONS,
+        route_handlers=[api],
+        produces=[SCHEDULING],
+        # Commands translate domain errors themselves; these catch any that escape a read path.
+        error_statuses={
+            InvalidField: 422,
+            IllegalTransition: 409,
+            TrainerDoubleBooked: 409,
+            StaleSession: 409,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Use cases of the scheduling service as synchronous functions over one transaction."""
