@@ -8,6 +8,7 @@ lifespan owns the database, the FastStream broker, the event consumer and the ou
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -153,16 +154,34 @@ def _handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[dict
     return _error_response(exc.body())
 
 
+_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_FIELD = re.compile(r"field `([^`]+)`")
+
+
+def body_field(message: str) -> str | None:
+    """The dotted field a msgspec error names: ``Object missing required field `city` - at
+    `$.participant``` → ``participant.city``; ``Expected `int` - at `$.capacity``` → ``capacity``.
+    """
+    path = _PATH.search(message)
+    named = _FIELD.search(message)
+    parts = [p for p in (path.group(1) if path else "").replace("[", ".[").split(".") if p]
+    if named:
+        parts.append(named.group(1))
+    return ".".join(parts).replace(".[", "[") or None
+
+
 def _handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    first = errors[0] if errors else {}
-    key = first.get("key") if isinstance(first, dict) else None
-    message = first.get("message") if isinstance(first, dict) else None
-    detail = f"{message} (field {key})" if message and key else (message or exc.detail)
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    message = str(first.get("message") or exc.detail)
+    key = first.get("key")
+    if first.get("source") == "body" or key in (None, "data"):
+        key = body_field(message) or (None if key == "data" else key)
+    detail = f"{message} (field {key})" if key else message
     body: dict[str, Any] = {"status": 422, "error": "invalid", "detail": detail, "errors": errors}
     if key:
         body["field"] = key
-    if "JSON is malformed" in str(detail) or "malformed" in str(exc.detail):
+    if "malformed" in message.lower() or "malformed" in str(exc.detail).lower():
         body["status"] = 400
         body["error"] = "malformed_json"
     return _error_response(body)

@@ -45,9 +45,7 @@ async def test_concurrent_writes_commit_together_and_a_failure_rolls_back_alone(
     reopened = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path}/t.db")
     await reopened.start([MIGRATIONS])
     assert await reopened.read(count) == 99
-    assert await reopened.read(
-        lambda c: c.exec_driver_sql("PRAGMA journal_mode").scalar()
-    ) == "wal"
+    assert await reopened.read(lambda c: c.exec_driver_sql("PRAGMA journal_mode").scalar()) == "wal"
     assert await reopened.read(lambda c: c.exec_driver_sql("PRAGMA synchronous").scalar()) == 2
     await reopened.close()
 
@@ -70,6 +68,7 @@ async def test_migrations_apply_once(tmp_path):
 async def test_close_finishes_queued_writes(tmp_path):
     db = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     await db.start([MIGRATIONS])
+
     def insert(i):
         return lambda c: c.execute(items.insert().values(id=i))
 

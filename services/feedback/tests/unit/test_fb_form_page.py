@@ -6,6 +6,7 @@ from datetime import date, datetime
 from html.parser import HTMLParser
 
 import pytest
+
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers
 from trainops_feedback.domain.form_page import (
     HtmlPage,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+
 from trainops_feedback.domain.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers, NotFound
 from trainops_feedback.domain.survey import (
     COMMENT_MAX_LENGTH,

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from trainops_feedback.domain.tokens import (
     DEFAULT_TOKEN_TTL,
     expiry_for,

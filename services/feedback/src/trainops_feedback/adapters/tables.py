@@ -1,0 +1,117 @@
+"""The feedback service's own tables and their versioned migrations.
+
+Sessions, trainings and registrations are local copies built from scheduling and registration
+events (event-carried state): the feedback service never asks another service anything. Each
+projected row keeps the ``aggregate_version`` it last applied, so a late or redelivered older
+event can never roll it back.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_shared.storage import Migration, MigrationSet
+
+metadata = sa.MetaData()
+
+_Uuid = sa.String(36)
+_Time = sa.DateTime(timezone=True)
+
+trainings = sa.Table(
+    "fb_trainings",
+    metadata,
+    sa.Column("training_id", _Uuid, primary_key=True),
+    sa.Column("code", sa.String(100), nullable=False),
+    sa.Column("title", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+sessions = sa.Table(
+    "fb_sessions",
+    metadata,
+    sa.Column("session_id", _Uuid, primary_key=True),
+    sa.Column("training_id", _Uuid, nullable=False),
+    sa.Column("cities", sa.JSON, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("starts_at", _Time, nullable=False),
+    sa.Column("ends_at", _Time, nullable=False),
+    # scheduled | cancelled | completed
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+registrations = sa.Table(
+    "fb_registrations",
+    metadata,
+    sa.Column("registration_id", _Uuid, primary_key=True),
+    sa.Column("session_id", _Uuid, nullable=False),
+    sa.Column("participant_id", _Uuid, nullable=False),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    # confirmed | waitlisted | cancelled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attended", sa.Boolean, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_fb_registrations_session", "session_id", "city"),
+)
+
+invitations = sa.Table(
+    "fb_invitations",
+    metadata,
+    sa.Column("invitation_id", _Uuid, primary_key=True),
+    # One invitation per registration, ever: the unique key makes a second one impossible.
+    sa.Column("registration_id", _Uuid, nullable=False, unique=True),
+    sa.Column("session_id", _Uuid, nullable=False),
+    sa.Column("survey_id", _Uuid, nullable=False),
+    # sha256 hex of the token; the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("expires_at", _Time, nullable=False),
+    sa.Column("revoked_at", _Time, nullable=True),
+    sa.Column("used_at", _Time, nullable=True),
+    sa.Index("ix_fb_invitations_session", "session_id"),
+)
+
+surveys = sa.Table(
+    "fb_surveys",
+    metadata,
+    sa.Column("survey_id", _Uuid, primary_key=True),
+    sa.Column("code", sa.String(100), nullable=False, unique=True),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("published_at", _Time, nullable=False),
+)
+
+responses = sa.Table(
+    "fb_responses",
+    metadata,
+    sa.Column("response_id", _Uuid, primary_key=True),
+    sa.Column("invitation_id", _Uuid, nullable=False, unique=True),
+    sa.Column("survey_id", _Uuid, nullable=False),
+    sa.Column("session_id", _Uuid, nullable=False),
+    sa.Column("registration_id", _Uuid, nullable=False),
+    sa.Column("participant_id", _Uuid, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    # Free text may name people: it stays here and never travels in an event.
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("submitted_at", _Time, nullable=False),
+    sa.Index("ix_fb_responses_session", "session_id"),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+MIGRATIONS = MigrationSet(
+    "feedback",
+    (
+        Migration(
+            1,
+            "trainings, sessions, registrations, invitations, surveys, responses",
+            _create_v1,
+        ),
+    ),
+)

@@ -1,0 +1,270 @@
+"""Thin HTTP routes: parse, run one use case in one transaction, answer.
+
+``/f/{token}`` (the participant's page) and ``/responses`` are public: the token in them is
+the credential. The invitation listing is for staff and coordinators (region-scoped).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from trainops_feedback.adapters.repository import InvitationView
+from trainops_feedback.adapters.tokens import tokens_for
+from trainops_feedback.api.pages import (
+    FORM_MAX_BYTES,
+    PAGE_HEADERS,
+    MalformedForm,
+    echoed_values,
+    html_response,
+    parse_urlencoded,
+    render_error,
+    session_date,
+    training_title,
+)
+from trainops_feedback.api.schemas import InvitationOut, ResponseCreated, ResponseIn
+from trainops_feedback.domain.errors import (
+    AlreadySubmitted,
+    FeedbackError,
+    InvalidAnswers,
+    InvitationNotFound,
+)
+from trainops_feedback.domain.form_page import (
+    render_already_submitted,
+    render_form,
+    render_form_with_errors,
+    render_not_found,
+    render_thanks,
+)
+from trainops_feedback.domain.i18n import resolve_language
+from trainops_feedback.domain.survey import LANG_FIELD, parse_form, validate_answers
+from trainops_feedback.handlers import commands
+from trainops_shared import errors as app_errors
+from trainops_shared.auth import Principal, requires
+from trainops_shared.service import ServiceRuntime
+
+Runtime = NamedDependency[ServiceRuntime]
+"""Injected by name: the shared runtime (the composition root provides it)."""
+
+LangQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang", description="Page language: kk, ru or en (anything else: the registered one)."
+    ),
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _page_state(view: InvitationView | None, now: datetime) -> str:
+    if view is None or view.revoked_at is not None or view.expires_at <= now:
+        return "not_found"
+    return "used" if view.used_at is not None else "open"
+
+
+def _form_page(view: InvitationView, token: str, lang: str | None) -> Response[str]:
+    language = resolve_language(lang, view.language)
+    return html_response(
+        render_form(
+            token=token,
+            training_title=training_title(view, language),
+            session_date=session_date(view),
+            lang=language,
+            participant_language=view.language,
+        )
+    )
+
+
+def _state_page(view: InvitationView | None, state: str, lang: str | None) -> Response[str]:
+    participant_language = view.language if view is not None else None
+    if state == "used":
+        language = resolve_language(lang, participant_language)
+        return html_response(
+            render_already_submitted(
+                language,
+                participant_language=participant_language,
+                training_title=training_title(view, language) or None,
+            )
+        )
+    return html_response(render_not_found(lang, participant_language=participant_language))
+
+
+@get(
+    "/f/{token:str}",
+    tags=["participant pages"],
+    summary="The feedback form of an invitation (HTML)",
+    include_in_schema=True,
+    security=[],
+)
+async def feedback_page(
+    token: FromPath[str], runtime: Runtime, lang: LangQuery = None
+) -> Response[str]:
+    """The post-training survey in the participant's language (``?lang=kk|ru|en`` switches).
+
+    An unknown, revoked or expired link shows the same "not found or expired" page (404); a used
+    one the "already submitted" page (409).
+    """
+    view = await runtime.read(partial(commands.find_invitation, token=token))
+    state = _page_state(view, _now())
+    if state != "open" or view is None:
+        return _state_page(view, state, lang)
+    return _form_page(view, token, lang)
+
+
+@post(
+    "/f/{token:str}",
+    tags=["participant pages"],
+    summary="Submit the feedback form (urlencoded; HTML answer)",
+    status_code=201,
+    security=[],
+)
+async def submit_feedback_form(
+    token: FromPath[str], request: Request[Any, Any, Any], runtime: Runtime, lang: LangQuery = None
+) -> Response[str]:
+    """201 with the thank-you page; 422 re-shows the form with each wrong answer marked; 409
+    when the link was used already; 404 for an unknown or expired link."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return html_response(render_error(415, lang))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > FORM_MAX_BYTES:
+        # Refused before reading: an oversized body never reaches memory.
+        return html_response(render_error(413, lang))
+    try:
+        form = parse_urlencoded(await request.body())
+    except MalformedForm as exc:
+        return html_response(render_error(exc.status, lang))
+    lang = form.get(LANG_FIELD) or lang
+
+    now = _now()
+    view = await runtime.read(partial(commands.find_invitation, token=token))
+    state = _page_state(view, now)
+    if state != "open" or view is None:
+        return _state_page(view, state, lang)
+    language = resolve_language(lang, view.language)
+    try:
+        submission = parse_form(form)
+    except InvalidAnswers as exc:
+        return html_response(
+            render_form_with_errors(
+                token=token,
+                training_title=training_title(view, language),
+                session_date=session_date(view),
+                lang=language,
+                participant_language=view.language,
+                error=exc,
+                values=echoed_values(form),
+            )
+        )
+    command = commands.SubmitFeedback(token=token, submission=submission, language=language)
+    try:
+        submitted = await runtime.write(partial(commands.submit_feedback, command=command, now=now))
+    except AlreadySubmitted:
+        return _state_page(view, "used", language)
+    except InvitationNotFound:
+        return _state_page(view, "not_found", language)
+    return html_response(
+        render_thanks(
+            submitted.language,
+            participant_language=submitted.participant_language,
+            training_title=training_title(view, submitted.language) or None,
+        ),
+        status=201,
+    )
+
+
+def _as_app_error(exc: FeedbackError) -> app_errors.AppError:
+    """Domain errors in the shared JSON error shape (with every field problem listed)."""
+    if isinstance(exc, InvalidAnswers):
+        return app_errors.Invalid(
+            exc.message,
+            field=exc.field,
+            errors=[{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors],
+        )
+    if isinstance(exc, AlreadySubmitted):
+        return app_errors.Conflict(exc.message, field=exc.field)
+    if isinstance(exc, InvitationNotFound):
+        return app_errors.NotFound(exc.message, field=exc.field)
+    if exc.status_code == 404:
+        return app_errors.NotFound(exc.message, field=exc.field)
+    if exc.status_code == 409:
+        return app_errors.Conflict(exc.message, field=exc.field)
+    return app_errors.Invalid(exc.message, field=exc.field)
+
+
+@post(
+    "/responses",
+    tags=["responses"],
+    summary="Submit feedback as JSON (public: the token is the credential)",
+    status_code=201,
+    security=[],
+)
+async def submit_response(
+    data: JSONBody[ResponseIn], runtime: Runtime
+) -> Response[ResponseCreated]:
+    """``{token, answers: {item: 1..5}, comment?, language?}`` → 201 ``{id}``; a second
+    submission with the same token → 409; an unknown or expired token → 404."""
+    if not data.token:
+        raise app_errors.Invalid(
+            "token is required (the code at the end of the link)", field="token"
+        )
+    try:
+        submission = validate_answers(data.answers, data.comment)
+        command = commands.SubmitFeedback(
+            token=data.token, submission=submission, language=data.language
+        )
+        submitted = await runtime.write(
+            partial(commands.submit_feedback, command=command, now=_now())
+        )
+    except FeedbackError as exc:
+        raise _as_app_error(exc) from None
+    return Response(
+        ResponseCreated(id=submitted.response_id), status_code=201, headers=dict(PAGE_HEADERS)
+    )
+
+
+@get(
+    "/sessions/{session_id:uuid}/invitations",
+    tags=["invitations"],
+    summary="The feedback links of a completed session",
+    guards=[requires("admin", "programme_staff", "coordinator")],
+)
+async def list_invitations(
+    session_id: FromPath[uuid.UUID],
+    runtime: Runtime,
+    principal: NamedDependency[Principal],
+) -> Response[list[InvitationOut]]:
+    """Every live invitation of the session with its link; a coordinator sees only the
+    participants of their own region. Unknown session → 404; reporting → 403."""
+    links = await runtime.read(
+        partial(
+            commands.list_invitations,
+            session_id=session_id,
+            principal=principal,
+            tokens=tokens_for(runtime.settings.jwt_secret),
+            public_url=runtime.settings.public_url,
+        )
+    )
+    body = [
+        InvitationOut(
+            registration_id=uuid.UUID(link.registration_id),
+            url=link.url,
+            language=link.language,
+            expires_at=link.expires_at,
+            submitted=link.submitted,
+        )
+        for link in links
+    ]
+    # The links are credentials: never let a cache keep them.
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [feedback_page, submit_feedback_form, submit_response, list_invitations]

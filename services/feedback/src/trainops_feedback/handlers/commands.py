@@ -1,0 +1,190 @@
+"""Use cases: each a synchronous ``fn(conn, ...)`` run in one transaction by ``runtime.write``.
+
+They load state, let the domain decide, save, and record the events of the change in the outbox
+of the same transaction, so an answered submission always has its ``FeedbackSubmitted``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from trainops_feedback.adapters import repository as repo
+from trainops_feedback.adapters.tokens import InvitationTokens
+from trainops_feedback.domain.errors import (
+    AlreadySubmitted,
+    InvitationExpired,
+    InvitationNotFound,
+)
+from trainops_feedback.domain.i18n import resolve_language
+from trainops_feedback.domain.survey import Submission, SurveyDefinition
+from trainops_feedback.domain.tokens import hash_token, is_expired, looks_like_token
+from trainops_feedback.handlers.surveys import published_event_id, survey_id_for
+from trainops_shared.auth import Principal
+from trainops_shared.errors import NotFound
+from trainops_shared.events import FeedbackSubmitted, SurveyPublished, uuid7
+from trainops_shared.outbox import record_events
+
+# --------------------------------------------------------------------------------------------
+# Surveys
+
+
+def publish_survey(conn: Connection, survey: SurveyDefinition, now: datetime) -> bool:
+    """Record ``survey`` and its ``SurveyPublished`` once; ``False`` if it was published before.
+
+    Ids are derived from the survey code (see :mod:`trainops_feedback.handlers.surveys`), so
+    every restart and replica agrees on them and a race between replicas ends in one row.
+    """
+    survey_id = survey_id_for(survey.code)
+    if repo.survey_exists(conn, survey_id):
+        return False
+    items = list(survey.item_keys)
+    repo.insert_survey(conn, survey_id, survey.code, items, now)
+    record_events(
+        conn,
+        [
+            SurveyPublished(
+                event_id=published_event_id(survey_id),
+                occurred_at=now,
+                aggregate_id=survey_id,
+                aggregate_version=1,
+                survey_id=survey_id,
+                code=survey.code,
+                items=items,
+            )
+        ],
+    )
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Invitations
+
+
+def find_invitation(conn: Connection, token: str) -> repo.InvitationView | None:
+    """The invitation of ``token`` whatever its state, or ``None`` (junk never hits the DB)."""
+    if not looks_like_token(token):
+        return None
+    return repo.find_invitation(conn, hash_token(token))
+
+
+def usable_invitation(conn: Connection, token: str, now: datetime) -> repo.InvitationView:
+    """The invitation if a response can still be submitted with it; else the domain error.
+
+    Unknown, revoked and expired links all read as "not found or expired" (404): the answer
+    reveals nothing about which tokens ever existed. A used link is :class:`AlreadySubmitted`.
+    """
+    view = find_invitation(conn, token)
+    if view is None or view.revoked_at is not None:
+        raise InvitationNotFound()
+    if view.used_at is not None:
+        raise AlreadySubmitted()
+    if is_expired(view.expires_at, now):
+        raise InvitationExpired()
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationLink:
+    registration_id: str
+    url: str
+    language: str
+    expires_at: datetime
+    submitted: bool
+
+
+def list_invitations(
+    conn: Connection,
+    session_id: uuid.UUID,
+    principal: Principal,
+    tokens: InvitationTokens,
+    public_url: str,
+) -> list[InvitationLink]:
+    """The live invitation links of a session; a coordinator sees only their region's people."""
+    if not repo.session_exists(conn, session_id):
+        raise NotFound(f"session {session_id} not found", field="session_id")
+    base = public_url.rstrip("/")
+    return [
+        InvitationLink(
+            registration_id=row.registration_id,
+            url=f"{base}/f/{tokens.token(row.invitation_id)}",
+            language=row.language,
+            expires_at=row.expires_at,
+            submitted=row.used_at is not None,
+        )
+        for row in repo.list_session_invitations(conn, session_id, principal)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Responses
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitFeedback:
+    token: str
+    submission: Submission
+    language: str | None = None
+    """The language the participant answered in (page or request); ``None`` → registered one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    response_id: uuid.UUID
+    language: str
+    training_title: dict[str, str]
+    participant_language: str
+
+
+def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) -> Submitted:
+    """Store one response per invitation and emit ``FeedbackSubmitted``.
+
+    The invitation is claimed with an atomic ``UPDATE … WHERE used_at IS NULL``: of two
+    concurrent submissions of one link exactly one updates a row; the other gets 409.
+    """
+    view = usable_invitation(conn, command.token, now)
+    if not repo.claim_invitation(conn, hash_token(command.token), now):
+        raise AlreadySubmitted()
+    language = resolve_language(command.language, view.language)
+    response_id = uuid7()
+    submission = command.submission
+    repo.insert_response(
+        conn,
+        response_id=str(response_id),
+        invitation_id=view.invitation_id,
+        survey_id=view.survey_id,
+        session_id=view.session_id,
+        registration_id=view.registration_id,
+        participant_id=view.participant_id,
+        answers=dict(submission.answers),
+        comment=submission.comment,
+        language=language,
+        submitted_at=now,
+    )
+    record_events(
+        conn,
+        [
+            FeedbackSubmitted(
+                occurred_at=now,
+                aggregate_id=response_id,
+                aggregate_version=1,
+                response_id=response_id,
+                survey_id=uuid.UUID(view.survey_id),
+                session_id=uuid.UUID(view.session_id),
+                registration_id=uuid.UUID(view.registration_id),
+                participant_id=uuid.UUID(view.participant_id),
+                answers=dict(submission.answers),
+                language=language,
+                has_comment=submission.has_comment,
+            )
+        ],
+    )
+    return Submitted(
+        response_id=response_id,
+        language=language,
+        training_title=view.training_title,
+        participant_language=view.language,
+    )

@@ -1,0 +1,275 @@
+"""Event handlers: local copies of sessions, trainings and registrations, and invitations.
+
+Each handler is a synchronous ``fn(conn, event)`` run inside the consumer's transaction (the
+inbox makes redeliveries no-ops). Two rules shape them:
+
+* **Version guard.** Every projected row stores the ``aggregate_version`` it last applied; an
+  event whose version is not newer changes nothing, so a late redelivery never rolls back.
+* **Out-of-order streams.** Scheduling and registration are separate streams read by separate
+  consumers: a registration may arrive before its session. An event that refers to a session or
+  registration not known yet raises :class:`RetryLater` and is redelivered with backoff.
+
+Invitations follow one reconcile rule, applied after every change that can affect it: a
+registration that *attended* a *completed* session and is not cancelled has exactly one live
+invitation; otherwise its unused invitation is revoked. The unique ``registration_id`` of the
+invitations table makes a second invitation impossible; a revoked invitation that becomes
+eligible again is reinstated (same link), never duplicated. A used invitation is never touched:
+the response stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from trainops_feedback.adapters import repository as repo
+from trainops_feedback.adapters.tokens import InvitationTokens
+from trainops_feedback.domain.tokens import DEFAULT_TOKEN_TTL, expiry_for
+from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
+from trainops_shared.events import (
+    AttendanceRecorded,
+    Event,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionCompleted,
+    SessionRescheduled,
+    SessionScheduled,
+    TrainingDefined,
+    WaitlistPromoted,
+    uuid7,
+)
+from trainops_shared.inbox import EventHandler, RetryLater
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackProjection:
+    """The event handlers of the feedback service, bound to the token key and the link TTL."""
+
+    tokens: InvitationTokens
+    ttl: timedelta = DEFAULT_TOKEN_TTL
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    def handlers(self) -> Mapping[type[Event], EventHandler]:
+        return {
+            TrainingDefined: self.on_training_defined,
+            SessionScheduled: self.on_session_scheduled,
+            SessionRescheduled: self.on_session_rescheduled,
+            SessionCapacityChanged: self.on_session_capacity_changed,
+            SessionCancelled: self.on_session_cancelled,
+            SessionCompleted: self.on_session_completed,
+            ParticipantRegistered: self.on_participant_registered,
+            RegistrationCancelled: self.on_registration_cancelled,
+            WaitlistPromoted: self.on_waitlist_promoted,
+            AttendanceRecorded: self.on_attendance_recorded,
+        }
+
+    # ----------------------------------------------------------------------------------------
+    # Expiry
+
+    def expiry(self, session_ends_at: datetime, issued_at: datetime) -> datetime:
+        """``ttl`` after the session ends, but never less than ``ttl`` after the link is issued.
+
+        The wall clock gates nothing: a session of 2020 may be completed (and its attendance
+        recorded) today, and its participants must still get a working link.
+        """
+        return expiry_for(max(repo.utc(session_ends_at), repo.utc(issued_at)), self.ttl)
+
+    # ----------------------------------------------------------------------------------------
+    # Scheduling
+
+    def on_training_defined(self, conn: Connection, event: TrainingDefined) -> None:
+        current = repo.get_training_version(conn, event.training_id)
+        if current is not None and current >= event.aggregate_version:
+            return
+        repo.save_training(
+            conn, event.training_id, event.code, dict(event.title), event.aggregate_version
+        )
+
+    def on_session_scheduled(self, conn: Connection, event: SessionScheduled) -> None:
+        values: dict[str, Any] = {
+            "training_id": str(event.training_id),
+            "cities": list(event.cities),
+            "language": event.language,
+            "timezone": event.timezone,
+            "starts_at": repo.utc(event.starts_at),
+            "ends_at": repo.utc(event.ends_at),
+            "version": event.aggregate_version,
+        }
+        current = repo.get_session(conn, event.session_id)
+        if current is None:
+            repo.insert_session(
+                conn, session_id=str(event.session_id), status="scheduled", **values
+            )
+        elif current.version < event.aggregate_version:
+            repo.update_session(conn, current.session_id, **values)
+
+    def _known_session(self, conn: Connection, session_id: Any) -> repo.SessionRow:
+        """The session; raises :class:`RetryLater` while it is not known yet."""
+        session = repo.get_session(conn, session_id)
+        if session is None:
+            raise RetryLater(f"session {session_id} not known yet")
+        return session
+
+    def on_session_rescheduled(self, conn: Connection, event: SessionRescheduled) -> None:
+        session = self._known_session(conn, event.session_id)
+        if session.version >= event.aggregate_version:
+            return
+        ends_at = repo.utc(event.ends_at)
+        repo.update_session(
+            conn,
+            session.session_id,
+            starts_at=repo.utc(event.starts_at),
+            ends_at=ends_at,
+            version=event.aggregate_version,
+        )
+        repo.set_invitation_expiry(
+            conn,
+            [
+                (invitation_id, self.expiry(ends_at, created_at))
+                for invitation_id, created_at in repo.unused_invitations(conn, session.session_id)
+            ],
+        )
+
+    def on_session_capacity_changed(self, conn: Connection, event: SessionCapacityChanged) -> None:
+        session = self._known_session(conn, event.session_id)
+        if session.version < event.aggregate_version:
+            repo.update_session(conn, session.session_id, version=event.aggregate_version)
+
+    def on_session_cancelled(self, conn: Connection, event: SessionCancelled) -> None:
+        session = self._known_session(conn, event.session_id)
+        if session.version >= event.aggregate_version:
+            return
+        repo.update_session(
+            conn, session.session_id, status="cancelled", version=event.aggregate_version
+        )
+        self.reconcile(conn, session.session_id)
+
+    def on_session_completed(self, conn: Connection, event: SessionCompleted) -> None:
+        session = self._known_session(conn, event.session_id)
+        if session.version >= event.aggregate_version:
+            return
+        repo.update_session(
+            conn, session.session_id, status="completed", version=event.aggregate_version
+        )
+        self.reconcile(conn, session.session_id)
+
+    # ----------------------------------------------------------------------------------------
+    # Registration
+
+    def on_participant_registered(self, conn: Connection, event: ParticipantRegistered) -> None:
+        if repo.get_session(conn, event.session_id) is None:
+            raise RetryLater(f"session {event.session_id} not known yet")
+        values: dict[str, Any] = {
+            "session_id": str(event.session_id),
+            "participant_id": str(event.participant_id),
+            "city": event.profile.city,
+            "language": event.profile.language,
+            "status": event.status,
+            "version": event.aggregate_version,
+        }
+        current = repo.get_registration(conn, event.registration_id)
+        if current is None:
+            repo.insert_registration(
+                conn, registration_id=str(event.registration_id), attended=None, **values
+            )
+        elif current.version < event.aggregate_version:
+            repo.update_registration(conn, current.registration_id, **values)
+            self.reconcile(conn, current.session_id, current.registration_id)
+
+    def _newer_registration(
+        self, conn: Connection, registration_id: Any, version: int
+    ) -> repo.RegistrationRow | None:
+        """The registration if ``version`` is newer than what it holds; ``None`` if not newer;
+        raises :class:`RetryLater` when the registration is not known yet."""
+        registration = repo.get_registration(conn, registration_id)
+        if registration is None:
+            raise RetryLater(f"registration {registration_id} not known yet")
+        if registration.version >= version:
+            return None
+        return registration
+
+    def on_registration_cancelled(self, conn: Connection, event: RegistrationCancelled) -> None:
+        registration = self._newer_registration(
+            conn, event.registration_id, event.aggregate_version
+        )
+        if registration is None:
+            return
+        repo.update_registration(
+            conn,
+            registration.registration_id,
+            status="cancelled",
+            version=event.aggregate_version,
+        )
+        self.reconcile(conn, registration.session_id, registration.registration_id)
+
+    def on_waitlist_promoted(self, conn: Connection, event: WaitlistPromoted) -> None:
+        registration = self._newer_registration(
+            conn, event.registration_id, event.aggregate_version
+        )
+        if registration is None:
+            return
+        repo.update_registration(
+            conn,
+            registration.registration_id,
+            status="confirmed",
+            version=event.aggregate_version,
+        )
+        self.reconcile(conn, registration.session_id, registration.registration_id)
+
+    def on_attendance_recorded(self, conn: Connection, event: AttendanceRecorded) -> None:
+        registration = self._newer_registration(
+            conn, event.registration_id, event.aggregate_version
+        )
+        if registration is None:
+            return
+        repo.update_registration(
+            conn,
+            registration.registration_id,
+            attended=event.attended,
+            version=event.aggregate_version,
+        )
+        self.reconcile(conn, registration.session_id, registration.registration_id)
+
+    # ----------------------------------------------------------------------------------------
+    # Invitations
+
+    def reconcile(
+        self, conn: Connection, session_id: str, registration_id: str | None = None
+    ) -> None:
+        """Bring the invitations of a session (or of one registration) in line with the rule."""
+        now = self.clock()
+        repo.revoke_invitations(conn, session_id, registration_id, now)
+        repo.reinstate_invitations(conn, session_id, registration_id, now)
+        missing = repo.missing_invitations(conn, session_id, registration_id)
+        if not missing:
+            return
+        session = repo.get_session(conn, session_id)
+        assert session is not None, "missing_invitations joins the session row"
+        expires_at = self.expiry(session.ends_at, now)
+        rows = []
+        for reg_id in missing:
+            invitation_id = str(uuid7())
+            rows.append(
+                {
+                    "invitation_id": invitation_id,
+                    "registration_id": reg_id,
+                    "session_id": session_id,
+                    "survey_id": str(DEFAULT_SURVEY_ID),
+                    "token_hash": self.tokens.token_hash(invitation_id),
+                    "created_at": now,
+                    "expires_at": expires_at,
+                    "revoked_at": None,
+                    "used_at": None,
+                }
+            )
+        repo.insert_invitations(conn, rows)

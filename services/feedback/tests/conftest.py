@@ -1,0 +1,201 @@
+"""Test helpers of the feedback service: an event builder and a publisher to real JetStream.
+
+Fixtures only (no ``pytest_plugins`` here: the shared plugin is registered by the top-level
+``tests/conftest.py``; run these tests from the repository root, or pass
+``-p trainops_shared.testing.pytest_plugin`` when selecting only this directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import nats
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from trainops_shared.events import (
+    AttendanceRecorded,
+    Event,
+    ParticipantProfile,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    SessionCompleted,
+    SessionScheduled,
+    TrainingDefined,
+    decode_event,
+    encode_event,
+)
+
+
+class EventFactory:
+    """Builds events the way their producers do: one version counter per aggregate.
+
+    Aggregates: a training, a session, a registration (created, cancelled, attendance).
+    """
+
+    def __init__(self) -> None:
+        self.versions: dict[uuid.UUID, int] = defaultdict(int)
+
+    def _emit(self, factory: Callable[..., Event], aggregate: uuid.UUID, **fields: Any) -> Any:
+        self.versions[aggregate] += 1
+        return factory(aggregate_id=aggregate, aggregate_version=self.versions[aggregate], **fields)
+
+    def training(self, title: dict[str, str] | None = None) -> TrainingDefined:
+        training_id = uuid.uuid4()
+        event: TrainingDefined = self._emit(
+            TrainingDefined,
+            training_id,
+            training_id=training_id,
+            code=f"ethics-{training_id.hex[:6]}",
+            title=title
+            or {
+                "en": "Ethical coverage of children's issues",
+                "ru": "Этичное освещение проблем детей",
+                "kk": "Балалар мәселелерін әдепті жариялау",
+            },
+        )
+        return event
+
+    def session(
+        self, training_id: uuid.UUID, cities: Iterable[str] = ("almaty", "aktobe")
+    ) -> SessionScheduled:
+        session_id = uuid.uuid4()
+        starts_at = datetime(2020, 12, 22, 4, 0, tzinfo=UTC)
+        event: SessionScheduled = self._emit(
+            SessionScheduled,
+            session_id,
+            session_id=session_id,
+            training_id=training_id,
+            mode="online",
+            cities=list(cities),
+            timezone="Asia/Almaty",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=8),
+            capacity=30,
+            language="ru",
+        )
+        return event
+
+    def complete(self, session_id: uuid.UUID) -> SessionCompleted:
+        event: SessionCompleted = self._emit(SessionCompleted, session_id, session_id=session_id)
+        return event
+
+    def register(
+        self, session_id: uuid.UUID, *, city: str = "almaty", language: str = "ru"
+    ) -> ParticipantRegistered:
+        registration_id = uuid.uuid4()
+        event: ParticipantRegistered = self._emit(
+            ParticipantRegistered,
+            registration_id,
+            registration_id=registration_id,
+            session_id=session_id,
+            participant_id=uuid.uuid4(),
+            status="confirmed",
+            profile=ParticipantProfile(
+                city=city, sector="media", sex="female", age_band="25-34", language=language
+            ),
+        )
+        return event
+
+    def attend(self, reg: ParticipantRegistered, attended: bool = True) -> AttendanceRecorded:
+        event: AttendanceRecorded = self._emit(
+            AttendanceRecorded,
+            reg.registration_id,
+            registration_id=reg.registration_id,
+            session_id=reg.session_id,
+            participant_id=reg.participant_id,
+            attended=attended,
+        )
+        return event
+
+    def cancel(self, reg: ParticipantRegistered) -> RegistrationCancelled:
+        event: RegistrationCancelled = self._emit(
+            RegistrationCancelled,
+            reg.registration_id,
+            registration_id=reg.registration_id,
+            session_id=reg.session_id,
+            participant_id=reg.participant_id,
+            previous_status="confirmed",
+        )
+        return event
+
+
+class Bus:
+    """Publishes events to JetStream as a producer's outbox relay would, and reads streams."""
+
+    def __init__(self, nats_url: str) -> None:
+        self.nats_url = nats_url
+
+    async def publish(self, *events: Event) -> None:
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            for event in events:
+                await js.publish(
+                    event.subject,
+                    encode_event(event),
+                    headers={"Nats-Msg-Id": str(event.event_id)},
+                )
+        finally:
+            await nc.close()
+
+    async def stream(self, stream: str, subjects: str) -> list[Event]:
+        """Every event of ``stream`` in order (an ephemeral consumer that acks nothing)."""
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(stream)
+            if info.state.messages == 0:
+                return []
+            sub = await js.pull_subscribe(
+                subjects,
+                stream=stream,
+                config=ConsumerConfig(
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_policy=AckPolicy.NONE,
+                    inactive_threshold=5,
+                ),
+            )
+            found: list[Event] = []
+            while True:
+                msgs = await sub.fetch(1000, timeout=5)
+                found.extend(decode_event(m.data) for m in msgs)
+                if msgs[-1].metadata.num_pending == 0:
+                    break
+            await sub.unsubscribe()
+            return found
+        finally:
+            await nc.close()
+
+
+async def _eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s (last: {last!r})")
+
+
+@pytest.fixture
+def events() -> EventFactory:
+    return EventFactory()
+
+
+@pytest.fixture
+def bus(nats_url: str) -> Bus:
+    return Bus(nats_url)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Awaitable[Any]]:
+    """``await eventually(async_check, timeout=20)``: poll until truthy (never a fixed sleep)."""
+    return _eventually
