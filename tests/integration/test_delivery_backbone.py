@@ -91,7 +91,12 @@ class Node:
 
 @contextlib.asynccontextmanager
 async def node(
-    url: str, nats_url: str, *, relay: bool = True, max_attempts: int = 3
+    url: str,
+    nats_url: str,
+    *,
+    relay: bool = True,
+    max_attempts: int = 3,
+    max_deliver: int | None = None,
 ) -> AsyncIterator[Node]:
     db = open_database(url)
     await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
@@ -103,10 +108,11 @@ async def node(
         db=db,
         handlers={SessionCompleted: apply_completed},
         max_attempts=max_attempts,
+        max_deliver=max_deliver,
         batch_size=200,
     )
     await broker.start()
-    await consumer.start(broker.config.connection_state.stream)
+    await consumer.start(broker.config.connection_state.connection)
     if relay:
         await the_relay.start()
     try:
@@ -229,6 +235,29 @@ async def test_poison_messages_are_dead_lettered_and_later_messages_flow(
         assert dead[0].data == b"{not json"
         assert all(m.subject.startswith("deadletter.backbone.scheduling.") for m in dead)
         await nc.close()
+        assert await n.applied() == {str(e.event_id): 1 for e in events}
+
+
+async def test_a_message_the_server_gives_up_on_is_dead_lettered_too(
+    database_url, fresh_nats_server
+):
+    """The server's own bound (a consumer that never acks, e.g. crashing on the message every
+    time) ends in the dead-letter stream through the MAX_DELIVERIES advisory, not in silence."""
+    url = fresh_nats_server.url
+    async with node(database_url, url, max_attempts=100, max_deliver=2) as n:
+        failing = SessionCompleted(aggregate_id=FAILING, session_id=FAILING)
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        await js.publish(failing.subject, encode_event(failing), headers={"Nats-Msg-Id": "f1"})
+        events = await n.write_events(2)
+        await eventually(lambda: _dead_letter_count(url, 1), timeout=30, what="the dead letter")
+        sub = await js.pull_subscribe("deadletter.>", durable="inspector", stream=DEAD_LETTER.name)
+        [dead] = await sub.fetch(1, timeout=5)
+        assert "max deliveries (2) exceeded" in dead.headers["Trainops-Reason"]
+        assert dead.headers["Trainops-Original-Seq"] == "1"
+        assert dead.data == encode_event(failing)
+        await nc.close()
+        await eventually(lambda: _applied_count(n, 2), what="the events behind it")
         assert await n.applied() == {str(e.event_id): 1 for e in events}
 
 

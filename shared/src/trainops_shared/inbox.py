@@ -28,11 +28,14 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy.engine import Connection
@@ -47,6 +50,14 @@ log = get_logger(__name__)
 
 EventHandler = Callable[[Connection, Any], None]
 """``handler(conn, event)``: applies one event inside the consumer's transaction."""
+
+
+class _MaxDeliveries(msgspec.Struct):
+    """The part of JetStream's ``io.nats.jetstream.advisory.v1.max_deliver`` advisory we use."""
+
+    stream: str
+    stream_seq: int
+    deliveries: int
 
 
 class RetryLater(Exception):
@@ -76,6 +87,8 @@ class EventConsumer:
         max_attempts: int = 8,
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
+        max_deliver: int | None = None,
+        ack_wait: float = 30.0,
     ) -> None:
         self.service = service
         self._db = db
@@ -84,8 +97,14 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
+        # Our own bound (max_attempts) dead-letters first; the server's bound only stops a
+        # message that crashes the process itself again and again (then the advisory hook
+        # below dead-letters it).
+        self._max_deliver = max_deliver if max_deliver is not None else max_attempts + 5
+        self._ack_wait = ack_wait
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._advisories: list[Subscription] = []
         self.applied = 0
         self.dead_lettered = 0
 
@@ -100,16 +119,15 @@ class EventConsumer:
             filter_subject=f"{spec.context}.>",
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            # Our own bound (max_attempts) dead-letters first; the server's bound only stops a
-            # message that crashes the process itself again and again.
-            max_deliver=self.max_attempts + 5,
-            ack_wait=30,
+            max_deliver=self._max_deliver,
+            ack_wait=self._ack_wait,
             max_ack_pending=20_000,
         )
 
-    async def start(self, js: JetStreamContext) -> None:
+    async def start(self, nc: NatsClient) -> None:
         """Create (or bind to) the durable consumers and start one pull loop per stream."""
         self._stopping = False
+        js = nc.jetstream()
         for spec in self.streams:
             sub = await js.pull_subscribe(
                 f"{spec.context}.>",
@@ -120,6 +138,47 @@ class EventConsumer:
             self._tasks.append(
                 asyncio.create_task(self._pull_loop(js, sub), name=f"{self.service}<-{spec.name}")
             )
+            self._advisories.append(
+                await nc.subscribe(
+                    f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{spec.name}.{self.service}",
+                    cb=partial(self._on_max_deliveries, js),
+                )
+            )
+
+    async def _on_max_deliveries(self, js: JetStreamContext, advisory: Msg) -> None:
+        """The server gave up on a message (the process died or timed out on it every time):
+        keep it in the dead-letter stream so it is not silently skipped."""
+        try:
+            info = msgspec.json.decode(advisory.data, type=_MaxDeliveries)
+            raw = await js.get_msg(info.stream, info.stream_seq)
+        except Exception as exc:
+            log.error("max_deliveries_advisory_unreadable", error=repr(exc))
+            return
+        headers = self._dead_letter_headers(
+            stream=info.stream,
+            seq=info.stream_seq,
+            subject=raw.subject or "",
+            attempts=info.deliveries,
+            reason=(
+                f"max deliveries ({info.deliveries}) exceeded without an ack: the consumer "
+                f"crashed or timed out on this message every time"
+            ),
+        )
+        try:
+            await js.publish(
+                f"{DEAD_LETTER.context}.{self.service}.{raw.subject}",
+                raw.data or b"",
+                headers=headers,
+                stream=DEAD_LETTER.name,
+                timeout=5,
+            )
+        except Exception as exc:
+            log.error("dead_letter_publish_failed", error=repr(exc), stream_seq=info.stream_seq)
+            return
+        self.dead_lettered += 1
+        log.error(
+            "event_dead_lettered", stream_seq=info.stream_seq, reason=headers["Trainops-Reason"]
+        )
 
     async def stop(self) -> None:
         """Finish the batch in hand, then stop pulling (unacked messages are redelivered)."""
@@ -130,6 +189,10 @@ class EventConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for sub in self._advisories:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        self._advisories.clear()
 
     async def _pull_loop(
         self, js: JetStreamContext, sub: JetStreamContext.PullSubscription
@@ -243,17 +306,28 @@ class EventConsumer:
         else:
             await item.msg.ack()
 
-    async def _dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
-        meta = msg.metadata
-        headers = {
-            "Nats-Msg-Id": f"dl:{self.service}:{meta.stream}:{meta.sequence.stream}",
+    def _dead_letter_headers(
+        self, *, stream: str, seq: int, subject: str, attempts: int, reason: str
+    ) -> dict[str, str]:
+        return {
+            "Nats-Msg-Id": f"dl:{self.service}:{stream}:{seq}",
             "Trainops-Reason": reason[:2000],
             "Trainops-Consumer": self.service,
-            "Trainops-Original-Subject": msg.subject,
-            "Trainops-Original-Stream": meta.stream,
-            "Trainops-Original-Seq": str(meta.sequence.stream),
-            "Trainops-Attempts": str(meta.num_delivered),
+            "Trainops-Original-Subject": subject,
+            "Trainops-Original-Stream": stream,
+            "Trainops-Original-Seq": str(seq),
+            "Trainops-Attempts": str(attempts),
         }
+
+    async def _dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
+        meta = msg.metadata
+        headers = self._dead_letter_headers(
+            stream=meta.stream,
+            seq=meta.sequence.stream,
+            subject=msg.subject,
+            attempts=meta.num_delivered,
+            reason=reason,
+        )
         try:
             await js.publish(
                 f"{DEAD_LETTER.context}.{self.service}.{msg.subject}",

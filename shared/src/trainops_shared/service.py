@@ -103,7 +103,7 @@ class ServiceRuntime:
         )
         await self.broker.start()
         if self.consumer is not None:
-            await self.consumer.start(self.broker.config.connection_state.stream)
+            await self.consumer.start(self.broker.config.connection_state.connection)
         await self.relay.start()
         if self.spec.on_start is not None:
             await self.spec.on_start(self)
