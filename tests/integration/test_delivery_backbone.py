@@ -110,6 +110,7 @@ async def node(
         max_attempts=max_attempts,
         max_deliver=max_deliver,
         batch_size=200,
+        ack_wait=3.0,  # a batch in flight when the broker dies comes back after this
     )
     await broker.start()
     await consumer.start(broker.config.connection_state.connection)

@@ -88,7 +88,7 @@ class EventConsumer:
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
         max_deliver: int | None = None,
-        ack_wait: float = 30.0,
+        ack_wait: float = 10.0,
     ) -> None:
         self.service = service
         self._db = db
