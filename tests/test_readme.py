@@ -21,9 +21,7 @@ def test_ci_runs_the_readme_test_command():
     command = readme_command("**Run the tests**")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     last = [line for line in ci.splitlines() if line.strip() and not line.startswith("#")][-1]
-    assert last == command, (
-        f".ci/run ends with {last!r}, README.md gives {command!r}"
-    )
+    assert last == command, f".ci/run ends with {last!r}, README.md gives {command!r}"
 
 
 def test_readme_run_command_is_the_launcher():
