@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["up", "token", "asyncapi"]
+COMMAND_MODULES: list[str] = ["up", "token", "asyncapi", "deadletters"]
 """Subcommand modules, in help order (the lead adds ``asyncapi``, ``demo``, ``bench``)."""
 
 

@@ -22,6 +22,12 @@ from nats.js.errors import BadRequestError, NotFoundError
 from trainops_shared.events.streams import DEAD_LETTER, DUPLICATE_WINDOW_SECONDS, StreamSpec
 
 
+def nats_servers(url: str | list[str]) -> list[str]:
+    """``NATS_URL`` may list a cluster's servers comma-separated; nats-py wants a list."""
+    parts = url if isinstance(url, list) else url.split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
 class NatsUnavailable(Exception):
     """NATS could not be reached at start-up; the message says where we looked."""
 
@@ -76,7 +82,7 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
     try:
         nc = await asyncio.wait_for(
             nats.connect(
-                url,
+                nats_servers(url),
                 connect_timeout=max(1, int(connect_timeout)),
                 allow_reconnect=False,
                 max_reconnect_attempts=0,
@@ -103,7 +109,9 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
 
 
 async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: int = 1) -> None:
-    nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False, name="trainops-setup")
+    nc = await nats.connect(
+        nats_servers(url), connect_timeout=2, allow_reconnect=False, name="trainops-setup"
+    )
     try:
         await ensure_streams(nc.jetstream(), [*specs, DEAD_LETTER], replicas)
     finally:
@@ -112,7 +120,7 @@ async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: i
 
 def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:
     return NatsBroker(
-        url,
+        nats_servers(url),
         name=f"trainops-{service}",
         serializer=MsgSpecSerializer(),
         connect_timeout=max(1, int(timeout)),

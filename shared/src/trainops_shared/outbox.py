@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.engine import Connection
 
+from trainops_shared.broker import nats_servers
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import stream_for_subject
 from trainops_shared.logging import get_logger
@@ -87,7 +88,7 @@ class OutboxRelay:
     def __init__(
         self,
         db: Database,
-        nats_url: str,
+        nats_url: str | list[str],
         *,
         name: str,
         batch_size: int = 1000,
@@ -126,7 +127,7 @@ class OutboxRelay:
     async def _connect(self) -> NatsClient:
         if self._nc is None or self._nc.is_closed:
             self._nc = await nats.connect(
-                self._nats_url,
+                nats_servers(self._nats_url),
                 name=f"{self._name}-outbox-relay",
                 connect_timeout=2,
                 max_reconnect_attempts=-1,
