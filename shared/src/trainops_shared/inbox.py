@@ -105,6 +105,9 @@ class EventConsumer:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._advisories: list[Subscription] = []
+        # One consumer transaction at a time in this process: the pull loops of different
+        # streams would otherwise mostly conflict with each other (and retry) on PostgreSQL.
+        self._write_lock = asyncio.Lock()
         self.applied = 0
         self.dead_lettered = 0
 
@@ -245,7 +248,8 @@ class EventConsumer:
         delay = 0.1
         while True:
             try:
-                await self._db.write(lambda conn: self._apply(conn, items))
+                async with self._write_lock:
+                    await self._db.write(lambda conn: self._apply(conn, items), serializable=True)
             except Exception as exc:
                 if not is_transient(exc) or self._stopping:
                     raise

@@ -119,8 +119,14 @@ class Database(abc.ABC):
         """Connect and apply pending migrations."""
 
     @abc.abstractmethod
-    async def write(self, fn: TxFn[T]) -> T:
-        """Run ``fn`` in one transaction and commit it before returning its result."""
+    async def write(self, fn: TxFn[T], *, serializable: bool = False) -> T:
+        """Run ``fn`` in one transaction and commit it before returning its result.
+
+        ``serializable`` asks for SERIALIZABLE isolation where the backend has weaker defaults
+        (PostgreSQL): event consumers use it because two streams' handlers may read what the
+        other writes (attendance vs. completion), and under READ COMMITTED each could miss the
+        other's change. SQLite's single writer is serializable already.
+        """
 
     @abc.abstractmethod
     async def read(self, fn: TxFn[T]) -> T:
@@ -177,12 +183,15 @@ class PostgresDatabase(Database):
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7310001)"))
             await conn.run_sync(apply_migrations, migrations)
 
-    async def write(self, fn: TxFn[T]) -> T:
+    async def write(self, fn: TxFn[T], *, serializable: bool = False) -> T:
         delay = 0.01
         for attempt in range(self._RETRIES):
             try:
-                async with self.engine.begin() as conn:
-                    return await conn.run_sync(fn)
+                async with self.engine.connect() as conn:
+                    if serializable:
+                        await conn.execution_options(isolation_level="SERIALIZABLE")
+                    async with conn.begin():
+                        return await conn.run_sync(fn)
             except DBAPIError as exc:
                 code = getattr(exc.orig, "sqlstate", None)
                 if code not in {"40001", "40P01"} or attempt == self._RETRIES - 1:
@@ -278,7 +287,7 @@ class SqliteDatabase(Database):
             apply_migrations(conn, migrations)
         self._writer_conn = conn
 
-    async def write(self, fn: TxFn[T]) -> T:
+    async def write(self, fn: TxFn[T], *, serializable: bool = False) -> T:
         if self._closed or self._wake is None:
             raise DatabaseUnavailable("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from trainops_registration.domain.errors import Invalid
 from trainops_registration.domain.participant import (
     Participant,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from trainops_registration.domain.errors import (
     Conflict,
     Forbidden,

@@ -1,0 +1,161 @@
+"""Thin HTTP routes: parse, run one use case in one transaction, answer.
+
+Only ``admin`` and ``coordinator`` reach these routes (other roles: 403); a coordinator's reach
+is then narrowed to their region inside the repository queries (another region's rows: 404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    QueryParameter,
+    RawBody,
+)
+from sqlalchemy.engine import Connection
+
+from trainops_registration.api.schemas import AttendanceRequest, RegistrationRequest
+from trainops_registration.handlers import commands
+from trainops_registration.handlers.imports import ImportParticipants, import_participants
+from trainops_shared.auth import Principal, requires
+from trainops_shared.events import uuid7
+from trainops_shared.service import ServiceRuntime
+
+StatusFilter = Literal["confirmed", "waitlisted", "cancelled"]
+Runtime = NamedDependency[ServiceRuntime]
+Caller = NamedDependency[Principal]
+RegistrationId = FromPath[uuid.UUID]
+
+
+class RegistrationController(Controller):
+    path = "/registrations"
+    tags = ["registrations"]  # noqa: RUF012 - Litestar declares these as plain lists
+    guards = [requires("admin", "coordinator")]  # noqa: RUF012
+
+    @post("", status_code=201)
+    async def register(
+        self,
+        data: JSONBody[RegistrationRequest],
+        runtime: Runtime,
+        principal: Caller,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                min_length=1,
+                max_length=200,
+                description="Retry-safe key: a retried POST with it returns the first answer.",
+            ),
+        ] = None,
+    ) -> Response[dict[str, Any]]:
+        """Register a participant: confirmed while seats remain, then waitlisted in order."""
+        command = commands.RegisterParticipant(
+            session_id=data.session_id,
+            participant=data.participant,
+            idempotency_key=idempotency_key,
+            request_hash=commands.request_fingerprint(data),
+        )
+        outcome = await runtime.write(
+            partial(commands.register_participant, command=command, principal=principal)
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @post("/import", status_code=201)
+    async def import_csv(
+        self,
+        body: RawBody,
+        runtime: Runtime,
+        principal: Caller,
+        session_id: FromQuery[uuid.UUID],
+    ) -> Response[dict[str, Any]]:
+        """Register every participant of a CSV file for one session, all or nothing.
+
+        The body is UTF-8 CSV (``Content-Type: text/csv``) with a header line naming the columns
+        ``full_name, email, phone, organisation, sector, sex, age_band, city, language``. Any bad
+        row fails the whole import with a 422 listing every problem by line number and field.
+        """
+        command = ImportParticipants(session_id=session_id, csv_bytes=bytes(body))
+        outcome = await runtime.write(
+            partial(import_participants, command=command, principal=principal)
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @post("/{registration_id:uuid}/cancel", status_code=200)
+    async def cancel(
+        self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
+    ) -> Response[dict[str, Any]]:
+        """Cancel; a freed seat goes to the first waitlisted person at once."""
+        outcome = await runtime.write(
+            partial(
+                commands.cancel_registration,
+                registration_id=registration_id,
+                principal=principal,
+                correlation_id=uuid7(),
+            )
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @post("/{registration_id:uuid}/attendance", status_code=200)
+    async def attendance(
+        self,
+        registration_id: RegistrationId,
+        data: JSONBody[AttendanceRequest],
+        runtime: Runtime,
+        principal: Caller,
+    ) -> Response[dict[str, Any]]:
+        """Record whether a confirmed participant attended (again: the latest answer wins)."""
+        outcome = await runtime.write(
+            partial(
+                commands.record_attendance,
+                registration_id=registration_id,
+                attended=data.attended,
+                principal=principal,
+                correlation_id=uuid7(),
+            )
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @get("")
+    async def list_registrations(
+        self,
+        runtime: Runtime,
+        principal: Caller,
+        session_id: FromQuery[uuid.UUID | None] = None,
+        status: FromQuery[StatusFilter | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """Registrations the caller may see (a coordinator: their region's), oldest first."""
+
+        def query(conn: Connection) -> dict[str, Any]:
+            return commands.read_registrations(
+                conn,
+                principal,
+                session_id=session_id,
+                status=status,
+                limit=limit,
+                offset=offset,
+            )
+
+        result: dict[str, Any] = await runtime.read(query)
+        return result
+
+    @get("/{registration_id:uuid}")
+    async def get_registration(
+        self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
+    ) -> dict[str, Any]:
+        """One registration with the participant's personal data (404 outside your region)."""
+
+        def query(conn: Connection) -> dict[str, Any]:
+            return commands.read_registration(conn, registration_id, principal)
+
+        result: dict[str, Any] = await runtime.read(query)
+        return result

@@ -1,0 +1,27 @@
+"""Request bodies of the registration API (msgspec Structs decoded by Litestar).
+
+Participant fields are decoded loosely (:class:`ParticipantInput` holds plain strings) so that
+the domain's validation reports a bad sector or phone as a 422 naming ``participant.sector``
+with the valid values, instead of a generic decoding error.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from trainops_registration.domain import ParticipantInput
+
+
+class RegistrationRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """POST /registrations: one participant for one session."""
+
+    session_id: uuid.UUID
+    participant: ParticipantInput
+
+
+class AttendanceRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """POST /registrations/{id}/attendance."""
+
+    attended: bool

@@ -1,0 +1,31 @@
+"""The registration service's composition root: tables, routes, produced stream, consumers."""
+
+from __future__ import annotations
+
+from trainops_registration.adapters.tables import MIGRATIONS
+from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.domain import RegistrationErrors
+from trainops_registration.handlers.events import EVENT_HANDLERS
+from trainops_shared.events.streams import REGISTRATION
+from trainops_shared.service import ServiceSpec
+from trainops_shared.settings import Settings
+
+
+def build_spec(settings: Settings) -> ServiceSpec:
+    """Registration: coordinators' participants, seats, waitlist and attendance.
+
+    It keeps its own copy of sessions from scheduling's events and never calls scheduling.
+    """
+    return ServiceSpec(
+        name="registration",
+        title="trainops registration",
+        description=(
+            "Participants, registrations, seats, waiting list and attendance. Coordinators see "
+            "and change their own region only; personal data never leaves this service."
+        ),
+        migrations=MIGRATIONS,
+        route_handlers=[RegistrationController],
+        produces=[REGISTRATION],
+        event_handlers=EVENT_HANDLERS,
+        error_statuses={cls: cls.status_code for cls in RegistrationErrors},
+    )

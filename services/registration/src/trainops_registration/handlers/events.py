@@ -1,0 +1,161 @@
+"""Reactions to scheduling's events: the session copy, promotions and cascade cancellations.
+
+Each handler runs inside the consumer's transaction (with the inbox row of the event), so its
+state change and the events it causes commit together or not at all. Every handler applies an
+event only if its ``aggregate_version`` is newer than the version stored for the session: a late
+redelivery of an older event never rolls the copy back. Events about a session not received yet
+raise :class:`RetryLater` (streams can deliver out of order after a redelivery).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from trainops_registration.adapters import repository as repo
+from trainops_registration.adapters.repository import SessionRecord
+from trainops_registration.domain import promotions_after_capacity_change
+from trainops_registration.handlers.commands import promotion_events
+from trainops_shared.events import (
+    Event,
+    RegistrationCancelled,
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionCompleted,
+    SessionRescheduled,
+    SessionScheduled,
+)
+from trainops_shared.inbox import EventHandler, RetryLater
+from trainops_shared.outbox import record_events
+
+
+def _reaction_ids(event: Event) -> dict[str, Any]:
+    """Correlation of events emitted in reaction to ``event``."""
+    return {
+        "correlation_id": event.correlation_id or event.event_id,
+        "causation_id": event.event_id,
+    }
+
+
+def _newer(conn: Connection, event: Any) -> SessionRecord | None:
+    """The locked session copy if ``event`` is newer than it; ``None`` if already applied."""
+    session = repo.get_session(conn, event.session_id, for_update=True)
+    if session is None:
+        raise RetryLater(f"session {event.session_id} not received yet (SessionScheduled)")
+    if event.aggregate_version <= session.version:
+        return None
+    return session
+
+
+def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
+    existing = repo.get_session(conn, event.session_id, for_update=True)
+    values = {
+        "training_id": str(event.training_id),
+        "mode": event.mode,
+        "cities": [c.strip().lower() for c in event.cities],
+        "timezone": event.timezone,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "capacity": event.capacity,
+        "language": event.language,
+        "version": event.aggregate_version,
+        "updated_at": datetime.now(UTC),
+    }
+    if existing is None:
+        repo.insert_session(
+            conn, {"session_id": str(event.session_id), "status": "scheduled", **values}
+        )
+    elif event.aggregate_version > existing.version:
+        repo.update_session(conn, event.session_id, values)
+
+
+def on_session_rescheduled(conn: Connection, event: SessionRescheduled) -> None:
+    if _newer(conn, event) is None:
+        return
+    repo.update_session(
+        conn,
+        event.session_id,
+        {
+            "starts_at": event.starts_at,
+            "ends_at": event.ends_at,
+            "version": event.aggregate_version,
+            "updated_at": datetime.now(UTC),
+        },
+    )
+
+
+def on_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None:
+    """New capacity; an increase promotes the head of the waitlist (FIFO) at once."""
+    session = _newer(conn, event)
+    if session is None:
+        return
+    now = datetime.now(UTC)
+    repo.update_session(
+        conn,
+        event.session_id,
+        {"capacity": event.capacity, "version": event.aggregate_version, "updated_at": now},
+    )
+    if session.status != "scheduled":
+        return
+    snapshot = repo.seat_snapshot(conn, session, head=max(event.capacity, 0))
+    to_promote = promotions_after_capacity_change(snapshot, event.capacity)
+    promoted = repo.promote(conn, event.session_id, to_promote, now)
+    ids = _reaction_ids(event)
+    record_events(conn, promotion_events(promoted, now, ids["correlation_id"], ids["causation_id"]))
+
+
+def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
+    """The session is off: every live registration is cancelled (cause ``session_cancelled``)."""
+    if _newer(conn, event) is None:
+        return
+    now = datetime.now(UTC)
+    repo.update_session(
+        conn,
+        event.session_id,
+        {"status": "cancelled", "version": event.aggregate_version, "updated_at": now},
+    )
+    live = repo.live_registrations_of_session(conn, event.session_id)
+    repo.cancel_all_of_session(conn, event.session_id, "session_cancelled", now)
+    ids = _reaction_ids(event)
+    record_events(
+        conn,
+        [
+            RegistrationCancelled(
+                aggregate_id=r.registration_id,
+                aggregate_version=r.version + 1,
+                occurred_at=now,
+                registration_id=r.registration_id,
+                session_id=r.session_id,
+                participant_id=r.participant_id,
+                previous_status="confirmed" if r.status == "confirmed" else "waitlisted",
+                cause="session_cancelled",
+                **ids,
+            )
+            for r in live
+        ],
+    )
+
+
+def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
+    if _newer(conn, event) is None:
+        return
+    repo.update_session(
+        conn,
+        event.session_id,
+        {
+            "status": "completed",
+            "version": event.aggregate_version,
+            "updated_at": datetime.now(UTC),
+        },
+    )
+
+
+EVENT_HANDLERS: dict[type[Event], EventHandler] = {
+    SessionScheduled: on_session_scheduled,
+    SessionRescheduled: on_session_rescheduled,
+    SessionCapacityChanged: on_capacity_changed,
+    SessionCancelled: on_session_cancelled,
+    SessionCompleted: on_session_completed,
+}

@@ -1,0 +1,492 @@
+"""The registration service end to end on a real nats-server and real SQLite and PostgreSQL.
+
+Scheduling's events are published to JetStream as scheduling would publish them; the service's
+own events are read back from the REGISTRATION stream to check what other contexts will see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import nats
+import pytest
+from litestar.testing import AsyncTestClient
+
+from trainops_registration.app import build_spec
+from trainops_shared.auth import issue_token
+from trainops_shared.events import (
+    AttendanceRecorded,
+    Event,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionCompleted,
+    SessionScheduled,
+    WaitlistPromoted,
+    decode_event,
+    encode_event,
+)
+from trainops_shared.events.streams import REGISTRATION
+from trainops_shared.service import create_app
+from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+
+pytestmark = pytest.mark.integration
+T = TypeVar("T")
+
+ADMIN = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='admin')}"}
+
+
+def coordinator(region: str, subject: str | None = None) -> dict[str, str]:
+    token = issue_token(
+        secret=DEV_JWT_SECRET, role="coordinator", region=region, subject=subject or region
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
+    """Poll ``probe`` until it returns something truthy (events are asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+class Harness:
+    def __init__(self, client: AsyncTestClient[Any], nats_url: str) -> None:
+        self.client = client
+        self.nats_url = nats_url
+
+    async def publish(self, *events: Event) -> None:
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            for event in events:
+                await js.publish(
+                    event.subject,
+                    encode_event(event),
+                    headers={"Nats-Msg-Id": str(event.event_id)},
+                )
+        finally:
+            await nc.close()
+
+    async def schedule(
+        self, capacity: int = 2, cities: tuple[str, ...] = ("almaty", "astana")
+    ) -> uuid.UUID:
+        """Publish SessionScheduled and wait until registration has its copy."""
+        session_id = uuid.uuid4()
+        start = datetime(2020, 12, 22, 4, 0, tzinfo=UTC)
+        await self.publish(
+            SessionScheduled(
+                aggregate_id=session_id,
+                aggregate_version=1,
+                session_id=session_id,
+                training_id=uuid.uuid4(),
+                mode="online",
+                cities=list(cities),
+                timezone="Asia/Almaty",
+                starts_at=start,
+                ends_at=start + timedelta(hours=8),
+                capacity=capacity,
+                language="ru",
+            )
+        )
+
+        async def known() -> bool:
+            r = await self.client.get(
+                "/registrations", params={"session_id": str(session_id)}, headers=ADMIN
+            )
+            assert r.status_code == 200, r.text
+            # The list is empty either way: probe with an impossible registration instead.
+            probe = await self.client.post(
+                "/registrations",
+                json={"session_id": str(session_id), "participant": person("Probe", "zz")},
+                headers=ADMIN,
+            )
+            return probe.status_code == 422  # city zz is not the session's: the session exists
+
+        await eventually(known)
+        return session_id
+
+    async def register(
+        self, session_id: uuid.UUID, participant: dict[str, Any], headers: dict[str, str]
+    ) -> Any:
+        return await self.client.post(
+            "/registrations",
+            json={"session_id": str(session_id), "participant": participant},
+            headers=headers,
+        )
+
+    async def get(self, registration_id: str, headers: dict[str, str] = ADMIN) -> Any:
+        return await self.client.get(f"/registrations/{registration_id}", headers=headers)
+
+    async def registration_events(self) -> list[Event]:
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(REGISTRATION.name)
+            out: list[Event] = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                msg = await js.get_msg(REGISTRATION.name, seq)
+                assert msg.data is not None
+                out.append(decode_event(msg.data))
+            return out
+        finally:
+            await nc.close()
+
+
+def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
+    return {
+        "full_name": name,
+        "sector": "media",
+        "sex": "female",
+        "age_band": "25-34",
+        "city": city,
+        "language": "kk",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def harness(
+    database_url: str, fresh_nats_server: Any, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    settings = load_settings(
+        "registration",
+        {
+            "NATS_URL": fresh_nats_server.url,
+            "DATABASE_URL": database_url,
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+        },
+    )
+    app = create_app(build_spec(settings), settings)
+    async with AsyncTestClient(app) as client:
+        yield Harness(client, fresh_nats_server.url)
+
+
+async def test_seats_waitlist_promotions_attendance_and_session_cancel(harness: Harness) -> None:
+    h = harness
+    almaty = coordinator("Almaty")  # region claims compare case-insensitively
+    session_id = await h.schedule(capacity=2)
+
+    r1 = await h.register(session_id, person("Айгерім Сейтова", email="A.S@Mail.kz"), almaty)
+    assert r1.status_code == 201, r1.text
+    assert r1.json()["status"] == "confirmed"
+    assert "waitlist_position" not in r1.json()
+    r2 = await h.register(session_id, person("Ержан Нұрланов", phone="8 701 123 45 67"), almaty)
+    r3 = await h.register(session_id, person("Dana Abenova"), almaty)
+    r4 = await h.register(session_id, person("Marat Ospanov"), almaty)
+    assert [r.status_code for r in (r2, r3, r4)] == [201, 201, 201]
+    assert r2.json()["status"] == "confirmed"
+    assert (r3.json()["status"], r3.json()["waitlist_position"]) == ("waitlisted", 1)
+    assert (r4.json()["status"], r4.json()["waitlist_position"]) == ("waitlisted", 2)
+    ids = [r.json()["id"] for r in (r1, r2, r3, r4)]
+
+    # The same person again (same e-mail, Latin spelling): 409 naming the registration.
+    dup = await h.register(session_id, person("Aigerim Seitova", email="A.S@mail.kz"), almaty)
+    assert dup.status_code == 409, dup.text
+    assert dup.json()["registration_id"] == ids[0]
+    assert ids[0] in dup.json()["detail"]
+    # Same name key in the same city without contact details: the same person too.
+    dup2 = await h.register(session_id, person("Nurlanov Yerzhan"), almaty)
+    assert dup2.status_code == 409, dup2.text
+    assert dup2.json()["registration_id"] == ids[1]
+
+    # A city the session does not take: 422 on participant.city.
+    astana_admin = await h.register(session_id, person("Someone Else", city="aktobe"), ADMIN)
+    assert astana_admin.status_code == 422
+    assert astana_admin.json()["field"] == "participant.city"
+    # A coordinator registering outside their region: 403.
+    other = await h.register(session_id, person("Someone Else", city="astana"), almaty)
+    assert other.status_code == 403
+    # Bad input: 422 naming the field; unknown session: 404 mentioning scheduling's events.
+    bad = await h.register(session_id, person("X1", sector="press"), almaty)
+    assert (bad.status_code, bad.json()["field"]) == (422, "participant.sector")
+    unknown = await h.register(uuid.uuid4(), person("Someone Else"), almaty)
+    assert unknown.status_code == 404
+    assert "scheduling" in unknown.json()["detail"]
+
+    # Cancel a confirmed one: the first waitlisted is promoted, the next moves up.
+    c = await h.client.post(f"/registrations/{ids[0]}/cancel", headers=almaty)
+    assert c.status_code == 200, c.text
+    assert c.json()["status"] == "cancelled"
+    assert (await h.get(ids[2])).json()["status"] == "confirmed"
+    r4_now = (await h.get(ids[3])).json()
+    assert (r4_now["status"], r4_now["waitlist_position"]) == ("waitlisted", 1)
+    again = await h.client.post(f"/registrations/{ids[0]}/cancel", headers=almaty)
+    assert again.status_code == 409
+
+    # Cancelled people may register again (a new registration at the back of the queue).
+    back = await h.register(session_id, person("Aigerim Seitova", email="a.s@mail.kz"), almaty)
+    assert back.status_code == 201, back.text
+    assert back.json()["participant_id"] == r1.json()["participant_id"]
+    assert (back.json()["status"], back.json()["waitlist_position"]) == ("waitlisted", 2)
+
+    # Capacity up by one (scheduling's event): the head of the waitlist is promoted.
+    await h.publish(
+        SessionCapacityChanged(
+            aggregate_id=session_id,
+            aggregate_version=2,
+            session_id=session_id,
+            capacity=3,
+            previous_capacity=2,
+        )
+    )
+
+    async def promoted() -> bool:
+        return bool((await h.get(ids[3])).json()["status"] == "confirmed")
+
+    await eventually(promoted)
+    assert (await h.get(back.json()["id"])).json()["waitlist_position"] == 1
+
+    # Attendance: confirmed only; re-recording makes a new version.
+    a1 = await h.client.post(
+        f"/registrations/{ids[1]}/attendance", json={"attended": True}, headers=almaty
+    )
+    assert a1.status_code == 200, a1.text
+    assert a1.json()["attended"] is True
+    a2 = await h.client.post(
+        f"/registrations/{ids[1]}/attendance", json={"attended": False}, headers=almaty
+    )
+    assert (a2.json()["attended"], a2.json()["version"]) == (False, a1.json()["version"] + 1)
+    for rid in (ids[0], back.json()["id"]):  # cancelled, waitlisted
+        no = await h.client.post(
+            f"/registrations/{rid}/attendance", json={"attended": True}, headers=almaty
+        )
+        assert no.status_code == 409, no.text
+    bad_body = await h.client.post(
+        f"/registrations/{ids[1]}/attendance", json={"attended": "maybe"}, headers=almaty
+    )
+    assert bad_body.status_code == 400 or bad_body.status_code == 422
+
+    # The session is cancelled: every live registration is cancelled with that cause.
+    await h.publish(
+        SessionCancelled(
+            aggregate_id=session_id, aggregate_version=3, session_id=session_id, reason="flu"
+        )
+    )
+
+    async def all_cancelled() -> list[dict[str, Any]] | None:
+        r = await h.client.get(
+            "/registrations", params={"session_id": str(session_id)}, headers=almaty
+        )
+        items: list[dict[str, Any]] = r.json()["items"]
+        return items if all(i["status"] == "cancelled" for i in items) else None
+
+    items = await eventually(all_cancelled)
+    assert len(items) == 5
+    assert sum(1 for i in items if i.get("cancel_cause") == "session_cancelled") == 4
+    late = await h.register(session_id, person("Late Comer"), almaty)
+    assert late.status_code == 409
+    att = await h.client.post(
+        f"/registrations/{ids[1]}/attendance", json={"attended": True}, headers=almaty
+    )
+    assert att.status_code == 409
+
+    # What other contexts see: the right events, versions per registration, no personal data.
+    async def all_events() -> list[Event] | None:
+        events = await h.registration_events()
+        return events if len(events) >= 14 else None
+
+    events = await eventually(all_events)
+    assert len(events) == 14
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.count("ParticipantRegistered") == 5
+    assert kinds.count("WaitlistPromoted") == 2
+    assert kinds.count("AttendanceRecorded") == 2
+    assert kinds.count("RegistrationCancelled") == 1 + 4
+    by_registration: dict[uuid.UUID, list[int]] = {}
+    for e in events:
+        by_registration.setdefault(e.aggregate_id, []).append(e.aggregate_version)
+    for versions in by_registration.values():
+        assert versions == list(range(1, len(versions) + 1))
+    registered = [e for e in events if isinstance(e, ParticipantRegistered)]
+    assert {e.profile.language for e in registered} == {"kk"}
+    cascade = [e for e in events if isinstance(e, RegistrationCancelled)][1:]
+    assert {e.cause for e in cascade} == {"session_cancelled"}
+    assert all(
+        isinstance(
+            e, AttendanceRecorded | WaitlistPromoted | ParticipantRegistered | RegistrationCancelled
+        )
+        for e in events
+    )
+    attendance = [e for e in events if isinstance(e, AttendanceRecorded)]
+    assert [e.attended for e in attendance] == [True, False]
+    assert attendance[0].language == "kk"
+    wire = b"".join(encode_event(e) for e in events).decode()
+    for secret in ("Айгерім", "Seitova", "Ержан", "Dana", "Marat", "mail.kz", "7011234567", "Abenova"):
+        assert secret not in wire
+
+
+async def test_idempotency_key(harness: Harness) -> None:
+    h = harness
+    session_id = await h.schedule(capacity=5)
+    almaty = coordinator("almaty", subject="coord-1")
+    body = {"session_id": str(session_id), "participant": person("Gulnara Ibraeva")}
+    key = {"Idempotency-Key": "form-42", **almaty}
+    first = await h.client.post("/registrations", json=body, headers=key)
+    second = await h.client.post("/registrations", json=body, headers=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    listed = await h.client.get(
+        "/registrations", params={"session_id": str(session_id)}, headers=almaty
+    )
+    assert listed.json()["total"] == 1
+
+    other_body = {"session_id": str(session_id), "participant": person("Asel Mukanova")}
+    reused = await h.client.post("/registrations", json=other_body, headers=key)
+    assert reused.status_code == 422
+    assert reused.json()["field"] == "Idempotency-Key"
+
+    # Concurrent retries with one key: still one registration.
+    key2 = {"Idempotency-Key": "form-43", **almaty}
+    replies = await asyncio.gather(
+        *(h.client.post("/registrations", json=other_body, headers=key2) for _ in range(5))
+    )
+    assert {r.status_code for r in replies} == {201}
+    assert len({r.json()["id"] for r in replies}) == 1
+    listed = await h.client.get(
+        "/registrations", params={"session_id": str(session_id)}, headers=almaty
+    )
+    assert listed.json()["total"] == 2
+
+
+async def test_region_isolation_and_roles(harness: Harness) -> None:
+    h = harness
+    session_id = await h.schedule(capacity=5, cities=("almaty", "aktobe"))
+    almaty, aktobe = coordinator("almaty"), coordinator("aktobe")
+    mine = await h.register(session_id, person("Aliya Akhmetova", email="aliya@x.kz"), almaty)
+    theirs = await h.register(session_id, person("Bolat Serikov", city="aktobe"), aktobe)
+    assert mine.status_code == theirs.status_code == 201
+    mine_id = mine.json()["id"]
+
+    seen = await h.get(mine_id, almaty)
+    assert seen.status_code == 200
+    assert seen.json()["participant"]["email"] == "aliya@x.kz"
+    for call in (
+        h.client.get(f"/registrations/{mine_id}", headers=aktobe),
+        h.client.post(f"/registrations/{mine_id}/cancel", headers=aktobe),
+        h.client.post(
+            f"/registrations/{mine_id}/attendance", json={"attended": True}, headers=aktobe
+        ),
+    ):
+        r = await call
+        assert r.status_code == 404, r.text
+    listed = await h.client.get("/registrations", headers=aktobe)
+    assert [i["id"] for i in listed.json()["items"]] == [theirs.json()["id"]]
+    everything = await h.client.get(
+        "/registrations", params={"session_id": str(session_id)}, headers=ADMIN
+    )
+    assert everything.json()["total"] == 2
+    assert (await h.get(mine_id, almaty)).json()["status"] == "confirmed"
+
+    for role in ("reporting", "programme_staff"):
+        token = issue_token(secret=DEV_JWT_SECRET, role=role)
+        r = await h.client.get("/registrations", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 403
+    assert (await h.client.get("/registrations")).status_code == 401
+    filtered = await h.client.get("/registrations", params={"status": "nope"}, headers=ADMIN)
+    assert filtered.status_code in (400, 422)
+
+
+async def test_participant_identity_across_sessions(harness: Harness) -> None:
+    h = harness
+    s1 = await h.schedule(capacity=5)
+    s2 = await h.schedule(capacity=5)
+    almaty = coordinator("almaty")
+    a = await h.register(s1, person("Айгерим Жанибекова"), almaty)
+    b = await h.register(s2, person("Zhanibekova Aigerim"), almaty)
+    assert a.json()["participant_id"] == b.json()["participant_id"]
+    c = await h.register(s1, person("Saule K", phone="+7 (701) 555-44-33"), almaty)
+    d = await h.register(s2, person("Сауле К", phone="87015554433"), almaty)
+    assert c.json()["participant_id"] == d.json()["participant_id"]
+    # Same name, same city, but different e-mails: two different people.
+    e = await h.register(s1, person("Asel Nur", email="asel1@x.kz"), almaty)
+    f = await h.register(s1, person("Асель Нур", email="asel2@x.kz"), almaty)
+    assert f.status_code == 201, f.text
+    assert e.json()["participant_id"] != f.json()["participant_id"]
+    # Completed session: no more registrations; attendance still possible.
+    await h.publish(SessionCompleted(aggregate_id=s1, aggregate_version=2, session_id=s1))
+
+    async def closed() -> bool:
+        r = await h.register(s1, person("Late Person"), almaty)
+        return bool(r.status_code == 409)
+
+    await eventually(closed)
+    att = await h.client.post(
+        f"/registrations/{a.json()['id']}/attendance", json={"attended": True}, headers=almaty
+    )
+    assert att.status_code == 200, att.text
+
+
+async def test_concurrent_registrations_never_overbook(harness: Harness) -> None:
+    h = harness
+    session_id = await h.schedule(capacity=5)
+    almaty = coordinator("almaty")
+    replies = await asyncio.gather(
+        *(
+            h.register(session_id, person(f"Person {i}", email=f"p{i}@x.kz"), almaty)
+            for i in range(20)
+        )
+    )
+    assert {r.status_code for r in replies} == {201}
+    statuses = [r.json()["status"] for r in replies]
+    assert statuses.count("confirmed") == 5
+    positions = sorted(
+        r.json()["waitlist_position"] for r in replies if "waitlist_position" in r.json()
+    )
+    assert positions == list(range(1, 16))
+
+
+async def test_csv_import_all_or_nothing(harness: Harness) -> None:
+    h = harness
+    session_id = await h.schedule(capacity=2)
+    almaty = coordinator("almaty")
+    url = f"/registrations/import?session_id={session_id}"
+    header = "full_name,email,phone,sector,sex,age_band,city,language\n"
+    bad = (
+        header
+        + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n"
+        + "Bad Sector,,,press,male,25-34,almaty,ru\n"
+        + "Wrong City,,,ngo,male,25-34,astana,ru\n"
+        + "Bad Mail,nope,,ngo,male,25-34,almaty,ru\n"
+    )
+    r = await h.client.post(
+        url, content=bad.encode(), headers={"Content-Type": "text/csv", **almaty}
+    )
+    assert r.status_code == 422, r.text
+    problems = {(p["line"], p["field"]) for p in r.json()["errors"]}
+    assert problems == {(3, "sector"), (4, "city"), (5, "email")}
+    listed = await h.client.get(
+        "/registrations", params={"session_id": str(session_id)}, headers=almaty
+    )
+    assert listed.json()["total"] == 0
+
+    dup = header + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n" * 2
+    r = await h.client.post(
+        url, content=dup.encode(), headers={"Content-Type": "text/csv", **almaty}
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["line"] == 3
+
+    good = (
+        header
+        + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n"
+        + "Берик Омаров,,+7 701 000 00 01,akimat,male,45-54,Almaty,KK\n"
+        + "Dina Sadykova,,,blogger,female,18-24,almaty,en\n"
+    )
+    r = await h.client.post(
+        url, content=good.encode(), headers={"Content-Type": "text/csv", **almaty}
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["imported"], r.json()["confirmed"], r.json()["waitlisted"]) == (3, 2, 1)

@@ -1,0 +1,294 @@
+"""Use-case and event handlers over an in-memory SQLite connection (no servers)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_registration.adapters import repository as repo
+from trainops_registration.adapters.tables import metadata
+from trainops_registration.domain import Conflict as DomainConflict
+from trainops_registration.domain import ParticipantInput
+from trainops_registration.handlers import commands, events
+from trainops_registration.handlers.imports import ImportParticipants, import_participants
+from trainops_shared.auth import Principal
+from trainops_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from trainops_shared.events import (
+    Event,
+    ParticipantRegistered,
+    SessionCapacityChanged,
+    SessionRescheduled,
+    SessionScheduled,
+    WaitlistPromoted,
+    decode_event,
+)
+from trainops_shared.inbox import RetryLater
+from trainops_shared.tables import metadata as plumbing_metadata
+from trainops_shared.tables import outbox
+
+pytestmark = pytest.mark.unit
+
+ADMIN = Principal("admin-1", "admin")
+ALMATY = Principal("coord-almaty", "coordinator", "almaty")
+AKTOBE = Principal("coord-aktobe", "coordinator", "aktobe")
+
+
+@pytest.fixture
+def conn() -> Iterator[Connection]:
+    """One connection in one transaction, as the service's write path gives a handler.
+
+    pysqlite's own transaction handling is switched off (as ``trainops_shared.storage`` does)
+    so that the handlers' SAVEPOINTs work.
+    """
+    engine = sa.create_engine("sqlite://")
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    with engine.connect() as connection:
+        with connection.begin():
+            metadata.create_all(connection)
+            plumbing_metadata.create_all(connection)
+        with connection.begin():
+            yield connection
+    engine.dispose()
+
+
+def scheduled(capacity: int = 1, version: int = 1) -> SessionScheduled:
+    sid = uuid.uuid4()
+    start = datetime(2021, 1, 20, 4, 0, tzinfo=UTC)
+    return SessionScheduled(
+        aggregate_id=sid,
+        aggregate_version=version,
+        session_id=sid,
+        training_id=uuid.uuid4(),
+        mode="in_person",
+        cities=["Almaty", "aktobe"],
+        timezone="Asia/Almaty",
+        starts_at=start,
+        ends_at=start + timedelta(hours=6),
+        capacity=capacity,
+        language="ru",
+    )
+
+
+def register(
+    conn: Connection, session_id: uuid.UUID, name: str, principal: Principal = ALMATY, **kw: str
+) -> dict[str, object]:
+    participant = ParticipantInput(
+        full_name=name,
+        sector="ngo",
+        city=kw.pop("city", principal.region or "almaty"),
+        language="ru",
+        **kw,
+    )
+    command = commands.RegisterParticipant(session_id=session_id, participant=participant)
+    return commands.register_participant(conn, command, principal).body
+
+
+def outbox_events(conn: Connection) -> list[Event]:
+    rows = conn.execute(sa.select(outbox.c.payload).order_by(outbox.c.id)).scalars()
+    return [decode_event(bytes(p)) for p in rows]
+
+
+def test_unknown_session_is_retried_later_and_registration_404s(conn: Connection) -> None:
+    ev = scheduled()
+    with pytest.raises(RetryLater):
+        events.on_capacity_changed(
+            conn,
+            SessionCapacityChanged(
+                aggregate_id=ev.session_id,
+                aggregate_version=2,
+                session_id=ev.session_id,
+                capacity=3,
+                previous_capacity=1,
+            ),
+        )
+    with pytest.raises(NotFound) as info:
+        register(conn, ev.session_id, "Aida Ermekova")
+    assert info.value.field == "session_id"
+
+
+def test_older_event_never_rolls_the_copy_back(conn: Connection) -> None:
+    ev = scheduled(capacity=1)
+    events.on_session_scheduled(conn, ev)
+    later = ev.starts_at + timedelta(days=1)
+    events.on_session_rescheduled(
+        conn,
+        SessionRescheduled(
+            aggregate_id=ev.session_id,
+            aggregate_version=3,
+            session_id=ev.session_id,
+            starts_at=later,
+            ends_at=later + timedelta(hours=1),
+        ),
+    )
+    events.on_capacity_changed(  # version 2 arrives late: ignored
+        conn,
+        SessionCapacityChanged(
+            aggregate_id=ev.session_id,
+            aggregate_version=2,
+            session_id=ev.session_id,
+            capacity=10,
+            previous_capacity=1,
+        ),
+    )
+    events.on_session_scheduled(conn, ev)  # a redelivered v1: ignored
+    session = repo.get_session(conn, ev.session_id)
+    assert session is not None
+    assert (session.capacity, session.version, session.starts_at) == (1, 3, later)
+    assert session.cities == ["almaty", "aktobe"]
+
+
+def test_capacity_cut_keeps_confirmed_and_increase_promotes_in_order(conn: Connection) -> None:
+    ev = scheduled(capacity=2)
+    events.on_session_scheduled(conn, ev)
+    bodies = [register(conn, ev.session_id, f"Person {n}", email=f"p{n}@x.kz") for n in range(5)]
+    assert [b["status"] for b in bodies] == ["confirmed"] * 2 + ["waitlisted"] * 3
+
+    def change(capacity: int, previous: int, version: int) -> None:
+        events.on_capacity_changed(
+            conn,
+            SessionCapacityChanged(
+                aggregate_id=ev.session_id,
+                aggregate_version=version,
+                session_id=ev.session_id,
+                capacity=capacity,
+                previous_capacity=previous,
+            ),
+        )
+
+    change(1, 2, 2)
+    listed = commands.read_registrations(
+        conn, ADMIN, session_id=ev.session_id, status="confirmed", limit=10, offset=0
+    )
+    assert listed["total"] == 2  # nobody is un-confirmed by a cut
+    change(4, 1, 3)
+    after = {
+        b["id"]: commands.read_registration(conn, uuid.UUID(str(b["id"])), ADMIN) for b in bodies
+    }
+    statuses = [after[b["id"]]["status"] for b in bodies]
+    assert statuses == ["confirmed"] * 4 + ["waitlisted"]
+    assert after[bodies[4]["id"]]["waitlist_position"] == 1
+    promoted = [e for e in outbox_events(conn) if isinstance(e, WaitlistPromoted)]
+    assert [str(e.registration_id) for e in promoted] == [bodies[2]["id"], bodies[3]["id"]]
+    assert all(e.causation_id is not None and e.aggregate_version == 2 for e in promoted)
+
+
+def test_cancelling_a_waitlisted_registration_closes_the_gap(conn: Connection) -> None:
+    ev = scheduled(capacity=1)
+    events.on_session_scheduled(conn, ev)
+    bodies = [register(conn, ev.session_id, f"Person {n}", email=f"q{n}@x.kz") for n in range(4)]
+    middle = uuid.UUID(str(bodies[1]["id"]))
+    commands.cancel_registration(conn, middle, ALMATY, uuid.uuid4())
+    positions = [
+        commands.read_registration(conn, uuid.UUID(str(b["id"])), ADMIN).get("waitlist_position")
+        for b in bodies[2:]
+    ]
+    assert positions == [1, 2]
+    assert (
+        commands.read_registration(conn, uuid.UUID(str(bodies[0]["id"])), ADMIN)["status"]
+        == "confirmed"
+    )
+
+
+def test_region_rules(conn: Connection) -> None:
+    ev = scheduled(capacity=3)
+    events.on_session_scheduled(conn, ev)
+    with pytest.raises(Forbidden):
+        register(conn, ev.session_id, "Bolat Serikov", ALMATY, city="aktobe")
+    body = register(conn, ev.session_id, "Bolat Serikov", AKTOBE)
+    rid = uuid.UUID(str(body["id"]))
+    with pytest.raises(NotFound):
+        commands.read_registration(conn, rid, ALMATY)
+    with pytest.raises(NotFound):
+        commands.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
+    # A coordinator token's region is compared case-insensitively.
+    shouting = Principal("c", "coordinator", "AKTOBE")
+    assert commands.read_registration(conn, rid, shouting)["participant"]["full_name"] == (
+        "Bolat Serikov"
+    )
+
+
+def test_registration_event_carries_the_profile_only(conn: Connection) -> None:
+    ev = scheduled(capacity=3)
+    events.on_session_scheduled(conn, ev)
+    register(conn, ev.session_id, "Айгерім Сейтова", email="Aigerim@Mail.KZ", phone="87011234567")
+    [event] = outbox_events(conn)
+    assert isinstance(event, ParticipantRegistered)
+    assert (event.profile.city, event.profile.sector, event.profile.language) == (
+        "almaty",
+        "ngo",
+        "ru",
+    )
+    row = conn.execute(sa.select(outbox.c.payload)).scalar_one()
+    text = bytes(row).decode()
+    for secret in ("Айгерім", "aigerim", "Aigerim", "7011234567"):
+        assert secret not in text
+
+
+def test_attendance_on_a_completed_session_but_not_a_cancel(conn: Connection) -> None:
+    ev = scheduled(capacity=3)
+    events.on_session_scheduled(conn, ev)
+    body = register(conn, ev.session_id, "Dina Sadykova")
+    rid = uuid.UUID(str(body["id"]))
+    from trainops_shared.events import SessionCompleted
+
+    events.on_session_completed(
+        conn,
+        SessionCompleted(aggregate_id=ev.session_id, aggregate_version=2, session_id=ev.session_id),
+    )
+    out = commands.record_attendance(conn, rid, True, ALMATY, uuid.uuid4())
+    assert (out.body["attended"], out.body["version"]) == (True, 2)
+    with pytest.raises(DomainConflict):
+        commands.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
+
+
+def test_duplicate_person_conflict_names_the_registration(conn: Connection) -> None:
+    ev = scheduled(capacity=3)
+    events.on_session_scheduled(conn, ev)
+    body = register(conn, ev.session_id, "Yerzhan Nurlanov", phone="+7 701 000 11 22")
+    with pytest.raises(Conflict) as info:
+        register(conn, ev.session_id, "Ержан Нурланов")
+    assert info.value.extra["registration_id"] == body["id"]
+
+
+def test_csv_import_reports_every_bad_row_and_saves_nothing(conn: Connection) -> None:
+    ev = scheduled(capacity=3)
+    events.on_session_scheduled(conn, ev)
+    csv_text = (
+        "full_name,email,sector,city,language\n"
+        "Aida Ermekova,aida@x.kz,media,almaty,ru\n"
+        "\n"
+        "X,,media,almaty,ru\n"
+        "Berik Omarov,,media,almaty,de\n"
+        "Too,Many,Values,almaty,ru,extra\n"
+    )
+    command = ImportParticipants(session_id=ev.session_id, csv_bytes=csv_text.encode())
+    with pytest.raises(Invalid) as info:
+        import_participants(conn, command, ALMATY)
+    problems = [(p["line"], p.get("field")) for p in info.value.extra["errors"]]
+    assert problems == [(4, "full_name"), (5, "language"), (6, None)]
+    assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
+    with pytest.raises(Invalid) as header:
+        import_participants(
+            conn,
+            ImportParticipants(session_id=ev.session_id, csv_bytes=b"name,city\nA,almaty\n"),
+            ALMATY,
+        )
+    assert header.value.field == "header"
+    with pytest.raises(Invalid):
+        import_participants(
+            conn, ImportParticipants(session_id=ev.session_id, csv_bytes=b"\xff\xfe"), ALMATY
+        )

@@ -1,0 +1,54 @@
+"""Fixtures of the end-to-end tests: the four services as separate processes on a NATS server
+of the test's own (so no stream or durable consumer leaks between tests), driven only through
+:class:`trainops_cli.api_client.TrainopsClient`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+
+from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient
+from trainops_shared.testing.processes import ServiceProcess
+from trainops_shared.testing.pytest_plugin import ServiceHarness
+
+
+@dataclass
+class E2ESystem:
+    harness: ServiceHarness
+    processes: dict[str, ServiceProcess]
+    client: TrainopsClient
+    nats_url: str
+
+    @property
+    def urls(self) -> ServiceUrls:
+        return self.client.urls
+
+    def logs(self) -> str:
+        """The tail of every service's log, for assertion messages."""
+        return "\n\n".join(
+            f"--- {name} ({p.log_path}):\n{p.log_tail(30)}" for name, p in self.processes.items()
+        )
+
+
+@pytest.fixture
+def start_system(
+    service_processes: ServiceHarness, fresh_nats_server: Any
+) -> Iterator[Callable[..., E2ESystem]]:
+    """``start_system(database="sqlite"|"postgres")``: the four services, ready."""
+    clients: list[TrainopsClient] = []
+
+    def start(database: Literal["sqlite", "postgres"] = "sqlite") -> E2ESystem:
+        processes = service_processes.start(nats_url=fresh_nats_server.url, database=database)
+        urls = ServiceUrls.from_mapping({name: p.url for name, p in processes.items()})
+        client = TrainopsClient(urls, TokenIssuer(secret=service_processes.jwt_secret))
+        clients.append(client)
+        return E2ESystem(service_processes, processes, client, fresh_nats_server.url)
+
+    try:
+        yield start
+    finally:
+        for client in clients:
+            client.close()
