@@ -130,4 +130,5 @@ def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:
         logger=logging.getLogger(f"trainops.{service}.faststream"),
         log_level=logging.DEBUG,
         graceful_timeout=10.0,
+        drain_timeout=5,
     )

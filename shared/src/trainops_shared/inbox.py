@@ -105,6 +105,7 @@ class EventConsumer:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._advisories: list[Subscription] = []
+        self._pulls: list[JetStreamContext.PullSubscription] = []
         # One consumer transaction at a time in this process: the pull loops of different
         # streams would otherwise mostly conflict with each other (and retry) on PostgreSQL.
         self._write_lock = asyncio.Lock()
@@ -138,6 +139,7 @@ class EventConsumer:
                 stream=spec.name,
                 config=self.consumer_config(spec),
             )
+            self._pulls.append(sub)
             self._tasks.append(
                 asyncio.create_task(self._pull_loop(js, sub), name=f"{self.service}<-{spec.name}")
             )
@@ -192,10 +194,15 @@ class EventConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        for sub in self._advisories:
+        # Unsubscribed now, the broker's drain at shutdown has nothing left to wait for.
+        for advisory in self._advisories:
             with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+                await advisory.unsubscribe()
+        for pull in self._pulls:
+            with contextlib.suppress(Exception):
+                await pull.unsubscribe()
         self._advisories.clear()
+        self._pulls.clear()
 
     async def _pull_loop(
         self, js: JetStreamContext, sub: JetStreamContext.PullSubscription
@@ -235,21 +242,32 @@ class EventConsumer:
         if not items:
             return
         try:
-            await self._write_holding(items)
+            await self._write_holding(items, isolate=False)
+            failures: dict[int, Exception] = {}
         except Exception as exc:
+            # Some handler raised: apply the batch again with each event in its own SAVEPOINT,
+            # so the others still commit together and only the failing ones are retried.
             log.info("batch_failed_isolating", error=repr(exc), size=len(items))
-            for item in items:
-                await self._process_one(js, item)
-            return
-        await asyncio.gather(*(item.msg.ack() for item in items))
+            failures = await self._write_holding(items, isolate=True)
+        await asyncio.gather(*(item.msg.ack() for i, item in enumerate(items) if i not in failures))
+        for i, failure in failures.items():
+            await self._retry_or_dead_letter(js, items[i], failure)
 
-    async def _write_holding(self, items: Sequence[_Item]) -> None:
-        """Apply ``items`` in one transaction, waiting out database outages without naking."""
+    async def _write_holding(
+        self, items: Sequence[_Item], *, isolate: bool
+    ) -> dict[int, Exception]:
+        """Apply ``items`` in one transaction, waiting out database outages without naking.
+
+        Returns the handler failures by index (always empty unless ``isolate``; without it a
+        failing handler raises and nothing of the batch is committed).
+        """
         delay = 0.1
         while True:
             try:
                 async with self._write_lock:
-                    await self._db.write(lambda conn: self._apply(conn, items), serializable=True)
+                    failures = await self._db.write(
+                        lambda conn: self._apply(conn, items, isolate), serializable=True
+                    )
             except Exception as exc:
                 if not is_transient(exc) or self._stopping:
                     raise
@@ -260,12 +278,14 @@ class EventConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             else:
-                self.applied += len(items)
+                self.applied += len(items) - len(failures)
                 if self._on_commit is not None:
                     self._on_commit()
-                return
+                return failures
 
-    def _apply(self, conn: Connection, items: Sequence[_Item]) -> None:
+    def _apply(
+        self, conn: Connection, items: Sequence[_Item], isolate: bool
+    ) -> dict[int, Exception]:
         ids = [str(item.event.event_id) for item in items]
         seen = set(
             conn.execute(
@@ -274,12 +294,23 @@ class EventConsumer:
         )
         now = datetime.now(UTC)
         rows = []
-        for item in items:
+        failures: dict[int, Exception] = {}
+        for i, item in enumerate(items):
             event_id = str(item.event.event_id)
             if event_id in seen:
                 continue
+            if isolate:
+                try:
+                    with conn.begin_nested():
+                        item.handler(conn, item.event)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    failures[i] = exc
+                    continue
+            else:
+                item.handler(conn, item.event)
             seen.add(event_id)
-            item.handler(conn, item.event)
             rows.append(
                 {
                     "event_id": event_id,
@@ -290,25 +321,23 @@ class EventConsumer:
             )
         if rows:
             conn.execute(processed_events.insert(), rows)
+        return failures
 
-    async def _process_one(self, js: JetStreamContext, item: _Item) -> None:
-        try:
-            await self._write_holding([item])
-        except Exception as exc:
-            attempts = item.msg.metadata.num_delivered
-            if attempts >= self.max_attempts:
-                await self._dead_letter(js, item.msg, f"handler failed {attempts} times: {exc!r}")
-            else:
-                log.info(
-                    "event_retry",
-                    event_id=str(item.event.event_id),
-                    subject=item.msg.subject,
-                    attempt=attempts,
-                    error=repr(exc),
-                )
-                await item.msg.nak(delay=retry_delay(attempts))
-        else:
-            await item.msg.ack()
+    async def _retry_or_dead_letter(
+        self, js: JetStreamContext, item: _Item, exc: Exception
+    ) -> None:
+        attempts = item.msg.metadata.num_delivered
+        if attempts >= self.max_attempts:
+            await self._dead_letter(js, item.msg, f"handler failed {attempts} times: {exc!r}")
+            return
+        log.info(
+            "event_retry",
+            event_id=str(item.event.event_id),
+            subject=item.msg.subject,
+            attempt=attempts,
+            error=repr(exc),
+        )
+        await item.msg.nak(delay=retry_delay(attempts))
 
     def _dead_letter_headers(
         self, *, stream: str, seq: int, subject: str, attempts: int, reason: str
