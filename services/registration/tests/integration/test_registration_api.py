@@ -324,7 +324,16 @@ async def test_seats_waitlist_promotions_attendance_and_session_cancel(harness: 
     assert [e.attended for e in attendance] == [True, False]
     assert attendance[0].language == "kk"
     wire = b"".join(encode_event(e) for e in events).decode()
-    for secret in ("Айгерім", "Seitova", "Ержан", "Dana", "Marat", "mail.kz", "7011234567", "Abenova"):
+    for secret in (
+        "Айгерім",
+        "Seitova",
+        "Ержан",
+        "Dana",
+        "Marat",
+        "mail.kz",
+        "7011234567",
+        "Abenova",
+    ):
         assert secret not in wire
 
 

@@ -3,6 +3,11 @@
 Region scoping happens here, in the WHERE clause of every staff-facing read
 (:func:`trainops_shared.auth.region_filter` on ``registrations.city``), so a coordinator's query
 simply cannot return another region's rows: they are "not found", never "forbidden".
+
+The statements of the registration write path are built once, at import, with ``bindparam``
+placeholders, and executed with a parameter dict: SQLAlchemy then finds them in its compiled
+cache without rebuilding the expression and its cache key on every request (that rebuilding,
+not SQLite, was most of the writer thread's time).
 """
 
 from __future__ import annotations
@@ -26,6 +31,35 @@ from trainops_registration.adapters.tables import (
 )
 from trainops_registration.domain import Participant, SessionSeats, WaitlistEntry
 from trainops_shared.auth import Principal, region_filter
+
+_s = sessions.c
+_p = participants.c
+_r = registrations.c
+# Rendered inline (not as a bound parameter) so that SQLite can prove the partial unique index
+# ``ux_registrations_live`` (``WHERE status <> 'cancelled'``) applies to the query.
+_NOT_CANCELLED = _r.status != sa.literal_column("'cancelled'")
+
+
+def _tolerates_failed_statement(conn: Connection) -> bool:
+    """Whether a failed INSERT/UPDATE leaves the transaction usable without a SAVEPOINT.
+
+    SQLite undoes just the failing statement (constraint violations ABORT the statement only);
+    PostgreSQL aborts the whole transaction, so there a SAVEPOINT must fence the statement.
+    """
+    return conn.dialect.name == "sqlite"
+
+
+def _execute_may_conflict(conn: Connection, stmt: sa.Executable, params: dict[str, Any]) -> bool:
+    """Execute ``stmt``; ``False`` (and nothing changed) when a unique index refused it."""
+    try:
+        if _tolerates_failed_statement(conn):
+            conn.execute(stmt, params)
+        else:
+            with conn.begin_nested():
+                conn.execute(stmt, params)
+    except IntegrityError:
+        return False
+    return True
 
 
 def utc(value: datetime) -> datetime:
@@ -57,6 +91,18 @@ class SessionRecord:
     language: str
     status: str
     version: int
+    confirmed_count: int = 0
+    waitlisted_count: int = 0
+    last_waitlist_position: int = 0
+
+    def seats(self) -> SessionSeats:
+        """Capacity, confirmed count and the end of the waitlist, from the counters alone."""
+        last = self.last_waitlist_position
+        return SessionSeats(
+            capacity=self.capacity,
+            confirmed_count=self.confirmed_count,
+            waitlist=(WaitlistEntry(_LAST_ENTRY_ID, last),) if last > 0 else (),
+        )
 
     @classmethod
     def from_row(cls, row: RowMapping) -> SessionRecord:
@@ -72,7 +118,18 @@ class SessionRecord:
             language=row["language"],
             status=row["status"],
             version=int(row["version"]),
+            confirmed_count=int(row["confirmed_count"]),
+            waitlisted_count=int(row["waitlisted_count"]),
+            last_waitlist_position=int(row["last_waitlist_position"]),
         )
+
+
+# A stand-in id for the last waitlist entry of :meth:`SessionRecord.seats`: the new-registration
+# rule reads only its position (the counters say where the queue ends without loading the row).
+_LAST_ENTRY_ID = uuid.UUID(int=0)
+
+_GET_SESSION = sa.select(sessions).where(_s.session_id == sa.bindparam("sid"))
+_GET_SESSION_LOCKED = _GET_SESSION.with_for_update()
 
 
 def get_session(
@@ -82,11 +139,50 @@ def get_session(
 
     SQLite ignores ``FOR UPDATE``; there every write transaction is serialized anyway.
     """
-    query = sa.select(sessions).where(sessions.c.session_id == str(session_id))
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _GET_SESSION_LOCKED if for_update else _GET_SESSION
+    row = conn.execute(query, {"sid": str(session_id)}).mappings().first()
     return SessionRecord.from_row(row) if row is not None else None
+
+
+_ADJUST_SEATS = (
+    sessions.update()
+    .where(_s.session_id == sa.bindparam("sid"))
+    .values(
+        confirmed_count=_s.confirmed_count + sa.bindparam("d_confirmed", type_=sa.Integer),
+        waitlisted_count=_s.waitlisted_count + sa.bindparam("d_waitlisted", type_=sa.Integer),
+        last_waitlist_position=_s.last_waitlist_position
+        + sa.bindparam("d_last", type_=sa.Integer),
+    )
+)
+_RESET_SEATS = (
+    sessions.update()
+    .where(_s.session_id == sa.bindparam("sid"))
+    .values(confirmed_count=0, waitlisted_count=0, last_waitlist_position=0)
+)
+
+
+def adjust_seats(
+    conn: Connection,
+    session_id: uuid.UUID,
+    *,
+    confirmed: int = 0,
+    waitlisted: int = 0,
+    last_position: int = 0,
+) -> None:
+    """Move the session's seat counters by these deltas (same transaction as the change).
+
+    Every status change of a registration calls this (or :func:`cancel_all_of_session`), so the
+    counters always equal what counting the registrations would give.
+    """
+    conn.execute(
+        _ADJUST_SEATS,
+        {
+            "sid": str(session_id),
+            "d_confirmed": confirmed,
+            "d_waitlisted": waitlisted,
+            "d_last": last_position,
+        },
+    )
 
 
 def insert_session(conn: Connection, values: dict[str, Any]) -> None:
@@ -124,75 +220,155 @@ class ParticipantRecord:
         )
 
 
-def find_participant(conn: Connection, person: Participant) -> ParticipantRecord | None:
+@dataclass(frozen=True, slots=True)
+class ParticipantMatch:
+    """The existing participant an input denotes, and their live registration for a session."""
+
+    record: ParticipantRecord
+    live_registration_id: uuid.UUID | None
+    live_status: str | None
+
+
+_MATCH_LIMIT = 20
+_MATCH_PRIORITY = sa.case(
+    (_p.email == sa.bindparam("email"), 0),
+    (_p.phone == sa.bindparam("phone"), 1),
+    else_=2,
+)
+_FIND_PARTICIPANT = (
+    sa.select(
+        _p.participant_id,
+        _p.full_name,
+        _p.name_key,
+        _p.email,
+        _p.phone,
+        _p.organisation,
+        _p.city,
+        _r.registration_id.label("live_registration_id"),
+        _r.status.label("live_status"),
+    )
+    .select_from(
+        participants.outerjoin(
+            registrations,
+            sa.and_(
+                _r.participant_id == _p.participant_id,
+                _r.session_id == sa.bindparam("sid"),
+                _NOT_CANCELLED,
+            ),
+        )
+    )
+    .where(
+        sa.or_(
+            _p.email == sa.bindparam("email"),
+            _p.phone == sa.bindparam("phone"),
+            sa.and_(_p.name_key == sa.bindparam("name_key"), _p.city == sa.bindparam("city")),
+        )
+    )
+    # E-mail matches first, then phone matches, then same-name candidates oldest first: the
+    # rows arrive in the order the matching rules are tried. At most one row each for e-mail
+    # and phone (unique indexes) and one live registration per person and session.
+    .order_by(_MATCH_PRIORITY, _p.created_at)
+    .limit(_MATCH_LIMIT + 2)
+)
+
+
+def match_participant(
+    conn: Connection, person: Participant, session_id: uuid.UUID
+) -> ParticipantMatch | None:
     """The existing participant this input denotes: same e-mail, else same phone, else same
-    ``name_key`` in the same city whose own e-mail/phone do not contradict the input's.
+    ``name_key`` in the same city whose own e-mail/phone do not contradict the input's; with
+    their live (not cancelled) registration for ``session_id``, if any.
 
     The last rule is why a name match is not blind: two different people called Aigerim Seitova
-    in Almaty with two different e-mail addresses stay two people.
+    in Almaty with two different e-mail addresses stay two people. One query answers all three
+    rules and the duplicate check; the rules are then applied here, in priority order.
     """
+    rows = conn.execute(
+        _FIND_PARTICIPANT,
+        {
+            "email": person.email,
+            "phone": person.phone,
+            "name_key": person.name_key,
+            "city": person.city,
+            "sid": str(session_id),
+        },
+    ).all()
+    if not rows:
+        return None
+    chosen = None
     if person.email is not None:
-        row = (
-            conn.execute(sa.select(participants).where(participants.c.email == person.email))
-            .mappings()
-            .first()
-        )
-        if row is not None:
-            return ParticipantRecord.from_row(row)
-    if person.phone is not None:
-        row = (
-            conn.execute(sa.select(participants).where(participants.c.phone == person.phone))
-            .mappings()
-            .first()
-        )
-        if row is not None:
-            return ParticipantRecord.from_row(row)
-    candidates = (
-        conn.execute(
-            sa.select(participants)
-            .where(participants.c.name_key == person.name_key, participants.c.city == person.city)
-            .order_by(participants.c.created_at)
-            .limit(20)
-        )
-        .mappings()
-        .all()
+        chosen = next((r for r in rows if r.email == person.email), None)
+    if chosen is None and person.phone is not None:
+        chosen = next((r for r in rows if r.phone == person.phone), None)
+    if chosen is None:
+        names = [r for r in rows if r.name_key == person.name_key and r.city == person.city]
+        for row in names[:_MATCH_LIMIT]:
+            if person.email is not None and row.email is not None:
+                continue  # both have e-mails and they differ (an equal one matched above)
+            if person.phone is not None and row.phone is not None:
+                continue
+            chosen = row
+            break
+    if chosen is None:
+        return None
+    record = ParticipantRecord(
+        participant_id=uuid.UUID(chosen.participant_id),
+        full_name=chosen.full_name,
+        name_key=chosen.name_key,
+        email=chosen.email,
+        phone=chosen.phone,
+        organisation=chosen.organisation,
+        city=chosen.city,
     )
-    for row in candidates:
-        record = ParticipantRecord.from_row(row)
-        if person.email is not None and record.email is not None:
-            continue  # both have e-mails and they differ (an equal one matched above)
-        if person.phone is not None and record.phone is not None:
-            continue
-        return record
-    return None
+    live = chosen.live_registration_id
+    return ParticipantMatch(
+        record=record,
+        live_registration_id=uuid.UUID(live) if live is not None else None,
+        live_status=chosen.live_status,
+    )
+
+
+def find_participant(conn: Connection, person: Participant) -> ParticipantRecord | None:
+    """The existing participant this input denotes (see :func:`match_participant`)."""
+    match = match_participant(conn, person, _LAST_ENTRY_ID)
+    return match.record if match is not None else None
+
+
+_INSERT_PARTICIPANT = participants.insert()
 
 
 def insert_participant(conn: Connection, person: Participant, now: datetime) -> uuid.UUID | None:
     """Insert a new person; ``None`` when a concurrent transaction inserted the same e-mail or
     phone first (the unique index fired; the caller looks the person up again)."""
     participant_id = uuid.uuid4()
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                participants.insert().values(
-                    participant_id=str(participant_id),
-                    full_name=person.full_name,
-                    name_key=person.name_key,
-                    email=person.email,
-                    phone=person.phone,
-                    organisation=person.organisation,
-                    city=person.city,
-                    sector=person.sector,
-                    sex=person.sex,
-                    age_band=person.age_band,
-                    language=person.language,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    except IntegrityError:
-        return None
-    return participant_id
+    inserted = _execute_may_conflict(
+        conn,
+        _INSERT_PARTICIPANT,
+        {
+            "participant_id": str(participant_id),
+            "full_name": person.full_name,
+            "name_key": person.name_key,
+            "email": person.email,
+            "phone": person.phone,
+            "organisation": person.organisation,
+            "city": person.city,
+            "sector": person.sector,
+            "sex": person.sex,
+            "age_band": person.age_band,
+            "language": person.language,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return participant_id if inserted else None
+
+
+_FILL_GAP = {
+    column: participants.update()
+    .where(_p.participant_id == sa.bindparam("pid"))
+    .values({column: sa.bindparam("value"), "updated_at": sa.bindparam("now")})
+    for column in ("email", "phone", "organisation")
+}
 
 
 def fill_participant_gaps(
@@ -210,15 +386,11 @@ def fill_participant_gaps(
     ):
         if value is None or getattr(record, column) is not None:
             continue
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    participants.update()
-                    .where(participants.c.participant_id == str(record.participant_id))
-                    .values({column: value, "updated_at": now})
-                )
-        except IntegrityError:
-            continue
+        _execute_may_conflict(
+            conn,
+            _FILL_GAP[column],
+            {"pid": str(record.participant_id), "value": value, "now": now},
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,15 +540,13 @@ def live_registration(
 def seat_snapshot(conn: Connection, session: SessionRecord, *, head: int) -> SessionSeats:
     """Capacity, confirmed count and the waitlist's first ``head`` and last entries.
 
+    ``session`` must have been read under its row lock in this transaction: its seat counters
+    are then the current ones.
+
     Only those entries are ever needed (promotions take at most the free seats from the head;
     a new registration goes after the last), so a long waitlist is never loaded whole.
     """
     sid = str(session.session_id)
-    confirmed = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(registrations)
-        .where(registrations.c.session_id == sid, registrations.c.status == "confirmed")
-    ).scalar_one()
     waiting = sa.select(registrations.c.registration_id, registrations.c.waitlist_position).where(
         registrations.c.session_id == sid, registrations.c.status == "waitlisted"
     )
@@ -391,13 +561,16 @@ def seat_snapshot(conn: Connection, session: SessionRecord, *, head: int) -> Ses
         entries[last[0]] = int(last[1])
     return SessionSeats(
         capacity=session.capacity,
-        confirmed_count=int(confirmed),
+        confirmed_count=session.confirmed_count,
         waitlist=tuple(WaitlistEntry(uuid.UUID(rid), pos) for rid, pos in entries.items()),
     )
 
 
+_INSERT_REGISTRATION = registrations.insert()
+
+
 def insert_registration(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(registrations.insert().values(**values))
+    conn.execute(_INSERT_REGISTRATION, values)
 
 
 def update_registration(
@@ -413,7 +586,8 @@ def update_registration(
 def promote(
     conn: Connection, session_id: uuid.UUID, registration_ids: Sequence[uuid.UUID], now: datetime
 ) -> list[RegistrationRecord]:
-    """Confirm the head of the waitlist and close the gap they leave (positions stay 1..n)."""
+    """Confirm the head of the waitlist and close the gap they leave (positions stay 1..n);
+    the session's seat counters move with them."""
     if not registration_ids:
         return []
     ids = [str(r) for r in registration_ids]
@@ -434,6 +608,9 @@ def promote(
             registrations.c.status == "waitlisted",
         )
         .values(waitlist_position=registrations.c.waitlist_position - len(ids))
+    )
+    adjust_seats(
+        conn, session_id, confirmed=len(ids), waitlisted=-len(ids), last_position=-len(ids)
     )
     rows = (
         conn.execute(sa.select(registrations).where(registrations.c.registration_id.in_(ids)))
@@ -478,6 +655,8 @@ def live_registrations_of_session(
 def cancel_all_of_session(
     conn: Connection, session_id: uuid.UUID, cause: str, now: datetime
 ) -> None:
+    """Cancel every live registration of the session; nobody holds a seat or waits any more."""
+    conn.execute(_RESET_SEATS, {"sid": str(session_id)})
     conn.execute(
         registrations.update()
         .where(
@@ -505,6 +684,20 @@ class StoredResponse:
     body: dict[str, Any]
 
 
+_CLAIM_KEY = idempotency_keys.insert()
+_GET_KEY = sa.select(idempotency_keys).where(
+    idempotency_keys.c.key == sa.bindparam("k"), idempotency_keys.c.subject == sa.bindparam("subj")
+)
+_STORE_RESPONSE = (
+    idempotency_keys.update()
+    .where(
+        idempotency_keys.c.key == sa.bindparam("k"),
+        idempotency_keys.c.subject == sa.bindparam("subj"),
+    )
+    .values(status_code=sa.bindparam("code"), response=sa.bindparam("body"))
+)
+
+
 def claim_idempotency_key(
     conn: Connection, key: str, subject: str, request_hash: str, now: datetime
 ) -> StoredResponse | None:
@@ -513,37 +706,27 @@ def claim_idempotency_key(
     The claim is an INSERT: on PostgreSQL a concurrent retry blocks on the primary key until the
     first transaction commits (then finds its answer) or rolls back (then claims it itself).
     """
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                idempotency_keys.insert().values(
-                    key=key,
-                    subject=subject,
-                    request_hash=request_hash,
-                    status_code=0,
-                    response={},
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        row = (
-            conn.execute(
-                sa.select(idempotency_keys).where(
-                    idempotency_keys.c.key == key, idempotency_keys.c.subject == subject
-                )
-            )
-            .mappings()
-            .one()
-        )
-        return StoredResponse(row["request_hash"], int(row["status_code"]), dict(row["response"]))
-    return None
+    claimed = _execute_may_conflict(
+        conn,
+        _CLAIM_KEY,
+        {
+            "key": key,
+            "subject": subject,
+            "request_hash": request_hash,
+            "status_code": 0,
+            "response": {},
+            "created_at": now,
+        },
+    )
+    if claimed:
+        return None
+    row = conn.execute(_GET_KEY, {"k": key, "subj": subject}).mappings().one()
+    return StoredResponse(row["request_hash"], int(row["status_code"]), dict(row["response"]))
 
 
 def store_idempotent_response(
     conn: Connection, key: str, subject: str, status_code: int, body: dict[str, Any]
 ) -> None:
     conn.execute(
-        idempotency_keys.update()
-        .where(idempotency_keys.c.key == key, idempotency_keys.c.subject == subject)
-        .values(status_code=status_code, response=body)
+        _STORE_RESPONSE, {"k": key, "subj": subject, "code": status_code, "body": body}
     )

@@ -33,6 +33,14 @@ sessions = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
+    # Seat counters of the session's registrations, kept in the same transaction as every status
+    # change (register, cancel, promote, cascade cancel), so that deciding "confirmed or
+    # waitlisted" reads one locked row instead of counting a session's registrations each time.
+    # Waitlist positions stay 1..n (every exit closes the gap), so the last position is the
+    # number waiting; both are kept because the seat rules speak of the last position.
+    sa.Column("confirmed_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("waitlisted_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_waitlist_position", sa.Integer, nullable=False, server_default="0"),
 )
 
 participants = sa.Table(
@@ -122,7 +130,49 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+_SEAT_COUNTERS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
+
+
+def _seat_counters_v2(conn: Connection) -> None:
+    """Add the seat counters to ``sessions`` (if v1 predates them) and fill them from the rows.
+
+    v1 is ``create_all`` of the current tables, so on a fresh database the columns exist
+    already; on a database created before v2 they are added here. Either way the backfill makes
+    them agree with the registrations (a no-op on a fresh database).
+    """
+    present = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+    for name in _SEAT_COUNTERS:
+        if name not in present:
+            conn.exec_driver_sql(
+                f"ALTER TABLE sessions ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"
+            )
+    r = registrations.c
+
+    def count(status: str) -> sa.ScalarSelect[int]:
+        return (
+            sa.select(sa.func.count())
+            .where(r.session_id == sessions.c.session_id, r.status == status)
+            .scalar_subquery()
+        )
+
+    last = (
+        sa.select(sa.func.coalesce(sa.func.max(r.waitlist_position), 0))
+        .where(r.session_id == sessions.c.session_id, r.status == "waitlisted")
+        .scalar_subquery()
+    )
+    conn.execute(
+        sessions.update().values(
+            confirmed_count=count("confirmed"),
+            waitlisted_count=count("waitlisted"),
+            last_waitlist_position=last,
+        )
+    )
+
+
 MIGRATIONS = MigrationSet(
     "registration",
-    (Migration(1, "sessions copy, participants, registrations, idempotency keys", _create_v1),),
+    (
+        Migration(1, "sessions copy, participants, registrations, idempotency keys", _create_v1),
+        Migration(2, "seat counters on the sessions copy, backfilled", _seat_counters_v2),
+    ),
 )

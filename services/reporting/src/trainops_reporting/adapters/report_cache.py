@@ -4,7 +4,9 @@
 cached answer is served only while the read model is exactly what it was computed from. On a
 quiet model (donors pull reports between programme events) repeated and concurrent report
 requests then cost one primary-key read; the first request after a change pays the full query.
-Several replicas each keep their own cache; the generation lives in the shared database, so none
+``TRAINOPS_REPORT_CACHE=off`` disables it (``api.controllers``): the reports' own speed comes from
+the pre-aggregated cube, the cache only saves repeated identical requests. Several replicas each
+keep their own cache; the generation lives in the shared database, so none
 of them can serve a stale figure.
 """
 
@@ -26,7 +28,8 @@ class ReportCache:
     Reads run on worker threads (SQLite's reader pool), hence the lock.
     """
 
-    def __init__(self, maxsize: int = 256) -> None:
+    def __init__(self, maxsize: int = 256, *, enabled: bool = True) -> None:
+        self.enabled = enabled
         self._maxsize = maxsize
         self._entries: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -38,8 +41,12 @@ class ReportCache:
     ) -> Any:
         """Return the cached report for ``key`` at the current generation, or compute it.
 
-        The generation is read on the same connection, before the report's own queries.
+        The generation is read on the same connection, before the report's own queries. A
+        disabled cache computes every time (and reads no generation).
         """
+        if not self.enabled:
+            self.misses += 1
+            return compute(conn)
         slot = (read_generation(conn), key)
         with self._lock:
             if slot in self._entries:

@@ -13,20 +13,30 @@ the people, and a table's cells add up to its distinct-participant total, which 
 small-cell suppression relies on. (The latest-wins rule does not depend on arrival order, so a
 replay converges to the same rows.)
 
-Why no pre-aggregated count table: the report counts *distinct participants* over an arbitrary
-``[from, to)`` window, and the programme is a *series* of trainings, so the same person typically
-sits in several sessions. Distinct counts are not additive across sessions or days, so a table of
-per-day or per-session counts can only answer exactly for additive measures (feedback responses,
-satisfaction sums), never for ``registered``/``attended``. Keeping such a table exact for distinct
-counts would need one row per (participant, cell, day), which is the fact table again. Instead:
+Two read paths, both exact:
 
-* the fact table is indexed on ``starts_at`` with the dimension columns included (a covering index
-  on PostgreSQL, a composite one on SQLite), so the report reads only the window it needs;
-* ``registered`` is stored as a boolean already resolved (confirmed, not cancelled, session not
-  cancelled), so the query does no status logic;
-* finished reports are cached per ``report_state.generation``, a counter every projection write
-  bumps in the same transaction; any new event invalidates every cached report, so the cache can
-  never serve a stale number (see ``adapters.report_cache``).
+* **the cube** (:data:`people`, :data:`cube`): a pre-aggregated count table maintained by the
+  projection in the same transaction as the facts (``adapters.cube``). Distinct counts *are*
+  additive over people, so the table is keyed by person, not by session or day: each participant
+  keeps one :data:`people` row per de-duplication ``grain`` (the person; the person and a
+  training; the person and a mode; the person, a training and a mode) with how many of their
+  facts at that grain are registered / attended and their feedback sums; :data:`cube` holds, per
+  grain and profile cell, how many people have a non-zero counter (plus the additive sums). A
+  person enters a cell when a counter goes 0→1, leaves it at 1→0, and moves with all their
+  contributions when a newer registration changes their profile. It answers every report with no
+  date window (or one that covers every session), with or without a training, in a scan of a few
+  thousand rows however many registrations there are.
+* **the fact table** for a date window: distinct participants over an arbitrary ``[from, to)``
+  are not decomposable (a person who sat in January and March is one person in Q1, and no
+  combination of per-day or per-session counts says so), so a windowed report scans the window of
+  :data:`facts`. The window index is covering on both backends (``INCLUDE`` columns on
+  PostgreSQL, every read column in the key on SQLite), so that scan never touches the table.
+
+Rows of :data:`people` and :data:`cube` exist exactly when one of their counters is non-zero, so
+both are a function of the facts alone and a replay in any order yields identical rows. On SQLite
+both are ``WITHOUT ROWID`` tables (clustered on their primary key, the only way they are read), so
+a report's scan of one grain reads one contiguous key range with every measure in it.
+Finished reports are also cached per ``report_state.generation`` (``adapters.report_cache``).
 
 Per-row version columns (``status_version``, ``attendance_version``, ``times_version`` …) guard each
 independently changing attribute: a late redelivery of an older event never rolls that attribute
@@ -35,6 +45,8 @@ later attendance record) is still applied.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -133,28 +145,41 @@ facts = sa.Table(
     # per-attribute version guards
     sa.Column("status_version", sa.Integer, nullable=False),
     sa.Column("attendance_version", sa.Integer, nullable=False),
-    sa.Index(
-        "ix_report_facts_window",
-        "starts_at",
-        "training_id",
-        postgresql_include=[
-            "participant_id",
-            "registered",
-            "attended",
-            "city",
-            "sector",
-            "sex",
-            "age_band",
-            "language",
-            "mode",
-            "feedback_count",
-            "overall_sum",
-            "overall_count",
-        ],
-    ),
     sa.Index("ix_report_facts_session", "session_id"),
     sa.Index("ix_report_facts_participant", "participant_id"),
 )
+
+WINDOW_READ_COLUMNS = (
+    "registered",
+    "attended",
+    "participant_id",
+    "city",
+    "sector",
+    "sex",
+    "age_band",
+    "language",
+    "mode",
+    "feedback_count",
+    "overall_sum",
+    "overall_count",
+)
+"""Every fact column a windowed report reads besides ``starts_at`` and ``training_id``."""
+
+ix_facts_window_pg = sa.Index(
+    "ix_report_facts_window",
+    facts.c.starts_at,
+    facts.c.training_id,
+    postgresql_include=list(WINDOW_READ_COLUMNS),
+).ddl_if(dialect="postgresql")
+"""PostgreSQL: a B-tree on the window with the read columns as payload (index-only scans)."""
+
+ix_facts_window_sqlite = sa.Index(
+    "ix_report_facts_window_cover",
+    facts.c.starts_at,
+    facts.c.training_id,
+    *(facts.c[name] for name in WINDOW_READ_COLUMNS),
+).ddl_if(dialect="sqlite")
+"""SQLite has no ``INCLUDE``: the read columns go in the key so the window scan is covering."""
 
 feedback_responses = sa.Table(
     "report_feedback_responses",
@@ -168,6 +193,59 @@ feedback_responses = sa.Table(
     sa.Column("has_comment", sa.Boolean, nullable=False),
     sa.Column("submitted_at", UtcDateTime, nullable=False),
 )
+
+NO_TRAINING = uuid.UUID(int=0)
+"""``training_id`` of the grains that do not split by training (a key column cannot be NULL)."""
+NO_MODE = ""
+"""``mode`` of the grains that do not split by mode."""
+
+GRAIN_PERSON = 0
+GRAIN_TRAINING = 1
+GRAIN_MODE = 2
+GRAIN_TRAINING_MODE = 3
+GRAINS = (GRAIN_PERSON, GRAIN_TRAINING, GRAIN_MODE, GRAIN_TRAINING_MODE)
+"""De-duplication levels: a person counts once per person / training / mode / both."""
+
+COUNTER_COLUMNS = ("feedback", "overall_sum", "overall_count")
+"""The additive measures (sums over facts), kept alike in :data:`people` and :data:`cube`."""
+
+people = sa.Table(
+    "report_people",
+    metadata,
+    sa.Column("participant_id", sa.Uuid, primary_key=True),
+    sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("mode", sa.String(16), primary_key=True),
+    # how many of the person's facts at this grain are registered / attended
+    sa.Column("registered_n", sa.Integer, nullable=False),
+    sa.Column("attended_n", sa.Integer, nullable=False),
+    sa.Column("feedback", sa.Integer, nullable=False),
+    sa.Column("overall_sum", sa.Integer, nullable=False),
+    sa.Column("overall_count", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Per participant and grain key: the counters that decide whether they count in their cell."""
+
+cube = sa.Table(
+    "report_cube",
+    metadata,
+    sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("mode", sa.String(16), primary_key=True),
+    sa.Column("city", sa.String(100), primary_key=True),
+    sa.Column("sector", sa.String(32), primary_key=True),
+    sa.Column("sex", sa.String(16), primary_key=True),
+    sa.Column("age_band", sa.String(16), primary_key=True),
+    sa.Column("language", sa.String(8), primary_key=True),
+    # people of the cell with registered_n > 0 / attended_n > 0
+    sa.Column("registered", sa.Integer, nullable=False),
+    sa.Column("attended", sa.Integer, nullable=False),
+    sa.Column("feedback", sa.Integer, nullable=False),
+    sa.Column("overall_sum", sa.Integer, nullable=False),
+    sa.Column("overall_count", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Per grain key and profile cell: distinct people registered / attended, additive sums."""
 
 report_state = sa.Table(
     "report_state",
@@ -184,16 +262,49 @@ READ_MODEL_TABLES: tuple[sa.Table, ...] = (
     participants,
     facts,
     feedback_responses,
+    people,
+    cube,
 )
 """The projected tables (``report_state`` is bookkeeping, not part of the model)."""
 
 
+V1_TABLES: tuple[sa.Table, ...] = (
+    trainings,
+    trainers,
+    sessions,
+    surveys,
+    participants,
+    facts,
+    feedback_responses,
+    report_state,
+)
+
+
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn)
+    metadata.create_all(conn, tables=V1_TABLES)
     conn.execute(report_state.insert().values(id=1, generation=0))
+
+
+def _create_v2(conn: Connection) -> None:
+    """The cube tables, built from the facts already projected; the covering window index.
+
+    A database created at v1 by an older build has the non-covering SQLite index
+    ``ix_report_facts_window`` (on PostgreSQL that name is the covering index, unchanged).
+    """
+    from trainops_reporting.adapters.cube import rebuild_cube  # the cube's own module
+
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_report_facts_window"))
+    own = ix_facts_window_sqlite if conn.dialect.name == "sqlite" else ix_facts_window_pg
+    own.create(conn, checkfirst=True)
+    metadata.create_all(conn, tables=(people, cube))
+    rebuild_cube(conn)
 
 
 MIGRATIONS = MigrationSet(
     "reporting",
-    (Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),),
+    (
+        Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),
+        Migration(2, "pre-aggregated people and cube tables; covering window index", _create_v2),
+    ),
 )

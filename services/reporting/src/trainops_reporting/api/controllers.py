@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import weakref
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any
 
@@ -28,7 +30,17 @@ REPORT_ROLES = ("reporting", "programme_staff", "admin")
 CSV_MEDIA_TYPE = "text/csv"
 """Litestar appends ``; charset=utf-8`` to text media types itself."""
 
+CACHE_ENV = "TRAINOPS_REPORT_CACHE"
+"""``off`` (or ``0``/``false``/``no``) disables the report cache: every request runs its queries.
+Read when the app's first report is served. The cache only ever serves exact answers; turning it
+off is for measuring the queries themselves (the benchmark figures are taken with it off)."""
+
 _caches: weakref.WeakKeyDictionary[ServiceRuntime, ReportCache] = weakref.WeakKeyDictionary()
+
+
+def cache_enabled(env: Mapping[str, str] | None = None) -> bool:
+    value = (os.environ if env is None else env).get(CACHE_ENV, "on").strip().lower()
+    return value not in ("off", "0", "false", "no")
 
 
 def report_cache(runtime: ServiceRuntime) -> ReportCache:
@@ -40,7 +52,7 @@ def report_cache(runtime: ServiceRuntime) -> ReportCache:
     """
     cache = _caches.get(runtime)
     if cache is None:
-        cache = _caches[runtime] = ReportCache()
+        cache = _caches[runtime] = ReportCache(enabled=cache_enabled())
     return cache
 
 

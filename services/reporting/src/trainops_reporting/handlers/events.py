@@ -11,6 +11,10 @@ catch, the handlers do:
 * re-publishes under a new event id: creation events are ignored when the row already exists, and
   a feedback response counts once per ``response_id``.
 
+Every change of a fact's ``registered``/``attended`` flag, feedback sums or profile is also folded
+into the pre-aggregated cube (``adapters.cube``) in the same statement sequence, so the cube and
+the facts never disagree.
+
 Nothing here reads the wall clock, so replaying the streams into an empty database (in any order
 the retries produce) yields the same rows.
 """
@@ -24,6 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.cube import (
+    FactDelta,
+    apply_fact_deltas,
+    move_participant,
+    profile_of,
+)
 from trainops_reporting.adapters.tables import (
     facts,
     feedback_responses,
@@ -201,6 +211,15 @@ def _set_session_status(conn: Connection, event: Event, session_id: Any, status:
     )
     cancelled = status == "cancelled"
     if cancelled != (row.status == "cancelled"):
+        # the facts whose ``registered`` flips: the confirmed ones (cancelled or waitlisted stay
+        # unregistered either way)
+        flipping = conn.execute(
+            sa.select(facts).where(facts.c.session_id == session_id, facts.c.status == "confirmed")
+        ).all()
+        apply_fact_deltas(
+            conn,
+            (_delta(fact, registered=-1 if cancelled else 1) for fact in flipping),
+        )
         conn.execute(
             facts.update()
             .where(facts.c.session_id == session_id)
@@ -224,6 +243,18 @@ def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
 # ----------------------------------------------------------------------------------------------
 # registration
 # ----------------------------------------------------------------------------------------------
+
+
+def _delta(fact: Any, **changes: int) -> FactDelta:
+    """A change of the contribution of ``fact`` (a facts row or the values of a new one)."""
+    get = fact.__getitem__ if isinstance(fact, Mapping) else lambda name: getattr(fact, name)
+    return FactDelta(
+        participant_id=get("participant_id"),
+        training_id=get("training_id"),
+        mode=get("mode"),
+        profile=profile_of(fact),
+        **changes,
+    )
 
 
 def _fact(conn: Connection, registration_id: Any, why: str) -> sa.Row[Any]:
@@ -269,6 +300,7 @@ def _participant_profile(conn: Connection, event: ParticipantRegistered) -> dict
         .values(profile_at=stamp[0], profile_event_id=stamp[1], **incoming)
     )
     if incoming != current:
+        move_participant(conn, event.participant_id, profile_of(current), profile_of(incoming))
         conn.execute(
             facts.update().where(facts.c.participant_id == event.participant_id).values(**incoming)
         )
@@ -285,26 +317,27 @@ def on_participant_registered(conn: Connection, event: ParticipantRegistered) ->
     session = _session(conn, event.session_id, "registration")
     cancelled = session.status == "cancelled"
     profile = _participant_profile(conn, event)
-    conn.execute(
-        facts.insert().values(
-            registration_id=event.registration_id,
-            participant_id=event.participant_id,
-            session_id=event.session_id,
-            training_id=session.training_id,
-            mode=session.mode,
-            starts_at=utc(session.starts_at),
-            **profile,
-            status=event.status,
-            session_cancelled=cancelled,
-            registered=_registered(event.status, cancelled),
-            attended=False,
-            feedback_count=0,
-            overall_sum=0,
-            overall_count=0,
-            status_version=event.aggregate_version,
-            attendance_version=0,
-        )
-    )
+    values = {
+        "registration_id": event.registration_id,
+        "participant_id": event.participant_id,
+        "session_id": event.session_id,
+        "training_id": session.training_id,
+        "mode": session.mode,
+        "starts_at": utc(session.starts_at),
+        **profile,
+        "status": event.status,
+        "session_cancelled": cancelled,
+        "registered": _registered(event.status, cancelled),
+        "attended": False,
+        "feedback_count": 0,
+        "overall_sum": 0,
+        "overall_count": 0,
+        "status_version": event.aggregate_version,
+        "attendance_version": 0,
+    }
+    conn.execute(facts.insert().values(**values))
+    if values["registered"]:
+        apply_fact_deltas(conn, [_delta(values, registered=1)])
 
 
 def _set_registration_status(
@@ -315,15 +348,14 @@ def _set_registration_status(
         return
     if row.status == "cancelled":
         return  # cancelled is final: a re-registration is a new registration
+    registered = _registered(status, row.session_cancelled)
     conn.execute(
         facts.update()
         .where(facts.c.registration_id == registration_id)
-        .values(
-            status=status,
-            status_version=event.aggregate_version,
-            registered=_registered(status, row.session_cancelled),
-        )
+        .values(status=status, status_version=event.aggregate_version, registered=registered)
     )
+    if registered != row.registered:
+        apply_fact_deltas(conn, [_delta(row, registered=int(registered) - int(row.registered))])
 
 
 def on_registration_cancelled(conn: Connection, event: RegistrationCancelled) -> None:
@@ -347,6 +379,8 @@ def on_attendance_recorded(conn: Connection, event: AttendanceRecorded) -> None:
         .where(facts.c.registration_id == event.registration_id)
         .values(attended=event.attended, attendance_version=event.aggregate_version)
     )
+    if event.attended != row.attended:
+        apply_fact_deltas(conn, [_delta(row, attended=int(event.attended) - int(row.attended))])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -384,7 +418,7 @@ def overall_of(answers: Mapping[str, int]) -> int | None:
 def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
     """One response counts once (per ``response_id``) on the registration it answers."""
     bump_generation(conn)
-    _fact(conn, event.registration_id, "feedback")
+    fact = _fact(conn, event.registration_id, "feedback")
     exists = conn.execute(
         sa.select(feedback_responses.c.response_id).where(
             feedback_responses.c.response_id == event.response_id
@@ -413,6 +447,17 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
             overall_sum=facts.c.overall_sum + (overall or 0),
             overall_count=facts.c.overall_count + (1 if overall is not None else 0),
         )
+    )
+    apply_fact_deltas(
+        conn,
+        [
+            _delta(
+                fact,
+                feedback=1,
+                overall_sum=overall or 0,
+                overall_count=1 if overall is not None else 0,
+            )
+        ],
     )
 
 

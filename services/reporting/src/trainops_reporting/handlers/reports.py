@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.report_queries import (
     ReportFilter,
+    Source,
     donor_cells,
     mean,
     summary_figures,
@@ -45,8 +46,9 @@ def filters_echo(flt: ReportFilter) -> dict[str, str | None]:
     }
 
 
-def summary_report(conn: Connection, flt: ReportFilter) -> dict[str, Any]:
-    figures = summary_figures(conn, flt)
+def summary_report(conn: Connection, flt: ReportFilter, source: Source = "auto") -> dict[str, Any]:
+    """``source``: see ``adapters.report_queries.Source`` (both sources give the same figures)."""
+    figures = summary_figures(conn, flt, source)
     return {
         "sessions_scheduled": figures.sessions_scheduled,
         "sessions_delivered": figures.sessions_delivered,
@@ -69,8 +71,10 @@ def _published(dims: Sequence[str], cell: PublishedCell, with_mean: bool = True)
     return out
 
 
-def donor_report(conn: Connection, flt: ReportFilter, by: Sequence[str], k: int) -> dict[str, Any]:
-    cells = donor_cells(conn, flt, by)
+def donor_report(
+    conn: Connection, flt: ReportFilter, by: Sequence[str], k: int, source: Source = "auto"
+) -> dict[str, Any]:
+    cells = donor_cells(conn, flt, by, source)
     table = CountTable(
         dimensions=tuple(by),
         rows=tuple(
