@@ -33,6 +33,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+import structlog
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -299,17 +300,22 @@ class EventConsumer:
             event_id = str(item.event.event_id)
             if event_id in seen:
                 continue
-            if isolate:
-                try:
-                    with conn.begin_nested():
-                        item.handler(conn, item.event)
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    failures[i] = exc
-                    continue
-            else:
-                item.handler(conn, item.event)
+            context = structlog.contextvars.bound_contextvars(
+                event_id=event_id,
+                correlation_id=str(item.event.correlation_id or item.event.event_id),
+            )
+            with context:
+                if isolate:
+                    try:
+                        with conn.begin_nested():
+                            item.handler(conn, item.event)
+                    except Exception as exc:
+                        if is_transient(exc):
+                            raise
+                        failures[i] = exc
+                        continue
+                else:
+                    item.handler(conn, item.event)
             seen.add(event_id)
             rows.append(
                 {
