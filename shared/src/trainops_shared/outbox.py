@@ -112,6 +112,10 @@ class OutboxRelay:
         self._wake.set()
 
     async def start(self) -> None:
+        # Connect before the loop runs: a connect cancelled half-way by stop() would leave its
+        # socket open. If NATS is down right now, the loop connects later.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._connect(), timeout=5)
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._name}")
 
     async def stop(self) -> None:

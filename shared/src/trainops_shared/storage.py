@@ -177,6 +177,7 @@ class PostgresDatabase(Database):
             max_overflow=self._pool_size,
             pool_pre_ping=True,
             connect_args={"timeout": 5},
+            hide_parameters=True,  # parameters are personal data: never in errors or logs
         )
         async with self.engine.begin() as conn:
             # One migrator at a time when several replicas start together.
@@ -271,6 +272,7 @@ class SqliteDatabase(Database):
         self._engine = sa.create_engine(
             f"sqlite:///{self.path}",
             connect_args={"check_same_thread": False, "timeout": 10},
+            hide_parameters=True,  # parameters are personal data: never in errors or logs
             pool_size=8,
             max_overflow=0,
         )
