@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import nats
 import pytest
 from litestar.testing import AsyncTestClient
+from nats.aio.client import Client as NatsClient
 
 from trainops_registration.app import build_spec
 from trainops_shared.auth import issue_token
@@ -63,22 +64,17 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 class Harness:
-    def __init__(self, client: AsyncTestClient[Any], nats_url: str) -> None:
+    def __init__(self, client: AsyncTestClient[Any], nc: NatsClient) -> None:
         self.client = client
-        self.nats_url = nats_url
+        self.js = nc.jetstream()
 
     async def publish(self, *events: Event) -> None:
-        nc = await nats.connect(self.nats_url)
-        try:
-            js = nc.jetstream()
-            for event in events:
-                await js.publish(
-                    event.subject,
-                    encode_event(event),
-                    headers={"Nats-Msg-Id": str(event.event_id)},
-                )
-        finally:
-            await nc.close()
+        for event in events:
+            await self.js.publish(
+                event.subject,
+                encode_event(event),
+                headers={"Nats-Msg-Id": str(event.event_id)},
+            )
 
     async def schedule(
         self, capacity: int = 2, cities: tuple[str, ...] = ("almaty", "astana")
@@ -131,18 +127,13 @@ class Harness:
         return await self.client.get(f"/registrations/{registration_id}", headers=headers)
 
     async def registration_events(self) -> list[Event]:
-        nc = await nats.connect(self.nats_url)
-        try:
-            js = nc.jetstream()
-            info = await js.stream_info(REGISTRATION.name)
-            out: list[Event] = []
-            for seq in range(info.state.first_seq, info.state.last_seq + 1):
-                msg = await js.get_msg(REGISTRATION.name, seq)
-                assert msg.data is not None
-                out.append(decode_event(msg.data))
-            return out
-        finally:
-            await nc.close()
+        info = await self.js.stream_info(REGISTRATION.name)
+        out: list[Event] = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await self.js.get_msg(REGISTRATION.name, seq)
+            assert msg.data is not None
+            out.append(decode_event(msg.data))
+        return out
 
 
 def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
@@ -170,8 +161,12 @@ async def harness(
         },
     )
     app = create_app(build_spec(settings), settings)
-    async with AsyncTestClient(app) as client:
-        yield Harness(client, fresh_nats_server.url)
+    nc = await nats.connect(fresh_nats_server.url)
+    try:
+        async with AsyncTestClient(app) as client:
+            yield Harness(client, nc)
+    finally:
+        await nc.close()
 
 
 async def test_seats_waitlist_promotions_attendance_and_session_cancel(harness: Harness) -> None:

@@ -104,6 +104,17 @@ class SessionRecord:
             waitlist=(WaitlistEntry(_LAST_ENTRY_ID, last),) if last > 0 else (),
         )
 
+    def with_registration(self, status: str, waitlist_position: int | None) -> SessionRecord:
+        """This session after one more registration (what :func:`adjust_seats` stored), for a
+        transaction that registers several people with the session read once (CSV import)."""
+        if status == "confirmed":
+            return dataclasses.replace(self, confirmed_count=self.confirmed_count + 1)
+        return dataclasses.replace(
+            self,
+            waitlisted_count=self.waitlisted_count + 1,
+            last_waitlist_position=waitlist_position or self.last_waitlist_position,
+        )
+
     @classmethod
     def from_row(cls, row: RowMapping) -> SessionRecord:
         return cls(

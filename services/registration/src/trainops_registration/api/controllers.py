@@ -61,7 +61,8 @@ class RegistrationController(Controller):
             session_id=data.session_id,
             participant=data.participant,
             idempotency_key=idempotency_key,
-            request_hash=commands.request_fingerprint(data),
+            # Only a keyed request is ever compared with an earlier one.
+            request_hash=commands.request_fingerprint(data) if idempotency_key else "",
         )
         outcome = await runtime.write(
             partial(commands.register_participant, command=command, principal=principal)

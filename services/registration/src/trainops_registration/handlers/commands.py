@@ -145,16 +145,19 @@ def load_open_session(conn: Connection, session_id: uuid.UUID) -> SessionRecord:
     return session
 
 
-def resolve_participant(conn: Connection, person: Participant, now: datetime) -> uuid.UUID:
-    """The person's pseudonymous id: an existing participant's, else a new one's."""
+def resolve_participant(
+    conn: Connection, person: Participant, session_id: uuid.UUID, now: datetime
+) -> tuple[uuid.UUID, repo.ParticipantMatch | None]:
+    """The person's pseudonymous id (an existing participant's, else a new one's) and, for an
+    existing one, their live registration for ``session_id`` (found by the same query)."""
     for _ in range(3):
-        existing = repo.find_participant(conn, person)
+        existing = repo.match_participant(conn, person, session_id)
         if existing is not None:
-            repo.fill_participant_gaps(conn, existing, person, now)
-            return existing.participant_id
+            repo.fill_participant_gaps(conn, existing.record, person, now)
+            return existing.record.participant_id, existing
         created = repo.insert_participant(conn, person, now)
         if created is not None:
-            return created
+            return created, None
     raise Conflict("the participant is being registered concurrently; retry", field="participant")
 
 
@@ -179,16 +182,16 @@ def add_registration(
             f"not from {person.city}",
             field=_field(field_prefix, "city"),
         )
-    participant_id = resolve_participant(conn, person, now)
-    existing = repo.live_registration(conn, participant_id, session.session_id)
-    if existing is not None:
+    participant_id, existing = resolve_participant(conn, person, session.session_id, now)
+    if existing is not None and existing.live_registration_id is not None:
         raise Conflict(
             f"this participant is already registered for the session as registration "
-            f"{existing.registration_id} ({existing.status})",
+            f"{existing.live_registration_id} ({existing.live_status})",
             field=field_prefix or "participant",
-            registration_id=str(existing.registration_id),
+            registration_id=str(existing.live_registration_id),
         )
-    decision = decide_new_registration(repo.seat_snapshot(conn, session, head=0))
+    # The session row is locked (load_open_session): its seat counters are current.
+    decision = decide_new_registration(session.seats())
     registration_id = uuid7()
     values = {
         "registration_id": str(registration_id),
@@ -209,6 +212,16 @@ def add_registration(
         "updated_at": now,
     }
     repo.insert_registration(conn, values)
+    if decision.status == "confirmed":
+        repo.adjust_seats(conn, session.session_id, confirmed=1)
+    else:
+        position = decision.waitlist_position or 0
+        repo.adjust_seats(
+            conn,
+            session.session_id,
+            waitlisted=1,
+            last_position=position - session.last_waitlist_position,
+        )
     record_events(
         conn,
         [
@@ -350,8 +363,12 @@ def cancel_registration(
             "updated_at": now,
         },
     )
-    if record.status == "waitlisted" and record.waitlist_position is not None:
-        repo.close_waitlist_gap(conn, session.session_id, record.waitlist_position)
+    if record.status == "confirmed":
+        repo.adjust_seats(conn, session.session_id, confirmed=-1)
+    else:  # waitlisted: everyone behind moves up, so the queue ends one place earlier
+        if record.waitlist_position is not None:
+            repo.close_waitlist_gap(conn, session.session_id, record.waitlist_position)
+        repo.adjust_seats(conn, session.session_id, waitlisted=-1, last_position=-1)
     cancelled = RegistrationCancelled(
         aggregate_id=registration_id,
         aggregate_version=version,

@@ -105,7 +105,7 @@ def import_participants(
     rows = parse_csv(command.csv_bytes)
     problems: list[dict[str, Any]] = []
     people = []
-    scope = principal.region.strip().lower() if principal.role == "coordinator" else None
+    scope = (principal.region or "").strip().lower() if principal.role == "coordinator" else None
     for row in rows:
         if "__extra__" in row.data:
             problems.append(_problem(row.line, None, "more values than columns"))
@@ -143,13 +143,15 @@ def import_participants(
     created = []
     for row, person in people:
         try:
-            created.append(
-                add_registration(
-                    conn, session, person, principal, now, command.correlation_id, field_prefix=""
-                )
+            record = add_registration(
+                conn, session, person, principal, now, command.correlation_id, field_prefix=""
             )
         except AppError as exc:
             problems.append(_problem(row.line, exc.field, exc.detail))
+            continue
+        created.append(record)
+        # The seat counters moved in the database; the next row decides on the moved ones.
+        session = session.with_registration(record.status, record.waitlist_position)
     if problems:
         raise _rejected(problems, len(rows))
     views = [registration_view(r) for r in created]

@@ -1,0 +1,251 @@
+"""Report latency over a large read model (issue 4): fill by projection, then time the reports.
+
+Usage (from the repository root)::
+
+    .venv/bin/python services/reporting/scripts/bench_reports.py fill-sqlite /tmp/rep.db 1000000
+    .venv/bin/python services/reporting/scripts/bench_reports.py copy-to-postgres /tmp/rep.db URL
+    .venv/bin/python services/reporting/scripts/bench_reports.py time sqlite+aiosqlite:////tmp/rep.db
+    .venv/bin/python services/reporting/scripts/bench_reports.py http sqlite+aiosqlite:////tmp/rep.db
+
+``fill-sqlite`` runs the projection handlers over ``bench.workload.programme_events`` (realistic
+programmes: returning participants, cancellations, attendance, feedback) in transactions of
+20 000 events, until the requested number of registrations is projected. ``copy-to-postgres``
+copies the projected tables as they are (the projection is deterministic; pushing 2.3 M events
+one statement at a time through asyncpg's ``run_sync`` would take hours), then ``ANALYZE``.
+``time`` reads through the service's own ``Database.read`` (what the HTTP handler awaits) with
+no report cache (the cache lives in the controller and is never touched here), 200 runs each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: bench/
+
+from bench.workload import YEAR_START, programme_events
+from trainops_reporting.adapters.cube import rebuild_cube
+from trainops_reporting.adapters.report_queries import (
+    ReportFilter,
+    Source,
+    donor_cells,
+    summary_figures,
+)
+from trainops_reporting.adapters.tables import MIGRATIONS, READ_MODEL_TABLES, cube, facts, people
+from trainops_reporting.handlers.events import EVENT_HANDLERS
+from trainops_reporting.handlers.reports import donor_report, summary_report
+from trainops_shared.events import Event, ParticipantRegistered
+from trainops_shared.storage import apply_migrations, open_database
+
+
+def _until(registrations: int) -> Iterator[Event]:
+    """Producer-order events until ``registrations`` registrations (then the session's end)."""
+    seen = 0
+    for event in programme_events(10**9):
+        if isinstance(event, ParticipantRegistered):
+            if seen >= registrations:
+                return
+            seen += 1
+        yield event
+
+
+def fill_sqlite(path: str, registrations: int) -> None:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-400000"):
+            conn.exec_driver_sql(f"PRAGMA {pragma}")
+        conn.commit()
+        with conn.begin():
+            apply_migrations(conn, [MIGRATIONS])
+        started = time.perf_counter()
+        count = 0
+        tx = conn.begin()
+        for event in _until(registrations):
+            EVENT_HANDLERS[type(event)](conn, event)
+            count += 1
+            if count % 20_000 == 0:
+                tx.commit()
+                tx = conn.begin()
+                rate = count / (time.perf_counter() - started)
+                print(f"{count} events, {rate:.0f} events/s", flush=True)
+        tx.commit()
+        conn.exec_driver_sql("ANALYZE")
+        elapsed = time.perf_counter() - started
+        rows = conn.execute(sa.select(sa.func.count()).select_from(facts)).scalar_one()
+        print(f"done: {count} events, {rows} facts in {elapsed:.0f} s ({count / elapsed:.0f}/s)")
+    engine.dispose()
+
+
+async def copy_to_postgres(path: str, url: str) -> None:
+    """Copy the projected tables into a fresh PostgreSQL database migrated by the service."""
+    source = sa.create_engine(f"sqlite:///{path}")
+    db = open_database(url)
+    await db.start([MIGRATIONS])
+    with source.connect() as src:
+        for table in (*READ_MODEL_TABLES,):
+            result = src.execute(sa.select(table)).mappings()
+            while chunk := result.fetchmany(50_000):
+                rows = [dict(row) for row in chunk]
+                await db.write(lambda conn, t=table, r=rows: conn.execute(t.insert(), r))
+            print(f"copied {table.name}", flush=True)
+    await db.close()
+    import asyncpg
+
+    from trainops_shared.testing.postgres import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("VACUUM ANALYZE")  # statistics, and the visibility map for index-only
+    finally:
+        await conn.close()
+
+
+def verify_sqlite(path: str) -> None:
+    """At full size: the incrementally maintained cube == a rebuild from the facts (row for row,
+    by ``EXCEPT`` both ways), the cube's answers == the fact scan's; the tables are left in the
+    current definition (the rebuilt ones)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for table in (people, cube):
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_incr")
+            for index in sa.inspect(conn).get_indexes(f"{table.name}_incr"):
+                conn.exec_driver_sql(f"DROP INDEX {index['name']}")
+            table.create(conn)
+        started = time.perf_counter()
+        rebuild_cube(conn)
+        print(f"rebuild_cube: {time.perf_counter() - started:.1f} s")
+        for table in (people, cube):
+            cols = ", ".join(c.name for c in table.columns)
+            for a, b in ((table.name, f"{table.name}_incr"), (f"{table.name}_incr", table.name)):
+                diff = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM (SELECT {cols} FROM {a} EXCEPT SELECT {cols} FROM {b})"
+                ).scalar_one()
+                assert diff == 0, (a, b, diff)
+            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            print(f"{table.name}: {rows} rows, incremental == rebuilt")
+            conn.exec_driver_sql(f"DROP TABLE {table.name}_incr")
+        conn.exec_driver_sql("ANALYZE")
+    with engine.connect() as conn:
+        training = conn.execute(sa.select(facts.c.training_id)).scalar()
+        for flt in (ReportFilter(), ReportFilter(training_id=training)):
+            for by in (("city", "sector", "sex"), ("training", "mode", "age_band"), ("language",)):
+                assert donor_cells(conn, flt, by, "cube") == donor_cells(conn, flt, by, "facts")
+                print(f"cube == facts for by={','.join(by)} training={flt.training_id}")
+            assert summary_figures(conn, flt, "cube") == summary_figures(conn, flt, "facts")
+    engine.dispose()
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return (
+        f"n={len(samples)} p50={statistics.median(ordered) * 1000:.2f} ms "
+        f"p95={p95 * 1000:.2f} ms max={ordered[-1] * 1000:.2f} ms"
+    )
+
+
+async def _time(db: Any, label: str, fn: Callable[[Any], Any], runs: int) -> None:
+    await db.read(fn)  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await db.read(fn)
+        samples.append(time.perf_counter() - started)
+    print(f"{label:58s} {percentiles(samples)}", flush=True)
+
+
+def _donor(flt: ReportFilter, by: tuple[str, ...], source: Source = "auto") -> Any:
+    return partial(donor_report, flt=flt, by=by, k=5, source=source)
+
+
+async def time_reports(url: str, fact_runs: int) -> None:
+    db = open_database(url)
+    await db.start([MIGRATIONS])
+    try:
+        everything = ReportFilter()
+        training = await db.read(lambda c: c.execute(sa.select(facts.c.training_id)).scalar())
+        month = ReportFilter(
+            start=YEAR_START + timedelta(days=30), end=YEAR_START + timedelta(days=60)
+        )
+        covering = ReportFilter(start=datetime(2000, 1, 1, tzinfo=UTC))
+        by = ("city", "sector", "sex")
+        one = ReportFilter(training_id=training)
+        cases: list[tuple[str, Callable[[Any], Any], int]] = [
+            ("donor by=city,sector,sex (cube)", _donor(everything, by), 200),
+            ("donor by=city,sector,sex from=2000-01-01 (cube)", _donor(covering, by), 200),
+            ("donor by=city,sector,sex training_id (cube)", _donor(one, by), 200),
+            ("donor by=training,mode (cube)", _donor(everything, ("training", "mode")), 200),
+            ("summary (cube)", partial(summary_report, flt=everything), 200),
+            ("donor by=city,sector,sex one month (facts)", _donor(month, by), 50),
+            ("summary one month (facts)", partial(summary_report, flt=month), 50),
+            ("donor by=city,sector,sex (facts forced)", _donor(everything, by, "facts"), fact_runs),
+        ]
+        for label, fn, runs in cases:
+            await _time(db, label, fn, runs)
+    finally:
+        await db.close()
+
+
+async def time_http(url: str, runs: int = 200) -> None:
+    """The same query through the app (Litestar + auth + JSON) in-process over ASGI, cache off."""
+    import logging
+    import os
+    import tempfile
+
+    from litestar.testing import AsyncTestClient
+
+    from trainops_reporting.app import build_spec
+    from trainops_shared.auth import issue_token
+    from trainops_shared.nats_server import NatsServer
+    from trainops_shared.service import create_app
+    from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    os.environ["TRAINOPS_REPORT_CACHE"] = "off"
+    with tempfile.TemporaryDirectory() as tmp, NatsServer(store_dir=Path(tmp) / "nats") as nats:
+        settings = load_settings(
+            "reporting",
+            {"NATS_URL": nats.url, "DATABASE_URL": url, "TRAINOPS_DATA_DIR": tmp},
+        )
+        app = create_app(build_spec(settings), settings)
+        token = issue_token(secret=DEV_JWT_SECRET, role="reporting")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with AsyncTestClient(app) as client:
+            for path in ("/reports/donor?by=city,sector,sex", "/reports/summary"):
+                assert (await client.get(path, headers=headers)).status_code == 200
+                samples = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    response = await client.get(path, headers=headers)
+                    samples.append(time.perf_counter() - started)
+                    assert response.status_code == 200
+                print(f"HTTP GET {path:48s} {percentiles(samples)}", flush=True)
+
+
+def main() -> None:
+    command = sys.argv[1]
+    if command == "fill-sqlite":
+        fill_sqlite(sys.argv[2], int(sys.argv[3]))
+    elif command == "copy-to-postgres":
+        asyncio.run(copy_to_postgres(sys.argv[2], sys.argv[3]))
+    elif command == "time":
+        asyncio.run(time_reports(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5))
+    elif command == "verify-sqlite":
+        verify_sqlite(sys.argv[2])
+    elif command == "http":
+        asyncio.run(time_http(sys.argv[2]))
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main()

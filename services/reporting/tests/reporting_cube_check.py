@@ -1,0 +1,157 @@
+"""Random event streams and the cube-versus-facts oracle (shared by the unit and PG tests).
+
+Imported as ``reporting_cube_check`` (``tests/`` is on ``sys.path`` like ``reporting_programme``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from reporting_programme import Programme, december
+from sqlalchemy.engine import Connection
+
+from trainops_reporting.adapters.cube import rebuild_cube
+from trainops_reporting.adapters.report_queries import ReportFilter, donor_cells, summary_figures
+from trainops_reporting.adapters.tables import cube, people, sessions
+from trainops_reporting.handlers.events import EVENT_HANDLERS
+from trainops_shared.events import Event, ParticipantRegistered
+from trainops_shared.inbox import RetryLater
+
+DIMENSIONS = ("city", "sector", "sex", "age_band", "language", "mode", "training")
+BY_COMBINATIONS: list[tuple[str, ...]] = [
+    *(by for size in range(3) for by in itertools.permutations(DIMENSIONS, size)),
+    *itertools.combinations(DIMENSIONS, 3),
+]
+"""Every ``by`` of up to three dimensions: all orders of up to two (1 + 7 + 42), every set of
+three (35); the order of dimensions only orders the keys, so sets cover the grouping."""
+
+
+def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID]]:
+    """A programme whose events exercise every path that changes a fact's contribution.
+
+    Profiles change (the same person registers again from another city or sector), seats are
+    waitlisted, promoted and cancelled, sessions are cancelled, rescheduled and completed,
+    attendance is recorded and corrected, feedback arrives (with and without an ``overall``).
+    """
+    rng = random.Random(seed)
+    p = Programme()
+    p.survey()
+    trainings = [p.training(f"T{i}") for i in range(3)]
+    sessions_ids = [
+        p.session(
+            rng.choice(trainings),
+            december(rng.randint(1, 28), rng.randint(0, 20)),
+            mode=rng.choice(("online", "in_person", "hybrid")),
+        )
+        for _ in range(6)
+    ]
+    people_ids = [uuid.uuid4() for _ in range(14)]
+    registrations: list[ParticipantRegistered] = []
+    status: dict[uuid.UUID, str] = {}  # as the registration service keeps it
+    cancelled_sessions: set[uuid.UUID] = set()
+    while len(p.events) < size:
+        roll = rng.random()
+        if roll < 0.40 or not registrations:
+            reg = p.register(
+                rng.choice(sessions_ids),
+                participant_id=rng.choice(people_ids),
+                city=rng.choice(("almaty", "aktau", "astana")),
+                sector=rng.choice(("media", "ngo")),
+                sex=rng.choice(("female", "male")),
+                age_band=rng.choice(("25-34", "35-44")),
+                language=rng.choice(("kk", "ru")),
+                status="waitlisted" if rng.random() < 0.25 else "confirmed",
+            )
+            registrations.append(reg)
+            status[reg.registration_id] = reg.status
+        elif roll < 0.50:
+            reg = rng.choice(registrations)
+            if status[reg.registration_id] == "waitlisted":  # only a waiting seat is promoted
+                status[reg.registration_id] = "confirmed"
+                p.promote(reg)
+        elif roll < 0.57:
+            reg = rng.choice(registrations)
+            if status[reg.registration_id] != "cancelled":  # cancelled is final
+                status[reg.registration_id] = "cancelled"
+                p.cancel(reg)
+        elif roll < 0.75:
+            p.attend(rng.choice(registrations), attended=rng.random() < 0.7)
+        elif roll < 0.88:
+            reg = rng.choice(registrations)
+            event = p.feedback(reg, rng.randint(1, 5))
+            if rng.random() < 0.2:  # an answer without a usable overall score
+                p.events[-1] = msgspec.structs.replace(event, answers={"relevance": 3})
+        elif roll < 0.92:
+            session_id = rng.choice(sessions_ids)
+            if session_id not in cancelled_sessions:
+                cancelled_sessions.add(session_id)
+                p.cancel_session(session_id)
+        elif roll < 0.96:
+            p.reschedule(rng.choice(sessions_ids), december(rng.randint(1, 28), 9))
+        else:
+            p.complete(rng.choice(sessions_ids))
+    return p, trainings
+
+
+def redeliveries(p: Programme, rng: random.Random, count: int = 30) -> list[Event]:
+    """Old events again under new ids (the inbox cannot catch these): stale updates and
+    re-published creations must change nothing."""
+    picks = rng.sample(p.events, min(count, len(p.events)))
+    return [msgspec.structs.replace(e, event_id=uuid.uuid4()) for e in picks]
+
+
+def deliver(conn: Connection, events: Sequence[Event], rng: random.Random | None = None) -> None:
+    """Like the consumer: each handler in its own savepoint; RetryLater requeues the event."""
+    queue = list(events)
+    if rng is not None:
+        rng.shuffle(queue)
+    stalls = 0
+    while queue:
+        event = queue.pop(0)
+        try:
+            with conn.begin_nested():
+                EVENT_HANDLERS[type(event)](conn, event)
+            stalls = 0
+        except RetryLater:
+            queue.append(event)
+            stalls += 1
+            assert stalls <= len(queue), "no event can make progress"
+
+
+def pre_aggregates(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
+        for table in (people, cube)
+    }
+
+
+def assert_cube_exact(conn: Connection, trainings: Sequence[uuid.UUID]) -> int:
+    """Cube answers == fact answers for every ``by`` (≤ 3 dims) and training filter; the
+    incrementally maintained rows == a rebuild from the facts. Returns the comparisons made."""
+    filters = [ReportFilter(), ReportFilter(training_id=uuid.uuid4())]
+    filters += [ReportFilter(training_id=t) for t in trainings]
+    bounds = conn.execute(sa.select(sa.func.min(sessions.c.starts_at))).scalar_one()
+    if bounds is not None:  # a window that covers everything: answered from the cube too
+        filters.append(ReportFilter(start=december(1, 0), end=december(1, 0) + timedelta(days=60)))
+    compared = 0
+    for flt in filters:
+        assert summary_figures(conn, flt, "cube") == summary_figures(conn, flt, "facts"), flt
+        for by in BY_COMBINATIONS:
+            cube_cells = donor_cells(conn, flt, by, "cube")
+            fact_cells = donor_cells(conn, flt, by, "facts")
+            assert cube_cells == fact_cells, (flt, by)
+            compared += 1
+    incremental = pre_aggregates(conn)
+    with conn.begin_nested() as savepoint:
+        rebuild_cube(conn)
+        rebuilt = pre_aggregates(conn)
+        savepoint.rollback()
+    assert incremental == rebuilt
+    return compared
