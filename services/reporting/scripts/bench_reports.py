@@ -85,17 +85,21 @@ def fill_sqlite(path: str, registrations: int) -> None:
     engine.dispose()
 
 
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    conn.execute(table.insert(), rows)
+
+
 async def copy_to_postgres(path: str, url: str) -> None:
     """Copy the projected tables into a fresh PostgreSQL database migrated by the service."""
     source = sa.create_engine(f"sqlite:///{path}")
     db = open_database(url)
     await db.start([MIGRATIONS])
     with source.connect() as src:
-        for table in (*READ_MODEL_TABLES,):
+        for table in READ_MODEL_TABLES:
             result = src.execute(sa.select(table)).mappings()
             while chunk := result.fetchmany(50_000):
                 rows = [dict(row) for row in chunk]
-                await db.write(lambda conn, t=table, r=rows: conn.execute(t.insert(), r))
+                await db.write(partial(_insert_rows, table=table, rows=rows))
             print(f"copied {table.name}", flush=True)
     await db.close()
     import asyncpg
