@@ -131,7 +131,7 @@ def _fill_read_model(db_path: Path, registrations: int, budget: float) -> dict[s
         while made < registrations and time.perf_counter() - t0 <= budget:
             with conn.begin():
                 for _ in range(SESSIONS_PER_TRANSACTION):
-                    if made >= registrations:
+                    if made >= registrations or time.perf_counter() - t0 > budget:
                         break
                     before = made
                     handler_calls += one_session(conn)

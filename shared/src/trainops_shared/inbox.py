@@ -107,6 +107,7 @@ class EventConsumer:
         self._tasks: list[asyncio.Task[None]] = []
         self._advisories: list[Subscription] = []
         self._pulls: list[JetStreamContext.PullSubscription] = []
+        self._in_flight: set[asyncio.Future[None]] = set()
         # One consumer transaction at a time in this process: the pull loops of different
         # streams would otherwise mostly conflict with each other (and retry) on PostgreSQL.
         self._write_lock = asyncio.Lock()
@@ -195,6 +196,9 @@ class EventConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        # The batches in hand finish before the caller closes the database under them.
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
         # Unsubscribed now, the broker's drain at shutdown has nothing left to wait for.
         for advisory in self._advisories:
             with contextlib.suppress(Exception):
@@ -219,8 +223,12 @@ class EventConsumer:
                 log.info("pull_failed_retrying", error=repr(exc))
                 await asyncio.sleep(0.5)
                 continue
+            batch = asyncio.ensure_future(self.process(msgs, js))
+            self._in_flight.add(batch)
+            batch.add_done_callback(self._in_flight.discard)
             try:
-                await asyncio.shield(self.process(msgs, js))
+                # Shielded: stop() cancels the loop, but the batch in hand finishes (and acks).
+                await asyncio.shield(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
