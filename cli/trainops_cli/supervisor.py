@@ -297,6 +297,9 @@ def run_system(
                 public_url=f"http://{host}:{port}",
                 extra=extra_env,
             )
+            # Services are long-lived: let them cache bytecode even where the shell disables it
+            # (PYTHONDONTWRITEBYTECODE=1 here), so every later start skips ~1 s of compiling.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             handle.services[name] = start_service(
                 name,
                 port=port,

@@ -161,8 +161,7 @@ _ADJUST_SEATS = (
     .values(
         confirmed_count=_s.confirmed_count + sa.bindparam("d_confirmed", type_=sa.Integer),
         waitlisted_count=_s.waitlisted_count + sa.bindparam("d_waitlisted", type_=sa.Integer),
-        last_waitlist_position=_s.last_waitlist_position
-        + sa.bindparam("d_last", type_=sa.Integer),
+        last_waitlist_position=_s.last_waitlist_position + sa.bindparam("d_last", type_=sa.Integer),
     )
 )
 _RESET_SEATS = (
@@ -738,6 +737,4 @@ def claim_idempotency_key(
 def store_idempotent_response(
     conn: Connection, key: str, subject: str, status_code: int, body: dict[str, Any]
 ) -> None:
-    conn.execute(
-        _STORE_RESPONSE, {"k": key, "subj": subject, "code": status_code, "body": body}
-    )
+    conn.execute(_STORE_RESPONSE, {"k": key, "subj": subject, "code": status_code, "body": body})
