@@ -325,9 +325,37 @@ class SqliteDatabase(Database):
                         job.future.set_exception(value)
 
     def _commit_batch(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        """Apply a batch in one transaction, one COMMIT.
+
+        Optimistic first: the functions run back to back with no SAVEPOINT (a savepoint pair
+        costs more than a typical insert through SQLAlchemy). Only if one of them raises is the
+        transaction rolled back and the batch run again with each function in its own
+        SAVEPOINT, so the failing one is undone alone and the others still commit.
+        """
         conn = self._writer_conn
         if conn is None:
             raise DatabaseUnavailable("database is closed")
+        failure: Exception | None = None
+        try:
+            with conn.begin():
+                outcomes: list[tuple[bool, Any]] = []
+                for job in batch:
+                    try:
+                        outcomes.append((True, job.fn(conn)))
+                    except Exception as exc:
+                        failure = exc
+                        raise
+            return outcomes
+        except Exception:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            if failure is None:
+                raise  # the COMMIT itself failed: nobody is durable
+        if len(batch) == 1:
+            return [(False, failure)]
+        return self._commit_isolated(conn, batch)
+
+    def _commit_isolated(self, conn: Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with conn.begin():
