@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import nats
 import nats.errors
 from fast_depends.msgspec import MsgSpecSerializer
-from faststream.nats import JStream, NatsBroker
+from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
@@ -45,11 +45,6 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
         allow_direct=True,
         num_replicas=replicas,
     )
-
-
-def jstream(spec: StreamSpec) -> JStream:
-    """The FastStream view of a stream; declared by :func:`ensure_streams`, not by FastStream."""
-    return JStream(spec.name, subjects=spec.subjects, declare=False)
 
 
 async def ensure_streams(

@@ -60,7 +60,6 @@ class ServiceSpec:
     public_paths: Sequence[str] = ()
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
-    dependencies: Mapping[str, Callable[[ServiceRuntime], Any]] = field(default_factory=dict)
 
 
 class ServiceRuntime:
@@ -256,8 +255,6 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
         "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
         "principal": Provide(provide_principal, sync_to_thread=False),
     }
-    for name, factory in spec.dependencies.items():
-        dependencies[name] = Provide(_constant(factory(runtime)), sync_to_thread=False)
 
     exception_handlers: dict[Any, Any] = {
         AppError: _handle_app_error,
@@ -300,15 +297,6 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
     )
     app.state.runtime = runtime
     return app
-
-
-def _constant(value: Any) -> Callable[[], Any]:
-    """A zero-argument provider (Litestar inspects provider signatures, so no default args)."""
-
-    def provide() -> Any:
-        return value
-
-    return provide
 
 
 async def _preflight(settings: Settings) -> None:
