@@ -12,7 +12,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING
 from trainops_shared.inbox import EventConsumer
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
+from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -66,19 +67,6 @@ def counting_handler(switch: Switch) -> Callable[[sa.Connection, SessionComplete
             conn.execute(dlq_applications.insert().values(event_id=key, times=1))
 
     return handle
-
-
-async def eventually(
-    check: Callable[[], Awaitable[object]], *, timeout: float = 30.0, what: str
-) -> None:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 @contextlib.asynccontextmanager

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import nats
@@ -26,6 +25,7 @@ from trainops_shared.inbox import EventConsumer
 from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
+from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -52,19 +52,6 @@ def apply_completed(conn: sa.Connection, event: SessionCompleted) -> None:
     ).rowcount
     if not updated:
         conn.execute(applications.insert().values(event_id=key, times=1))
-
-
-async def eventually(
-    check: Callable[[], Awaitable[object]], timeout: float = 30.0, what: str = ""
-) -> None:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 @dataclass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from trainops_shared.nats_server import ClusterOptions, NatsServer
 from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
+from trainops_shared.testing.polling import eventually as poll
 from trainops_shared.testing.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -68,19 +68,10 @@ def count_application(conn: sa.Connection, event: SessionCompleted) -> None:
 async def eventually(
     check: Callable[[], Awaitable[object]], *, timeout: float = 60.0, what: str
 ) -> object:
-    """Poll ``check`` until it returns something truthy (and return that) or fail at a deadline."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            last = await check()
-        except (nats.errors.Error, TimeoutError, OSError) as exc:  # the cluster is electing
-            last = exc
-        else:
-            if last:
-                return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+    """The shared poll, treating NATS errors as "not yet" while the cluster elects a leader."""
+    return await poll(
+        check, timeout, what=what, tolerate=(nats.errors.Error, TimeoutError, OSError)
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ Fixtures only (no ``pytest_plugins`` here: the shared plugin is registered by th
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,6 +29,7 @@ from trainops_shared.events import (
     decode_event,
     encode_event,
 )
+from trainops_shared.testing.polling import eventually as _eventually
 
 
 class EventFactory:
@@ -172,17 +171,6 @@ class Bus:
             return found
         finally:
             await nc.close()
-
-
-async def _eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s (last: {last!r})")
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ own events are read back from the REGISTRATION stream to check what other contex
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +36,7 @@ from trainops_shared.events import (
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
 from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -49,18 +49,6 @@ def coordinator(region: str, subject: str | None = None) -> dict[str, str]:
         secret=DEV_JWT_SECRET, role="coordinator", region=region, subject=subject or region
     )
     return {"Authorization": f"Bearer {token}"}
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
-    """Poll ``probe`` until it returns something truthy (events are asynchronous)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 class Harness:

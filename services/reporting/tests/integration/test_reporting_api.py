@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +33,7 @@ from trainops_shared.events.streams import STREAMS
 from trainops_shared.nats_server import NatsServer
 from trainops_shared.service import ServiceRuntime, create_app
 from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -57,18 +57,6 @@ EXPECTED_SUMMARY = {
     "cities_reached": 2,
     "filters": {"from": None, "to": None, "training_id": None},
 }
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 45.0) -> T:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
-        await asyncio.sleep(0.05)
 
 
 async def publish(nats_url: str, events: Sequence[Event], *, msg_ids: Sequence[str] = ()) -> None:

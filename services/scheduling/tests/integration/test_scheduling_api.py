@@ -7,10 +7,9 @@ check that every change was published exactly once with the right aggregate vers
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ from trainops_shared.auth import issue_token
 from trainops_shared.events import Event, SessionScheduled, decode_event
 from trainops_shared.service import create_app
 from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.testing.polling import eventually
 from trainops_shared.testing.pytest_plugin import ServiceHarness
 
 pytestmark = pytest.mark.integration
@@ -48,18 +48,6 @@ async def client(
     app = create_app(build_spec(settings), settings)
     async with AsyncTestClient(app) as test_client:
         yield test_client
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """Poll ``check`` until it returns something truthy (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s (last: {last!r})")
 
 
 async def stream_events(nats_url: str, aggregate_ids: set[uuid.UUID]) -> list[Event]:
