@@ -107,8 +107,6 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
         self.published = 0
-        self._marking: set[int] = set()
-        self._mark_tasks: set[asyncio.Task[None]] = set()
 
     def notify(self) -> None:
         self._wake.set()
@@ -120,26 +118,12 @@ class OutboxRelay:
             await asyncio.wait_for(self._connect(), timeout=5)
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._name}")
 
-    async def _mark_sent(self, ids: list[int]) -> None:
-        """Mark acknowledged rows sent. If this fails they are simply published again later
-        (JetStream's duplicate window drops the copies)."""
-        try:
-            await self._db.write(lambda c: mark_sent(c, ids))
-            self.published += len(ids)
-        except Exception as exc:
-            log.warning("outbox_mark_sent_failed", error=repr(exc), rows=len(ids))
-        finally:
-            self._marking.difference_update(ids)
-            self._wake.set()
-
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._mark_tasks:
-            await asyncio.gather(*self._mark_tasks, return_exceptions=True)
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(Exception):
                 await self._nc.close()
@@ -174,13 +158,8 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unsent rows; returns how many JetStream acknowledged (they are
-        marked sent in the background, before the next poll can see them as unsent again)."""
-        # Rows published but still being marked sent are skipped, so the next batch goes out
-        # while the previous batch's "mark sent" waits for its commit.
-        marking = len(self._marking)
-        fetched = await self._db.read(lambda c: fetch_unsent(c, self._batch_size + marking))
-        rows = [row for row in fetched if row.id not in self._marking][: self._batch_size]
+        """Publish one batch of unsent rows; returns how many were published and marked sent."""
+        rows = await self._db.read(lambda c: fetch_unsent(c, self._batch_size))
         if not rows:
             return 0
         nc = await self._connect()
@@ -210,10 +189,8 @@ class OutboxRelay:
                 break
             done.append(row.id)
         if done:
-            self._marking.update(done)
-            task = asyncio.create_task(self._mark_sent(done))
-            self._mark_tasks.add(task)
-            task.add_done_callback(self._mark_tasks.discard)
+            await self._db.write(lambda c: mark_sent(c, done))
+            self.published += len(done)
         if failure is not None:
             raise failure
         return len(done)
