@@ -10,6 +10,7 @@ from trainops_feedback.domain.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
     TEXTS,
+    Language,
     normalise_language,
     resolve_language,
     texts_for,
@@ -28,8 +29,8 @@ def test_three_languages_ru_default() -> None:
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_every_text_present_and_non_empty(lang: str) -> None:
-    texts = TEXTS[lang]  # type: ignore[index]
+def test_every_text_present_and_non_empty(lang: Language) -> None:
+    texts = TEXTS[lang]
     for name, value in msgspec.structs.asdict(texts).items():
         if isinstance(value, str):
             assert value.strip(), f"{lang}.{name} is empty"

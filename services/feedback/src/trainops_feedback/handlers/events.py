@@ -186,59 +186,33 @@ class FeedbackProjection:
             repo.update_registration(conn, current.registration_id, **values)
             self.reconcile(conn, current.session_id, current.registration_id)
 
-    def _newer_registration(
-        self, conn: Connection, registration_id: Any, version: int
-    ) -> repo.RegistrationRow | None:
-        """The registration if ``version`` is newer than what it holds; ``None`` if not newer;
-        raises :class:`RetryLater` when the registration is not known yet."""
+    def _change_registration(
+        self, conn: Connection, registration_id: Any, version: int, **changes: Any
+    ) -> None:
+        """Apply ``changes`` to a registration if ``version`` is newer than what it holds, then
+        bring its invitation in line; raises :class:`RetryLater` when it is not known yet."""
         registration = repo.get_registration(conn, registration_id)
         if registration is None:
             raise RetryLater(f"registration {registration_id} not known yet")
         if registration.version >= version:
-            return None
-        return registration
+            return
+        repo.update_registration(conn, registration.registration_id, version=version, **changes)
+        self.reconcile(conn, registration.session_id, registration.registration_id)
 
     def on_registration_cancelled(self, conn: Connection, event: RegistrationCancelled) -> None:
-        registration = self._newer_registration(
-            conn, event.registration_id, event.aggregate_version
+        self._change_registration(
+            conn, event.registration_id, event.aggregate_version, status="cancelled"
         )
-        if registration is None:
-            return
-        repo.update_registration(
-            conn,
-            registration.registration_id,
-            status="cancelled",
-            version=event.aggregate_version,
-        )
-        self.reconcile(conn, registration.session_id, registration.registration_id)
 
     def on_waitlist_promoted(self, conn: Connection, event: WaitlistPromoted) -> None:
-        registration = self._newer_registration(
-            conn, event.registration_id, event.aggregate_version
+        self._change_registration(
+            conn, event.registration_id, event.aggregate_version, status="confirmed"
         )
-        if registration is None:
-            return
-        repo.update_registration(
-            conn,
-            registration.registration_id,
-            status="confirmed",
-            version=event.aggregate_version,
-        )
-        self.reconcile(conn, registration.session_id, registration.registration_id)
 
     def on_attendance_recorded(self, conn: Connection, event: AttendanceRecorded) -> None:
-        registration = self._newer_registration(
-            conn, event.registration_id, event.aggregate_version
+        self._change_registration(
+            conn, event.registration_id, event.aggregate_version, attended=event.attended
         )
-        if registration is None:
-            return
-        repo.update_registration(
-            conn,
-            registration.registration_id,
-            attended=event.attended,
-            version=event.aggregate_version,
-        )
-        self.reconcile(conn, registration.session_id, registration.registration_id)
 
     # ----------------------------------------------------------------------------------------
     # Invitations
