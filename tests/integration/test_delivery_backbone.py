@@ -268,3 +268,21 @@ async def _consumer_caught_up(url: str, delivered: int) -> bool:
         return info.delivered.stream_seq >= delivered and info.num_ack_pending == 0
     finally:
         await nc.close()
+
+
+async def test_relay_holds_one_reply_subscription_however_many_batches(
+    database_url, fresh_nats_server
+):
+    # Each JetStream context subscribes its own reply inbox on first publish and nats-py never
+    # removes it: a relay that made one per batch grew by a subscription per batch.
+    async with node(database_url, fresh_nats_server.url, relay=False) as n:
+        await n.write_events(1)
+        assert await n.relay.publish_pending() == 1
+        client = n.relay._nc
+        assert client is not None
+        subscriptions = len(client._subs)
+        for _ in range(300):
+            await n.write_events(1)
+            assert await n.relay.publish_pending() == 1
+        assert len(client._subs) == subscriptions
+        assert await stream_messages(fresh_nats_server.url, "SCHEDULING") == 301

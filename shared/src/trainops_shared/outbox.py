@@ -19,6 +19,7 @@ import nats.errors
 import nats.js.errors
 import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
+from nats.js.client import JetStreamContext
 from sqlalchemy.engine import Connection
 
 from trainops_shared.broker import nats_servers
@@ -106,6 +107,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
+        self._js_for: NatsClient | None = None
         self.published = 0
 
     def notify(self) -> None:
@@ -140,6 +143,15 @@ class OutboxRelay:
             )
         return self._nc
 
+    def _jetstream(self, nc: NatsClient) -> JetStreamContext:
+        """One JetStream context per connection: each new context's first ``publish_async``
+        subscribes a reply inbox that nats-py never removes, so a context per batch leaks a
+        subscription (and a task) per batch."""
+        if self._js is None or self._js_for is not nc:
+            self._js = nc.jetstream(timeout=self._publish_timeout)
+            self._js_for = nc
+        return self._js
+
     async def _run(self) -> None:
         backoff = 0.05
         while True:
@@ -165,7 +177,7 @@ class OutboxRelay:
         nc = await self._connect()
         if not nc.is_connected:
             raise ConnectionError("NATS is not connected")
-        js = nc.jetstream(timeout=self._publish_timeout)
+        js = self._jetstream(nc)
         futures = []
         for row in rows:
             futures.append(

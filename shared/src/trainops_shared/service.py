@@ -39,7 +39,13 @@ from trainops_shared.inbox import EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
 from trainops_shared.outbox import OutboxRelay
 from trainops_shared.settings import Settings, SettingsError, load_settings
-from trainops_shared.storage import Database, DatabaseUnavailable, MigrationSet, open_database
+from trainops_shared.storage import (
+    Database,
+    DatabaseUnavailable,
+    MigrationSet,
+    is_transient,
+    open_database,
+)
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
 T = TypeVar("T")
@@ -197,10 +203,26 @@ def _handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]
     return _error_response({"status": exc.status_code, "error": code, "detail": exc.detail})
 
 
+RETRY_AFTER_SECONDS = 2
+"""What a 503 tells the client to wait: about how long a PostgreSQL restart or a SQLite writer
+lock takes here; a client that retries sooner only adds load."""
+
+
 def _handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, DatabaseUnavailable):
-        return _error_response(
-            {"status": 503, "error": "unavailable", "detail": "database unavailable, retry later"}
+    # An outage of our own storage is not the caller's fault and not a bug: 503 with Retry-After,
+    # one warning line without a traceback (an outage otherwise floods the log). Whether the
+    # write committed may be unknown (a connection lost during COMMIT); a retry with the same
+    # Idempotency-Key answers that truthfully.
+    if isinstance(exc, DatabaseUnavailable) or is_transient(exc):
+        log.warning("storage_unavailable", error_type=type(exc).__name__)
+        return Response(
+            content={
+                "status": 503,
+                "error": "unavailable",
+                "detail": "the database is unavailable; retry later with the same Idempotency-Key",
+            },
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     log.exception("unhandled_error", error=repr(exc))
     return _error_response(
