@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from trainops_reporting.adapters.report_queries import ReportFilter
 from trainops_reporting.domain.categories import parse_by
 from trainops_reporting.domain.suppression import DEFAULT_K
+from trainops_shared import validation
 from trainops_shared.errors import Invalid
 
 FORMATS = ("json", "csv")
 
 
 def parse_instant(raw: str | None, field: str) -> datetime | None:
-    """An ISO date (midnight UTC) or datetime (UTC when naive, converted when offset)."""
+    """An absent or blank bound is no bound; anything else goes through the shared parser."""
     if raw is None or raw.strip() == "":
         return None
-    text = raw.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        value = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise Invalid(
-            f"{field}={raw!r} is not an ISO date (2020-12-22) or datetime (2020-12-22T09:00:00Z)",
-            field=field,
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return validation.parse_instant(raw, field)
 
 
 def parse_filter(start: str | None, end: str | None, training_id: str | None) -> ReportFilter:
