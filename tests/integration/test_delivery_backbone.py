@@ -286,3 +286,27 @@ async def test_relay_holds_one_reply_subscription_however_many_batches(
             assert await n.relay.publish_pending() == 1
         assert len(client._subs) == subscriptions
         assert await stream_messages(fresh_nats_server.url, "SCHEDULING") == 301
+
+
+async def test_a_payload_of_another_type_than_its_subject_is_dead_lettered(
+    database_url, fresh_nats_server
+):
+    url = fresh_nats_server.url
+    async with node(database_url, url) as n:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        # A well-formed session_completed payload published where session_cancelled belongs.
+        forged = SessionCompleted(aggregate_id=(sid := uuid.uuid4()), session_id=sid)
+        await js.publish(
+            "scheduling.session_cancelled.v1", encode_event(forged), headers={"Nats-Msg-Id": "f1"}
+        )
+        events = await n.write_events(1)
+        await eventually(lambda: _dead_letter_count(url, 1), timeout=30, what="the dead letter")
+        sub = await js.pull_subscribe("deadletter.>", durable="inspector", stream=DEAD_LETTER.name)
+        [dead] = await sub.fetch(1, timeout=5)
+        assert "does not match subject scheduling.session_cancelled.v1" in (
+            dead.headers["Trainops-Reason"]
+        )
+        await nc.close()
+        await eventually(lambda: _applied_count(n, 1), what="the real event")
+        assert await n.applied() == {str(e.event_id): 1 for e in events}

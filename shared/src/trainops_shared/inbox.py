@@ -243,6 +243,13 @@ class EventConsumer:
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 await self._dead_letter(js, msg, f"undecodable event: {exc}")
                 continue
+            if event.subject != msg.subject:
+                # The payload's own tag decides its type, the subject decides who may publish
+                # it: a payload of another type on this subject is forged or misrouted.
+                await self._dead_letter(
+                    js, msg, f"payload type {event.subject} does not match subject {msg.subject}"
+                )
+                continue
             handler = self._handlers.get(type(event))
             if handler is None:
                 await msg.ack()  # an event this service does not need

@@ -16,6 +16,8 @@ from typing import ClassVar
 
 import msgspec
 
+from trainops_shared.events.vocabulary import AgeBand, CityCode, Language, Sector, Sex
+
 
 def uuid7() -> uuid.UUID:
     """A time-ordered UUID (RFC 9562 version 7); Python 3.11's ``uuid`` has no ``uuid7``.
@@ -75,8 +77,8 @@ class ParticipantProfile(msgspec.Struct, frozen=True, kw_only=True):
     Names, phones and e-mails never leave the registration service; this is all that does.
     """
 
-    city: str
-    sector: str
-    sex: str
-    age_band: str
-    language: str
+    city: CityCode
+    sector: Sector
+    sex: Sex
+    age_band: AgeBand
+    language: Language
