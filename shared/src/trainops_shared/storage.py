@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from trainops_shared.logging import get_logger
@@ -99,13 +100,15 @@ class DatabaseUnavailable(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying later may succeed (connection lost, database locked, server gone)."""
-    if isinstance(exc, DatabaseUnavailable | OSError | asyncio.TimeoutError | ConnectionError):
+    if isinstance(
+        exc, DatabaseUnavailable | OSError | asyncio.TimeoutError | ConnectionError | PoolTimeout
+    ):
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated or isinstance(exc, OperationalError):
             return True
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return code in {"40001", "40P01", "57P01", "57P03", "08006", "08001", "08003"}
+        return code in {"40001", "40P01", "55P03", "57P01", "57P03", "08006", "08001", "08003"}
     return False
 
 
@@ -148,21 +151,29 @@ class Database(abc.ABC):
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
 
 
-def open_database(url: str) -> Database:
+DEFAULT_WRITE_TIMEOUT = 3.0
+"""Seconds a write may wait for the database before it answers "unavailable": long enough for a
+busy group commit, short enough that a held lock turns into a quick 503 rather than a hang."""
+
+
+def open_database(url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> Database:
     if url.startswith("sqlite"):
-        return SqliteDatabase(url)
+        return SqliteDatabase(url, write_timeout=write_timeout)
     if url.startswith("postgresql"):
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, write_timeout=write_timeout)
     raise ValueError(f"unsupported database URL {url!r}")
 
 
 class PostgresDatabase(Database):
     _RETRIES = 5
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, pool_size: int = 10, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT
+    ) -> None:
         self.url = url
         self._engine: AsyncEngine | None = None
         self._pool_size = pool_size
+        self._write_timeout = write_timeout
 
     @property
     def engine(self) -> AsyncEngine:
@@ -176,7 +187,13 @@ class PostgresDatabase(Database):
             pool_size=self._pool_size,
             max_overflow=self._pool_size,
             pool_pre_ping=True,
-            connect_args={"timeout": 5},
+            pool_timeout=self._write_timeout,
+            connect_args={
+                "timeout": 5,
+                # A row lock held by a stuck transaction fails the waiter (55P03, transient)
+                # within the write bound instead of hanging the request.
+                "server_settings": {"lock_timeout": str(int(self._write_timeout * 1000))},
+            },
             hide_parameters=True,  # parameters are personal data: never in errors or logs
         )
         async with self.engine.begin() as conn:
@@ -218,7 +235,7 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (SAVEPOINTs work).
@@ -227,7 +244,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -240,6 +257,9 @@ def _configure_sqlite(engine: Engine) -> None:
 class _Job:
     fn: Callable[[Connection], Any]
     future: asyncio.Future[Any]
+    taken: bool = False
+    """Set when the writer takes the job into a batch: from then on its outcome is decided by
+    that batch's COMMIT, and the caller must wait for it to answer truthfully."""
 
 
 class SqliteDatabase(Database):
@@ -247,9 +267,12 @@ class SqliteDatabase(Database):
 
     MAX_BATCH = 256
 
-    def __init__(self, url: str, readers: int = 4) -> None:
+    def __init__(
+        self, url: str, readers: int = 4, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT
+    ) -> None:
         self.url = url
         self.path = _sqlite_path(url)
+        self._write_timeout = write_timeout
         self._engine: Engine | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-read")
@@ -271,12 +294,12 @@ class SqliteDatabase(Database):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._engine = sa.create_engine(
             f"sqlite:///{self.path}",
-            connect_args={"check_same_thread": False, "timeout": 10},
+            connect_args={"check_same_thread": False, "timeout": self._write_timeout},
             hide_parameters=True,  # parameters are personal data: never in errors or logs
             pool_size=8,
             max_overflow=0,
         )
-        _configure_sqlite(self._engine)
+        _configure_sqlite(self._engine, busy_timeout_ms=int(self._write_timeout * 1000))
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._writer, self._open_writer, migrations)
@@ -293,9 +316,20 @@ class SqliteDatabase(Database):
         if self._closed or self._wake is None:
             raise DatabaseUnavailable("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(fn, future))
+        job = _Job(fn, future)
+        self._queue.append(job)
         self._wake.set()
-        return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._write_timeout)
+        except TimeoutError:
+            if job.taken:
+                # Its batch is running: it commits or fails as a whole within the busy timeout,
+                # and only that outcome is a true answer.
+                return await future
+            self._queue.remove(job)
+            raise DatabaseUnavailable(
+                f"the database did not take the write within {self._write_timeout:g} s"
+            ) from None
 
     async def _drain(self) -> None:
         assert self._wake is not None
@@ -305,6 +339,8 @@ class SqliteDatabase(Database):
             self._wake.clear()
             while self._queue:
                 batch, self._queue = self._queue[: self.MAX_BATCH], self._queue[self.MAX_BATCH :]
+                for job in batch:
+                    job.taken = True
                 try:
                     outcomes = await loop.run_in_executor(self._writer, self._commit_batch, batch)
                 except BaseException as exc:  # the COMMIT itself failed: nobody is durable

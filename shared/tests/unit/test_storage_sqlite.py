@@ -80,3 +80,33 @@ async def test_close_finishes_queued_writes(tmp_path):
     await db2.start([MIGRATIONS])
     assert await db2.read(count) == 50
     await db2.close()
+
+
+async def test_a_held_write_lock_answers_unavailable_within_the_bound_and_commits_nothing(
+    tmp_path,
+):
+    import sqlite3
+    import time
+
+    from trainops_shared.storage import is_transient
+
+    db = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path}/t.db", write_timeout=0.3)
+    await db.start([MIGRATIONS])
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(db.write(lambda c, i=i: c.execute(items.insert().values(id=i))) for i in range(50)),
+            return_exceptions=True,
+        )
+        waited = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert all(isinstance(r, Exception) and is_transient(r) for r in results), results
+    assert waited < 3, f"writes hung {waited:.1f} s behind the lock"
+    assert await db.read(count) == 0
+    await db.write(lambda c: c.execute(items.insert().values(id=1)))
+    assert await db.read(count) == 1
+    await db.close()
