@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from trainops_registration.adapters.tables import MIGRATIONS
 from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.api.participants import ParticipantController
 from trainops_registration.domain import RegistrationErrors
 from trainops_registration.handlers.events import EVENT_HANDLERS
 from trainops_shared.events.streams import REGISTRATION
@@ -24,7 +25,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "and change their own region only; personal data never leaves this service."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[RegistrationController],
+        route_handlers=[RegistrationController, ParticipantController],
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
         error_statuses={cls: cls.status_code for cls in RegistrationErrors},

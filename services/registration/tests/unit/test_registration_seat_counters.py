@@ -389,8 +389,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_then_v2() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2]
+def test_migration_set_is_v1_v2_v3() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3]
 
 
 def insert_v1_rows(conn: Connection, rng: random.Random) -> dict[str, tuple[int, int, int]]:
@@ -467,7 +467,8 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
             expected = insert_v1_rows(conn, random.Random(11))
         with conn.begin():
             assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
-                ("registration", 2)
+                ("registration", 2),
+                ("registration", 3),
             ]
         with conn.begin():
             stored = {

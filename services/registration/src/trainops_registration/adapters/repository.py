@@ -24,13 +24,23 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from trainops_registration.adapters.tables import (
+    duplicate_flags,
     idempotency_keys,
+    participant_merges,
     participants,
     registrations,
     sessions,
 )
 from trainops_registration.domain import Participant, SessionSeats, WaitlistEntry
+from trainops_registration.domain.identity import (
+    CANDIDATE_RULE_LIMIT,
+    Candidate,
+    MergePlan,
+    MergeSide,
+    choose_match,
+)
 from trainops_shared.auth import Principal, region_filter
+from trainops_shared.errors import Conflict
 
 _s = sessions.c
 _p = participants.c
@@ -237,14 +247,16 @@ class ParticipantMatch:
     record: ParticipantRecord
     live_registration_id: uuid.UUID | None
     live_status: str | None
+    live_city: str | None = None
 
 
-_MATCH_LIMIT = 20
+_MATCH_LIMIT = CANDIDATE_RULE_LIMIT
 _MATCH_PRIORITY = sa.case(
     (_p.email == sa.bindparam("email"), 0),
     (_p.phone == sa.bindparam("phone"), 1),
     else_=2,
 )
+_IN_SCOPE = _p.city == sa.bindparam("city")
 _FIND_PARTICIPANT = (
     sa.select(
         _p.participant_id,
@@ -254,8 +266,10 @@ _FIND_PARTICIPANT = (
         _p.phone,
         _p.organisation,
         _p.city,
+        _p.merged_into,
         _r.registration_id.label("live_registration_id"),
         _r.status.label("live_status"),
+        _r.city.label("live_city"),
     )
     .select_from(
         participants.outerjoin(
@@ -267,31 +281,38 @@ _FIND_PARTICIPANT = (
             ),
         )
     )
+    # Every branch is confined to the match scope (one city) and written as its own
+    # ``column = :v AND city = :c`` so that each uses its (column, city) index.
     .where(
         sa.or_(
-            _p.email == sa.bindparam("email"),
-            _p.phone == sa.bindparam("phone"),
-            sa.and_(_p.name_key == sa.bindparam("name_key"), _p.city == sa.bindparam("city")),
-        )
+            sa.and_(_p.email == sa.bindparam("email"), _IN_SCOPE),
+            sa.and_(_p.phone == sa.bindparam("phone"), _IN_SCOPE),
+            sa.and_(_p.name_key == sa.bindparam("name_key"), _IN_SCOPE),
+        ),
+        _p.merged_into.is_(None),
     )
     # E-mail matches first, then phone matches, then same-name candidates oldest first: the
     # rows arrive in the order the matching rules are tried. At most one row each for e-mail
-    # and phone (unique indexes) and one live registration per person and session.
+    # and phone (unique per city) and one live registration per person and session.
     .order_by(_MATCH_PRIORITY, _p.created_at)
     .limit(_MATCH_LIMIT + 2)
+    # PostgreSQL: a matched person cannot be merged away under this registration (a merge
+    # locks both rows FOR UPDATE); a merge that won re-evaluates the row, which then no
+    # longer matches. SQLite serializes write transactions anyway and renders no lock.
+    .with_for_update(read=True, of=participants)
 )
 
 
 def match_participant(
-    conn: Connection, person: Participant, session_id: uuid.UUID
+    conn: Connection, person: Participant, session_id: uuid.UUID, scope: str
 ) -> ParticipantMatch | None:
-    """The existing participant this input denotes: same e-mail, else same phone, else same
-    ``name_key`` in the same city whose own e-mail/phone do not contradict the input's; with
-    their live (not cancelled) registration for ``session_id``, if any.
+    """The existing participant of city ``scope`` this input denotes (the rules are
+    :func:`~trainops_registration.domain.identity.choose_match`), with their live (not
+    cancelled) registration for ``session_id``, if any.
 
-    The last rule is why a name match is not blind: two different people called Aigerim Seitova
-    in Almaty with two different e-mail addresses stay two people. One query answers all three
-    rules and the duplicate check; the rules are then applied here, in priority order.
+    The query itself is confined to ``scope``: a participant of another city is never read,
+    so nothing about them can reach the answer. One query answers all three rules and the
+    duplicate check.
     """
     rows = conn.execute(
         _FIND_PARTICIPANT,
@@ -299,48 +320,53 @@ def match_participant(
             "email": person.email,
             "phone": person.phone,
             "name_key": person.name_key,
-            "city": person.city,
+            "city": scope,
             "sid": str(session_id),
         },
     ).all()
     if not rows:
         return None
-    chosen = None
-    if person.email is not None:
-        chosen = next((r for r in rows if r.email == person.email), None)
-    if chosen is None and person.phone is not None:
-        chosen = next((r for r in rows if r.phone == person.phone), None)
-    if chosen is None:
-        names = [r for r in rows if r.name_key == person.name_key and r.city == person.city]
-        for row in names[:_MATCH_LIMIT]:
-            if person.email is not None and row.email is not None:
-                continue  # both have e-mails and they differ (an equal one matched above)
-            if person.phone is not None and row.phone is not None:
-                continue
-            chosen = row
-            break
+    by_id = {row.participant_id: row for row in rows}
+    chosen = choose_match(
+        person,
+        (
+            Candidate(
+                participant_id=uuid.UUID(row.participant_id),
+                city=row.city,
+                name_key=row.name_key,
+                email=row.email,
+                phone=row.phone,
+                merged_into=uuid.UUID(row.merged_into) if row.merged_into else None,
+            )
+            for row in rows
+        ),
+        scope,
+    )
     if chosen is None:
         return None
+    row = by_id[str(chosen.participant_id)]
     record = ParticipantRecord(
-        participant_id=uuid.UUID(chosen.participant_id),
-        full_name=chosen.full_name,
-        name_key=chosen.name_key,
-        email=chosen.email,
-        phone=chosen.phone,
-        organisation=chosen.organisation,
-        city=chosen.city,
+        participant_id=chosen.participant_id,
+        full_name=row.full_name,
+        name_key=row.name_key,
+        email=row.email,
+        phone=row.phone,
+        organisation=row.organisation,
+        city=row.city,
     )
-    live = chosen.live_registration_id
+    live = row.live_registration_id
     return ParticipantMatch(
         record=record,
         live_registration_id=uuid.UUID(live) if live is not None else None,
-        live_status=chosen.live_status,
+        live_status=row.live_status,
+        live_city=row.live_city,
     )
 
 
 def find_participant(conn: Connection, person: Participant) -> ParticipantRecord | None:
-    """The existing participant this input denotes (see :func:`match_participant`)."""
-    match = match_participant(conn, person, _LAST_ENTRY_ID)
+    """The existing participant of the input's own city it denotes (see
+    :func:`match_participant`)."""
+    match = match_participant(conn, person, _LAST_ENTRY_ID, person.city)
     return match.record if match is not None else None
 
 
@@ -429,7 +455,7 @@ class RegistrationRecord:
     @classmethod
     def from_row(cls, row: RowMapping, *, with_person: bool = False) -> RegistrationRecord:
         person = None
-        if with_person:
+        if with_person and row["p_full_name"] is not None:
             person = ParticipantRecord(
                 participant_id=uuid.UUID(row["participant_id"]),
                 full_name=row["p_full_name"],
@@ -469,6 +495,24 @@ _PERSON_COLUMNS = (
 )
 
 
+def _with_visible_person(principal: Principal) -> sa.Join:
+    """Registrations with their person's details where ``principal`` may see the *person's*
+    region too (a second filter beside the registration's own region).
+
+    Every registration lies in its participant's city (matching never leaves the city, and a
+    merge moves the registrations with the person), so for current data both filters agree.
+    The second one keeps the details of a person of another city off the answer even for a
+    registration linked across regions before identity matching was confined to a city.
+    """
+    return registrations.outerjoin(
+        participants,
+        sa.and_(
+            participants.c.participant_id == registrations.c.participant_id,
+            region_filter(principal, participants.c.city),
+        ),
+    )
+
+
 def get_registration(
     conn: Connection,
     registration_id: uuid.UUID,
@@ -480,8 +524,8 @@ def get_registration(
     """One registration as ``principal`` may see it: another region's is simply absent."""
     principal = normalise_region(principal)
     if with_person:
-        query = sa.select(registrations, *_PERSON_COLUMNS).join(
-            participants, participants.c.participant_id == registrations.c.participant_id
+        query = sa.select(registrations, *_PERSON_COLUMNS).select_from(
+            _with_visible_person(principal)
         )
     else:
         query = sa.select(registrations)
@@ -517,7 +561,7 @@ def list_registrations(
     rows = (
         conn.execute(
             sa.select(registrations, *_PERSON_COLUMNS)
-            .join(participants, participants.c.participant_id == registrations.c.participant_id)
+            .select_from(_with_visible_person(principal))
             .where(*conditions)
             .order_by(registrations.c.created_at, registrations.c.registration_id)
             .limit(limit)
@@ -694,34 +738,68 @@ class StoredResponse:
     body: dict[str, Any]
 
 
-_CLAIM_KEY = idempotency_keys.insert()
-_GET_KEY = sa.select(idempotency_keys).where(
-    idempotency_keys.c.key == sa.bindparam("k"), idempotency_keys.c.subject == sa.bindparam("subj")
+@dataclass(frozen=True, slots=True)
+class IdempotencyScope:
+    """Whose key it is and for which route: a key is only ever compared within one scope.
+
+    The subject alone does not identify a principal (development tokens all say ``dev``), so
+    the role and the (normalised) region claim belong to the scope as well.
+    """
+
+    subject: str
+    role: str
+    region: str
+    route: str
+
+    @classmethod
+    def of(cls, principal: Principal, route: str) -> IdempotencyScope:
+        region = normalise_region(principal).region or ""
+        return cls(principal.subject, principal.role, region, route)
+
+    def params(self) -> dict[str, str]:
+        return {
+            "subj": self.subject,
+            "role": self.role,
+            "region": self.region,
+            "route": self.route,
+        }
+
+
+_ik = idempotency_keys.c
+_KEY_IN_SCOPE = sa.and_(
+    _ik.subject == sa.bindparam("subj"),
+    _ik.role == sa.bindparam("role"),
+    _ik.region == sa.bindparam("region"),
+    _ik.route == sa.bindparam("route"),
+    _ik.key == sa.bindparam("k"),
 )
+_CLAIM_KEY = idempotency_keys.insert()
+_GET_KEY = sa.select(idempotency_keys).where(_KEY_IN_SCOPE)
 _STORE_RESPONSE = (
     idempotency_keys.update()
-    .where(
-        idempotency_keys.c.key == sa.bindparam("k"),
-        idempotency_keys.c.subject == sa.bindparam("subj"),
-    )
+    .where(_KEY_IN_SCOPE)
     .values(status_code=sa.bindparam("code"), response=sa.bindparam("body"))
 )
 
 
 def claim_idempotency_key(
-    conn: Connection, key: str, subject: str, request_hash: str, now: datetime
+    conn: Connection, scope: IdempotencyScope, key: str, request_hash: str, now: datetime
 ) -> StoredResponse | None:
-    """Claim ``key`` for this request, or return what the first request with it answered.
+    """Claim ``key`` within ``scope``, or return what the first request with it answered.
 
     The claim is an INSERT: on PostgreSQL a concurrent retry blocks on the primary key until the
-    first transaction commits (then finds its answer) or rolls back (then claims it itself).
+    first transaction commits (then finds its answer) or rolls back (then claims it itself). The
+    same key sent by another principal or to another route is another row: a claim of its own.
     """
     claimed = _execute_may_conflict(
         conn,
         _CLAIM_KEY,
         {
+            "subject": scope.subject,
+            "role": scope.role,
+            "region": scope.region,
+            "route": scope.route,
             "key": key,
-            "subject": subject,
             "request_hash": request_hash,
             "status_code": 0,
             "response": {},
@@ -730,11 +808,331 @@ def claim_idempotency_key(
     )
     if claimed:
         return None
-    row = conn.execute(_GET_KEY, {"k": key, "subj": subject}).mappings().one()
+    row = conn.execute(_GET_KEY, {"k": key, **scope.params()}).mappings().one()
     return StoredResponse(row["request_hash"], int(row["status_code"]), dict(row["response"]))
 
 
 def store_idempotent_response(
-    conn: Connection, key: str, subject: str, status_code: int, body: dict[str, Any]
+    conn: Connection, scope: IdempotencyScope, key: str, status_code: int, body: dict[str, Any]
 ) -> None:
-    conn.execute(_STORE_RESPONSE, {"k": key, "subj": subject, "code": status_code, "body": body})
+    conn.execute(_STORE_RESPONSE, {"k": key, "code": status_code, "body": body, **scope.params()})
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicate flags and merges (every query region-scoped like the registration reads)
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantSummary:
+    """A participant as an admin reviewing duplicates sees them (personal data included)."""
+
+    participant_id: uuid.UUID
+    full_name: str
+    email: str | None
+    phone: str | None
+    organisation: str | None
+    city: str
+    merged_into: uuid.UUID | None
+    registrations: int
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "participant_id": str(self.participant_id),
+            "full_name": self.full_name,
+            "email": self.email,
+            "phone": self.phone,
+            "organisation": self.organisation,
+            "city": self.city,
+            "registrations": self.registrations,
+        }
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+def get_participant_side(
+    conn: Connection, participant_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> MergeSide | None:
+    """The participant as the flag and merge rules see it, if ``principal`` may see them;
+    ``for_update`` locks the row (PostgreSQL) for the rest of the transaction."""
+    principal = normalise_region(principal)
+    query = sa.select(
+        _p.participant_id, _p.city, _p.merged_into, _p.email, _p.phone, _p.organisation
+    ).where(_p.participant_id == str(participant_id), region_filter(principal, _p.city))
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    live = conn.execute(
+        sa.select(_r.session_id).where(_r.participant_id == row.participant_id, _NOT_CANCELLED)
+    ).scalars()
+    return MergeSide(
+        participant_id=uuid.UUID(row.participant_id),
+        city=row.city,
+        merged_into=_uuid_or_none(row.merged_into),
+        email=row.email,
+        phone=row.phone,
+        organisation=row.organisation,
+        live_sessions=frozenset(uuid.UUID(s) for s in live),
+    )
+
+
+def insert_flag(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(duplicate_flags.insert(), values)
+
+
+def flag_view(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "flag_id": row.flag_id,
+        "participant_id": row.participant_id,
+        "city": row.city,
+        "possible_duplicate_of": row.possible_duplicate_of,
+        "note": row.note,
+        "status": row.status,
+        "flagged_by": row.flagged_by,
+        "flagged_by_role": row.flagged_by_role,
+        "created_at": utc(row.created_at).isoformat(),
+    }
+    if row.resolved_by_merge is not None:
+        out["resolved_by_merge"] = row.resolved_by_merge
+    return out
+
+
+def get_flag(conn: Connection, flag_id: uuid.UUID, principal: Principal) -> dict[str, Any] | None:
+    principal = normalise_region(principal)
+    row = conn.execute(
+        sa.select(duplicate_flags).where(
+            duplicate_flags.c.flag_id == str(flag_id),
+            region_filter(principal, duplicate_flags.c.city),
+        )
+    ).first()
+    return flag_view(row) if row is not None else None
+
+
+def list_flags(
+    conn: Connection, principal: Principal, *, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Flags ``principal`` may see (a coordinator: those on their region's people), oldest first."""
+    principal = normalise_region(principal)
+    f = duplicate_flags.c
+    conditions: list[sa.ColumnElement[bool]] = [region_filter(principal, f.city)]
+    if status is not None:
+        conditions.append(f.status == status)
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(duplicate_flags).where(*conditions)
+    ).scalar_one()
+    rows = conn.execute(
+        sa.select(duplicate_flags)
+        .where(*conditions)
+        .order_by(f.created_at, f.flag_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [flag_view(r) for r in rows], int(total)
+
+
+def participant_summaries(
+    conn: Connection, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ParticipantSummary]:
+    """Summaries of those of ``ids`` that ``principal`` may see."""
+    if not ids:
+        return {}
+    principal = normalise_region(principal)
+    counts = (
+        sa.select(sa.func.count())
+        .where(_r.participant_id == _p.participant_id)
+        .scalar_subquery()
+        .label("n")
+    )
+    rows = conn.execute(
+        sa.select(
+            _p.participant_id,
+            _p.full_name,
+            _p.email,
+            _p.phone,
+            _p.organisation,
+            _p.city,
+            _p.merged_into,
+            counts,
+        ).where(_p.participant_id.in_([str(i) for i in ids]), region_filter(principal, _p.city))
+    ).all()
+    return {
+        uuid.UUID(r.participant_id): ParticipantSummary(
+            participant_id=uuid.UUID(r.participant_id),
+            full_name=r.full_name,
+            email=r.email,
+            phone=r.phone,
+            organisation=r.organisation,
+            city=r.city,
+            merged_into=_uuid_or_none(r.merged_into),
+            registrations=int(r.n),
+        )
+        for r in rows
+    }
+
+
+def shared_contact_candidates(
+    conn: Connection, principal: Principal, *, limit: int
+) -> list[Candidate]:
+    """Live participants whose e-mail or phone another live participant has too (they are of
+    different cities: within a city both are unique), at most ``limit`` values of each kind."""
+    principal = normalise_region(principal)
+    live = sa.and_(_p.merged_into.is_(None), region_filter(principal, _p.city))
+    values: dict[str, list[str]] = {}
+    for name, column in (("email", _p.email), ("phone", _p.phone)):
+        values[name] = list(
+            conn.execute(
+                sa.select(column)
+                .where(live, column.is_not(None))
+                .group_by(column)
+                .having(sa.func.count() > 1)
+                .order_by(column)
+                .limit(limit)
+            ).scalars()
+        )
+    if not values["email"] and not values["phone"]:
+        return []
+    rows = conn.execute(
+        sa.select(_p.participant_id, _p.city, _p.name_key, _p.email, _p.phone).where(
+            live, sa.or_(_p.email.in_(values["email"]), _p.phone.in_(values["phone"]))
+        )
+    ).all()
+    return [
+        Candidate(
+            participant_id=uuid.UUID(r.participant_id),
+            city=r.city,
+            name_key=r.name_key,
+            email=r.email,
+            phone=r.phone,
+        )
+        for r in rows
+    ]
+
+
+def apply_merge(
+    conn: Connection,
+    plan: MergePlan,
+    *,
+    keep_city: str,
+    merge_id: uuid.UUID,
+    now: datetime,
+) -> tuple[int, int]:
+    """Fold ``plan.merge`` into ``plan.keep``: registrations relinked (and moved to the kept
+    person's city), the merged row emptied of personal data and pointed at the kept one, the
+    flags it answers resolved. Returns (registrations moved, flags resolved).
+
+    The merged row is emptied first so that its e-mail or phone can move to the kept person
+    within one city without tripping the per-city unique indexes.
+    """
+    keep, merge = str(plan.keep), str(plan.merge)
+    count = conn.execute(sa.select(sa.func.count()).where(_r.participant_id == merge)).scalar_one()
+    conn.execute(
+        participants.update()
+        .where(_p.participant_id == merge)
+        .values(
+            merged_into=keep,
+            full_name="",
+            name_key="",
+            email=None,
+            phone=None,
+            organisation=None,
+            updated_at=now,
+        )
+    )
+    if plan.fill:
+        filled = _execute_may_conflict(
+            conn,
+            participants.update()
+            .where(_p.participant_id == keep)
+            .values(**plan.fill, updated_at=now),
+            {},
+        )
+        if not filled:
+            raise Conflict(
+                "another participant of the kept person's city has the e-mail or phone the "
+                "merged one would bring; merge or correct that participant first",
+                field="merge",
+            )
+    moved = _execute_may_conflict(
+        conn,
+        registrations.update()
+        .where(_r.participant_id == merge)
+        .values(participant_id=keep, city=keep_city),
+        {},
+    )
+    if not moved:
+        raise Conflict(
+            "a registration of the kept participant for a session of the merged one was made "
+            "meanwhile; look again and retry",
+            field="merge",
+        )
+    f = duplicate_flags.c
+    resolved = conn.execute(
+        duplicate_flags.update()
+        .where(
+            f.status == "open",
+            sa.or_(
+                f.participant_id == merge,
+                f.possible_duplicate_of == merge,
+                sa.and_(f.participant_id == keep, f.possible_duplicate_of.is_(None)),
+            ),
+        )
+        .values(status="resolved", resolved_by_merge=str(merge_id))
+    ).rowcount
+    return int(count), int(resolved or 0)
+
+
+def insert_merge(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(participant_merges.insert(), values)
+
+
+def merge_view(row: Any) -> dict[str, Any]:
+    return {
+        "merge_id": row.merge_id,
+        "kept_participant_id": row.kept_participant_id,
+        "merged_participant_id": row.merged_participant_id,
+        "kept_city": row.kept_city,
+        "merged_city": row.merged_city,
+        "reason": row.reason,
+        "merged_by": row.merged_by,
+        "merged_by_role": row.merged_by_role,
+        "merged_by_region": row.merged_by_region,
+        "merged_at": utc(row.merged_at).isoformat(),
+        "registrations_moved": row.registrations_moved,
+        "flags_resolved": row.flags_resolved,
+    }
+
+
+def get_merge(conn: Connection, merge_id: uuid.UUID, principal: Principal) -> dict[str, Any] | None:
+    principal = normalise_region(principal)
+    m = participant_merges.c
+    row = conn.execute(
+        sa.select(participant_merges).where(
+            m.merge_id == str(merge_id),
+            region_filter(principal, m.kept_city),
+            region_filter(principal, m.merged_city),
+        )
+    ).first()
+    return merge_view(row) if row is not None else None
+
+
+def list_merges(
+    conn: Connection, principal: Principal, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Merge audit records ``principal`` may see, newest first (both cities in their reach)."""
+    principal = normalise_region(principal)
+    m = participant_merges.c
+    conditions = [region_filter(principal, m.kept_city), region_filter(principal, m.merged_city)]
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(participant_merges).where(*conditions)
+    ).scalar_one()
+    rows = conn.execute(
+        sa.select(participant_merges)
+        .where(*conditions)
+        .order_by(m.merged_at.desc(), m.merge_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [merge_view(r) for r in rows], int(total)

@@ -43,6 +43,18 @@ sessions = sa.Table(
     sa.Column("last_waitlist_position", sa.Integer, nullable=False, server_default="0"),
 )
 
+_PER_CITY_UNIQUE = tuple(
+    sa.Index(
+        f"ux_participants_{column}_city",
+        column,
+        "city",
+        unique=True,
+        sqlite_where=sa.text(f"{column} IS NOT NULL"),
+        postgresql_where=sa.text(f"{column} IS NOT NULL"),
+    )
+    for column in ("email", "phone")
+)
+
 participants = sa.Table(
     "participants",
     metadata,
@@ -59,22 +71,15 @@ participants = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("created_at", _Time, nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
-    # One person per e-mail and per phone: concurrent first registrations of the same person
-    # (two coordinators at once) cannot create two participant ids.
-    sa.Index(
-        "ux_participants_email",
-        "email",
-        unique=True,
-        sqlite_where=sa.text("email IS NOT NULL"),
-        postgresql_where=sa.text("email IS NOT NULL"),
-    ),
-    sa.Index(
-        "ux_participants_phone",
-        "phone",
-        unique=True,
-        sqlite_where=sa.text("phone IS NOT NULL"),
-        postgresql_where=sa.text("phone IS NOT NULL"),
-    ),
+    # Set when an admin merged this participant into another (``participant_merges``): the
+    # row stays as the target of old references, without personal data, and never matches.
+    sa.Column("merged_into", _UUID, nullable=True),
+    # One person per e-mail and per phone *within a city*: concurrent first registrations of the
+    # same person (two clicks at once) cannot create two participant ids, and a person of
+    # another city with the same e-mail neither blocks nor reveals anything (identity matching
+    # never leaves the city; see docs/identity-matching.md). E-mail/phone lead so that the
+    # matching query's ``email = :e AND city = :c`` branches each use one index.
+    *_PER_CITY_UNIQUE,
     sa.Index("ix_participants_name_key_city", "name_key", "city"),
 )
 
@@ -117,12 +122,58 @@ registrations = sa.Table(
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
+    # A key belongs to the principal that sent it and to the route it was sent to: the token's
+    # subject alone is not a principal (every development token says "dev"), so its role and
+    # region are part of the key too ("" for a principal without a region).
     sa.Column("subject", sa.String(200), primary_key=True),
+    sa.Column("role", sa.String(32), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("route", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("response", sa.JSON, nullable=False),
     sa.Column("created_at", _Time, nullable=False),
+)
+
+
+duplicate_flags = sa.Table(
+    "duplicate_flags",
+    metadata,
+    sa.Column("flag_id", _UUID, primary_key=True),
+    sa.Column("participant_id", _UUID, nullable=False),
+    # The flagged participant's city when flagged: the region column every query filters on.
+    sa.Column("city", sa.String(64), nullable=False),
+    # Optionally a second participant the flagger may see (their own region) it may duplicate.
+    sa.Column("possible_duplicate_of", _UUID, nullable=True),
+    sa.Column("note", sa.String(1000), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("flagged_by", sa.String(200), nullable=False),
+    sa.Column("flagged_by_role", sa.String(32), nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("resolved_by_merge", _UUID, nullable=True),
+    sa.Index("ix_duplicate_flags_city_status", "city", "status", "created_at"),
+    sa.Index("ix_duplicate_flags_participant", "participant_id"),
+)
+
+participant_merges = sa.Table(
+    "participant_merges",
+    metadata,
+    # The audit record of a merge: who, when, which ids, why. Ids and cities only, no personal
+    # data, so the record can be kept as long as the audit needs it.
+    sa.Column("merge_id", _UUID, primary_key=True),
+    sa.Column("kept_participant_id", _UUID, nullable=False),
+    sa.Column("merged_participant_id", _UUID, nullable=False, unique=True),
+    sa.Column("kept_city", sa.String(64), nullable=False),
+    sa.Column("merged_city", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(1000), nullable=False),
+    sa.Column("merged_by", sa.String(200), nullable=False),
+    sa.Column("merged_by_role", sa.String(32), nullable=False),
+    sa.Column("merged_by_region", sa.String(64), nullable=True),
+    sa.Column("merged_at", _Time, nullable=False),
+    sa.Column("registrations_moved", sa.Integer, nullable=False),
+    sa.Column("flags_resolved", sa.Integer, nullable=False),
+    sa.Index("ix_participant_merges_at", "merged_at"),
 )
 
 
@@ -169,10 +220,44 @@ def _seat_counters_v2(conn: Connection) -> None:
     )
 
 
+def _identity_v3(conn: Connection) -> None:
+    """Identity within a city, flags and merges, idempotency keys per principal and route.
+
+    v1 is ``create_all`` of the current tables, so on a fresh database all of this exists
+    already and every step below finds nothing to do. On a database from before v3:
+
+    * the global unique indexes on e-mail and phone become per-city ones (globally unique
+      values are unique per city too, so this cannot fail);
+    * ``participants.merged_into`` is added, and the flag and merge tables are created;
+    * ``idempotency_keys`` is recreated with the principal's role and region and the route in
+      its key. Stored keys are not carried over: they do not say which role and region sent
+      them, and answering them to anyone but their sender is what this migration ends. A retry
+      of a request sent before the upgrade is then a fresh request (same person and session:
+      a 409 naming the first registration, in the sender's own region).
+    """
+    inspector = sa.inspect(conn)
+    for name in ("ux_participants_email", "ux_participants_phone"):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    if "merged_into" not in {c["name"] for c in inspector.get_columns("participants")}:
+        conn.exec_driver_sql("ALTER TABLE participants ADD COLUMN merged_into VARCHAR(36)")
+    for index in _PER_CITY_UNIQUE:
+        index.create(conn, checkfirst=True)
+    duplicate_flags.create(conn, checkfirst=True)
+    participant_merges.create(conn, checkfirst=True)
+    if "route" not in {c["name"] for c in inspector.get_columns("idempotency_keys")}:
+        conn.exec_driver_sql("DROP TABLE idempotency_keys")
+        idempotency_keys.create(conn)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
         Migration(1, "sessions copy, participants, registrations, idempotency keys", _create_v1),
         Migration(2, "seat counters on the sessions copy, backfilled", _seat_counters_v2),
+        Migration(
+            3,
+            "identity per city, duplicate flags, merge audit, idempotency keys per principal",
+            _identity_v3,
+        ),
     ),
 )

@@ -25,3 +25,18 @@ class AttendanceRequest(msgspec.Struct, kw_only=True, frozen=True):
     """POST /registrations/{id}/attendance."""
 
     attended: bool
+
+
+class DuplicateFlagRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """POST /participants/{id}/duplicate-flags: why this may be someone registered before."""
+
+    note: str
+    possible_duplicate_of: uuid.UUID | None = None
+
+
+class MergeRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """POST /participants/merges: fold ``merge`` into ``keep`` (admin only)."""
+
+    keep: uuid.UUID
+    merge: uuid.UUID
+    reason: str

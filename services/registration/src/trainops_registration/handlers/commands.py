@@ -22,6 +22,9 @@ from trainops_registration.domain import (
     Conflict as DomainConflict,
 )
 from trainops_registration.domain import (
+    Forbidden as DomainForbidden,
+)
+from trainops_registration.domain import (
     Participant,
     ParticipantInput,
     decide_new_registration,
@@ -31,6 +34,7 @@ from trainops_registration.domain import (
     promotions_after_cancel,
     validate_participant,
 )
+from trainops_registration.domain.identity import duplicate_detail, match_scope
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from trainops_shared.events import (
@@ -100,6 +104,8 @@ class RegisterParticipant:
     idempotency_key: str | None = None
     request_hash: str = ""
     correlation_id: uuid.UUID = field(default_factory=uuid7)
+    route: str = "POST /registrations"
+    """Where the request was sent: an idempotency key is scoped to it (and to the principal)."""
 
 
 def request_fingerprint(payload: msgspec.Struct) -> str:
@@ -121,15 +127,13 @@ def canonical_participant(person: Participant) -> Participant:
     return msgspec.structs.replace(person, email=person.email.lower())
 
 
-def ensure_may_register_in(principal: Principal, person: Participant) -> None:
-    """A coordinator registers people of their own region only (403: they named the city)."""
-    scope = repo.normalise_region(principal).region_scope
-    if scope is not None and person.city != scope:
-        raise Forbidden(
-            f"a coordinator of {scope} can register participants of {scope} only, "
-            f"not of {person.city}",
-            field="participant.city",
-        )
+def ensure_may_register_in(principal: Principal, person: Participant) -> str:
+    """The match scope of ``person`` for ``principal``: their city, which a coordinator must
+    share (403: they named another city themselves; see :func:`match_scope`)."""
+    try:
+        return match_scope(repo.normalise_region(principal).region_scope, person)
+    except DomainForbidden as exc:
+        raise Forbidden(exc.message, field=exc.field) from None
 
 
 def load_open_session(conn: Connection, session_id: uuid.UUID) -> SessionRecord:
@@ -146,12 +150,14 @@ def load_open_session(conn: Connection, session_id: uuid.UUID) -> SessionRecord:
 
 
 def resolve_participant(
-    conn: Connection, person: Participant, session_id: uuid.UUID, now: datetime
+    conn: Connection, person: Participant, scope: str, session_id: uuid.UUID, now: datetime
 ) -> tuple[uuid.UUID, repo.ParticipantMatch | None]:
-    """The person's pseudonymous id (an existing participant's, else a new one's) and, for an
-    existing one, their live registration for ``session_id`` (found by the same query)."""
+    """The person's pseudonymous id (an existing participant's of the person's own city, else a
+    new one's) and, for an existing one, their live registration for ``session_id`` (found by
+    the same query). ``scope`` is the match scope (:func:`ensure_may_register_in`). Contact
+    details the matched person lacks are added: they are of that city, the caller's region."""
     for _ in range(3):
-        existing = repo.match_participant(conn, person, session_id)
+        existing = repo.match_participant(conn, person, session_id, scope)
         if existing is not None:
             repo.fill_participant_gaps(conn, existing.record, person, now)
             return existing.record.participant_id, existing
@@ -182,14 +188,16 @@ def add_registration(
             f"not from {person.city}",
             field=_field(field_prefix, "city"),
         )
-    participant_id, existing = resolve_participant(conn, person, session.session_id, now)
+    # Checked again here, not only by the callers: the match scope is what keeps matching
+    # inside the caller's region, whoever calls.
+    scope = ensure_may_register_in(principal, person)
+    participant_id, existing = resolve_participant(conn, person, scope, session.session_id, now)
     if existing is not None and existing.live_registration_id is not None:
-        raise Conflict(
-            f"this participant is already registered for the session as registration "
-            f"{existing.live_registration_id} ({existing.live_status})",
-            field=field_prefix or "participant",
-            registration_id=str(existing.live_registration_id),
-        )
+        said = duplicate_detail(existing.live_city or "", scope, existing.live_registration_id)
+        detail = said.pop("detail")
+        if "registration_id" in said:
+            detail += f" ({existing.live_status})"
+        raise Conflict(detail, field=field_prefix or "participant", **said)
     # The session row is locked (load_open_session): its seat counters are current.
     decision = decide_new_registration(session.seats())
     registration_id = uuid7()
@@ -270,8 +278,9 @@ def register_participant(
     """POST /registrations: one person for one session, at most once per idempotency key."""
     now = datetime.now(UTC)
     key = command.idempotency_key
+    scope = repo.IdempotencyScope.of(principal, command.route)
     if key is not None:
-        stored = repo.claim_idempotency_key(conn, key, principal.subject, command.request_hash, now)
+        stored = repo.claim_idempotency_key(conn, scope, key, command.request_hash, now)
         if stored is not None:
             if stored.request_hash != command.request_hash:
                 raise Invalid(
@@ -286,7 +295,7 @@ def register_participant(
     record = add_registration(conn, session, person, principal, now, command.correlation_id)
     outcome = Outcome(201, registration_view(record))
     if key is not None:
-        repo.store_idempotent_response(conn, key, principal.subject, 201, outcome.body)
+        repo.store_idempotent_response(conn, scope, key, 201, outcome.body)
     return outcome
 
 

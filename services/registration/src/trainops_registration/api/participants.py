@@ -1,0 +1,114 @@
+"""Routes for possible duplicates and merges of participants.
+
+Flags are for coordinators and admins (a coordinator's reach is their region, narrowed in the
+repository queries: another region's participant or flag is 404); candidate review and merges
+are admin-only (other roles: 403).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.engine import Connection
+
+from trainops_registration.api.schemas import DuplicateFlagRequest, MergeRequest
+from trainops_registration.handlers import identity
+from trainops_shared.auth import Principal, requires
+from trainops_shared.service import ServiceRuntime
+from trainops_shared.validation import MAX_OFFSET
+
+Runtime = NamedDependency[ServiceRuntime]
+Caller = NamedDependency[Principal]
+FlagStatus = Literal["open", "resolved"]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+
+
+class ParticipantController(Controller):
+    path = "/participants"
+    tags = ["participants"]  # noqa: RUF012 - Litestar declares these as plain lists
+
+    @post(
+        "/{participant_id:uuid}/duplicate-flags",
+        status_code=201,
+        guards=[requires("admin", "coordinator")],
+    )
+    async def flag_duplicate(
+        self,
+        participant_id: FromPath[uuid.UUID],
+        data: JSONBody[DuplicateFlagRequest],
+        runtime: Runtime,
+        principal: Caller,
+    ) -> Response[dict[str, Any]]:
+        """Flag one of your participants as possibly registered before (here or elsewhere).
+
+        ``possible_duplicate_of`` may name another participant you can see; for someone of
+        another region, say in the note what you know (an admin can see every region).
+        """
+        command = identity.FlagDuplicate(
+            participant_id=participant_id,
+            note=data.note,
+            possible_duplicate_of=data.possible_duplicate_of,
+        )
+        outcome = await runtime.write(
+            partial(identity.flag_duplicate, command=command, principal=principal)
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @get("/duplicate-flags", guards=[requires("admin", "coordinator")])
+    async def list_flags(
+        self,
+        runtime: Runtime,
+        principal: Caller,
+        status: FromQuery[FlagStatus | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Flags you may see (a coordinator: those on their region's people), oldest first."""
+
+        def query(conn: Connection) -> dict[str, Any]:
+            return identity.read_flags(conn, principal, status=status, limit=limit, offset=offset)
+
+        result: dict[str, Any] = await runtime.read(query)
+        return result
+
+    @get("/duplicate-candidates", guards=[requires("admin")])
+    async def candidates(
+        self, runtime: Runtime, principal: Caller, limit: Limit = 100
+    ) -> dict[str, Any]:
+        """Participants of different cities sharing an e-mail or phone, and the open flags."""
+
+        def query(conn: Connection) -> dict[str, Any]:
+            return identity.read_candidates(conn, principal, limit=limit)
+
+        result: dict[str, Any] = await runtime.read(query)
+        return result
+
+    @post("/merges", status_code=201, guards=[requires("admin")])
+    async def merge(
+        self, data: JSONBody[MergeRequest], runtime: Runtime, principal: Caller
+    ) -> Response[dict[str, Any]]:
+        """Merge ``merge`` into ``keep``: its registrations move to the kept participant (and
+        the kept participant's city), it keeps no personal data; the audit record is returned."""
+        command = identity.MergeParticipants(keep=data.keep, merge=data.merge, reason=data.reason)
+        outcome = await runtime.write(
+            partial(identity.merge_participants, command=command, principal=principal)
+        )
+        return Response(outcome.body, status_code=outcome.status_code)
+
+    @get("/merges", guards=[requires("admin")])
+    async def list_merges(
+        self, runtime: Runtime, principal: Caller, limit: Limit = 50, offset: Offset = 0
+    ) -> dict[str, Any]:
+        """The merge audit records, newest first."""
+
+        def query(conn: Connection) -> dict[str, Any]:
+            return identity.read_merges(conn, principal, limit=limit, offset=offset)
+
+        result: dict[str, Any] = await runtime.read(query)
+        return result
