@@ -1,0 +1,211 @@
+"""The system the attack-matrix tests attack (see conftest.py): its principals, seed and helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient, token_of
+from trainops_shared.nats_server import start_nats
+from trainops_shared.testing.attack import Canary
+from trainops_shared.testing.processes import SERVICES, ServiceProcess
+from trainops_shared.testing.pytest_plugin import ServiceHarness
+
+REGION_A = "almaty"
+REGION_B = "aktobe"
+
+ROLES: dict[str, tuple[str | None, str | None]] = {
+    "anonymous": (None, None),
+    "admin": ("admin", None),
+    "programme_staff": ("programme_staff", None),
+    "coordinator_a": ("coordinator", REGION_A),
+    "coordinator_b": ("coordinator", REGION_B),
+    "reporting": ("reporting", None),
+}
+"""The principals of the matrix: ``name -> (role, region)``; ``anonymous`` sends no token."""
+
+_OPERATIONS = frozenset({"GET /health", "GET /ready"})
+PUBLIC_ROUTES: dict[str, frozenset[str]] = {
+    "registration": _OPERATIONS,
+    "scheduling": _OPERATIONS,
+    "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
+    "reporting": _OPERATIONS,
+}
+"""The routes that answer without a token: operations probes, and the participant's form and
+JSON submission (the invitation token in them is the credential)."""
+
+
+class HarnessTokens(TokenIssuer):
+    """The harness's own token helper in the shape :class:`TrainopsClient` calls it, with one
+    subject per role and region (idempotency keys and audits belong to a subject)."""
+
+    def __init__(self, harness: ServiceHarness) -> None:
+        self.harness = harness
+        self._cache: dict[tuple[str, str | None], str] = {}
+
+    def __call__(self, role: str, region: str | None = None) -> str:
+        key = (role, region)
+        if key not in self._cache:
+            subject = f"security-{role}" + (f"-{region}" if region else "")
+            self._cache[key] = self.harness.token(role, region, subject=subject)
+        return self._cache[key]
+
+
+@dataclass
+class Seed:
+    """Real ids and the canary of region A."""
+
+    canary: Canary
+    training_id: str
+    trainer_id: str
+    session_id: str
+    """In person in Almaty, completed: the canary attended and was invited to give feedback."""
+    open_session_id: str
+    """Online in Almaty and Aktobe, still scheduled: both coordinators may register into it."""
+    registration_id: str
+    participant_id: str
+    open_registration_id: str
+    open_registration_key: str
+    """The Idempotency-Key coordinator A registered ``open_registration_id`` with."""
+    open_registration_body: dict[str, Any]
+    invitation_token: str
+
+    def canaries(self) -> dict[str, str]:
+        """Everything of region A a coordinator of region B must never receive."""
+        return {
+            **self.canary.personal_data(),
+            "organisation": self.canary.organisation,
+            "registration id": self.registration_id,
+            "open registration id": self.open_registration_id,
+            "participant id": self.participant_id,
+            "invitation token": self.invitation_token,
+        }
+
+    def path_values(self) -> dict[str, str]:
+        """Path parameter name -> a real id of region A."""
+        return {
+            "registration_id": self.registration_id,
+            "session_id": self.session_id,
+            "training_id": self.training_id,
+            "trainer_id": self.trainer_id,
+            "token": self.invitation_token,
+        }
+
+
+@dataclass
+class SecuritySystem:
+    harness: ServiceHarness
+    processes: dict[str, ServiceProcess]
+    client: TrainopsClient
+    tokens: HarnessTokens
+    nats_url: str
+    seed: Seed | None = None
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> ServiceUrls:
+        return self.client.urls
+
+    def url(self, service: str) -> str:
+        return self.processes[service].url
+
+    def headers(self, principal: str) -> dict[str, str]:
+        role, region = ROLES[principal]
+        return {} if role is None else {"Authorization": f"Bearer {self.tokens(role, region)}"}
+
+    def openapi(self, service: str) -> dict[str, Any]:
+        """The service's OpenAPI document as it serves it (fetched once)."""
+        if service not in self.documents:
+            response = httpx.get(f"{self.url(service)}/schema/openapi.json", timeout=30)
+            response.raise_for_status()
+            self.documents[service] = response.json()
+        return self.documents[service]
+
+    def logs(self) -> str:
+        return "\n\n".join(
+            f"--- {name} ({p.log_path}):\n{p.log_tail(30)}" for name, p in self.processes.items()
+        )
+
+
+def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
+    suffix = uuid.uuid4().hex[:8]
+    training = client.define_training(
+        f"security-{suffix}", {"en": "Child rights reporting", "ru": "Права ребёнка"}, ["media"]
+    )["id"]
+    trainer = client.register_trainer("Aigerim Trainer", REGION_A)["id"]
+    session = client.schedule_session(
+        {
+            "training_id": training,
+            "mode": "in_person",
+            "cities": [REGION_A],
+            "starts_at": "2021-02-01T10:00",
+            "ends_at": "2021-02-01T16:00",
+            "capacity": 10,
+            "language": "ru",
+            "trainer_ids": [trainer],
+            "venue": "Almaty press centre",
+        }
+    )["id"]
+    open_session = client.schedule_session(
+        {
+            "training_id": training,
+            "mode": "online",
+            "cities": [REGION_A, REGION_B],
+            "starts_at": "2021-02-10T10:00",
+            "ends_at": "2021-02-10T13:00",
+            "capacity": 50,
+            "language": "ru",
+        }
+    )["id"]
+    registration = client.register(session, canary.participant(REGION_A), region=REGION_A)
+    key = f"security-{suffix}"
+    open_body = {"session_id": open_session, "participant": canary.participant(REGION_A)}
+    open_registration = client.register(
+        open_session, canary.participant(REGION_A), region=REGION_A, idempotency_key=key
+    )
+    client.record_attendance(registration["id"], True, region=REGION_A)
+    client.complete_session(session)
+    invitations = client.wait_invitations(session, 1, timeout=90)
+    return Seed(
+        canary=canary,
+        training_id=training,
+        trainer_id=trainer,
+        session_id=session,
+        open_session_id=open_session,
+        registration_id=registration["id"],
+        participant_id=registration["participant_id"],
+        open_registration_id=open_registration["id"],
+        open_registration_key=key,
+        open_registration_body=open_body,
+        invitation_token=token_of(invitations[0]["url"]),
+    )
+
+
+def start_security_system(
+    request: pytest.FixtureRequest, root: Path, services: tuple[str, ...] = SERVICES
+) -> tuple[SecuritySystem, Callable[[], None]]:
+    """The four services on a private NATS server; returns the system and its teardown."""
+    nats = start_nats(root / "nats")
+    harness = ServiceHarness(request, root / "services")
+    try:
+        processes = harness.start(services, nats_url=nats.url)
+    except BaseException:
+        harness.stop_all()
+        nats.stop()
+        raise
+    tokens = HarnessTokens(harness)
+    urls = ServiceUrls.from_mapping({name: p.url for name, p in processes.items()})
+    client = TrainopsClient(urls, tokens)
+
+    def teardown() -> None:
+        client.close()
+        harness.stop_all()
+        nats.stop()
+
+    return SecuritySystem(harness, processes, client, tokens, nats.url), teardown

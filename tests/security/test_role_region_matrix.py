@@ -1,0 +1,379 @@
+"""Every route of every service × every principal: who may call it, and what another region sees.
+
+The routes come from each running service's own OpenAPI document; :data:`POLICY` says who may
+use each one. A route the policy does not know, or whose parameters have no real value, fails
+the test: a new route is classified before it ships, never skipped.
+
+* public routes (health, readiness, the participant form and ``POST /responses``) answer
+  without a token;
+* every other route answers 401 without a token and 403 to a role that may not use it;
+* a coordinator of region B asking for region A's things gets 404 for one thing (it does not
+  exist for them), an empty or refused answer for a collection, and never a byte of region A's
+  data: no canary value (name, e-mail, phone, organisation, registration, participant or
+  invitation id) ever appears in a body they receive, and nothing of region A changes.
+
+Allowed principals call mutating routes with random ids and empty bodies (refused after the
+guards, so nothing changes); forbidden ones and region B use region A's real ids and real
+request bodies, the requests an attacker would send.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import pytest
+from security_support import PUBLIC_ROUTES, REGION_B, ROLES, SecuritySystem, Seed
+
+from trainops_shared.testing.attack import Operation, UnknownParameter, fill_path, leaks, operations
+from trainops_shared.testing.processes import SERVICES
+
+pytestmark = pytest.mark.e2e
+
+Scope = Literal["public", "global", "item", "collection", "body"]
+"""How region scoping applies: ``public`` (no token needed), ``global`` (the same for every
+region: no personal data), ``item`` (one region-A thing: region B gets 404), ``collection``
+(region B sees none of region A's items), ``body`` (the request names region A's data: region
+B is refused)."""
+
+ANY_ROLE = frozenset({"admin", "programme_staff", "coordinator", "reporting"})
+REGISTRARS = frozenset({"admin", "coordinator"})
+PLANNERS = frozenset({"admin", "programme_staff"})
+REPORTERS = frozenset({"admin", "programme_staff", "reporting"})
+INVITERS = frozenset({"admin", "programme_staff", "coordinator"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    scope: Scope
+    attack: str | None = None
+    """Name of the real request body region B and forbidden roles send (see :func:`attack_body`)."""
+
+
+PUBLIC = Rule(frozenset(), "public")
+
+POLICY: dict[str, dict[str, Rule]] = {
+    "registration": {
+        "GET /health": PUBLIC,
+        "GET /ready": PUBLIC,
+        "POST /registrations": Rule(REGISTRARS, "body", "replay_open_registration"),
+        "POST /registrations/import": Rule(REGISTRARS, "body", "import_csv"),
+        "POST /registrations/{registration_id}/cancel": Rule(REGISTRARS, "item"),
+        "POST /registrations/{registration_id}/attendance": Rule(
+            REGISTRARS, "item", "not_attended"
+        ),
+        "GET /registrations": Rule(REGISTRARS, "collection"),
+        "GET /registrations/{registration_id}": Rule(REGISTRARS, "item"),
+    },
+    "scheduling": {
+        "GET /health": PUBLIC,
+        "GET /ready": PUBLIC,
+        "GET /cities": Rule(ANY_ROLE, "global"),
+        "POST /trainings": Rule(PLANNERS, "global", "training"),
+        "GET /trainings": Rule(ANY_ROLE, "global"),
+        "GET /trainings/{training_id}": Rule(ANY_ROLE, "global"),
+        "POST /trainers": Rule(PLANNERS, "global", "trainer"),
+        "GET /trainers": Rule(ANY_ROLE, "global"),
+        "GET /trainers/{trainer_id}": Rule(ANY_ROLE, "global"),
+        "POST /sessions": Rule(PLANNERS, "global", "session"),
+        "POST /sessions/{session_id}/reschedule": Rule(PLANNERS, "global", "reschedule"),
+        "POST /sessions/{session_id}/capacity": Rule(PLANNERS, "global", "capacity"),
+        "POST /sessions/{session_id}/cancel": Rule(PLANNERS, "global", "cancel"),
+        "POST /sessions/{session_id}/complete": Rule(PLANNERS, "global"),
+        "GET /sessions": Rule(ANY_ROLE, "global"),
+        "GET /sessions/{session_id}": Rule(ANY_ROLE, "global"),
+        "GET /sessions/{session_id}/calendar.ics": Rule(ANY_ROLE, "global"),
+    },
+    "feedback": {
+        "GET /health": PUBLIC,
+        "GET /ready": PUBLIC,
+        "GET /f/{token}": PUBLIC,
+        "POST /f/{token}": PUBLIC,
+        "POST /responses": PUBLIC,
+        "GET /sessions/{session_id}/invitations": Rule(INVITERS, "collection"),
+    },
+    "reporting": {
+        "GET /health": PUBLIC,
+        "GET /ready": PUBLIC,
+        "GET /reports/summary": Rule(REPORTERS, "global"),
+        "GET /reports/donor": Rule(REPORTERS, "global"),
+    },
+}
+
+
+def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
+    """``(content type, body)`` of a real request against region A's data."""
+    if name is None:
+        return "application/json", None
+    if name == "replay_open_registration":
+        return "application/json", seed.open_registration_body
+    if name == "import_csv":
+        header = "full_name,email,phone,organisation,sector,sex,age_band,city,language\n"
+        row = f"{seed.canary.full_name},{seed.canary.email},,,media,female,25-34,{REGION_B},ru\n"
+        return "text/csv", header + row
+    bodies: dict[str, Any] = {
+        "not_attended": {"attended": False},
+        "training": {"code": f"attack-{uuid.uuid4().hex[:8]}", "title": {"en": "x"}},
+        "trainer": {"name": "Attacker Trainer", "home_city": REGION_B},
+        "session": {
+            "training_id": seed.training_id,
+            "mode": "online",
+            "cities": [REGION_B],
+            "starts_at": "2021-05-01T10:00",
+            "ends_at": "2021-05-01T12:00",
+            "capacity": 5,
+            "language": "ru",
+        },
+        "reschedule": {"starts_at": "2021-06-01T10:00", "ends_at": "2021-06-01T16:00"},
+        "capacity": {"capacity": 1},
+        "cancel": {"reason": "attack"},
+    }
+    return "application/json", bodies[name]
+
+
+def principal_roles(principal: str) -> tuple[str | None, str | None]:
+    return ROLES[principal]
+
+
+def may_use(rule: Rule, principal: str) -> bool:
+    role, _ = principal_roles(principal)
+    return rule.scope == "public" or (role is not None and role in rule.roles)
+
+
+@dataclass
+class Call:
+    op: Operation
+    principal: str
+    response: httpx.Response
+
+    def __str__(self) -> str:
+        return (
+            f"{self.op} as {self.principal} -> {self.response.status_code}: "
+            f"{self.response.text[:300]}"
+        )
+
+
+def send(
+    system: SecuritySystem,
+    op: Operation,
+    principal: str,
+    values: Mapping[str, str],
+    body_name: str | None,
+    empty_body: bool,
+) -> httpx.Response:
+    seed = system.seed
+    assert seed is not None
+    url = system.url(op.service) + fill_path(op.path, values)
+    params: dict[str, str] = {}
+    for name in op.required_query:
+        if name not in values:
+            raise UnknownParameter(f"no value for required query parameter {name!r} of {op}")
+        params[name] = values[name]
+    headers = system.headers(principal)
+    content: bytes | None = None
+    if op.method not in ("GET", "HEAD", "DELETE"):
+        media, body = attack_body(body_name, seed)
+        if empty_body or body is None:
+            body = "" if media == "text/csv" else {}
+        headers["Content-Type"] = media
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    return httpx.request(
+        op.method, url, params=params, headers=headers, content=content, timeout=30
+    )
+
+
+def unsent_leaks(response: httpx.Response, canaries: Mapping[str, str]) -> list[str]:
+    """Canary values in the answer that the caller did not send itself (an echo of the token in
+    the URL, or of a name in the request body, discloses nothing)."""
+    request = response.request
+    sent = str(request.url) + request.content.decode("utf-8", errors="replace")
+    return [
+        label for label in leaks(response.content, canaries) if label not in leaks(sent, canaries)
+    ]
+
+
+def service_operations(system: SecuritySystem, service: str) -> list[Operation]:
+    return operations(service, system.openapi(service))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_route_is_classified(security_system: SecuritySystem, service: str) -> None:
+    """A route in the OpenAPI document without a policy (or a policy for a route that is gone)
+    is a failure: the matrix below would otherwise not know what to expect of it."""
+    served = {op.key for op in service_operations(security_system, service)}
+    known = set(POLICY[service])
+    assert served - known == set(), f"unclassified routes of {service}: {sorted(served - known)}"
+    assert known - served == set(), f"policy for routes {service} no longer has: {known - served}"
+    public = {key for key, rule in POLICY[service].items() if rule == PUBLIC}
+    assert public == PUBLIC_ROUTES[service]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_public_routes_are_documented_public(security_system: SecuritySystem, service: str) -> None:
+    """A route that needs no token says so (``security: []``), so a client generated from the
+    document does not send credentials to it, and the docs do not tell participants to log in."""
+    demanding = [
+        str(op)
+        for op in service_operations(security_system, service)
+        if POLICY[service].get(op.key) == PUBLIC and not op.declared_public
+    ]
+    assert demanding == [], f"public routes whose OpenAPI entry demands a token: {demanding}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_schema_is_public(security_system: SecuritySystem, service: str) -> None:
+    response = httpx.get(f"{security_system.url(service)}/schema/openapi.json", timeout=30)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["paths"], "an OpenAPI document without paths"
+
+
+@pytest.mark.parametrize("principal", list(ROLES))
+@pytest.mark.parametrize("service", SERVICES)
+def test_route_matrix(
+    security_system: SecuritySystem, seed: Seed, service: str, principal: str
+) -> None:
+    """Every route of ``service`` as ``principal``: the answer its policy demands, and region A's
+    data only for principals who may see it."""
+    role, region = principal_roles(principal)
+    canaries = seed.canaries()
+    problems: list[str] = []
+    ops = service_operations(security_system, service)
+    for op in ops:
+        rule = POLICY[service].get(op.key)
+        if rule is None:
+            problems.append(f"{op}: not classified in POLICY")
+            continue
+        allowed = may_use(rule, principal)
+        mutating = op.method != "GET"
+        region_b = role == "coordinator" and region == REGION_B and allowed
+        real = seed.path_values() | {"session_id": seed.session_id}
+        if allowed and mutating and not region_b:
+            # Random ids and an empty body: authorised, refused by validation, nothing changes.
+            values = {name: str(uuid.uuid4()) for name in real}
+            values["token"] = uuid.uuid4().hex
+            empty = True
+        else:
+            values, empty = real, False
+        try:
+            response = send(security_system, op, principal, values, rule.attack, empty)
+        except UnknownParameter as exc:
+            problems.append(f"{op}: cannot be exercised: {exc}")
+            continue
+        call = Call(op, principal, response)
+        status = response.status_code
+        if status >= 500:
+            problems.append(f"server error: {call}")
+            continue
+        if role is not None and region == REGION_B:
+            hidden = unsent_leaks(response, canaries)
+            if hidden:
+                problems.append(f"region A data {hidden} reached region B: {call}")
+        if rule.scope == "public":
+            if status in (401, 403):
+                problems.append(f"public route refused: {call}")
+            continue
+        if role is None:
+            if status != 401:
+                problems.append(f"expected 401 without a token: {call}")
+            continue
+        if not allowed:
+            if status != 403:
+                problems.append(f"expected 403 for role {role}: {call}")
+            continue
+        if status in (401, 403) and not (region_b and rule.scope in ("collection", "body")):
+            problems.append(f"an allowed principal was refused: {call}")
+            continue
+        if region_b and rule.scope == "item" and status != 404:
+            problems.append(f"expected 404 for another region's item: {call}")
+        elif region_b and rule.scope == "collection" and status not in (200, 403, 404):
+            problems.append(f"expected 200 (nothing of region A), 403 or 404: {call}")
+        elif region_b and rule.scope == "body" and not 400 <= status < 500:
+            problems.append(f"expected a refusal of region A's data: {call}")
+        elif not region_b and not mutating and status != 200:
+            problems.append(f"expected 200 for an allowed read: {call}")
+    if principal in ("admin", "coordinator_a") and service == "registration":
+        # The canary check above is only worth something if the canary is visible where it
+        # should be: region A's own coordinator and the admin read the person.
+        url = f"{security_system.url(service)}/registrations/{seed.registration_id}"
+        shown = httpx.get(url, headers=security_system.headers(principal), timeout=30)
+        assert "full_name" in leaks(shown.content, canaries), shown.text[:300]
+    assert not problems, "\n".join(problems)
+
+
+def test_region_b_changed_nothing_of_region_a(security_system: SecuritySystem, seed: Seed) -> None:
+    """After region B's attempts (the matrix, then the cross-region tests below), region A's
+    registration is as region A left it."""
+    client = security_system.client
+    for service in ("registration",):
+        for op in service_operations(security_system, service):
+            rule = POLICY[service][op.key]
+            if rule.scope in ("item", "body"):
+                send(
+                    security_system,
+                    op,
+                    "coordinator_b",
+                    seed.path_values(),
+                    rule.attack,
+                    empty_body=False,
+                )
+    registration = client.get_registration(seed.registration_id)
+    assert registration["status"] == "confirmed"
+    assert registration["attended"] is True
+    person = registration["participant"]
+    assert person["full_name"] == seed.canary.full_name
+    assert person["email"] == seed.canary.email
+    assert person["organisation"] == seed.canary.organisation
+
+
+def test_cross_region_registration_matches_no_person_of_region_a(
+    security_system: SecuritySystem, seed: Seed
+) -> None:
+    """A coordinator of region B registers someone with region A's canary e-mail and phone:
+    the answer names no one of region A and region A's person is not rewritten."""
+    headers = security_system.headers("coordinator_b")
+    body = {
+        "session_id": seed.open_session_id,
+        "participant": seed.canary.participant(
+            REGION_B, full_name="Tamerlan Bekov", organisation="Aktobe Weekly"
+        ),
+    }
+    url = f"{security_system.url('registration')}/registrations"
+    answer = httpx.post(url, json=body, headers=headers, timeout=30)
+    assert answer.status_code < 500, answer.text[:300]
+    region_a = {
+        "full_name": seed.canary.full_name,
+        "organisation": seed.canary.organisation,
+        "participant id": seed.participant_id,
+        "registration id": seed.registration_id,
+        "open registration id": seed.open_registration_id,
+    }
+    assert leaks(answer.content, region_a) == [], answer.text[:500]
+    if answer.status_code == 201:
+        created = answer.json()["id"]
+        shown = httpx.get(f"{url}/{created}", headers=headers, timeout=30)
+        assert leaks(shown.content, region_a) == [], shown.text[:500]
+    person = security_system.client.get_registration(seed.registration_id)["participant"]
+    assert person["organisation"] == seed.canary.organisation
+    assert person["full_name"] == seed.canary.full_name
+    conflict = httpx.post(url, json=body, headers=headers, timeout=30)
+    assert leaks(conflict.content, region_a) == [], conflict.text[:500]
+
+
+def test_idempotency_key_of_region_a_answers_nothing_to_region_b(
+    security_system: SecuritySystem, seed: Seed
+) -> None:
+    """Region A's Idempotency-Key and body replayed by region B's coordinator: refused, and the
+    first coordinator's registration is not handed over."""
+    url = f"{security_system.url('registration')}/registrations"
+    headers = {
+        **security_system.headers("coordinator_b"),
+        "Idempotency-Key": seed.open_registration_key,
+    }
+    answer = httpx.post(url, json=seed.open_registration_body, headers=headers, timeout=30)
+    assert answer.status_code in (403, 409, 422), answer.text[:500]
+    assert leaks(answer.content, seed.canaries()) == [], answer.text[:500]
