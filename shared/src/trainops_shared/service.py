@@ -19,20 +19,23 @@ from typing import Any, TypeVar
 import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.engine import Connection
 
 from trainops_shared.auth import JwtAuthMiddleware, JwtConfig, Principal
 from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_broker, probe_nats
-from trainops_shared.errors import AppError
+from trainops_shared.errors import AppError, Invalid
 from trainops_shared.events import Event
 from trainops_shared.events.streams import StreamSpec
 from trainops_shared.inbox import EventConsumer, EventHandler
@@ -200,6 +203,12 @@ def _handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]
         405: "method_not_allowed",
         413: "body_too_large",
     }.get(exc.status_code, "http_error")
+    if exc.status_code >= 500:
+        # Litestar's own 5xx (ImproperlyConfiguredException, ...) name internals in their detail.
+        log.error("http_server_error", status=exc.status_code, error=type(exc).__name__)
+        return _error_response(
+            {"status": exc.status_code, "error": "internal", "detail": "internal error"}
+        )
     return _error_response({"status": exc.status_code, "error": code, "detail": exc.detail})
 
 
@@ -240,6 +249,98 @@ def _mapped_handler(status: int) -> Callable[[Request[Any, Any, Any], Exception]
         return _error_response(body)
 
     return handler
+
+
+MAX_JSON_DEPTH = 32
+"""Deeper than any request body of the four APIs (they nest three levels at most); a deeper
+body is refused before it reaches msgspec's conversion or any handler."""
+
+
+class MalformedBody(AppError):
+    """A body that cannot be decoded at all; the message never quotes its bytes."""
+
+    status = 400
+    code = "malformed_json"
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether decoded JSON nests more than ``limit`` containers deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class CheckedRequest(Request[Any, Any, Any]):
+    """Litestar's request, with JSON bodies that are not UTF-8 or nest too deep refused as 400.
+
+    msgspec raises ``UnicodeDecodeError`` and ``RecursionError`` for those, which would reach the
+    catch-all handler as a 500 whose log line quotes the offending bytes.
+    """
+
+    async def json(self) -> Any:
+        try:
+            value = await super().json()
+        except UnicodeDecodeError:
+            raise MalformedBody("the JSON body is not valid UTF-8") from None
+        except RecursionError:
+            raise MalformedBody(
+                f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+            ) from None
+        if _depth_exceeds(value, MAX_JSON_DEPTH):
+            raise MalformedBody(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        return value
+
+
+def _declared_query_names(app: Litestar, handler: BaseRouteHandler) -> frozenset[str] | None:
+    """The query parameters ``handler`` declares, read from the kwargs models Litestar built for
+    every route at start-up (dependencies' parameters included), so new routes need nothing."""
+    names: dict[int, frozenset[str]] | None = app.state.get("declared_query_names")
+    if names is None:
+        names = {}
+        for route in app.routes:
+            if isinstance(route, HTTPRoute):
+                for route_handler, model in route.route_handler_map.values():
+                    names[id(route_handler.fn)] = frozenset(
+                        p.field_alias for p in model.expected_query_params
+                    )
+        app.state["declared_query_names"] = names
+    # Guards receive a copy of the handler; the function it wraps is the same object.
+    return names.get(id(handler.fn))
+
+
+def reject_unknown_query(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """422 naming every query parameter the route does not declare.
+
+    A misspelt filter (``?cty=almaty``) silently ignored answers with everything, which reads as
+    if the filter had matched; refusing it shows the mistake.
+    """
+    given = connection.query_params.keys()
+    if not given:
+        return
+    declared = _declared_query_names(connection.app, handler)
+    if declared is None:
+        return
+    unknown = sorted(name[:40] for name in set(given) - declared)[:10]
+    if unknown:
+        accepted = ", ".join(sorted(declared)) or "none"
+        raise Invalid(
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} (this route accepts: {accepted})",
+            field=unknown[0],
+            errors=[{"field": name, "code": "unknown_parameter"} for name in unknown],
+        )
 
 
 def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
@@ -289,6 +390,8 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, ready, *spec.route_handlers],
+        request_class=CheckedRequest,
+        guards=[reject_unknown_query],
         lifespan=[lifespan],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
@@ -298,6 +401,9 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
                 JwtAuthMiddleware,
                 config=JwtConfig(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience),
                 exclude=[*PUBLIC_PATHS, *spec.public_paths],
+                # OPTIONS too: route guards read the principal, and an unauthenticated OPTIONS
+                # would reach them without one (a 500). CORS preflights never get this far.
+                exclude_http_methods=(),
             ),
         ],
         openapi_config=OpenAPIConfig(

@@ -36,6 +36,10 @@ BIDI_CONTROLS = frozenset(
 
 MULTILINE_ALLOWED = frozenset("\n\r\t")
 
+MAX_OFFSET = 1_000_000
+"""Upper bound of every ``offset`` query parameter: past any real list, and far below the
+64-bit integers SQLite and PostgreSQL bind (a larger value would overflow there, a 500)."""
+
 
 @dataclass(frozen=True, slots=True)
 class InstantBounds:

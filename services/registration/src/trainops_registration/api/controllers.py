@@ -28,6 +28,7 @@ from trainops_registration.handlers.imports import ImportParticipants, import_pa
 from trainops_shared.auth import Principal, requires
 from trainops_shared.events import uuid7
 from trainops_shared.service import ServiceRuntime
+from trainops_shared.validation import MAX_OFFSET
 
 StatusFilter = Literal["confirmed", "waitlisted", "cancelled"]
 Runtime = NamedDependency[ServiceRuntime]
@@ -132,7 +133,7 @@ class RegistrationController(Controller):
         session_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[StatusFilter | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         """Registrations the caller may see (a coordinator: their region's), oldest first."""
 

@@ -40,6 +40,7 @@ from trainops_scheduling.handlers import commands
 from trainops_shared.auth import requires
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.service import ServiceRuntime
+from trainops_shared.validation import MAX_OFFSET, check_text
 
 Runtime = NamedDependency[ServiceRuntime]
 Catalogue = NamedDependency[CityCatalogue]
@@ -70,6 +71,8 @@ def list_cities(catalogue: Catalogue) -> list[CityOut]:
 @post("/trainings", guards=WRITERS, tags=["trainings"])
 async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) -> TrainingOut:
     """Define a training of the programme; ``code`` is unique (409 on a duplicate)."""
+    for lang, text in data.title.as_dict().items():
+        check_text(text, f"title.{lang}")
     try:
         training = await runtime.write(
             partial(
@@ -104,6 +107,8 @@ async def get_training(runtime: Runtime, training_id: FromPath[uuid.UUID]) -> Tr
 @post("/trainers", guards=WRITERS, tags=["trainers"])
 async def register_trainer(runtime: Runtime, data: JSONBody[RegisterTrainerIn]) -> TrainerOut:
     """Register a trainer (staff or invited expert) who can then be booked on sessions."""
+    check_text(data.name, "name")
+    check_text(data.home_city, "home_city")
     trainer = await runtime.write(
         partial(commands.register_trainer, name=data.name, home_city=data.home_city)
     )
@@ -137,6 +142,8 @@ async def schedule_session(
     ``starts_at``/``ends_at`` carry an offset, or are wall times in ``timezone`` (default: the
     first city's zone). 409 with ``conflicting_session_id`` if a trainer is already booked.
     """
+    if data.venue is not None:
+        check_text(data.venue, "venue")
     session = await runtime.write(
         partial(
             commands.schedule_session,
@@ -210,6 +217,7 @@ async def cancel_session(
     session_id: FromPath[uuid.UUID],
     data: JSONBody[CancelIn],
 ) -> SessionOut:
+    check_text(data.reason, "reason", multiline=True)
     session = await runtime.write(
         partial(commands.cancel_session, session_id=session_id, reason=data.reason)
     )
@@ -256,7 +264,7 @@ async def list_sessions(
     status: FromQuery[Status | None] = None,
     timezone: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[SessionOut]:
     """Sessions starting in ``[from, to)``, earliest first.
 

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from trainops_scheduling.domain.cities import CityCatalogue, load_zone
 from trainops_scheduling.domain.errors import InvalidTime, NonexistentLocalTime
+from trainops_shared.errors import Invalid
+from trainops_shared.validation import check_instant, instant_bounds
 
 MAX_SESSION_LENGTH: Final[timedelta] = timedelta(days=14)
 """Longer than any training block; a longer span is almost certainly a typo in the date."""
@@ -66,20 +68,40 @@ def to_utc(value: datetime, zone: tzinfo, field: str) -> datetime:
     occurs twice (clocks going back) means its *first* occurrence, as RFC 5545 specifies for
     calendars; Kazakhstan has had no DST since 2004 but the zone field accepts any IANA name.
     """
-    if value.utcoffset() is not None:
-        return value.astimezone(UTC)
-    first = value.replace(tzinfo=zone, fold=0)
-    second = value.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        # Either a gap or an overlap. In a gap, neither reading survives a round trip.
-        round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
-        if round_trip != value:
-            raise NonexistentLocalTime(
-                field,
-                f"{value.isoformat()} does not exist in {zone} (clocks were moved forward); "
-                "pick another time or give an explicit UTC offset",
-            )
-    return first.astimezone(UTC)
+    try:
+        if value.utcoffset() is not None:
+            return _in_window(value.astimezone(UTC), field)
+        first = value.replace(tzinfo=zone, fold=0)
+        second = value.replace(tzinfo=zone, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            # Either a gap or an overlap. In a gap, neither reading survives a round trip.
+            round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
+            if round_trip != value:
+                raise NonexistentLocalTime(
+                    field,
+                    f"{value.isoformat()} does not exist in {zone} (clocks were moved forward); "
+                    "pick another time or give an explicit UTC offset",
+                )
+        return _in_window(first.astimezone(UTC), field)
+    except OverflowError:
+        raise _out_of_window(value, field) from None
+
+
+def _out_of_window(value: datetime, field: str) -> InvalidTime:
+    return InvalidTime(
+        field,
+        f"{value.isoformat()} is outside the accepted range of dates "
+        f"{instant_bounds().describe()}",
+    )
+
+
+def _in_window(value: datetime, field: str) -> datetime:
+    """Keep stored instants where later zone arithmetic (display, iCal, consumers) cannot
+    overflow; the window is the programme-wide one every service applies."""
+    try:
+        return check_instant(value, field)
+    except Invalid:
+        raise _out_of_window(value, field) from None
 
 
 def parse_instant(value: str, zone: tzinfo | str, field: str) -> datetime:
