@@ -22,11 +22,10 @@ from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -38,6 +37,17 @@ from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_br
 from trainops_shared.errors import AppError, Invalid
 from trainops_shared.events import Event
 from trainops_shared.events.streams import StreamSpec
+from trainops_shared.http_security import (
+    HttpLimits,
+    add_security_headers,
+    docs_assets_router,
+    docs_render_plugins,
+    handle_rate_limited,
+    load_http_limits,
+    rate_limit_middlewares,
+    rate_limit_sweeper,
+    uvicorn_proxy_options,
+)
 from trainops_shared.inbox import EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
 from trainops_shared.outbox import OutboxRelay
@@ -343,8 +353,13 @@ def reject_unknown_query(
         )
 
 
-def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
+def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None = None) -> Litestar:
     runtime = ServiceRuntime(spec, settings)
+    limiters = rate_limit_middlewares(
+        limits if limits is not None else load_http_limits(),
+        public_paths=spec.public_paths,
+        unlimited_paths=PUBLIC_PATHS,
+    )
 
     @get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
     def health() -> dict[str, str]:
@@ -383,20 +398,23 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
         AppError: _handle_app_error,
         ValidationException: _handle_validation,
         HTTPException: _handle_http,
+        TooManyRequestsException: handle_rate_limited,
         Exception: _handle_unexpected,
     }
     for exc_type, status in spec.error_statuses.items():
         exception_handlers[exc_type] = _mapped_handler(status)
 
     app = Litestar(
-        route_handlers=[health, ready, *spec.route_handlers],
+        route_handlers=[health, ready, docs_assets_router(), *spec.route_handlers],
         request_class=CheckedRequest,
         guards=[reject_unknown_query],
-        lifespan=[lifespan],
+        lifespan=[lifespan, rate_limit_sweeper],
+        before_send=[add_security_headers],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
         middleware=[
             RequestIdMiddleware,
+            *limiters.before_auth,
             DefineMiddleware(
                 JwtAuthMiddleware,
                 config=JwtConfig(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience),
@@ -405,13 +423,14 @@ def create_app(spec: ServiceSpec, settings: Settings) -> Litestar:
                 # would reach them without one (a 500). CORS preflights never get this far.
                 exclude_http_methods=(),
             ),
+            *limiters.after_auth,
         ],
         openapi_config=OpenAPIConfig(
             title=spec.title,
             version="1.0.0",
             description=spec.description,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs_render_plugins(),
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -449,6 +468,7 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
     """Entry point of ``python -m trainops_<service>``: validate, check reachability, serve."""
     try:
         settings = load_settings(service)
+        limits = load_http_limits()
     except SettingsError as exc:
         print(f"trainops-{service}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -460,9 +480,10 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
         raise SystemExit(3) from None
     import uvicorn
 
-    app = create_app(build_spec(settings), settings)
+    app = create_app(build_spec(settings), settings, limits)
     uvicorn.run(
         app,
+        **uvicorn_proxy_options(limits),
         host=settings.host,
         port=settings.port,
         log_config=None,
