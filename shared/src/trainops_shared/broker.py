@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
 import nats
 import nats.errors
+import structlog
 from fast_depends.msgspec import MsgSpecSerializer
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -20,6 +22,9 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import BadRequestError, NotFoundError
 
 from trainops_shared.events.streams import DEAD_LETTER, DUPLICATE_WINDOW_SECONDS, StreamSpec
+from trainops_shared.logging import get_logger
+
+_log = get_logger(__name__)
 
 
 def nats_servers(url: str | list[str]) -> list[str]:
@@ -114,6 +119,10 @@ async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: i
 
 
 def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:
+    logger = logging.getLogger(f"trainops.{service}.faststream")
+    if not any(isinstance(f, _DropBrokenConnection) for f in logger.filters):
+        logger.addFilter(_DropBrokenConnection())
+    watch = ConnectionWatch(f"trainops-{service}")
     return NatsBroker(
         nats_servers(url),
         name=f"trainops-{service}",
@@ -122,8 +131,88 @@ def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
-        logger=logging.getLogger(f"trainops.{service}.faststream"),
+        logger=logger,
         log_level=logging.DEBUG,
         graceful_timeout=10.0,
         drain_timeout=5,
+        error_cb=watch.error_cb,
+        disconnected_cb=watch.disconnected_cb,
+        reconnected_cb=watch.reconnected_cb,
     )
+
+
+class ConnectionWatch:
+    """The callbacks of one NATS connection, logging each outage twice: once when the connection
+    is lost, once when it is back with the outage's duration.
+
+    nats-py's default error callback logs an ERROR with a traceback on every reconnect attempt
+    (every ``reconnect_time_wait``) and FastStream adds a WARNING with a traceback per broken
+    connection; during an outage those say nothing new, so here they are counted instead.
+    Errors while connected (a permission violation, a slow consumer) are logged, one line each.
+    """
+
+    def __init__(self, client: str, logger: structlog.stdlib.BoundLogger | None = None) -> None:
+        self.client = client
+        self._log = logger or _log
+        self.lost_at: float | None = None
+        self.outages = 0
+        self.failed_attempts = 0
+        self._last_error: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.lost_at is None
+
+    async def error_cb(self, exc: Exception) -> None:
+        reason = repr(exc)
+        if self.lost_at is not None:
+            self.failed_attempts += 1
+            self._last_error = reason
+            return
+        if isinstance(exc, _CONNECTION_ERRORS):
+            # The disconnected callback follows and says it once, with this reason.
+            self._last_error = reason
+            return
+        self._log.warning("nats_error", client=self.client, error=reason)
+
+    async def disconnected_cb(self) -> None:
+        if self.lost_at is not None:
+            return
+        self.lost_at = time.monotonic()
+        self.outages += 1
+        self.failed_attempts = 0
+        self._log.warning(
+            "nats_connection_lost", client=self.client, reason=self._last_error or "disconnected"
+        )
+
+    async def reconnected_cb(self) -> None:
+        if self.lost_at is None:
+            return
+        outage = time.monotonic() - self.lost_at
+        self._log.info(
+            "nats_connection_restored",
+            client=self.client,
+            outage_s=round(outage, 3),
+            failed_attempts=self.failed_attempts,
+            last_error=self._last_error,
+        )
+        self.lost_at = None
+        self._last_error = None
+
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    nats.errors.UnexpectedEOF,
+    nats.errors.StaleConnectionError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoServersError,
+)
+
+
+class _DropBrokenConnection(logging.Filter):
+    """FastStream logs "Connection broken with ..." with a traceback for every connection error;
+    the broker's :class:`ConnectionWatch` reports outages instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Connection broken with")

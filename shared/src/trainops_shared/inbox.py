@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -212,6 +213,7 @@ class EventConsumer:
     async def _pull_loop(
         self, js: JetStreamContext, sub: JetStreamContext.PullSubscription
     ) -> None:
+        failing_since: float | None = None
         while not self._stopping:
             try:
                 msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
@@ -220,9 +222,16 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # disconnected, server restarting: wait and pull again
-                log.info("pull_failed_retrying", error=repr(exc))
+                # One line per streak of failures, not one per attempt: the connection's own
+                # callbacks report the outage and its duration.
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.info("pull_failed_retrying", error=repr(exc))
                 await asyncio.sleep(0.5)
                 continue
+            if failing_since is not None:
+                log.info("pull_resumed", after_s=round(time.monotonic() - failing_since, 3))
+                failing_since = None
             batch = asyncio.ensure_future(self.process(msgs, js))
             self._in_flight.add(batch)
             batch.add_done_callback(self._in_flight.discard)

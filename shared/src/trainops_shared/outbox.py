@@ -22,7 +22,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js.client import JetStreamContext
 from sqlalchemy.engine import Connection
 
-from trainops_shared.broker import nats_servers
+from trainops_shared.broker import ConnectionWatch, nats_servers
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import stream_for_subject
 from trainops_shared.logging import get_logger
@@ -109,6 +109,7 @@ class OutboxRelay:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._js_for: NatsClient | None = None
+        self._watch = ConnectionWatch(f"{name}-outbox-relay", log)
         self.published = 0
 
     def notify(self) -> None:
@@ -140,6 +141,9 @@ class OutboxRelay:
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 allow_reconnect=True,
+                error_cb=self._watch.error_cb,
+                disconnected_cb=self._watch.disconnected_cb,
+                reconnected_cb=self._watch.reconnected_cb,
             )
         return self._nc
 
@@ -165,7 +169,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("outbox_relay_retry", error=repr(exc), retry_in_s=backoff)
+                # During an outage the connection's watch has said it once already.
+                if self._watch.connected:
+                    log.warning("outbox_relay_retry", error=repr(exc), retry_in_s=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
 
