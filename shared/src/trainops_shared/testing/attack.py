@@ -192,7 +192,8 @@ async def every_stream_message(nats_url: str, **connect_options: Any) -> dict[st
             assert name is not None
             state = info.state
             messages: list[bytes] = []
-            for seq in range(state.first_seq, state.last_seq + 1):
+            # An empty stream reports first_seq 0, which is no message number.
+            for seq in range(max(state.first_seq, 1), state.last_seq + 1):
                 try:
                     msg = await js.get_msg(name, seq)
                 except NotFoundError:

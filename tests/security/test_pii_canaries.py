@@ -1,0 +1,129 @@
+"""Personal data never leaves registration: a canary participant's name, e-mail and phone are in
+no stream message, no other service's files and no log line.
+
+A canary (a person nobody else could be) is registered, attends, is invited and answers the
+feedback form; mistakes are made with it too (a duplicate registration, a refused field, a bad
+CSV row), because error paths are where personal data slips into logs. Then every message of
+every JetStream stream is read, every file of the other services' data and every service log is
+searched for the canary's values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from security_support import REGION_A, SecuritySystem, Seed, seed_region_a, start_security_system
+
+from trainops_cli.api_client import poll
+from trainops_shared.testing.attack import Canary, every_stream_message, files_leaking, leaks
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def canary_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SecuritySystem]:
+    system, teardown = start_security_system(request, tmp_path)
+    try:
+        yield system
+    finally:
+        teardown()
+
+
+def make_mistakes(system: SecuritySystem, seed: Seed) -> list[str]:
+    """Requests that fail while carrying the canary's personal data; returns the answers that
+    were not a clear 4xx."""
+    headers = system.headers("coordinator_a")
+    url = f"{system.url('registration')}/registrations"
+    person = seed.canary.participant(REGION_A)
+    answers = [
+        httpx.post(
+            url, json={"session_id": seed.session_id, "participant": person}, headers=headers
+        ),
+        httpx.post(
+            url,
+            json={"session_id": seed.session_id, "participant": {**person, "sex": "unknown"}},
+            headers=headers,
+        ),
+        httpx.post(
+            f"{url}/import",
+            params={"session_id": seed.open_session_id},
+            content=(
+                "full_name,email,phone,organisation,sector,sex,age_band,city,language\n"
+                f"{seed.canary.full_name},{seed.canary.email},{seed.canary.phone},x,"
+                "nowhere,female,25-34,almaty,ru\n"
+            ).encode(),
+            headers={**headers, "Content-Type": "text/csv"},
+        ),
+        httpx.post(
+            url,
+            # Invalid UTF-8 right after the name: the bytes must not be echoed into a log.
+            content=(
+                f'{{"session_id": "{seed.session_id}", "participant": '
+                f'{{"full_name": "{seed.canary.full_name}'.encode()
+                + b"\xff\xfe"
+                + f'", "email": "{seed.canary.email}", "phone": "{seed.canary.phone}", '
+                f'"sector": "media", "sex": "female", "age_band": "25-34", "city": "almaty", '
+                f'"language": "ru"}}}}'.encode()
+            ),
+            headers={**headers, "Content-Type": "application/json"},
+        ),
+    ]
+    return [
+        f"{a.request.method} {a.request.url} -> {a.status_code}: {a.text[:200]}"
+        for a in answers
+        if not 400 <= a.status_code < 500
+    ]
+
+
+def test_canary_personal_data_stays_in_registration(canary_system: SecuritySystem) -> None:
+    system = canary_system
+    client = system.client
+    seed = seed_region_a(client, Canary.fresh())
+    client.submit_response(
+        seed.invitation_token,
+        {"overall": 4, "relevance": 5, "trainer": 5, "knowledge_gain": 4},
+        comment="useful",
+    )
+    not_refused = make_mistakes(system, seed)
+
+    def reported() -> bool | None:
+        summary = client.summary(training_id=seed.training_id)
+        return True if summary["feedback_responses"] >= 1 else None
+
+    poll(reported, timeout=90, what="the canary's feedback in the report")
+    pii = seed.canary.personal_data()
+
+    streams = asyncio.run(every_stream_message(system.nats_url))
+    assert {"REGISTRATION", "SCHEDULING", "FEEDBACK"} <= set(streams), sorted(streams)
+    # The control: the payloads read are the real ones (they carry the pseudonymous id).
+    assert any(leaks(m, {"id": seed.participant_id}) for m in streams["REGISTRATION"]), (
+        "the participant's events are not in the registration stream: nothing was checked"
+    )
+    in_streams = {
+        f"{name}[{i}]": hits
+        for name, messages in streams.items()
+        for i, message in enumerate(messages)
+        if (hits := leaks(message, pii))
+    }
+    assert in_streams == {}, f"personal data in stream messages: {in_streams}"
+
+    data_dir = system.harness.root / "data"
+    others = [
+        path
+        for path in data_dir.rglob("*")
+        if path.is_file() and not path.name.startswith("registration.db")
+    ]
+    assert any(p.name.startswith("reporting.db") for p in others), sorted(map(str, others))
+    assert any(p.name.startswith("feedback.db") for p in others), sorted(map(str, others))
+    assert files_leaking(others, pii) == {}, "personal data in other services' files"
+    own = [p for p in data_dir.glob("registration.db*") if p.is_file()]
+    assert files_leaking(own, pii), "the canary is not in registration's own database"
+
+    logs = [p for p in system.harness.root.rglob("*.log") if p.is_file()]
+    assert {p.stem for p in logs} >= {"registration", "scheduling", "feedback", "reporting"}
+    assert files_leaking(logs, pii) == {}, "personal data in log files"
+    assert not_refused == [], "mistakes not answered with a clear 4xx"
