@@ -248,6 +248,9 @@ def run_system(
     """
     say = say or (lambda _msg: None)
     root = resolve_data_dir(data_dir)
+    # Databases, the broker's store, secrets and logs: readable by this user only.
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    root.chmod(0o700)
     (root / "logs").mkdir(parents=True, exist_ok=True)
     secret = jwt_secret or os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
     ports = {name: base_port + SERVICES.index(name) for name in services}

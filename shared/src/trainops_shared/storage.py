@@ -19,10 +19,13 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import os
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -228,6 +231,30 @@ class PostgresDatabase(Database):
             self._engine = None
 
 
+def create_private_file(path: str) -> None:
+    """Create the SQLite file readable and writable by this user only, before SQLite opens it.
+
+    The database holds personal data. SQLite would create it 0644 (less the umask); it creates
+    the ``-wal`` and ``-shm`` files with the database file's own mode, so a 0600 file makes all
+    three 0600. A folder created here is 0700. A file an older version left wider is tightened.
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    target = Path(path)
+    if not target.parent.exists():
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(target, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        try:
+            if stat.S_IMODE(candidate.stat().st_mode) & 0o077:
+                candidate.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not the owner: it still opens, but say so
+            log.warning("database_file_mode_kept", file=candidate.name, error=type(exc).__name__)
+
+
 def _sqlite_path(url: str) -> str:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if not path:
@@ -289,9 +316,7 @@ class SqliteDatabase(Database):
         return self._engine
 
     async def start(self, migrations: Sequence[MigrationSet]) -> None:
-        from pathlib import Path
-
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(self.path)
         self._engine = sa.create_engine(
             f"sqlite:///{self.path}",
             connect_args={"check_same_thread": False, "timeout": self._write_timeout},
