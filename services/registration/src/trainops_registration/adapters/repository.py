@@ -758,27 +758,27 @@ class IdempotencyScope:
 
     def params(self) -> dict[str, str]:
         return {
-            "subj": self.subject,
-            "role": self.role,
-            "region": self.region,
-            "route": self.route,
+            "b_subject": self.subject,
+            "b_role": self.role,
+            "b_region": self.region,
+            "b_route": self.route,
         }
 
 
 _ik = idempotency_keys.c
 _KEY_IN_SCOPE = sa.and_(
-    _ik.subject == sa.bindparam("subj"),
-    _ik.role == sa.bindparam("role"),
-    _ik.region == sa.bindparam("region"),
-    _ik.route == sa.bindparam("route"),
-    _ik.key == sa.bindparam("k"),
+    _ik.subject == sa.bindparam("b_subject"),
+    _ik.role == sa.bindparam("b_role"),
+    _ik.region == sa.bindparam("b_region"),
+    _ik.route == sa.bindparam("b_route"),
+    _ik.key == sa.bindparam("b_key"),
 )
 _CLAIM_KEY = idempotency_keys.insert()
 _GET_KEY = sa.select(idempotency_keys).where(_KEY_IN_SCOPE)
 _STORE_RESPONSE = (
     idempotency_keys.update()
     .where(_KEY_IN_SCOPE)
-    .values(status_code=sa.bindparam("code"), response=sa.bindparam("body"))
+    .values(status_code=sa.bindparam("b_code"), response=sa.bindparam("b_body"))
 )
 
 
@@ -808,14 +808,16 @@ def claim_idempotency_key(
     )
     if claimed:
         return None
-    row = conn.execute(_GET_KEY, {"k": key, **scope.params()}).mappings().one()
+    row = conn.execute(_GET_KEY, {"b_key": key, **scope.params()}).mappings().one()
     return StoredResponse(row["request_hash"], int(row["status_code"]), dict(row["response"]))
 
 
 def store_idempotent_response(
     conn: Connection, scope: IdempotencyScope, key: str, status_code: int, body: dict[str, Any]
 ) -> None:
-    conn.execute(_STORE_RESPONSE, {"k": key, "code": status_code, "body": body, **scope.params()})
+    conn.execute(
+        _STORE_RESPONSE, {"b_key": key, "b_code": status_code, "b_body": body, **scope.params()}
+    )
 
 
 # --------------------------------------------------------------------------------------------

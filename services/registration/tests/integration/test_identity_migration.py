@@ -1,0 +1,128 @@
+"""Migration v3 on a database as v2 left it, on SQLite and PostgreSQL.
+
+v2's schema had globally unique e-mails and phones and idempotency keys keyed by (key, subject)
+only; v3 makes identity per city, adds flags, merges and ``merged_into``, and rebuilds the
+idempotency keys per principal and route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from trainops_registration.adapters.tables import MIGRATIONS, participants
+from trainops_shared.storage import MigrationSet, apply_migrations
+from trainops_shared.tables import PLUMBING_MIGRATIONS
+
+pytestmark = pytest.mark.integration
+
+V2 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version <= 2))
+NOW = datetime(2021, 1, 5, tzinfo=UTC)
+
+_v2_meta = sa.MetaData()
+V2_IDEMPOTENCY_KEYS = sa.Table(
+    "idempotency_keys",
+    _v2_meta,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("subject", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def make_v2(conn: Connection) -> None:
+    """v1 and v2 as they run now (``create_all`` of the current tables), then the schema
+    turned back into what a database created before v3 holds."""
+    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, V2]) == [
+        ("plumbing", 1),
+        ("registration", 1),
+        ("registration", 2),
+    ]
+    for column in ("email", "phone"):
+        conn.exec_driver_sql(f"DROP INDEX ux_participants_{column}_city")
+        conn.exec_driver_sql(
+            f"CREATE UNIQUE INDEX ux_participants_{column} ON participants ({column}) "
+            f"WHERE {column} IS NOT NULL"
+        )
+    conn.exec_driver_sql("DROP TABLE duplicate_flags")
+    conn.exec_driver_sql("DROP TABLE participant_merges")
+    conn.exec_driver_sql("ALTER TABLE participants DROP COLUMN merged_into")
+    conn.exec_driver_sql("DROP TABLE idempotency_keys")
+    V2_IDEMPOTENCY_KEYS.create(conn)
+    conn.execute(
+        V2_IDEMPOTENCY_KEYS.insert().values(
+            key="form-1",
+            subject="dev",
+            request_hash="0" * 64,
+            status_code=201,
+            response={"id": "someone-elses"},
+            created_at=NOW,
+        )
+    )
+    conn.execute(sa.text(_INSERT_PERSON), _person("aktobe", "same@mail.kz"))
+
+
+_INSERT_PERSON = (
+    "INSERT INTO participants (participant_id, full_name, name_key, email, phone, organisation,"
+    " city, sector, sex, age_band, language, created_at, updated_at) VALUES (:pid, 'A B', 'a b',"
+    " :email, NULL, NULL, :city, 'ngo', 'female', '25-34', 'ru', :now, :now)"
+)
+
+
+def _person(city: str, email: str) -> dict[str, object]:
+    return {"pid": str(uuid.uuid4()), "email": email, "city": city, "now": NOW}
+
+
+def migrate_and_check(conn: Connection) -> None:
+    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [("registration", 3)]
+    inspector = sa.inspect(conn)
+    assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}
+    assert {"duplicate_flags", "participant_merges"} <= set(inspector.get_table_names())
+    keys = {c["name"] for c in inspector.get_columns("idempotency_keys")}
+    assert {"subject", "role", "region", "route", "key"} <= keys
+    # Keys of v2 did not say whose they were: none is carried over.
+    assert conn.exec_driver_sql("SELECT COUNT(*) FROM idempotency_keys").scalar_one() == 0
+    # One e-mail may now belong to a person of each city, but to one person per city only.
+    conn.execute(sa.text(_INSERT_PERSON), _person("almaty", "same@mail.kz"))
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(sa.text(_INSERT_PERSON), _person("aktobe", "same@mail.kz"))
+    emails = conn.execute(
+        sa.select(participants.c.city).where(participants.c.email == "same@mail.kz")
+    ).scalars()
+    assert sorted(emails) == ["aktobe", "almaty"]
+    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == []
+
+
+async def test_v3_upgrades_a_v2_database(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(make_v2)
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate_and_check)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_fresh_database_runs_v3_as_a_no_op(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            applied = await conn.run_sync(apply_migrations, [PLUMBING_MIGRATIONS, MIGRATIONS])
+        assert ("registration", 3) in applied
+        async with engine.connect() as conn:
+            names = await conn.run_sync(
+                lambda c: {i["name"] for i in sa.inspect(c).get_indexes("participants")}
+            )
+        assert {"ux_participants_email_city", "ux_participants_phone_city"} <= names
+        assert not {"ux_participants_email", "ux_participants_phone"} & names
+    finally:
+        await engine.dispose()
