@@ -76,7 +76,8 @@ def register(
 ) -> dict[str, Any]:
     participant = ParticipantInput(full_name=name, sector="ngo", city=city, language="ru", **kw)
     command = commands.RegisterParticipant(session_id=sid, participant=participant)
-    return commands.register_participant(conn, command, principal).body
+    body: dict[str, Any] = commands.register_participant(conn, command, principal).body
+    return body
 
 
 def city_mismatches(conn: Connection) -> int:
