@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+import anyio
 from litestar import Request, Response
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
@@ -47,8 +48,9 @@ from litestar.middleware.rate_limit import (
 from litestar.openapi.plugins import OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainops_shared.auth import Principal
 from trainops_shared.settings import SettingsError
@@ -144,11 +146,32 @@ async def _is_authenticated(request: Request[Any, Any, Any]) -> bool:
     return isinstance(request.scope.get("user"), Principal)
 
 
+class _UncontendedStore(MemoryStore):
+    """Litestar's memory store whose lock does not yield to the event loop when it is free.
+
+    The stock lock yields on every acquisition; the limiters take one two or three times per
+    request, and each yield re-enters the whole middleware stack: that was most of their cost
+    (~150 µs a request on this machine). The store's behaviour is otherwise the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = anyio.Lock(fast_acquire=True)
+
+
+class _Limiter(RateLimitMiddleware):
+    """Litestar's rate limiter with the same uncontended lock as :class:`_UncontendedStore`."""
+
+    def __init__(self, app: ASGIApp, config: RateLimitConfig) -> None:
+        super().__init__(app, config)
+        self._lock = anyio.Lock(fast_acquire=True)
+
+
 class RateLimited(TooManyRequestsException):
     """A 429 whose detail says which limit was reached."""
 
 
-class FailedAuthRateLimitMiddleware(RateLimitMiddleware):
+class FailedAuthRateLimitMiddleware(_Limiter):
     """Litestar's rate limiter counting only the requests that end in 401.
 
     Sits in front of the authentication middleware: a request from an address that has failed
@@ -182,6 +205,8 @@ class RateLimitMiddlewares:
 
     before_auth: list[DefineMiddleware]
     after_auth: list[DefineMiddleware]
+    stores: dict[str, Store]
+    """The limiters' stores, for ``Litestar(stores=...)``."""
 
 
 def rate_limit_middlewares(
@@ -210,6 +235,7 @@ def rate_limit_middlewares(
                 exclude=exempt or None,
                 identifier_for_request=principal_key,
                 check_throttle_handler=_is_authenticated,
+                middleware_class=_Limiter,
                 store=_STORES[0],
             ).middleware
         )
@@ -226,10 +252,12 @@ def rate_limit_middlewares(
                 exclude=exempt or None,
                 identifier_for_request=get_remote_address,
                 check_throttle_handler=is_public,
+                middleware_class=_Limiter,
                 store=_STORES[1],
             ).middleware
         )
-    return RateLimitMiddlewares(before_auth=before, after_auth=after)
+    stores: dict[str, Store] = {name: _UncontendedStore() for name in _STORES}
+    return RateLimitMiddlewares(before_auth=before, after_auth=after, stores=stores)
 
 
 def handle_rate_limited(

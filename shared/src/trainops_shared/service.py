@@ -410,6 +410,7 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         guards=[reject_unknown_query],
         lifespan=[lifespan, rate_limit_sweeper],
         before_send=[add_security_headers],
+        stores=limiters.stores,
         dependencies=dependencies,
         exception_handlers=exception_handlers,
         middleware=[
