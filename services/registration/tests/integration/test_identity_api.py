@@ -18,8 +18,6 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
 from trainops_registration.app import build_spec
-from trainops_shared.auth import issue_token
-from trainops_shared.credentials import ensure_signing_key, load_signing_key
 from trainops_shared.events import (
     Event,
     ParticipantRegistered,
@@ -31,6 +29,7 @@ from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
 from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
+from trainops_shared.testing.tokens import TEST_JWT_ENV, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +39,13 @@ Headers = dict[str, str]
 class Api:
     """The service under test, tokens its install accepts, and scheduling's side of NATS."""
 
-    def __init__(self, client: AsyncTestClient[Any], nc: NatsClient, data_dir: Path) -> None:
+    def __init__(self, client: AsyncTestClient[Any], nc: NatsClient) -> None:
         self.client = client
         self.js = nc.jetstream()
-        self.key = load_signing_key(ensure_signing_key(data_dir))
 
     def as_(self, role: str, region: str | None = None, subject: str = "dev") -> Headers:
         """Headers of a principal; ``subject`` defaults to what every development token says."""
-        token = issue_token(key=self.key, role=role, region=region, subject=subject)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(role, region, subject)
 
     async def schedule(self, cities: tuple[str, ...] = ("almaty", "aktobe")) -> uuid.UUID:
         session_id = uuid.uuid4()
@@ -121,6 +118,7 @@ async def api(database_url: str, fresh_nats_server: Any, tmp_path: Path) -> Asyn
         {
             "NATS_URL": fresh_nats_server.url,
             "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
             "TRAINOPS_DATA_DIR": str(tmp_path),
         },
     )
@@ -128,7 +126,7 @@ async def api(database_url: str, fresh_nats_server: Any, tmp_path: Path) -> Asyn
     nc = await nats.connect(fresh_nats_server.url)
     try:
         async with AsyncTestClient(app) as client:
-            yield Api(client, nc, tmp_path)
+            yield Api(client, nc)
     finally:
         await nc.close()
 
