@@ -21,7 +21,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,33 +79,25 @@ _DROP = object()
 
 
 def signing_key(system: SecuritySystem, algorithm: str) -> Any:
-    """The key the harness signs its tokens with (HMAC secret or private key)."""
+    """The key the harness signs its tokens with (an HMAC secret or a private key)."""
     harness = system.harness
     if algorithm.startswith("HS"):
         return harness.jwt_secret
-    for name in ("jwt_private_key", "private_key", "signing_key"):
-        key = getattr(harness, name, None)
-        if key is not None:
-            return key
-    raise AssertionError(f"the harness signs with {algorithm} but exposes no private key")
+    key = getattr(harness, "signing_key", None)
+    assert key is not None, f"the harness signs with {algorithm} but exposes no private key"
+    return key
 
 
 def public_key_bytes(system: SecuritySystem) -> bytes | None:
     """The services' public verification key as PEM, when they verify asymmetrically."""
-    for name in ("jwt_public_key", "public_key"):
-        key = getattr(system.harness, name, None)
-        if key is None:
-            continue
-        if isinstance(key, bytes):
-            return key
-        if isinstance(key, str):
-            return Path(key).read_bytes() if Path(key).is_file() else key.encode()
-        return bytes(
-            key.public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+    key = getattr(system.harness, "signing_key", None)
+    if key is None:
+        return None
+    return bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-    return None
+    )
 
 
 Case = Callable[[Forge], str | None]
