@@ -20,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
+import json
 import os
+import signal
+import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -334,3 +337,214 @@ def check_service_module(module: str) -> None:
         main = importlib.util.find_spec(f"{module}.__main__")
         if main is None:
             raise LaunchError(f"package {module} has no __main__ module: it cannot be run")
+
+
+# --------------------------------------------------------------------------------------------
+# Supervision: restart what dies, stop only on a crash loop
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When to restart a dead process and when to give up on it.
+
+    A crash loop is ``max_crashes`` exits within ``window_s``: then restarting only hides a
+    fault that needs a person. Backoff doubles per consecutive crash from ``initial_backoff_s``
+    up to ``max_backoff_s``; a process that stayed ready for ``window_s`` starts again from
+    the initial delay.
+    """
+
+    max_crashes: int = 5
+    window_s: float = 60.0
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 10.0
+    ready_timeout_s: float = 60.0
+
+
+class CrashLoop(RuntimeError):
+    """A supervised process kept crashing; the message names it, why, and its log lines."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def exit_reason(returncode: int | None) -> str:
+    """``exit code 3`` or ``killed by SIGKILL``: what a person reads first."""
+    if returncode is None:
+        return "not started"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+_RELEVANT_LEVELS = ("error", "critical", "exception", "fatal")
+
+
+def relevant_lines(text: str, limit: int = 12) -> list[str]:
+    """The lines of one run's log that explain its end: errors and tracebacks, else the last
+    few lines (a SIGKILL leaves nothing to explain itself)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    picked: list[str] = []
+    for line in lines:
+        lowered = line.lower()
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                level = str(record.get("level", "")).lower()
+                if level in _RELEVANT_LEVELS or record.get("exception"):
+                    picked.append(line)
+                continue
+        if "traceback" in lowered or "error" in lowered or line.startswith(" "):
+            picked.append(line)
+    chosen = picked[-limit:] if picked else lines[-3:]
+    return chosen
+
+
+@dataclass
+class _Watched:
+    """The supervision state of one process."""
+
+    name: str
+    crashes: list[float] = field(default_factory=list)
+    restarts: int = 0
+    consecutive: int = 0
+    restart_at: float | None = None
+    starting_since: float | None = None
+    ready_since: float | None = None
+    last_reason: str = ""
+    last_lines: list[str] = field(default_factory=list)
+
+
+class Supervisor:
+    """Keeps a :class:`SystemHandle` running: a service (or the NATS server this process
+    started) that dies is restarted with backoff while the others keep serving.
+
+    :meth:`check` does one non-blocking pass (``trainops up`` calls it twice a second); it raises
+    :class:`CrashLoop` when a process crashed ``policy.max_crashes`` times within
+    ``policy.window_s``. Restarts never wait in line: a service being restarted is probed for
+    readiness on later passes, so a second failure elsewhere is handled meanwhile.
+    """
+
+    NATS = "nats"
+
+    def __init__(
+        self,
+        system: SystemHandle,
+        policy: RestartPolicy | None = None,
+        say: Say | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.system = system
+        self.policy = policy or RestartPolicy()
+        self.say = say or (lambda _msg: None)
+        self.clock = clock
+        now = clock()
+        self.watched: dict[str, _Watched] = {
+            name: _Watched(name, ready_since=now) for name in system.services
+        }
+        # A container's store goes with it: only a local nats-server is restarted.
+        if isinstance(system.nats, NatsServer):
+            self.watched[self.NATS] = _Watched(self.NATS, ready_since=now)
+
+    def restarts(self) -> dict[str, int]:
+        return {name: state.restarts for name, state in self.watched.items()}
+
+    def check(self) -> None:
+        now = self.clock()
+        if self.NATS in self.watched:
+            self._check_nats(self.watched[self.NATS], now)
+        for name, process in self.system.services.items():
+            self._check_service(self.watched[name], process, now)
+
+    # -- one process ------------------------------------------------------------------------
+
+    def _crashed(self, state: _Watched, reason: str, lines: list[str], now: float) -> None:
+        policy = self.policy
+        if state.ready_since is not None and now - state.ready_since >= policy.window_s:
+            state.consecutive = 0
+        state.crashes = [t for t in state.crashes if now - t < policy.window_s] + [now]
+        state.consecutive += 1
+        state.last_reason = reason
+        state.last_lines = lines
+        state.ready_since = None
+        state.starting_since = None
+        shown = "\n".join(f"    {line}" for line in lines) or "    (nothing logged)"
+        if len(state.crashes) >= policy.max_crashes:
+            raise CrashLoop(
+                state.name,
+                f"{state.name} crashed {len(state.crashes)} times within "
+                f"{policy.window_s:.0f} s (last: {reason}); giving up. Its last log lines:\n"
+                f"{shown}",
+            )
+        delay = min(policy.initial_backoff_s * 2 ** (state.consecutive - 1), policy.max_backoff_s)
+        state.restart_at = now + delay
+        self.say(
+            f"trainops: {state.name} {reason} (crash {len(state.crashes)} of "
+            f"{policy.max_crashes} allowed within {policy.window_s:.0f} s); restarting in "
+            f"{delay:.1f} s. Its last log lines:\n{shown}"
+        )
+
+    def _check_service(self, state: _Watched, process: ServiceProcess, now: float) -> None:
+        if state.restart_at is not None:
+            if now < state.restart_at:
+                return
+            state.restart_at = None
+            process.process = None
+            process.start()
+            state.restarts += 1
+            state.starting_since = now
+            return
+        if not process.is_running():
+            reason = exit_reason(process.returncode)
+            if state.starting_since is not None:
+                reason += " during start-up"
+            self._crashed(state, reason, relevant_lines(process.log_tail(400)), now)
+            return
+        if state.starting_since is not None:
+            if process.ready():
+                self.say(
+                    f"trainops: {state.name} is back (restart {state.restarts}, ready after "
+                    f"{now - state.starting_since:.1f} s)"
+                )
+                state.starting_since = None
+                state.ready_since = now
+            elif now - state.starting_since > self.policy.ready_timeout_s:
+                process.kill()
+                self._crashed(
+                    state,
+                    f"not ready within {self.policy.ready_timeout_s:.0f} s of its restart",
+                    relevant_lines(process.log_tail(400)),
+                    now,
+                )
+
+    def _check_nats(self, state: _Watched, now: float) -> None:
+        nats = self.system.nats
+        assert isinstance(nats, NatsServer)
+        if state.restart_at is not None:
+            if now < state.restart_at:
+                return
+            state.restart_at = None
+            state.restarts += 1
+            started = self.clock()
+            try:
+                # Blocking, but bounded: nats-server is ready in well under a second, and the
+                # services cannot do anything useful with the bus without it anyway.
+                nats.start(timeout=15.0)
+            except NatsServerError as exc:
+                self._crashed(state, "did not start again", str(exc).splitlines()[-12:], now)
+                return
+            state.ready_since = self.clock()
+            self.say(
+                f"trainops: NATS is back (restart {state.restarts}, ready after "
+                f"{state.ready_since - started:.1f} s; its JetStream store is kept)"
+            )
+            return
+        if not nats.is_running():
+            self._crashed(state, "exited", relevant_lines(nats.log_tail(60)), now)

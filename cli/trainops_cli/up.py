@@ -1,9 +1,12 @@
 """``trainops up``: run NATS and the four services on this machine until Ctrl-C.
 
 Data (SQLite files, the JetStream store, logs) lives in ``--data-dir`` / ``$TRAINOPS_DATA_DIR``
-(default ``~/.local/share/trainops``) and survives restarts. If a service dies, ``up`` names it,
-shows the end of its log, stops the rest and exits 1. Ctrl-C or SIGTERM stops the services
-(SIGTERM, then SIGKILL after a grace period), then NATS, and exits 0.
+(default ``~/.local/share/trainops``) and survives restarts. A service (or the nats-server ``up``
+started) that dies is restarted with backoff while the others keep serving; ``up`` prints why it
+died (exit code or signal, the relevant lines of that run's own log) and when it is back. Only a
+crash loop (``--max-crashes`` exits within ``--crash-window``) stops everything, with exit code
+1, naming the service and its last log lines. Ctrl-C or SIGTERM stops the services (SIGTERM,
+then SIGKILL after a grace period), then NATS, and exits 0.
 """
 
 from __future__ import annotations
@@ -60,6 +63,20 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for every service to be ready (default: 30)",
     )
+    parser.add_argument(
+        "--max-crashes",
+        type=int,
+        default=5,
+        metavar="N",
+        help="stop everything when one service crashes N times within --crash-window (5)",
+    )
+    parser.add_argument(
+        "--crash-window",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the window of --max-crashes (default: 60)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -101,7 +118,13 @@ def _print_summary(system: Any, postgres: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainops_cli.supervisor import LaunchError, run_system
+    from trainops_cli.supervisor import (
+        CrashLoop,
+        LaunchError,
+        RestartPolicy,
+        Supervisor,
+        run_system,
+    )
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         # Once: further Ctrl-C must not interrupt the orderly shutdown that follows.
@@ -125,16 +148,20 @@ def run(args: argparse.Namespace) -> int:
             say=_say,
         ) as system:
             _print_summary(system, args.postgres)
+            supervisor = Supervisor(
+                system,
+                RestartPolicy(max_crashes=args.max_crashes, window_s=args.crash_window),
+                say=_say,
+            )
             while not stop_event.wait(0.5):
-                dead = system.dead()
-                if dead is not None:
+                try:
+                    supervisor.check()
+                except CrashLoop as exc:
                     # Ignore further signals while we tear down in order.
                     for sig in previous:
                         signal.signal(sig, signal.SIG_IGN)
                     print(
-                        f"\ntrainops: service {dead.name} exited (code {dead.returncode}); "
-                        f"last lines of {dead.log_path}:\n{dead.log_tail(40)}\n"
-                        f"stopping the other services...",
+                        f"\ntrainops: {exc}\nstopping the other services...",
                         file=sys.stderr,
                         flush=True,
                     )
