@@ -18,9 +18,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 T = TypeVar("T")
 SERVICE_NAMES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
@@ -108,17 +112,33 @@ class ServiceUrls:
 
 
 class TokenIssuer:
-    """Signs development/demo tokens the services accept (cached per role and region)."""
+    """Signs development/demo tokens the services accept (cached per role and region), with
+    ``key``, else ``$JWT_PRIVATE_KEY_FILE``, else the key of the install in ``data_dir``
+    (default ``$TRAINOPS_DATA_DIR``), like ``trainops token``."""
 
     def __init__(
-        self, secret: str | None = None, issuer: str | None = None, audience: str | None = None
+        self,
+        key: Ed25519PrivateKey | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+        *,
+        data_dir: str | Path | None = None,
     ) -> None:
-        from trainops_shared.settings import DEV_JWT_SECRET
-
-        self.secret = secret or os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+        self._key = key
+        self._data_dir = data_dir
         self.issuer = issuer or os.environ.get("JWT_ISSUER") or "trainops"
         self.audience = audience or os.environ.get("JWT_AUDIENCE") or "trainops"
         self._cache: dict[tuple[str, str | None], str] = {}
+
+    @property
+    def key(self) -> Ed25519PrivateKey:
+        """Loaded on the first token: a client that only probes health needs no key."""
+        if self._key is None:
+            from trainops_cli.token import signing_key_path
+            from trainops_shared.credentials import load_signing_key
+
+            self._key = load_signing_key(signing_key_path(self._data_dir))
+        return self._key
 
     def __call__(self, role: str, region: str | None = None) -> str:
         key = (role, region)
@@ -127,7 +147,7 @@ class TokenIssuer:
             from trainops_shared.auth import issue_token
 
             token = issue_token(
-                secret=self.secret,
+                key=self.key,
                 role=role,
                 region=region,
                 subject=f"demo-{role}" + (f"-{region}" if region else ""),

@@ -64,6 +64,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         f"{DEFAULT_NATS_URL})",
     )
     parser.add_argument(
+        "--credentials",
+        metavar="FILE",
+        default=os.environ.get("NATS_CREDENTIALS_FILE") or None,
+        help="NATS user and password, a 0600 JSON file (default: $NATS_CREDENTIALS_FILE, else "
+        "the operator's file of the install in --data-dir, if there is one)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="the install whose operator credentials to use (default: $TRAINOPS_DATA_DIR or "
+        "~/.local/share/trainops)",
+    )
+    parser.add_argument(
         "--consumer",
         metavar="NAME",
         help="only the dead letters of this consumer (the service name, e.g. reporting)",
@@ -368,7 +380,7 @@ def render_table(letters: Sequence[DeadLetter]) -> str:
 
 
 async def list_dead_letters(args: argparse.Namespace) -> int:
-    nc = await connect(args.nats_url, args.timeout)
+    nc = await connect(args.connect_url, args.timeout)
     try:
         js = nc.jetstream(timeout=max(args.timeout, 1.0))
         letters: list[DeadLetter] = []
@@ -450,7 +462,7 @@ def _check_replayable(letters: Sequence[DeadLetter]) -> None:
 async def replay_dead_letters(args: argparse.Namespace) -> int:
     from trainops_shared.events.streams import DEAD_LETTER
 
-    nc = await connect(args.nats_url, args.timeout)
+    nc = await connect(args.connect_url, args.timeout)
     results: list[dict[str, Any]] = []
     try:
         js = nc.jetstream(timeout=max(args.timeout, 1.0))
@@ -459,7 +471,7 @@ async def replay_dead_letters(args: argparse.Namespace) -> int:
                 letters: list[DeadLetter] = []
             else:
                 raise CommandError(
-                    f"there is no {DEAD_LETTER.name} stream at {args.nats_url} (no consumer has "
+                    f"there is no {DEAD_LETTER.name} stream at {_shown(args)} (no consumer has "
                     "started there yet), so no dead letter "
                     f"{', '.join(map(str, args.seqs))}: nothing was replayed"
                 )
@@ -535,10 +547,48 @@ def _report(results: Sequence[dict[str, Any]], args: argparse.Namespace) -> None
 # --------------------------------------------------------------------------------------------
 
 
+def _shown(args: argparse.Namespace) -> str:
+    from trainops_shared.credentials import redact_urls
+
+    return redact_urls(str(args.nats_url))
+
+
+def operator_url(args: argparse.Namespace) -> str:
+    """``--nats-url`` with the credentials of ``--credentials`` (or the install's operator
+    file when the URL names no user): what this command connects with, never printed."""
+    from pathlib import Path
+
+    from trainops_shared.credentials import (
+        CredentialsError,
+        load_nats_credentials,
+        nats_credentials_path,
+    )
+    from trainops_shared.nats_auth import OPERATOR_USER
+    from trainops_shared.settings import default_data_dir, nats_url_user, with_nats_credentials
+
+    url = str(args.nats_url)
+    path = Path(args.credentials).expanduser() if args.credentials else None
+    if path is None and nats_url_user(url) is None:
+        root = Path(args.data_dir or os.environ.get("TRAINOPS_DATA_DIR") or default_data_dir())
+        candidate = nats_credentials_path(root.expanduser() / "secrets", OPERATOR_USER)
+        path = candidate if candidate.exists() else None
+    if path is None:
+        return url
+    try:
+        return with_nats_credentials(url, load_nats_credentials(path))
+    except CredentialsError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _run(args: argparse.Namespace, action: Any) -> int:
     if args.timeout <= 0:
         print(f"{PROG}: --timeout must be a positive number of seconds", file=sys.stderr)
         return 2
+    try:
+        args.connect_url = operator_url(args)
+    except CommandError as exc:
+        print(f"{PROG} {args.action}: {exc}", file=sys.stderr)
+        return 1
     import nats.errors
     import nats.js.errors
 
@@ -549,7 +599,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
         return 1
     except (nats.errors.Error, nats.js.errors.Error, TimeoutError, OSError) as exc:
         print(
-            f"{PROG} {args.action}: NATS at {args.nats_url} failed mid-way "
+            f"{PROG} {args.action}: NATS at {_shown(args)} failed mid-way "
             f"({type(exc).__name__}: {exc or 'no detail'}); run the command again",
             file=sys.stderr,
         )

@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if all(answering.values()):
             out(f"trainops demo: using the running system ({urls.registration} ...)")
-            with TrainopsClient(urls, TokenIssuer()) as client:
+            with TrainopsClient(urls, TokenIssuer(data_dir=args.data_dir)) as client:
                 return _demo(client, args, out)
         if any(answering.values()):
             missing = ", ".join(
@@ -196,7 +196,7 @@ def _demo_on_own_system(args: argparse.Namespace, urls: ServiceUrls, out: Say) -
             data_dir=args.data_dir, host=host, base_port=args.base_port, say=out
         ) as system:
             out(f"trainops demo: system up, data in {system.data_dir}")
-            tokens = TokenIssuer(secret=system.jwt_secret)
+            tokens = TokenIssuer(system.signing_key)
             with TrainopsClient(ServiceUrls.from_mapping(system.urls), tokens) as client:
                 code = _demo(client, args, out)
             if args.keep_running:

@@ -32,15 +32,24 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from trainops_shared.credentials import (
+    ensure_signing_key,
+    load_signing_key,
+    public_key_pem,
+    redact_urls,
+)
 from trainops_shared.nats_server import (
     DockerNatsServer,
+    NatsAuth,
     NatsServer,
     NatsServerError,
     docker_engine_available,
     find_nats_server,
     read_server_info,
 )
-from trainops_shared.settings import DEV_JWT_SECRET, default_data_dir
+from trainops_shared.settings import default_data_dir
 from trainops_shared.testing.ports import free_port, port_is_free
 from trainops_shared.testing.postgres import (
     asyncpg_dsn,
@@ -89,13 +98,20 @@ class SystemHandle:
     nats_description: str
     services: dict[str, ServiceProcess]
     database_urls: dict[str, str]
-    jwt_secret: str
+    signing_key: Ed25519PrivateKey | None = field(default=None, repr=False)
+    """The install's token signing key (``<data dir>/secrets``); the services hold its public
+    half only."""
     nats: NatsServer | DockerNatsServer | None = None
     stopped: bool = field(default=False, init=False)
 
     @property
     def urls(self) -> dict[str, str]:
         return {name: process.url for name, process in self.services.items()}
+
+    @property
+    def nats_address(self) -> str:
+        """Where NATS is, fit to print (``nats_url`` may carry the operator's password)."""
+        return redact_urls(self.nats_url)
 
     @property
     def logs_dir(self) -> Path:
@@ -112,8 +128,10 @@ class SystemHandle:
         """A bearer token these services accept."""
         from trainops_shared.auth import issue_token
 
+        if self.signing_key is None:
+            raise LaunchError("this system was started without a token signing key")
         token: str = issue_token(
-            secret=self.jwt_secret,
+            key=self.signing_key,
             role=role,
             region=region,
             subject=subject,
@@ -144,7 +162,8 @@ def _check_nats_url(url: str) -> None:
         raise LaunchError(f"NATS URL {url!r} is not nats://host:port")
     if read_server_info(parts.hostname, parts.port or 4222, timeout=2.0) is None:
         raise LaunchError(
-            f"no NATS server answers at {first}: start one, or leave NATS_URL/--nats-url unset "
+            f"no NATS server answers at {redact_urls(first)}: start one, or leave "
+            f"NATS_URL/--nats-url unset "
             f"so trainops starts its own"
         )
 
@@ -183,13 +202,18 @@ def _start_nats(
         host=host,
         binary=binary,
         log_file=data_dir / "logs" / "nats.log",
+        # One user per service (and the operator), generated once into <data dir>/secrets.
+        auth=NatsAuth.for_data_dir(data_dir),
     )
     try:
         server.start(timeout=30.0)
     except NatsServerError as exc:
         raise LaunchError(str(exc)) from exc
     version = ".".join(map(str, server.version or ()))
-    return server, f"local nats-server {version}, JetStream store {store / 'jetstream'}"
+    return server, (
+        f"local nats-server {version}, JetStream store {store / 'jetstream'}, one user per "
+        f"service (credentials in {data_dir / 'secrets'})"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +261,7 @@ def run_system(
     postgres: str | None = None,
     services: Sequence[str] = SERVICES,
     ready_timeout: float = 30.0,
-    jwt_secret: str | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
     extra_env: Mapping[str, str] | None = None,
     modules: Mapping[str, str] | None = None,
     say: Say | None = None,
@@ -255,7 +279,9 @@ def run_system(
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     root.chmod(0o700)
     (root / "logs").mkdir(parents=True, exist_ok=True)
-    secret = jwt_secret or os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+    # The install's own key pair, made on the first start; tokens are signed with the private
+    # half here (and by `trainops token`), the services get the public half.
+    key = signing_key or load_signing_key(ensure_signing_key(root))
     ports = {name: base_port + SERVICES.index(name) for name in services}
     for name in services:
         if not (modules and name in modules):
@@ -286,7 +312,7 @@ def run_system(
         nats_description=description,
         services={},
         database_urls=databases,
-        jwt_secret=secret,
+        signing_key=key,
         nats=nats,
     )
     try:
@@ -299,7 +325,7 @@ def run_system(
                 nats_url=url,
                 database_url=databases[name],
                 data_dir=root,
-                jwt_secret=secret,
+                jwt_public_key=public_key_pem(key),
                 public_url=f"http://{host}:{port}",
                 extra=extra_env,
             )

@@ -1,7 +1,9 @@
 """``trainops token``: print a bearer token for development and demos.
 
-Signed with ``JWT_SECRET`` (default: the development secret the services use when
-``TRAINOPS_ENV=development``), issuer/audience from ``JWT_ISSUER`` / ``JWT_AUDIENCE``.
+Signed (EdDSA) with this install's private key: ``$JWT_PRIVATE_KEY_FILE``, else
+``<data dir>/secrets/jwt-signing.key`` (``--data-dir`` / ``$TRAINOPS_DATA_DIR``), made on first
+use — the key ``trainops up`` gives the services the public half of. Issuer and audience come
+from ``JWT_ISSUER`` / ``JWT_AUDIENCE``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 ROLES = ("admin", "programme_staff", "coordinator", "reporting")
@@ -20,7 +23,8 @@ def register(subparsers: Any) -> None:
         help="print a development bearer token",
         description=(
             "Print a JWT for the trainops APIs (use as 'Authorization: Bearer <token>'). "
-            "Signed with $JWT_SECRET, or the development secret when unset."
+            "Signed with $JWT_PRIVATE_KEY_FILE, or this install's own key in the data "
+            "directory (created on first use)."
         ),
     )
     parser.add_argument("--role", required=True, choices=ROLES)
@@ -31,7 +35,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--ttl", type=int, default=8 * 3600, metavar="SECONDS", help="lifetime (default: 8 h)"
     )
+    parser.add_argument(
+        "--data-dir",
+        help="the install whose key signs (default: $TRAINOPS_DATA_DIR or ~/.local/share/trainops)",
+    )
     parser.set_defaults(func=run)
+
+
+def signing_key_path(data_dir: str | Path | None = None) -> Path:
+    """``$JWT_PRIVATE_KEY_FILE``, else the install's key (generated if missing)."""
+    from trainops_shared.credentials import ensure_signing_key
+    from trainops_shared.settings import default_data_dir
+
+    explicit = os.environ.get("JWT_PRIVATE_KEY_FILE")
+    if explicit:
+        return Path(explicit).expanduser()
+    root = data_dir or os.environ.get("TRAINOPS_DATA_DIR") or default_data_dir()
+    return ensure_signing_key(Path(root).expanduser())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,12 +65,23 @@ def run(args: argparse.Namespace) -> int:
     if args.ttl <= 0:
         print("trainops token: --ttl must be a positive number of seconds", file=sys.stderr)
         return 2
+    if os.environ.get("JWT_SECRET"):
+        print(
+            "trainops token: JWT_SECRET is not used: tokens are EdDSA-signed with "
+            "JWT_PRIVATE_KEY_FILE (or the install's own key); unset JWT_SECRET",
+            file=sys.stderr,
+        )
+        return 2
     from trainops_shared.auth import issue_token
-    from trainops_shared.settings import DEV_JWT_SECRET
+    from trainops_shared.credentials import CredentialsError, load_signing_key
 
-    secret = os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+    try:
+        key = load_signing_key(signing_key_path(args.data_dir))
+    except (CredentialsError, OSError) as exc:
+        print(f"trainops token: {exc}", file=sys.stderr)
+        return 1
     token = issue_token(
-        secret=secret,
+        key=key,
         role=args.role,
         region=args.region,
         subject=args.subject,

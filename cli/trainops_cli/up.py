@@ -96,7 +96,7 @@ def _print_summary(system: Any, postgres: str | None) -> None:
     lines = ["", "trainops is up:"]
     for name, url in system.urls.items():
         lines.append(f"  {name:<{width}}{url}   API docs: {url}/schema")
-    lines.append(f"  {'NATS':<{width}}{system.nats_url}  ({system.nats_description})")
+    lines.append(f"  {'NATS':<{width}}{system.nats_address}  ({system.nats_description})")
     if postgres:
         dbs = ", ".join(url.rsplit("/", 1)[-1] for url in system.database_urls.values())
         lines.append(f"  {'databases':<{width}}PostgreSQL: {dbs}")

@@ -43,7 +43,7 @@ def start_system(
     def start(database: Literal["sqlite", "postgres"] = "sqlite") -> E2ESystem:
         processes = service_processes.start(nats_url=fresh_nats_server.url, database=database)
         urls = ServiceUrls.from_mapping({name: p.url for name, p in processes.items()})
-        client = TrainopsClient(urls, TokenIssuer(secret=service_processes.jwt_secret))
+        client = TrainopsClient(urls, TokenIssuer(service_processes.signing_key))
         clients.append(client)
         return E2ESystem(service_processes, processes, client, fresh_nats_server.url)
 

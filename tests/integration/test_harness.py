@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import nats
+import nats.errors
 import pytest
 from nats.js.api import StreamConfig
 from sqlalchemy import text
@@ -213,29 +214,29 @@ async def test_auth_config_limits_each_service_to_its_subjects(tmp_path: Path) -
             server.url,
             user="registration",
             password="pw-registration",
+            inbox_prefix="_INBOX_registration",
             error_cb=on_error,
             allow_reconnect=False,
         )
         try:
             js = nc.jetstream(timeout=3)
             await js.add_stream(StreamConfig(name="REGISTRATION", subjects=["registration.>"]))
+            await js.add_stream(StreamConfig(name="SCHEDULING", subjects=["scheduling.>"]))
             ack = await js.publish("registration.x.v1", b"1", stream="REGISTRATION")
             assert ack.seq == 1
             sub = await js.pull_subscribe(
-                "registration.>", durable="registration", stream="REGISTRATION"
+                "scheduling.>", durable="registration", stream="SCHEDULING"
             )
-            [msg] = await sub.fetch(1, timeout=3)
-            await msg.ack_sync()
+            with pytest.raises(nats.errors.TimeoutError):  # nothing there yet, but allowed
+                await sub.fetch(1, timeout=0.5)
             await nc.publish("scheduling.session_scheduled.v1", b"forged")
             await nc.flush()
             deadline = time.monotonic() + 3
             while not errors and time.monotonic() < deadline:
                 await nc.flush()
             assert any("Permissions Violation" in str(e).title() for e in errors), errors
-            with pytest.raises(Exception):  # noqa: B017 - another service's consumer name
-                await js.pull_subscribe(
-                    "registration.>", durable="reporting", stream="REGISTRATION"
-                )
+            with pytest.raises(nats.errors.TimeoutError):  # another service's consumer name
+                await js.pull_subscribe("scheduling.>", durable="reporting", stream="SCHEDULING")
         finally:
             await nc.close()
 

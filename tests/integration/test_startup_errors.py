@@ -44,7 +44,13 @@ def start(service: str, env: dict[str, str], tmp_path) -> tuple[int, str, float]
         (
             "registration",
             {"TRAINOPS_ENV": "production"},
-            "configuration error: JWT_SECRET is required when TRAINOPS_ENV=production",
+            "configuration error: JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY) is required when "
+            "TRAINOPS_ENV=production",
+        ),
+        (
+            "scheduling",
+            {"TRAINOPS_ENV": "production", "JWT_SECRET": "x" * 64},
+            "configuration error: JWT_SECRET is not used",
         ),
         (
             "reporting",
@@ -66,3 +72,36 @@ def test_bad_settings_stop_the_service_with_one_clear_line(service, env, expecte
     assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
     assert expected in lines[0]
     assert took < 30, f"start-up failure took {took:.1f}s: it must fail fast"
+
+
+PASSWORD = "s3cret-Pa55word-never-shown"
+
+
+@pytest.mark.parametrize(
+    "nats_url",
+    [
+        "nats://registration:" + PASSWORD + "@127.0.0.1:{port}",  # nothing listens there
+        "http://registration:" + PASSWORD + "@127.0.0.1:{port}",  # not a NATS URL
+        "nats://127.0.0.1:{port},nats://registration:" + PASSWORD + "@127.0.0.1:{port}",
+    ],
+)
+def test_a_password_in_nats_url_never_appears_in_a_failed_start(nats_url, tmp_path):
+    env = {"NATS_URL": nats_url.format(port=free_port()), "NATS_CONNECT_TIMEOUT_MS": "1000"}
+    code, stderr, _ = start("registration", env, tmp_path)
+    assert code != 0 and stderr
+    assert PASSWORD not in stderr
+    assert "registration:***@" in stderr
+
+
+def test_an_authenticated_nats_refuses_a_service_without_or_with_wrong_credentials(
+    fresh_nats_server, tmp_path
+):
+    server = fresh_nats_server
+    code, stderr, _ = start("reporting", {"NATS_URL": server.address}, tmp_path / "a")
+    assert code == 3
+    assert "refused a client without credentials" in stderr
+    wrong = server.address.replace("nats://", f"nats://reporting:{PASSWORD}@")
+    code, stderr, _ = start("reporting", {"NATS_URL": wrong}, tmp_path / "b")
+    assert code == 3
+    assert "refused the credentials of user 'reporting'" in stderr
+    assert PASSWORD not in stderr

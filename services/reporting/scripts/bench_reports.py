@@ -208,20 +208,20 @@ async def time_http(url: str, runs: int = 200) -> None:
     from litestar.testing import AsyncTestClient
 
     from trainops_reporting.app import build_spec
-    from trainops_shared.auth import issue_token
     from trainops_shared.nats_server import NatsServer
     from trainops_shared.service import create_app
-    from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+    from trainops_shared.settings import load_settings
+    from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     os.environ["TRAINOPS_REPORT_CACHE"] = "off"
     with tempfile.TemporaryDirectory() as tmp, NatsServer(store_dir=Path(tmp) / "nats") as nats:
         settings = load_settings(
             "reporting",
-            {"NATS_URL": nats.url, "DATABASE_URL": url, "TRAINOPS_DATA_DIR": tmp},
+            {**TEST_JWT_ENV, "NATS_URL": nats.url, "DATABASE_URL": url, "TRAINOPS_DATA_DIR": tmp},
         )
         app = create_app(build_spec(settings), settings)
-        token = issue_token(secret=DEV_JWT_SECRET, role="reporting")
+        token = token_for("reporting")
         headers = {"Authorization": f"Bearer {token}"}
         async with AsyncTestClient(app) as client:
             for path in ("/reports/donor?by=city,sector,sex", "/reports/summary"):

@@ -1,5 +1,13 @@
 """Bearer JWT authentication, role guards and region scoping.
 
+Tokens are EdDSA (Ed25519) JWTs. The issuer (``trainops token``, the launcher, later an identity
+component) holds the private key; services hold only the public key, so a leaked service
+configuration or host compromise of a service cannot mint tokens, and an HMAC secret shared by
+four services (any one of which could forge admin tokens for all) does not exist. The verifier
+accepts exactly one algorithm, so ``alg: none``, HS256 signed with the public key's text
+(RS/HS confusion) or a token of another key all fail; ``exp``, ``iss``, ``aud`` and ``sub`` are
+required.
+
 Region scoping lives in the data-access layer (:func:`region_filter`), not only in route guards:
 a coordinator's queries are filtered by region before they run, so another region's rows are
 simply not found (404), and their existence is never revealed.
@@ -9,16 +17,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jwt
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Method, Scopes
+
+from trainops_shared.credentials import parse_public_key
 
 Role = Literal["admin", "programme_staff", "coordinator", "reporting"]
 ROLES: tuple[str, ...] = ("admin", "programme_staff", "coordinator", "reporting")
@@ -36,17 +47,33 @@ class Principal:
         return self.region if self.role == "coordinator" else None
 
 
+ALGORITHM = "EdDSA"
+"""The only signature algorithm issued and accepted."""
+
+
 @dataclass(frozen=True, slots=True)
 class JwtConfig:
-    secret: str
+    public_key: str | Ed25519PublicKey
+    """The issuer's Ed25519 public key (PEM text or a loaded key)."""
     issuer: str = "trainops"
     audience: str = "trainops"
     leeway_seconds: int = 30
+    _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        key = self.public_key
+        if not isinstance(key, Ed25519PublicKey):
+            key = parse_public_key(key)
+        object.__setattr__(self, "_key", key)
+
+    @property
+    def verifying_key(self) -> Ed25519PublicKey:
+        return self._key
 
 
 def issue_token(
     *,
-    secret: str,
+    key: Ed25519PrivateKey,
     role: str,
     region: str | None = None,
     subject: str = "dev",
@@ -69,7 +96,7 @@ def issue_token(
     }
     if region:
         claims["region"] = region
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 class TokenCache:
@@ -105,8 +132,8 @@ def _decode(token: str, config: JwtConfig) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
-            config.secret,
-            algorithms=["HS256"],
+            config.verifying_key,
+            algorithms=[ALGORITHM],
             issuer=config.issuer,
             audience=config.audience,
             leeway=config.leeway_seconds,

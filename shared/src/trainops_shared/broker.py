@@ -1,7 +1,13 @@
 """NATS connection, JetStream stream declarations and the FastStream broker, set up one way.
 
 Every service declares, with identical configuration, each stream it produces to or consumes
-from, so start-up order never matters and no declaration "wins" over another.
+from, so start-up order never matters and no declaration "wins" over another. A declaration only
+creates a missing stream or updates one whose configuration differs: a service's NATS user may
+create the streams it uses but update only the one it produces.
+
+Credentials travel in the URL's userinfo (filled in by the settings from a 0600 file); every
+connection uses its user's own inbox prefix (``_INBOX_<user>``), the only reply subjects that
+user may subscribe to, and every message that shows a URL hides its password.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ import nats.errors
 import structlog
 from fast_depends.msgspec import MsgSpecSerializer
 from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from trainops_shared.credentials import redact_urls
 from trainops_shared.events.streams import DEAD_LETTER, DUPLICATE_WINDOW_SECONDS, StreamSpec
 from trainops_shared.logging import get_logger
+from trainops_shared.nats_auth import inbox_prefix
 
 _log = get_logger(__name__)
 
@@ -31,6 +40,22 @@ def nats_servers(url: str | list[str]) -> list[str]:
     """``NATS_URL`` may list a cluster's servers comma-separated; nats-py wants a list."""
     parts = url if isinstance(url, list) else url.split(",")
     return [p.strip() for p in parts if p.strip()]
+
+
+def url_user(url: str | list[str]) -> str | None:
+    """The NATS user in the first server URL, if any."""
+    from urllib.parse import urlsplit
+
+    servers = nats_servers(url)
+    try:
+        return urlsplit(servers[0]).username or None if servers else None
+    except ValueError:
+        return None
+
+
+def connection_inbox_prefix(url: str | list[str]) -> str:
+    """The inbox prefix a connection with the credentials of ``url`` must use."""
+    return inbox_prefix(url_user(url))
 
 
 class NatsUnavailable(Exception):
@@ -52,13 +77,32 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     )
 
 
+_COMPARED = (
+    "subjects",
+    "retention",
+    "storage",
+    "discard",
+    "duplicate_window",
+    "max_msg_size",
+    "allow_direct",
+    "num_replicas",
+)
+
+
+def _same_config(current: StreamConfig, wanted: StreamConfig) -> bool:
+    def norm(value: object) -> object:
+        return sorted(value) if isinstance(value, list) else value
+
+    return all(norm(getattr(current, name)) == norm(getattr(wanted, name)) for name in _COMPARED)
+
+
 async def ensure_streams(
     js: JetStreamContext, specs: Iterable[StreamSpec], replicas: int = 1
 ) -> None:
     for spec in specs:
         config = stream_config(spec, replicas)
         try:
-            await js.stream_info(spec.name)
+            info = await js.stream_info(spec.name)
         except NotFoundError:
             try:
                 await js.add_stream(config)
@@ -66,7 +110,8 @@ async def ensure_streams(
                 # Another service created it between our look and our add: fine if it exists now.
                 await js.stream_info(spec.name)
         else:
-            await js.update_stream(config)
+            if not _same_config(info.config, config):
+                await js.update_stream(config)
 
 
 async def _quiet(_: Exception) -> None:
@@ -79,21 +124,40 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
     nats-py keeps cycling through its server list on a refused first connect even with
     ``allow_reconnect=False``, so the whole attempt is bounded by a deadline as well.
     """
+    shown = redact_urls(",".join(nats_servers(url)))
+    refused: list[Exception] = []
+
+    async def on_error(exc: Exception) -> None:
+        if isinstance(exc, nats.errors.AuthorizationError) or "authorization" in str(exc).lower():
+            refused.append(exc)
+
+    nc = NatsClient()
     try:
-        nc = await asyncio.wait_for(
-            nats.connect(
+        await asyncio.wait_for(
+            nc.connect(
                 nats_servers(url),
                 connect_timeout=max(1, int(connect_timeout)),
                 allow_reconnect=False,
                 max_reconnect_attempts=0,
                 name="trainops-probe",
-                error_cb=_quiet,
+                error_cb=on_error,
+                inbox_prefix=connection_inbox_prefix(url),
             ),
             timeout=connect_timeout + 1,
         )
     except (OSError, nats.errors.Error, TimeoutError) as exc:
+        # A refused client keeps its socket open unless closed.
+        with contextlib.suppress(Exception):
+            await nc.close()
+        if refused or isinstance(exc, nats.errors.AuthorizationError):
+            user = url_user(url)
+            who = f"the credentials of user {user!r}" if user else "a client without credentials"
+            raise NatsUnavailable(
+                f"NATS at {shown} refused {who} (authorization violation): set "
+                f"NATS_CREDENTIALS_FILE to this service's credentials file"
+            ) from None
         raise NatsUnavailable(
-            f"cannot reach NATS at {url} ({type(exc).__name__}): start nats-server with "
+            f"cannot reach NATS at {shown} ({type(exc).__name__}): start nats-server with "
             f"JetStream or set NATS_URL"
         ) from None
     try:
@@ -101,7 +165,8 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
             await nc.jetstream().account_info()
         except Exception as exc:
             raise NatsUnavailable(
-                f"NATS at {url} answers but JetStream is not enabled ({exc}): run nats-server -js"
+                f"NATS at {shown} answers but JetStream is not enabled "
+                f"({redact_urls(str(exc))}): run nats-server -js"
             ) from None
     finally:
         with contextlib.suppress(Exception):
@@ -110,7 +175,11 @@ async def probe_nats(url: str, connect_timeout: float) -> None:
 
 async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: int = 1) -> None:
     nc = await nats.connect(
-        nats_servers(url), connect_timeout=2, allow_reconnect=False, name="trainops-setup"
+        nats_servers(url),
+        connect_timeout=2,
+        allow_reconnect=False,
+        name="trainops-setup",
+        inbox_prefix=connection_inbox_prefix(url),
     )
     try:
         await ensure_streams(nc.jetstream(), [*specs, DEAD_LETTER], replicas)
@@ -135,6 +204,7 @@ def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:
         log_level=logging.DEBUG,
         graceful_timeout=10.0,
         drain_timeout=5,
+        inbox_prefix=connection_inbox_prefix(url),
         error_cb=watch.error_cb,
         disconnected_cb=watch.disconnected_cb,
         reconnected_cb=watch.reconnected_cb,

@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+from trainops_shared.credentials import redact_urls
+
 _NOISY = ("faststream", "faststream.access.nats", "nats", "uvicorn.access", "aiosqlite")
 
 
@@ -43,6 +45,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info if use_json else _identity,
             renderer,
+            _redact_line,
         ],
     )
     handler = logging.StreamHandler(sys.stdout)
@@ -58,6 +61,12 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
 
 def _identity(_: Any, __: str, event_dict: Any) -> Any:
     return event_dict
+
+
+def _redact_line(_: Any, __: str, line: Any) -> Any:
+    """Last step, on the rendered line: a password in any URL (a library's message, an
+    exception's text, a traceback) is replaced by ``***`` before the line is written."""
+    return redact_urls(line) if isinstance(line, str) else line
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

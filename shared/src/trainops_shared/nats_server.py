@@ -36,6 +36,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
+from trainops_shared.credentials import (
+    NatsCredentials,
+    ensure_nats_credentials,
+    nats_credentials_path,
+    secrets_dir,
+)
+from trainops_shared.nats_auth import ALL_USERS, OPERATOR_USER, render_authorization
 from trainops_shared.testing.ports import free_port
 
 MIN_VERSION: tuple[int, int, int] = (2, 10, 0)
@@ -87,11 +94,12 @@ jetstream {
   max_file_store: 10GB
 }
 
-# Production: one NATS user per service with publish/subscribe limited to its own subjects.
-# Development runs without authentication. To switch, uncomment the next line (auth.conf sits
-# next to this file) and give each service its NATS_URL with credentials, e.g.
-# nats://registration:<password>@nats:4222 -- see deploy/README.md.
-# include "auth.conf"
+# One NATS user per service, publish/subscribe limited to its own subjects, in development
+# too: a client without credentials is refused. auth.conf (next to this file) is generated from
+# trainops_shared.nats_auth and reads the passwords from the server's environment; `trainops up`
+# and the test harness write their own auth.conf with generated passwords (mode 0600). Each
+# service gets its user and password in a 0600 file (NATS_CREDENTIALS_FILE), not in NATS_URL.
+include "auth.conf"
 """
 
 
@@ -321,6 +329,13 @@ def render_config(
         )
         if count == 0 and not re.search(r'^include\s+"auth\.conf"', text, re.MULTILINE):
             text += '\ninclude "auth.conf"\n'
+    else:
+        text = re.sub(
+            r'^include\s+"auth\.conf"\s*$',
+            '# include "auth.conf"  (disabled: this server runs without authentication)',
+            text,
+            flags=re.MULTILINE,
+        )
     if cluster is not None:
         routes = ", ".join(_quote(r) for r in cluster.routes)
         text += (
@@ -387,11 +402,69 @@ def _tail(path: Path, lines: int = 40) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NatsAuth:
+    """The generated users of one installation (or one test server): every service user and
+    the operator, each with a 0600 credentials file in ``folder``. Kept on disk, so a restarted
+    server, a restarted service and a later ``trainops up`` all use the same passwords."""
+
+    folder: Path
+    credentials: Mapping[str, NatsCredentials] = field(repr=False)
+
+    @classmethod
+    def ensure(cls, folder: Path, users: Sequence[str] = ALL_USERS) -> NatsAuth:
+        """Load the users' credentials from ``folder``, generating the missing ones."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+        return cls(folder, {user: ensure_nats_credentials(folder, user) for user in users})
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> NatsAuth:
+        """The installation's users, in ``<data dir>/secrets``."""
+        return cls.ensure(secrets_dir(data_dir))
+
+    def credentials_file(self, user: str) -> Path:
+        if user not in self.credentials:
+            raise KeyError(f"no NATS user {user!r} here (users: {', '.join(self.credentials)})")
+        return nats_credentials_path(self.folder, user)
+
+    def authorization_config(self) -> str:
+        return render_authorization({u: c.password for u, c in self.credentials.items()})
+
+
+_AUTH_BY_ADDRESS: dict[str, NatsAuth] = {}
+
+
+def auth_for_url(url: str) -> NatsAuth | None:
+    """The users of a server this process started (any server of a comma-separated ``url``)."""
+    for part in url.split(","):
+        address = _strip_userinfo(part.strip())
+        if address in _AUTH_BY_ADDRESS:
+            return _AUTH_BY_ADDRESS[address]
+    return None
+
+
+def _strip_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def url_with_user(address: str, credentials: NatsCredentials) -> str:
+    scheme, _, rest = address.partition("://")
+    return f"{scheme}://{credentials.user}:{credentials.password}@{rest.rpartition('@')[2]}"
+
+
 class NatsServerLike(Protocol):
     """What tests and the launcher use, whether the server is a process or a container."""
 
     @property
     def url(self) -> str: ...
+
+    @property
+    def address(self) -> str: ...
 
     def start(self, timeout: float = ...) -> Self: ...
 
@@ -423,7 +496,11 @@ class NatsServer:
     binary: Path | None = None
     log_file: Path | None = None
     auth_config: Path | None = None
-    """An ``auth.conf`` to enforce (copied next to the generated config); ``None``: no auth."""
+    """An ``auth.conf`` to enforce (copied next to the generated config) whose passwords come
+    from ``env``; ``None``: see ``auth``."""
+    auth: NatsAuth | None = None
+    """Generated users to enforce (their ``auth.conf`` is written with mode 0600); then
+    :attr:`url` carries the operator's credentials and :attr:`address` is the bare URL."""
     cluster: ClusterOptions | None = None
     template: str | None = None
     """Config template text; default: :func:`load_config_template`."""
@@ -443,8 +520,24 @@ class NatsServer:
     # -- properties ---------------------------------------------------------------------------
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
+        """``nats://host:port``, without credentials: what to show, and what services get as
+        ``NATS_URL`` next to their own credentials file."""
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL a client connects with: the operator's credentials included when the server
+        enforces generated users (never print it; :attr:`address` is for messages)."""
+        if self.auth is not None and OPERATOR_USER in self.auth.credentials:
+            return url_with_user(self.address, self.auth.credentials[OPERATOR_USER])
+        return self.address
+
+    def url_for(self, user: str) -> str:
+        """The URL with ``user``'s credentials (only with generated users)."""
+        if self.auth is None:
+            raise NatsServerError(f"nats-server on {self.address} has no generated users")
+        return url_with_user(self.address, self.auth.credentials[user])
 
     @property
     def config_path(self) -> Path:
@@ -472,8 +565,10 @@ class NatsServer:
 
     def write_config(self) -> Path:
         assert self.port is not None
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        if self.auth_config is not None:
+        self.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.auth is not None:
+            _write_private(self.store_dir / "auth.conf", self.auth.authorization_config())
+        elif self.auth_config is not None:
             shutil.copyfile(self.auth_config, self.store_dir / "auth.conf")
         text = render_config(
             self.template if self.template is not None else load_config_template(),
@@ -482,10 +577,10 @@ class NatsServer:
             store_dir=self.store_dir,
             monitor_port=self.monitor_port,
             server_name=self.server_name,
-            auth=self.auth_config is not None,
+            auth=self.auth_config is not None or self.auth is not None,
             cluster=self.cluster,
         )
-        self.config_path.write_text(text, encoding="utf-8")
+        _write_private(self.config_path, text)
         return self.config_path
 
     def start(self, timeout: float = 15.0) -> Self:
@@ -521,7 +616,7 @@ class NatsServer:
         config = self.write_config()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            log.write(f"--- trainops: starting {self.binary} on {self.url}\n".encode())
+            log.write(f"--- trainops: starting {self.binary} on {self.address}\n".encode())
             log.flush()
             # Own session: a Ctrl-C in the terminal reaches the launcher only, which then stops
             # the services first and NATS last.
@@ -546,7 +641,7 @@ class NatsServer:
             if process is None or process.poll() is not None:
                 code = None if process is None else process.returncode
                 raise NatsServerError(
-                    f"nats-server on {self.url} exited (code {code}) during start-up; "
+                    f"nats-server on {self.address} exited (code {code}) during start-up; "
                     f"log {self.log_path}:\n{self.log_tail()}"
                 )
             info = read_server_info(self.host, self.port)
@@ -555,10 +650,12 @@ class NatsServer:
                 and info.get("jetstream")
                 and (self.monitor_port is None or _healthz_ok(self.host, self.monitor_port))
             ):
+                if self.auth is not None:
+                    _AUTH_BY_ADDRESS[self.address] = self.auth
                 return
             if time.monotonic() >= deadline:
                 raise NatsServerError(
-                    f"nats-server on {self.url} did not become ready within {timeout:.0f} s; "
+                    f"nats-server on {self.address} did not become ready within {timeout:.0f} s; "
                     f"log {self.log_path}:\n{self.log_tail()}"
                 )
             time.sleep(delay)
@@ -621,6 +718,14 @@ class NatsServer:
         self.terminate()
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner only (it may hold passwords)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
 class DockerNatsServer:
     """NATS with JetStream in a container (testcontainers), for machines with Docker but no
     usable ``nats-server`` binary. The store lives in the container, so it survives
@@ -636,6 +741,10 @@ class DockerNatsServer:
         if self._url is None:
             raise NatsServerError("the NATS container is not started")
         return self._url
+
+    @property
+    def address(self) -> str:
+        return self.url
 
     def _refresh_url(self) -> None:
         host, port = self._container.nats_host_and_port()
@@ -710,9 +819,11 @@ def start_nats(
     log_file: Path | None = None,
     prefer: Literal["auto", "local", "docker"] = "auto",
     timeout: float = 15.0,
+    auth: NatsAuth | None = None,
 ) -> NatsServer | DockerNatsServer:
     """A started NATS server: the local binary when usable, else a container when Docker
-    answers (``prefer="auto"``); otherwise :class:`NatsServerError` naming what is missing."""
+    answers (``prefer="auto"``); otherwise :class:`NatsServerError` naming what is missing.
+    ``auth`` applies to the local binary; the container fallback runs without users."""
     if prefer == "docker":
         if not docker_engine_available():
             raise NatsServerError("prefer='docker' but no Docker engine answers")
@@ -730,5 +841,6 @@ def start_nats(
         monitor_port=monitor_port,
         log_file=log_file,
         binary=binary,
+        auth=auth,
     )
     return server.start(timeout)

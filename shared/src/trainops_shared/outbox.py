@@ -22,7 +22,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js.client import JetStreamContext
 from sqlalchemy.engine import Connection
 
-from trainops_shared.broker import ConnectionWatch, nats_servers
+from trainops_shared.broker import ConnectionWatch, connection_inbox_prefix, nats_servers
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import stream_for_subject
 from trainops_shared.logging import get_logger
@@ -137,6 +137,7 @@ class OutboxRelay:
             self._nc = await nats.connect(
                 nats_servers(self._nats_url),
                 name=f"{self._name}-outbox-relay",
+                inbox_prefix=connection_inbox_prefix(self._nats_url),
                 connect_timeout=2,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,

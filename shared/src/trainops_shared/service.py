@@ -418,7 +418,9 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
             *limiters.before_auth,
             DefineMiddleware(
                 JwtAuthMiddleware,
-                config=JwtConfig(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience),
+                config=JwtConfig(
+                    settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience
+                ),
                 exclude=[*PUBLIC_PATHS, *spec.public_paths],
                 # OPTIONS too: route guards read the principal, and an unauthenticated OPTIONS
                 # would reach them without one (a 500). CORS preflights never get this far.

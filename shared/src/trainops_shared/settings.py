@@ -2,19 +2,39 @@
 
 A service that is misconfigured must stop at once with one line saying what to fix, instead of
 failing later inside a request; :class:`SettingsError` carries that line.
+
+No secret has a default in the source. Bearer tokens are EdDSA (Ed25519): a service holds only
+the public key (``JWT_PUBLIC_KEY`` / ``JWT_PUBLIC_KEY_FILE``), so nothing a service stores or
+leaks can mint a token. In development, when neither is given, the install's own key pair is
+generated on first start under ``<data dir>/secrets`` (see :mod:`trainops_shared.credentials`);
+production refuses to start without an explicit key. The feedback link key is separate
+(``FEEDBACK_LINK_KEY_FILE``, generated likewise in development). NATS credentials come from a
+0600 file (``NATS_CREDENTIALS_FILE``) instead of the URL; every message that shows a URL hides
+its password.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-DEV_JWT_SECRET = "trainops-development-secret-do-not-use-in-production"
-"""Lets ``trainops up`` run with no configuration; refused when ``TRAINOPS_ENV=production``."""
+from trainops_shared.credentials import (
+    FEEDBACK_LINK_KEY_FILE,
+    CredentialsError,
+    NatsCredentials,
+    development_public_key,
+    ensure_random_key,
+    load_nats_credentials,
+    nats_credentials_path,
+    parse_public_key,
+    read_secret_file,
+    redact_urls,
+    secrets_dir,
+)
 
 DEFAULT_PORTS: dict[str, int] = {
     "registration": 8001,
@@ -43,7 +63,8 @@ class Settings:
     host: str
     port: int
     public_url: str
-    jwt_secret: str
+    jwt_public_key: str = field(repr=False)
+    """PEM of the Ed25519 key bearer tokens are verified with (the only key a service holds)."""
     jwt_issuer: str
     jwt_audience: str
     log_level: str
@@ -51,10 +72,21 @@ class Settings:
     nats_connect_timeout: float
     stream_replicas: int
     max_body_bytes: int
+    db_write_timeout: float = 3.0
+    """Seconds a write may wait for the database before answering 503 (``DB_WRITE_TIMEOUT_MS``)."""
+    feedback_link_key: str = field(default="", repr=False)
+    """Key of the feedback invitation links; only the feedback service loads one."""
+    nats_user: str | None = None
+    """The NATS user this service connects as (``None``: a server without authentication)."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def nats_url_redacted(self) -> str:
+        """``nats_url`` fit for messages and logs: passwords replaced by ``***``."""
+        return redact_urls(self.nats_url)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -81,7 +113,8 @@ def validate_database_url(url: str, name: str = "DATABASE_URL") -> str:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in SUPPORTED_DATABASE_SCHEMES:
         raise SettingsError(
-            f"{name}={url!r} is not supported: use sqlite+aiosqlite:///path/to/file.db "
+            f"{name}={redact_urls(url)!r} is not supported: use "
+            f"sqlite+aiosqlite:///path/to/file.db "
             f"or postgresql+asyncpg://user@host:5432/dbname"
         )
     if scheme == "sqlite+aiosqlite" and url.rstrip("/") == "sqlite+aiosqlite:":
@@ -91,10 +124,114 @@ def validate_database_url(url: str, name: str = "DATABASE_URL") -> str:
 
 def validate_nats_url(url: str) -> str:
     for part in url.split(","):
-        parts = urlsplit(part.strip())
-        if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname:
-            raise SettingsError(f"NATS_URL={url!r} is not a nats://host:port URL")
+        try:
+            parts = urlsplit(part.strip())
+            valid = parts.scheme in ("nats", "tls", "ws", "wss") and bool(parts.hostname)
+            valid = valid and (parts.port is None or parts.port > 0)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise SettingsError(f"NATS_URL={redact_urls(url)!r} is not a nats://host:port URL")
     return url
+
+
+def with_nats_credentials(url: str, credentials: NatsCredentials) -> str:
+    """Every server of ``url`` with ``credentials`` as its userinfo (nats-py reads them from
+    there), replacing any in the URL. The result is for the NATS client only, never shown."""
+    servers = []
+    for part in url.split(","):
+        parts = urlsplit(part.strip())
+        netloc = parts.netloc.rpartition("@")[2]
+        netloc = f"{credentials.user}:{credentials.password}@{netloc}"
+        servers.append(urlunsplit(parts._replace(netloc=netloc)))
+    return ",".join(servers)
+
+
+def nats_url_user(url: str) -> str | None:
+    """The user in the first server of ``url``, if any."""
+    try:
+        return urlsplit(url.split(",")[0].strip()).username or None
+    except ValueError:
+        return None
+
+
+def _file_or_value(env: Mapping[str, str], name: str, what: str) -> tuple[str | None, str | None]:
+    """``(value, where)`` from ``<name>`` (inline) or ``<name>_FILE`` (a 0600 file's path)."""
+    inline = env.get(name) or ""
+    path = env.get(f"{name}_FILE") or ""
+    if inline and path:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            data = read_secret_file(Path(path).expanduser(), what)
+        except CredentialsError as exc:
+            raise SettingsError(f"{name}_FILE: {exc}") from None
+        return data.decode("utf-8", errors="replace"), f"{name}_FILE"
+    return (inline, name) if inline else (None, None)
+
+
+def _jwt_public_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
+    if env.get("JWT_SECRET"):
+        raise SettingsError(
+            "JWT_SECRET is not used: bearer tokens are EdDSA-signed, so give the services only "
+            "the public key (JWT_PUBLIC_KEY_FILE or JWT_PUBLIC_KEY) and unset JWT_SECRET"
+        )
+    text, where = _file_or_value(env, "JWT_PUBLIC_KEY", "JWT public key")
+    if text is None:
+        if mode == "production":
+            raise SettingsError(
+                "JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY) is required when TRAINOPS_ENV="
+                "production: the Ed25519 public key of the token issuer, PEM"
+            )
+        try:
+            return development_public_key(data_dir)
+        except (CredentialsError, OSError) as exc:
+            raise SettingsError(f"development signing key: {exc}") from None
+    try:
+        parse_public_key(text, str(where))
+    except CredentialsError as exc:
+        raise SettingsError(f"{exc} (need an Ed25519 public key in PEM)") from None
+    return text
+
+
+def _feedback_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
+    key, _ = _file_or_value(env, "FEEDBACK_LINK_KEY", "feedback link key")
+    if key is None:
+        if mode == "production":
+            raise SettingsError(
+                "FEEDBACK_LINK_KEY_FILE (or FEEDBACK_LINK_KEY) is required when "
+                "TRAINOPS_ENV=production: 32+ random characters (openssl rand -hex 32)"
+            )
+        try:
+            return ensure_random_key(
+                secrets_dir(data_dir) / FEEDBACK_LINK_KEY_FILE, "feedback link key"
+            )
+        except (CredentialsError, OSError) as exc:
+            raise SettingsError(f"development feedback link key: {exc}") from None
+    key = key.strip()
+    if len(key) < 32 or len(set(key)) < 8:
+        raise SettingsError("FEEDBACK_LINK_KEY must be a random key of at least 32 characters")
+    return key
+
+
+def _nats_connection(
+    env: Mapping[str, str], service: str, mode: str, data_dir: Path
+) -> tuple[str, str | None]:
+    """``(url for the client, user)``: ``NATS_URL`` with the credentials of
+    ``NATS_CREDENTIALS_FILE`` (in development also the install's own file of this service)."""
+    url = validate_nats_url(env.get("NATS_URL") or "nats://127.0.0.1:4222")
+    path_text = env.get("NATS_CREDENTIALS_FILE") or ""
+    path = Path(path_text).expanduser() if path_text else None
+    if path is None and mode == "development" and nats_url_user(url) is None:
+        candidate = nats_credentials_path(data_dir / "secrets", service)
+        path = candidate if candidate.exists() else None
+    if path is None:
+        return url, nats_url_user(url)
+    try:
+        credentials = load_nats_credentials(path)
+    except CredentialsError as exc:
+        raise SettingsError(f"NATS_CREDENTIALS_FILE: {exc}") from None
+    return with_nats_credentials(url, credentials), credentials.user
 
 
 def load_settings(service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,13 +244,9 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
     database_url = validate_database_url(
         env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
     )
-    secret = env.get("JWT_SECRET") or ""
-    if not secret:
-        if mode == "production":
-            raise SettingsError("JWT_SECRET is required when TRAINOPS_ENV=production")
-        secret = DEV_JWT_SECRET
-    elif mode == "production" and (secret == DEV_JWT_SECRET or len(secret) < 32):
-        raise SettingsError("JWT_SECRET must be a random secret of at least 32 characters")
+    public_key = _jwt_public_key(env, mode, data_dir)
+    link_key = _feedback_link_key(env, mode, data_dir) if service == "feedback" else ""
+    nats_url, nats_user = _nats_connection(env, service, mode, data_dir)
     host = env.get("TRAINOPS_HOST") or "127.0.0.1"
     port = _int(env, "TRAINOPS_PORT", DEFAULT_PORTS[service], 1, 65535)
     timeout_ms = _int(env, "NATS_CONNECT_TIMEOUT_MS", 3000, 100, 120_000)
@@ -121,13 +254,13 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
     return Settings(
         service=service,
         env=cast(Literal["development", "production"], mode),
-        nats_url=validate_nats_url(env.get("NATS_URL") or "nats://127.0.0.1:4222"),
+        nats_url=nats_url,
         database_url=database_url,
         data_dir=data_dir,
         host=host,
         port=port,
         public_url=(env.get("TRAINOPS_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
-        jwt_secret=secret,
+        jwt_public_key=public_key,
         jwt_issuer=env.get("JWT_ISSUER") or "trainops",
         jwt_audience=env.get("JWT_AUDIENCE") or "trainops",
         log_level=_choice(
@@ -137,4 +270,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         nats_connect_timeout=timeout_ms / 1000,
         stream_replicas=_int(env, "NATS_STREAM_REPLICAS", 1, 1, 5),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+        db_write_timeout=_int(env, "DB_WRITE_TIMEOUT_MS", 3000, 100, 120_000) / 1000,
+        feedback_link_key=link_key,
+        nats_user=nats_user,
     )

@@ -1,16 +1,65 @@
-import pytest
+import stat
+from pathlib import Path
 
-from trainops_shared.settings import DEV_JWT_SECRET, SettingsError, load_settings
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from trainops_shared.credentials import (
+    NatsCredentials,
+    load_signing_key,
+    public_key_pem,
+    redact_urls,
+)
+from trainops_shared.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
+PUBLIC_PEM = public_key_pem(Ed25519PrivateKey.generate())
+PRODUCTION = {"TRAINOPS_ENV": "production", "JWT_PUBLIC_KEY": PUBLIC_PEM}
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_defaults_run_with_no_configuration(tmp_path):
     s = load_settings("registration", {"TRAINOPS_DATA_DIR": str(tmp_path)})
     assert s.port == 8001
     assert s.database_url == f"sqlite+aiosqlite:///{tmp_path / 'registration.db'}"
-    assert s.jwt_secret == DEV_JWT_SECRET
     assert s.nats_url == "nats://127.0.0.1:4222"
+    assert s.nats_user is None
+    assert "BEGIN PUBLIC KEY" in s.jwt_public_key
+
+
+def test_a_development_install_generates_its_own_keys_0600(tmp_path):
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path)}
+    first = load_settings("feedback", env)
+    secrets = tmp_path / "secrets"
+    assert _mode(secrets) == 0o700
+    for name in ("jwt-signing.key", "jwt-signing.pub", "feedback-link.key"):
+        assert _mode(secrets / name) == 0o600, name
+    # The service holds the public half only; the private half signs what it verifies.
+    private = load_signing_key(secrets / "jwt-signing.key")
+    assert public_key_pem(private) == first.jwt_public_key
+    assert "PRIVATE" not in repr(first) and first.feedback_link_key not in repr(first)
+    # Stable across restarts, separate from the token key, different on another install.
+    again = load_settings("feedback", env)
+    assert (again.jwt_public_key, again.feedback_link_key) == (
+        first.jwt_public_key,
+        first.feedback_link_key,
+    )
+    assert len(first.feedback_link_key) == 64
+    other = load_settings("feedback", {"TRAINOPS_DATA_DIR": str(tmp_path / "other")})
+    assert other.jwt_public_key != first.jwt_public_key
+    assert other.feedback_link_key != first.feedback_link_key
+    # Only feedback needs the link key.
+    assert load_settings("reporting", env).feedback_link_key == ""
+
+
+def test_secret_files_readable_by_others_are_refused(tmp_path):
+    load_settings("registration", {"TRAINOPS_DATA_DIR": str(tmp_path)})
+    (tmp_path / "secrets" / "jwt-signing.pub").chmod(0o644)
+    with pytest.raises(SettingsError, match="chmod 600"):
+        load_settings("registration", {"TRAINOPS_DATA_DIR": str(tmp_path)})
 
 
 @pytest.mark.parametrize(
@@ -22,21 +71,101 @@ def test_defaults_run_with_no_configuration(tmp_path):
         ({"TRAINOPS_PORT": "eighty"}, "TRAINOPS_PORT='eighty' is not an integer"),
         ({"TRAINOPS_PORT": "70000"}, "out of range"),
         ({"TRAINOPS_ENV": "staging"}, "TRAINOPS_ENV='staging' is not one of"),
-        ({"TRAINOPS_ENV": "production"}, "JWT_SECRET is required"),
-        ({"TRAINOPS_ENV": "production", "JWT_SECRET": "short"}, "at least 32 characters"),
+        ({"TRAINOPS_ENV": "production"}, "JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY) is required"),
+        ({**PRODUCTION, "JWT_PUBLIC_KEY": "short"}, "not a PEM public key"),
+        ({"JWT_SECRET": "x" * 40}, "JWT_SECRET is not used"),
+        ({**PRODUCTION, "JWT_SECRET": "x" * 40}, "JWT_SECRET is not used"),
+        ({"JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pub"}, "cannot read JWT public key"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
     ],
 )
-def test_bad_settings_say_what_to_fix(env, message):
+def test_bad_settings_say_what_to_fix(env, message, tmp_path):
     with pytest.raises(SettingsError) as info:
-        load_settings("scheduling", env)
+        load_settings("scheduling", {"TRAINOPS_DATA_DIR": str(tmp_path), **env})
     assert message in str(info.value)
     assert "\n" not in str(info.value)
 
 
-def test_production_accepts_a_real_secret():
-    s = load_settings("reporting", {"TRAINOPS_ENV": "production", "JWT_SECRET": "x" * 40})
-    assert s.env == "production"
+def test_production_refuses_an_rsa_key_or_a_weak_link_key(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    rsa_pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with pytest.raises(SettingsError, match="not an Ed25519 key"):
+        load_settings("reporting", {**PRODUCTION, "JWT_PUBLIC_KEY": rsa_pem})
+    required = r"FEEDBACK_LINK_KEY_FILE \(or FEEDBACK_LINK_KEY\) is required"
+    with pytest.raises(SettingsError, match=required):
+        load_settings("feedback", PRODUCTION)
+    for weak in ("short", "a" * 40):
+        with pytest.raises(SettingsError, match="at least 32 characters"):
+            load_settings("feedback", {**PRODUCTION, "FEEDBACK_LINK_KEY": weak})
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_production_accepts_real_keys(tmp_path):
+    key_file = tmp_path / "jwt.pub"
+    key_file.write_text(PUBLIC_PEM)
+    key_file.chmod(0o600)
+    s = load_settings(
+        "feedback",
+        {
+            "TRAINOPS_ENV": "production",
+            "JWT_PUBLIC_KEY_FILE": str(key_file),
+            "FEEDBACK_LINK_KEY": "0123456789abcdef" * 4,
+            "TRAINOPS_DATA_DIR": str(tmp_path / "data"),
+        },
+    )
+    assert s.env == "production" and s.jwt_public_key == PUBLIC_PEM
+    assert not (tmp_path / "data" / "secrets").exists()  # production generates nothing
+
+
+def test_nats_credentials_come_from_a_file_not_the_url(tmp_path):
+    creds = tmp_path / "registration.json"
+    creds.write_bytes(NatsCredentials("registration", "pw-from-file").to_json())
+    creds.chmod(0o600)
+    s = load_settings(
+        "registration",
+        {
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+            "NATS_URL": "nats://a:4222,nats://b:4222",
+            "NATS_CREDENTIALS_FILE": str(creds),
+        },
+    )
+    assert s.nats_user == "registration"
+    assert s.nats_url == (
+        "nats://registration:pw-from-file@a:4222,nats://registration:pw-from-file@b:4222"
+    )
+    assert "pw-from-file" not in s.nats_url_redacted
+    creds.chmod(0o644)
+    with pytest.raises(SettingsError, match="readable by other users"):
+        load_settings(
+            "registration",
+            {"TRAINOPS_DATA_DIR": str(tmp_path), "NATS_CREDENTIALS_FILE": str(creds)},
+        )
+
+
+def test_a_password_in_a_bad_url_is_not_echoed(tmp_path):
+    for name, url in (
+        ("NATS_URL", "http://svc:hunter2-secret@nats:4222"),
+        ("DATABASE_URL", "mysql://root:hunter2-secret@db/x"),
+    ):
+        with pytest.raises(SettingsError) as info:
+            load_settings("registration", {"TRAINOPS_DATA_DIR": str(tmp_path), name: url})
+        assert "hunter2-secret" not in str(info.value)
+        assert "***" in str(info.value)
+
+
+def test_redact_urls():
+    assert (
+        redact_urls("at nats://svc:pw@h:4222, tls://tok@h2")
+        == "at nats://svc:***@h:4222, tls://***@h2"
+    )
+    assert redact_urls("no url here") == "no url here"
 
 
 def test_unknown_service():

@@ -41,7 +41,7 @@ async def publish_default_survey(runtime: ServiceRuntime) -> None:
 
 
 def build_spec(settings: Settings) -> ServiceSpec:
-    tokens = tokens_for(settings.jwt_secret)
+    tokens = tokens_for(settings.feedback_link_key)
     projection = FeedbackProjection(tokens=tokens)
     return ServiceSpec(
         name="feedback",

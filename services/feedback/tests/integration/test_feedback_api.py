@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from trainops_feedback.adapters.tables import invitations, responses, surveys
 from trainops_feedback.app import build_spec
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
-from trainops_shared.auth import issue_token
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished, encode_event
 from trainops_shared.service import create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
 def auth(role: str, region: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=DEV_JWT_SECRET, role=role, region=region)
+    token = token_for(role=role, region=region)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -58,6 +58,7 @@ def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[]
         {
             "NATS_URL": nats_url,
             "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
             "TRAINOPS_DATA_DIR": str(tmp_path),
             "TRAINOPS_PUBLIC_URL": PUBLIC_URL,
         },

@@ -24,17 +24,17 @@ from litestar import Litestar
 
 from trainops_feedback.adapters.tables import responses
 from trainops_feedback.app import build_spec
-from trainops_shared.auth import issue_token
 from trainops_shared.events import FeedbackSubmitted
 from trainops_shared.service import ServiceRuntime, create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
 from trainops_shared.testing.ports import free_port
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ADMIN = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='admin')}"}
+ADMIN = {"Authorization": f"Bearer {token_for(role='admin')}"}
 
 
 def _require_browser() -> None:
@@ -87,6 +87,7 @@ async def served(nats_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, Lite
         {
             "NATS_URL": nats_url,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'feedback.db'}",
+            **TEST_JWT_ENV,
             "TRAINOPS_DATA_DIR": str(tmp_path),
             "TRAINOPS_PORT": str(port),
             "TRAINOPS_PUBLIC_URL": base_url,

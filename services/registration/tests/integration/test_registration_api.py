@@ -19,7 +19,6 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
 from trainops_registration.app import build_spec
-from trainops_shared.auth import issue_token
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
@@ -35,19 +34,18 @@ from trainops_shared.events import (
 )
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 
-ADMIN = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='admin')}"}
+ADMIN = {"Authorization": f"Bearer {token_for(role='admin')}"}
 
 
 def coordinator(region: str, subject: str | None = None) -> dict[str, str]:
-    token = issue_token(
-        secret=DEV_JWT_SECRET, role="coordinator", region=region, subject=subject or region
-    )
+    token = token_for(role="coordinator", region=region, subject=subject or region)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -145,6 +143,7 @@ async def harness(
         {
             "NATS_URL": fresh_nats_server.url,
             "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
             "TRAINOPS_DATA_DIR": str(tmp_path),
         },
     )
@@ -383,7 +382,7 @@ async def test_region_isolation_and_roles(harness: Harness) -> None:
     assert (await h.get(mine_id, almaty)).json()["status"] == "confirmed"
 
     for role in ("reporting", "programme_staff"):
-        token = issue_token(secret=DEV_JWT_SECRET, role=role)
+        token = token_for(role=role)
         r = await h.client.get("/registrations", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 403
     assert (await h.client.get("/registrations")).status_code == 401

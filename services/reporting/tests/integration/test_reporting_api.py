@@ -27,22 +27,20 @@ from sqlalchemy.engine import Connection
 from trainops_reporting.adapters.report_queries import read_generation
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.app import build_spec
-from trainops_shared.auth import issue_token
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import STREAMS
 from trainops_shared.nats_server import NatsServer
 from trainops_shared.service import ServiceRuntime, create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 
 
 def bearer(role: str, region: str | None = None) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role=role, region=region)}"
-    }
+    return {"Authorization": f"Bearer {token_for(role=role, region=region)}"}
 
 
 REPORTING = bearer("reporting")
@@ -76,7 +74,12 @@ async def publish(nats_url: str, events: Sequence[Event], *, msg_ids: Sequence[s
 def make_app(nats_url: str, database_url: str, data_dir: Path) -> Litestar:
     settings = load_settings(
         "reporting",
-        {"NATS_URL": nats_url, "DATABASE_URL": database_url, "TRAINOPS_DATA_DIR": str(data_dir)},
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(data_dir),
+        },
     )
     app: Litestar = create_app(build_spec(settings), settings)
     return app

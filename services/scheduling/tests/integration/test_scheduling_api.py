@@ -20,21 +20,18 @@ from litestar.testing import AsyncTestClient
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from trainops_scheduling.app import build_spec
-from trainops_shared.auth import issue_token
 from trainops_shared.events import Event, SessionScheduled, decode_event
 from trainops_shared.service import create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
 from trainops_shared.testing.pytest_plugin import ServiceHarness
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 
-STAFF = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='programme_staff')}"}
-REPORTING = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='reporting')}"}
-COORDINATOR = {
-    "Authorization": "Bearer "
-    + issue_token(secret=DEV_JWT_SECRET, role="coordinator", region="aktobe")
-}
+STAFF = {"Authorization": f"Bearer {token_for(role='programme_staff')}"}
+REPORTING = {"Authorization": f"Bearer {token_for(role='reporting')}"}
+COORDINATOR = {"Authorization": "Bearer " + token_for(role="coordinator", region="aktobe")}
 
 
 @pytest.fixture
@@ -43,7 +40,12 @@ async def client(
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     settings = load_settings(
         "scheduling",
-        {"NATS_URL": nats_url, "DATABASE_URL": database_url, "TRAINOPS_DATA_DIR": str(tmp_path)},
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+        },
     )
     app = create_app(build_spec(settings), settings)
     async with AsyncTestClient(app) as test_client:
@@ -292,7 +294,7 @@ async def test_auth_and_validation(client: AsyncTestClient[Any]) -> None:
         forbidden = await client.post("/trainings", json=body, headers=headers)
         assert (forbidden.status_code, forbidden.json()["error"]) == (403, "forbidden")
     assert (await client.get("/trainings", headers=COORDINATOR)).status_code == 200
-    admin = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='admin')}"}
+    admin = {"Authorization": f"Bearer {token_for(role='admin')}"}
     assert (
         await client.post("/trainers", json={"name": "A", "home_city": "aktau"}, headers=admin)
     ).status_code == 201

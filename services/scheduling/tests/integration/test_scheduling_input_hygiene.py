@@ -16,13 +16,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from trainops_scheduling.app import build_spec
-from trainops_shared.auth import issue_token
 from trainops_shared.service import create_app
-from trainops_shared.settings import DEV_JWT_SECRET, load_settings
+from trainops_shared.settings import load_settings
+from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 
-STAFF = {"Authorization": f"Bearer {issue_token(secret=DEV_JWT_SECRET, role='programme_staff')}"}
+STAFF = {"Authorization": f"Bearer {token_for(role='programme_staff')}"}
 FAR_DATES = [
     "0001-01-01T00:00",
     "9999-12-31T22:00-05:00",
@@ -37,7 +37,12 @@ async def client(
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     settings = load_settings(
         "scheduling",
-        {"NATS_URL": nats_url, "DATABASE_URL": database_url, "TRAINOPS_DATA_DIR": str(tmp_path)},
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+        },
     )
     async with AsyncTestClient(create_app(build_spec(settings), settings)) as test_client:
         yield test_client

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from trainops_shared.settings import DEV_JWT_SECRET
+from trainops_shared.nats_server import auth_for_url
 
 SERVICES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
 
@@ -49,7 +49,7 @@ def service_env(
     data_dir: Path,
     host: str = "127.0.0.1",
     env: str = "development",
-    jwt_secret: str = DEV_JWT_SECRET,
+    jwt_public_key: str | None = None,
     public_url: str | None = None,
     log_level: str = "INFO",
     log_format: str = "json",
@@ -58,19 +58,26 @@ def service_env(
 ) -> dict[str, str]:
     """The environment of one service process (``base`` defaults to ``os.environ``).
 
-    ``TRAINOPS_PUBLIC_URL`` defaults to the service's own ``http://host:port``.
+    ``TRAINOPS_PUBLIC_URL`` defaults to the service's own ``http://host:port``. When
+    ``nats_url`` is a server this process started with generated users, the service gets the
+    bare URL and its own user's credentials file (never the password in ``NATS_URL``).
+    Without ``jwt_public_key`` a development service uses its data directory's key pair.
     """
     result = dict(os.environ if base is None else base)
+    for inherited in ("JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_PUBLIC_KEY_FILE"):
+        result.pop(inherited, None)
+    result.pop("NATS_CREDENTIALS_FILE", None)
+    result.update(service_nats_env(name, nats_url))
+    if jwt_public_key is not None:
+        result["JWT_PUBLIC_KEY"] = jwt_public_key
     result.update(
         {
             "TRAINOPS_ENV": env,
-            "NATS_URL": nats_url,
             "DATABASE_URL": database_url,
             "TRAINOPS_DATA_DIR": str(data_dir),
             "TRAINOPS_HOST": host,
             "TRAINOPS_PORT": str(port),
             "TRAINOPS_PUBLIC_URL": public_url or f"http://{host}:{port}",
-            "JWT_SECRET": jwt_secret,
             "LOG_LEVEL": log_level,
             "LOG_FORMAT": log_format,
             "PYTHONUNBUFFERED": "1",
@@ -79,6 +86,18 @@ def service_env(
     if extra:
         result.update(extra)
     return result
+
+
+def service_nats_env(name: str, nats_url: str) -> dict[str, str]:
+    """``NATS_URL`` (and ``NATS_CREDENTIALS_FILE``) of service ``name`` for ``nats_url``."""
+    auth = auth_for_url(nats_url)
+    if auth is None or name not in auth.credentials:
+        return {"NATS_URL": nats_url}
+    bare = ",".join(
+        f"{scheme}://{rest.rpartition('@')[2]}"
+        for scheme, _, rest in (part.strip().partition("://") for part in nats_url.split(","))
+    )
+    return {"NATS_URL": bare, "NATS_CREDENTIALS_FILE": str(auth.credentials_file(name))}
 
 
 @dataclass(eq=False)

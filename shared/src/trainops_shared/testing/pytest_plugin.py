@@ -7,6 +7,12 @@ Register with ``pytest_plugins = ["trainops_shared.testing.pytest_plugin"]`` (te
 * ``fresh_nats_server`` (function): a private server for tests that kill or restart it.
 * ``nats_server_factory`` (function): ``factory(**NatsServer kwargs) -> NatsServer`` for tests that
   need several (a local cluster); all are stopped afterwards.
+
+Every local server enforces the generated users of :mod:`trainops_shared.nats_auth` (one per
+service with its permissions, plus the operator), as ``trainops up`` does. A server's ``url``
+(and ``nats_url``) carries the operator's credentials, for tests that publish, inspect or forge
+directly; ``server.url_for("reporting")`` connects as a service user; ``server.address`` is the
+bare URL. Services started by the harness connect as their own user (credentials file).
 * ``postgres_server`` (session): the PostgreSQL server in use (see ``testing.postgres``); skips
   with the reason when there is none (fails instead with ``TRAINOPS_REQUIRE_POSTGRES=1``).
 * ``postgres_database`` (function): ``factory(name=None) -> "postgresql+asyncpg://..."``; every
@@ -29,9 +35,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from trainops_shared.nats_server import DockerNatsServer, NatsServer, start_nats
-from trainops_shared.settings import DEV_JWT_SECRET
+from trainops_shared.credentials import ensure_signing_key, load_signing_key
+from trainops_shared.nats_server import DockerNatsServer, NatsAuth, NatsServer, start_nats
 from trainops_shared.testing.ports import free_port
 from trainops_shared.testing.postgres import (
     PostgresServer,
@@ -80,7 +87,8 @@ def _nats_mode() -> Literal["auto", "local", "docker"]:
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnyNatsServer]:
-    server = start_nats(tmp_path_factory.mktemp("nats-session"), prefer=_nats_mode())
+    store = tmp_path_factory.mktemp("nats-session")
+    server = start_nats(store, prefer=_nats_mode(), auth=NatsAuth.ensure(store / "secrets"))
     try:
         yield server
     finally:
@@ -95,7 +103,8 @@ def nats_url(nats_server: AnyNatsServer) -> str:
 @pytest.fixture
 def fresh_nats_server(tmp_path: Path) -> Iterator[AnyNatsServer]:
     """A server of this test's own: kill it, restart it, break it."""
-    server = start_nats(tmp_path / "nats", prefer=_nats_mode())
+    store = tmp_path / "nats"
+    server = start_nats(store, prefer=_nats_mode(), auth=NatsAuth.ensure(store / "secrets"))
     try:
         yield server
     finally:
@@ -104,13 +113,20 @@ def fresh_nats_server(tmp_path: Path) -> Iterator[AnyNatsServer]:
 
 @pytest.fixture
 def nats_server_factory(tmp_path: Path) -> Iterator[Callable[..., NatsServer]]:
-    """``factory(name="n1", **NatsServer kwargs)``: started local servers, stopped afterwards."""
+    """``factory(name="n1", **NatsServer kwargs)``: started local servers, stopped afterwards.
+    They share one set of generated users (a cluster's nodes must), unless ``auth=`` says
+    otherwise (``auth=None``: no authentication)."""
     servers: list[NatsServer] = []
+    shared_auth: list[NatsAuth] = []
 
     def factory(name: str | None = None, **kwargs: Any) -> NatsServer:
         label = name or f"nats{len(servers) + 1}"
         kwargs.setdefault("store_dir", tmp_path / label)
         kwargs.setdefault("server_name", label)
+        if "auth" not in kwargs and kwargs.get("auth_config") is None:
+            if not shared_auth:
+                shared_auth.append(NatsAuth.ensure(tmp_path / "nats-secrets"))
+            kwargs["auth"] = shared_auth[0]
         server = NatsServer(**kwargs)
         servers.append(server)
         return server.start()
@@ -190,7 +206,10 @@ class ServiceHarness:
         self._request = request
         self.root = root
         self.processes: dict[str, ServiceProcess] = {}
-        self.jwt_secret = DEV_JWT_SECRET
+        self.data_dir = root / "data"
+        # The services' development key pair, made before they start (they would make it
+        # themselves otherwise); the harness signs with its private half.
+        self.signing_key: Ed25519PrivateKey = load_signing_key(ensure_signing_key(self.data_dir))
 
     def start(
         self,
@@ -210,7 +229,7 @@ class ServiceHarness:
         """
         if nats_url is None:
             nats_url = cast(str, self._request.getfixturevalue("nats_url"))
-        data_dir = self.root / "data"
+        data_dir = self.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         started: list[ServiceProcess] = []
         for name in services:
@@ -232,7 +251,6 @@ class ServiceHarness:
                 nats_url=nats_url,
                 database_url=url,
                 data_dir=data_dir,
-                jwt_secret=self.jwt_secret,
                 extra=extra_env,
             )
             process = start_service(
@@ -255,7 +273,7 @@ class ServiceHarness:
         """A bearer token the started services accept."""
         from trainops_shared.auth import issue_token
 
-        return issue_token(secret=self.jwt_secret, role=role, region=region, subject=subject)
+        return issue_token(key=self.signing_key, role=role, region=region, subject=subject)
 
     def stop_all(self) -> None:
         stop_all(list(self.processes.values()))

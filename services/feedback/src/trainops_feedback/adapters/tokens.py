@@ -5,14 +5,15 @@ a session again (``GET /sessions/{id}/invitations``), days after the invitations
 yet the database must never hold a usable token. So the token is
 
     token = base64url( HMAC-SHA256(key, "feedback-invitation:" + invitation_id) )
-    key   = HMAC-SHA256(settings.jwt_secret, "trainops-feedback-invitation-key")
+    key   = HMAC-SHA256(settings.feedback_link_key, "trainops-feedback-invitation-key")
 
 and only ``sha256(token)`` (:func:`trainops_feedback.domain.tokens.hash_token`) is stored.
-Without the secret the token is unpredictable (HMAC is a PRF; the invitation id, a UUIDv7, is not
-secret and does not need to be); with the secret the service can recompute it for the listing.
-A stolen database dump alone therefore yields no working link. The key is a labelled derivation
-of ``jwt_secret`` rather than the secret itself, so the JWT signing key is never used directly
-for a second purpose. Consequence: rotating ``JWT_SECRET`` invalidates the links already sent
+Without the key the token is unpredictable (HMAC is a PRF; the invitation id, a UUIDv7, is not
+secret and does not need to be); with the key the service can recompute it for the listing.
+A stolen database dump alone therefore yields no working link. The link key is its own secret
+(``FEEDBACK_LINK_KEY_FILE``; generated per install in development), unrelated to the bearer
+token keys: rotating the token key leaves the links already sent working, and nothing that
+verifies tokens can forge links. Rotating the link key invalidates the links already sent
 (their stored hashes no longer match a recomputed token) — rotate between programmes.
 """
 

@@ -249,7 +249,7 @@ async def list_invitations(
             commands.list_invitations,
             session_id=session_id,
             principal=principal,
-            tokens=tokens_for(runtime.settings.jwt_secret),
+            tokens=tokens_for(runtime.settings.feedback_link_key),
             public_url=runtime.settings.public_url,
         )
     )
