@@ -20,11 +20,9 @@ import httpx
 import nats
 from nats.aio.client import Client as NatsClient
 
-from trainops_shared.auth import issue_token
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import StreamSpec, stream_for_subject
-from trainops_shared.nats_server import NatsServer, load_config_template
-from trainops_shared.settings import DEV_JWT_SECRET
+from trainops_shared.nats_server import NatsAuth, NatsServer, load_config_template
 from trainops_shared.testing.ports import free_port, port_accepts
 from trainops_shared.testing.processes import (
     ServiceProcess,
@@ -33,6 +31,7 @@ from trainops_shared.testing.processes import (
     stop_all,
     wait_all_ready,
 )
+from trainops_shared.testing.tokens import TEST_PUBLIC_KEY_PEM, token_for
 
 DEPLOY_SETTINGS = (
     "deploy/nats/nats-server.conf as rendered by trainops_shared.nats_server "
@@ -63,7 +62,8 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def token(role: str = "admin") -> str:
-    return str(issue_token(secret=DEV_JWT_SECRET, role=role))
+    """Signed with this run's own key; the services started by :class:`Stack` verify with it."""
+    return token_for(role, subject="bench")
 
 
 def machine_info() -> dict[str, Any]:
@@ -160,9 +160,13 @@ class Stack:
     def nats(self, name: str, *, fill_settings: bool = False) -> NatsServer:
         """A nats-server with the deploy settings, or (``fill_settings``) with the set-up-only
         variant of :func:`fill_config_template`; :func:`restore_deploy_settings` switches back."""
+        store = self.workdir / f"nats-{name}"
         server = NatsServer(
-            store_dir=self.workdir / f"nats-{name}",
+            store_dir=store,
             template=fill_config_template() if fill_settings else None,
+            # With the users `trainops up` runs: the services connect as themselves (their
+            # credentials files), the benchmark's own clients as the operator (``server.url``).
+            auth=NatsAuth.ensure(store / "secrets"),
         )
         self.nats_servers.append(server)
         return server.start()
@@ -186,6 +190,7 @@ class Stack:
             database_url=db,
             data_dir=self.workdir,
             log_level="WARNING",
+            jwt_public_key=TEST_PUBLIC_KEY_PEM,
             extra={**BENCH_RATE_LIMITS, **(extra or {})},
         )
         process = start_service(
