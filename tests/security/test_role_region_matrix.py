@@ -41,6 +41,7 @@ region: no personal data), ``item`` (one region-A thing: region B gets 404), ``c
 B is refused)."""
 
 ANY_ROLE = frozenset({"admin", "programme_staff", "coordinator", "reporting"})
+ADMINS = frozenset({"admin"})
 REGISTRARS = frozenset({"admin", "coordinator"})
 PLANNERS = frozenset({"admin", "programme_staff"})
 REPORTERS = frozenset({"admin", "programme_staff", "reporting"})
@@ -69,6 +70,11 @@ POLICY: dict[str, dict[str, Rule]] = {
         ),
         "GET /registrations": Rule(REGISTRARS, "collection"),
         "GET /registrations/{registration_id}": Rule(REGISTRARS, "item"),
+        "POST /participants/{participant_id}/duplicate-flags": Rule(REGISTRARS, "item", "flag"),
+        "GET /participants/duplicate-flags": Rule(REGISTRARS, "collection"),
+        "GET /participants/duplicate-candidates": Rule(ADMINS, "global"),
+        "POST /participants/merges": Rule(ADMINS, "global", "merge"),
+        "GET /participants/merges": Rule(ADMINS, "global"),
     },
     "scheduling": {
         "GET /health": PUBLIC,
@@ -118,6 +124,8 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         return "text/csv", header + row
     bodies: dict[str, Any] = {
         "not_attended": {"attended": False},
+        "flag": {"note": "seen in Aktobe", "possible_duplicate_of": seed.participant_id},
+        "merge": {"keep": seed.participant_id, "merge": seed.participant_id, "reason": "attack"},
         "training": {"code": f"attack-{uuid.uuid4().hex[:8]}", "title": {"en": "x"}},
         "trainer": {"name": "Attacker Trainer", "home_city": REGION_B},
         "session": {
