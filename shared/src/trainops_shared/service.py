@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import nats.errors
 import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
@@ -87,7 +88,9 @@ class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
         self.spec = spec
         self.settings = settings
-        self.db: Database = open_database(settings.database_url)
+        self.db: Database = open_database(
+            settings.database_url, write_timeout=settings.db_write_timeout
+        )
         self.broker = make_broker(
             settings.nats_url, service=spec.name, timeout=settings.nats_connect_timeout
         )
@@ -131,7 +134,13 @@ class ServiceRuntime:
     async def stop(self) -> None:
         if self.consumer is not None:
             await self.consumer.stop()
-        await self.broker.stop()
+        try:
+            await self.broker.stop()
+        except nats.errors.Error as exc:
+            # Draining is impossible while the client is reconnecting; what it held is unacked
+            # and comes back to the durable consumer, so stopping anyway loses nothing, and the
+            # relay and the database must still be closed in order.
+            log.warning("broker_stop_without_drain", error=type(exc).__name__)
         await self.relay.stop()
         await self.db.close()
         log.info("service_stopped")
@@ -443,6 +452,9 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         ),
         cors_config=CORSConfig(allow_origins=[]),
         request_max_body_size=settings.max_body_bytes,
+        # Litestar's default logging config installs its own handler and format on the root
+        # path, and lines stop being JSON; structlog (configure_logging) owns logging instead.
+        logging_config=None,
         debug=False,
     )
     app.state.runtime = runtime

@@ -9,6 +9,7 @@ test report alone.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,10 +140,16 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.log_offset = log.tell()
-            log.write(
-                f"--- trainops: starting {self.module} on {self.url} "
-                f"at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n".encode()
-            )
+            # A JSON line like the service's own, so the whole file stays machine-readable.
+            marker = {
+                "event": "service_starting",
+                "level": "info",
+                "service": self.name,
+                "module": self.module,
+                "url": self.url,
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            log.write(json.dumps(marker).encode() + b"\n")
             log.flush()
             # Own session: Ctrl-C in a terminal reaches only the supervisor, which then stops
             # the services in order.
