@@ -15,6 +15,8 @@ from typing import Final, Literal, cast, get_args
 import msgspec
 
 from trainops_registration.domain.errors import Invalid
+from trainops_shared import errors as shared_errors
+from trainops_shared.validation import check_text
 
 Sector = Literal["media", "blogger", "ngo", "akimat", "other"]
 Sex = Literal["female", "male", "other", "undisclosed"]
@@ -83,6 +85,16 @@ def _collapse_spaces(value: str) -> str:
     return " ".join(value.split())
 
 
+def _plain(value: str, field: str) -> str:
+    """``value`` if it holds no control or bidi-control character (after whitespace, including
+    tabs and line breaks, was collapsed): a NUL or a right-to-left override stored in a name
+    would travel into CSV exports and make a cell read differently from what it holds."""
+    try:
+        return check_text(value, field)
+    except shared_errors.Invalid as exc:
+        raise Invalid(field, exc.detail.removeprefix(f"{field} ")) from None
+
+
 def _optional(value: str | None) -> str | None:
     """Blank optional fields arrive as ``""`` from forms; they mean "not given"."""
     if value is None:
@@ -95,7 +107,7 @@ def validate_full_name(value: str, field: str = "participant.full_name") -> str:
     """Trim and collapse inner whitespace; 2..200 characters and at least one letter."""
     if not isinstance(value, str):
         raise Invalid(field, "full name must be a string")
-    name = _collapse_spaces(value)
+    name = _plain(_collapse_spaces(value), field)
     if not name:
         raise Invalid(field, "full name is required")
     if len(name) < FULL_NAME_MIN:
@@ -121,6 +133,7 @@ def validate_email(value: str | None, field: str = "participant.email") -> str |
         return None
     if len(email) > EMAIL_MAX:
         raise Invalid(field, f"e-mail address must be at most {EMAIL_MAX} characters")
+    _plain(email, field)
     if not _EMAIL_RE.match(email) or ".." in email:
         raise Invalid(field, f"{email!r} is not a valid e-mail address")
     local, domain = email.rsplit("@", 1)
@@ -196,6 +209,7 @@ def validate_city(value: str, field: str = "participant.city") -> str:
     city = value.strip().lower()
     if len(city) > CITY_MAX:
         raise Invalid(field, f"city must be at most {CITY_MAX} characters")
+    _plain(city, field)
     return city
 
 
@@ -204,6 +218,8 @@ def validate_organisation(value: str | None, field: str = "participant.organisat
     organisation = _optional(value)
     if organisation is not None and len(organisation) > ORGANISATION_MAX:
         raise Invalid(field, f"organisation must be at most {ORGANISATION_MAX} characters")
+    if organisation is not None:
+        _plain(organisation, field)
     return organisation
 
 

@@ -83,16 +83,21 @@ def parse_csv(raw: bytes) -> list[_Row]:
         )
     reader.fieldnames = header
     rows: list[_Row] = []
-    for record in reader:
-        if len(rows) >= MAX_ROWS:
-            raise Invalid(f"at most {MAX_ROWS} rows per import; split the file", field="file")
-        extra = record.get(None)  # type: ignore[call-overload,unused-ignore]  # restkey is None
-        values = {k: (v or "").strip() for k, v in record.items() if k is not None}
-        if extra:
-            values["__extra__"] = "1"
-        if not any(v for k, v in values.items() if k != "__extra__"):
-            continue  # blank line
-        rows.append(_Row(reader.line_num, values))
+    try:
+        for record in reader:
+            if len(rows) >= MAX_ROWS:
+                raise Invalid(f"at most {MAX_ROWS} rows per import; split the file", field="file")
+            extra = record.get(None)  # type: ignore[call-overload,unused-ignore]  # restkey is None
+            values = {k: (v or "").strip() for k, v in record.items() if k is not None}
+            if extra:
+                values["__extra__"] = "1"
+            if not any(v for k, v in values.items() if k != "__extra__"):
+                continue  # blank line
+            rows.append(_Row(reader.line_num, values))
+    except csv.Error as exc:
+        # The csv module's own message names the problem (a field past its size limit, ...)
+        # and never quotes the cell.
+        raise Invalid(f"line {reader.line_num} is not valid CSV ({exc})", field="file") from None
     if not rows:
         raise Invalid("the file has a header but no rows", field="file")
     return rows
