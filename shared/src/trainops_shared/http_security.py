@@ -89,7 +89,7 @@ class HttpLimits:
     """The rate limits of a service (``None``: that limit is off)."""
 
     principal: RateLimit | None = (1200, "minute")
-    anonymous: RateLimit | None = (600, "minute")
+    anonymous: RateLimit | None = (1200, "minute")
     failed_auth: RateLimit | None = (60, "minute")
     trusted_proxies: tuple[str, ...] = field(default=())
 
