@@ -71,14 +71,15 @@ def write_secret_file(path: Path, data: bytes) -> bool:
         temporary.unlink(missing_ok=True)
 
 
-def read_secret_file(path: Path, what: str) -> bytes:
-    """The bytes of a secret file; refused when group or others may read it."""
+def read_secret_file(path: Path, what: str, *, forbidden: int = 0o077) -> bytes:
+    """The bytes of a secret file; refused when a permission bit of ``forbidden`` is set
+    (default: any for group or others; a public key passes ``0``)."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
         data = path.read_bytes()
     except OSError as exc:
         raise CredentialsError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if mode & 0o077:
+    if mode & forbidden:
         raise CredentialsError(
             f"{what} {path} is readable by other users (mode {mode:o}): chmod 600 {path}"
         )
@@ -185,9 +186,9 @@ def nats_credentials_path(folder: Path, user: str) -> Path:
     return folder / f"nats-{user}.json"
 
 
-def load_nats_credentials(path: Path) -> NatsCredentials:
+def load_nats_credentials(path: Path, *, forbidden: int = 0o077) -> NatsCredentials:
     """Read a ``{"user": ..., "password": ...}`` file (mode 0600)."""
-    data = read_secret_file(path, "NATS credentials file")
+    data = read_secret_file(path, "NATS credentials file", forbidden=forbidden)
     try:
         parsed = json.loads(data)
         user, password = parsed["user"], parsed["password"]

@@ -155,15 +155,22 @@ def nats_url_user(url: str) -> str | None:
         return None
 
 
-def _file_or_value(env: Mapping[str, str], name: str, what: str) -> tuple[str | None, str | None]:
-    """``(value, where)`` from ``<name>`` (inline) or ``<name>_FILE`` (a 0600 file's path)."""
+EXPLICIT_SECRET_FORBIDDEN = 0o007
+"""Permission bits a secret file named by a setting must not have: nobody but its owner and
+group (Kubernetes' fsGroup, a secrets mount) may read it."""
+
+
+def _file_or_value(
+    env: Mapping[str, str], name: str, what: str, forbidden: int = EXPLICIT_SECRET_FORBIDDEN
+) -> tuple[str | None, str | None]:
+    """``(value, where)`` from ``<name>`` (inline) or ``<name>_FILE`` (a file's path)."""
     inline = env.get(name) or ""
     path = env.get(f"{name}_FILE") or ""
     if inline and path:
         raise SettingsError(f"set {name} or {name}_FILE, not both")
     if path:
         try:
-            data = read_secret_file(Path(path).expanduser(), what)
+            data = read_secret_file(Path(path).expanduser(), what, forbidden=forbidden)
         except CredentialsError as exc:
             raise SettingsError(f"{name}_FILE: {exc}") from None
         return data.decode("utf-8", errors="replace"), f"{name}_FILE"
@@ -176,7 +183,7 @@ def _jwt_public_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
             "JWT_SECRET is not used: bearer tokens are EdDSA-signed, so give the services only "
             "the public key (JWT_PUBLIC_KEY_FILE or JWT_PUBLIC_KEY) and unset JWT_SECRET"
         )
-    text, where = _file_or_value(env, "JWT_PUBLIC_KEY", "JWT public key")
+    text, where = _file_or_value(env, "JWT_PUBLIC_KEY", "JWT public key", forbidden=0)
     if text is None:
         if mode == "production":
             raise SettingsError(
@@ -220,6 +227,13 @@ def _nats_connection(
     """``(url for the client, user)``: ``NATS_URL`` with the credentials of
     ``NATS_CREDENTIALS_FILE`` (in development also the install's own file of this service)."""
     url = validate_nats_url(env.get("NATS_URL") or "nats://127.0.0.1:4222")
+    user, password = env.get("NATS_USER") or "", env.get("NATS_PASSWORD") or ""
+    if user or password:
+        if not (user and password) or env.get("NATS_CREDENTIALS_FILE"):
+            raise SettingsError(
+                "set NATS_USER and NATS_PASSWORD together, or NATS_CREDENTIALS_FILE alone"
+            )
+        return with_nats_credentials(url, NatsCredentials(user, password)), user
     path_text = env.get("NATS_CREDENTIALS_FILE") or ""
     path = Path(path_text).expanduser() if path_text else None
     if path is None and mode == "development" and nats_url_user(url) is None:
@@ -228,7 +242,8 @@ def _nats_connection(
     if path is None:
         return url, nats_url_user(url)
     try:
-        credentials = load_nats_credentials(path)
+        forbidden = 0o077 if not path_text else EXPLICIT_SECRET_FORBIDDEN
+        credentials = load_nats_credentials(path, forbidden=forbidden)
     except CredentialsError as exc:
         raise SettingsError(f"NATS_CREDENTIALS_FILE: {exc}") from None
     return with_nats_credentials(url, credentials), credentials.user
