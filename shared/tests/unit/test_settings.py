@@ -171,3 +171,23 @@ def test_redact_urls():
 def test_unknown_service():
     with pytest.raises(SettingsError, match="unknown service"):
         load_settings("billing", {})
+
+
+def test_nats_user_and_password_variables_stay_out_of_the_url_setting(tmp_path):
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path), "NATS_URL": "nats://nats:4222"}
+    s = load_settings("reporting", {**env, "NATS_USER": "reporting", "NATS_PASSWORD": "pw-123"})
+    assert s.nats_user == "reporting"
+    assert s.nats_url == "nats://reporting:pw-123@nats:4222"
+    assert s.nats_url_redacted == "nats://reporting:***@nats:4222"
+    with pytest.raises(SettingsError, match="NATS_USER and NATS_PASSWORD together"):
+        load_settings("reporting", {**env, "NATS_USER": "reporting"})
+
+
+def test_a_development_service_finds_its_own_credentials_in_the_data_dir(tmp_path):
+    from trainops_shared.credentials import ensure_nats_credentials, secrets_dir
+
+    creds = ensure_nats_credentials(secrets_dir(tmp_path), "feedback")
+    s = load_settings("feedback", {"TRAINOPS_DATA_DIR": str(tmp_path)})
+    assert s.nats_user == "feedback"
+    assert creds.password in s.nats_url and creds.password not in s.nats_url_redacted
+    assert "nats-feedback.json" not in repr(s)
