@@ -53,7 +53,11 @@ class RegistrationController(Controller):
                 name="Idempotency-Key",
                 min_length=1,
                 max_length=200,
-                description="Retry-safe key: a retried POST with it returns the first answer.",
+                description=(
+                    "Retry-safe key: the same principal retrying this POST with it gets the "
+                    "first answer. A key belongs to its sender (subject, role, region) and "
+                    "route; anyone else sending it makes a request of their own."
+                ),
             ),
         ] = None,
     ) -> Response[dict[str, Any]]:
