@@ -278,8 +278,8 @@ def register_participant(
     """POST /registrations: one person for one session, at most once per idempotency key."""
     now = datetime.now(UTC)
     key = command.idempotency_key
-    scope = repo.IdempotencyScope.of(principal, command.route)
-    if key is not None:
+    scope = repo.IdempotencyScope.of(principal, command.route) if key is not None else None
+    if key is not None and scope is not None:
         stored = repo.claim_idempotency_key(conn, scope, key, command.request_hash, now)
         if stored is not None:
             if stored.request_hash != command.request_hash:
@@ -294,7 +294,7 @@ def register_participant(
     session = load_open_session(conn, command.session_id)
     record = add_registration(conn, session, person, principal, now, command.correlation_id)
     outcome = Outcome(201, registration_view(record))
-    if key is not None:
+    if key is not None and scope is not None:
         repo.store_idempotent_response(conn, scope, key, 201, outcome.body)
     return outcome
 
