@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient, token_of
-from trainops_shared.nats_server import start_nats
+from trainops_shared.nats_server import NatsAuth, start_nats
 from trainops_shared.testing.attack import Canary
 from trainops_shared.testing.processes import SERVICES, ServiceProcess
 from trainops_shared.testing.pytest_plugin import ServiceHarness
@@ -199,8 +199,10 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
 def start_security_system(
     request: pytest.FixtureRequest, root: Path, services: tuple[str, ...] = SERVICES
 ) -> tuple[SecuritySystem, Callable[[], None]]:
-    """The four services on a private NATS server; returns the system and its teardown."""
-    nats = start_nats(root / "nats")
+    """The four services on a private NATS server with the generated users (``nats.url`` is the
+    operator's: it reads every stream); returns the system and its teardown."""
+    store = root / "nats"
+    nats = start_nats(store, auth=NatsAuth.ensure(store / "secrets"))
     harness = ServiceHarness(request, root / "services")
     try:
         processes = harness.start(services, nats_url=nats.url, extra_env=UNLIMITED)

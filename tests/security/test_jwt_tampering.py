@@ -8,7 +8,7 @@ edited under a genuine signature, and headers that are not a bearer token at all
 be a 401 in the services' JSON error shape: never a 2xx, never a 5xx, never data.
 
 Tokens with valid signatures but bad claims are signed the way the harness signs its own
-tokens (the algorithm and key the services were started with), so the claim checks are what is
+tokens (the install's Ed25519 key the services verify with), so the claim checks are what is
 tested, not the signature.
 """
 
@@ -65,10 +65,10 @@ class Forge:
     def sign_as_services(self, claims: dict[str, Any]) -> str:
         """``claims`` signed with the key and algorithm the services trust."""
         header = self.header()
-        algorithm = str(header["alg"])
-        key = signing_key(self.system, algorithm)
         extra = {k: v for k, v in header.items() if k not in ("alg", "typ")}
-        return jwt.encode(claims, key, algorithm=algorithm, headers=extra or None)
+        return jwt.encode(
+            claims, self.system.harness.signing_key, algorithm=header["alg"], headers=extra or None
+        )
 
     def unsigned(self, claims: Any, alg: str = "none") -> str:
         return f"{_segment({'alg': alg, 'typ': 'JWT'})}.{_segment(claims)}."
@@ -78,30 +78,17 @@ _DROP = object()
 """A claim value meaning "remove this claim"."""
 
 
-def signing_key(system: SecuritySystem, algorithm: str) -> Any:
-    """The key the harness signs its tokens with (an HMAC secret or a private key)."""
-    harness = system.harness
-    if algorithm.startswith("HS"):
-        return harness.jwt_secret
-    key = getattr(harness, "signing_key", None)
-    assert key is not None, f"the harness signs with {algorithm} but exposes no private key"
-    return key
-
-
-def public_key_bytes(system: SecuritySystem) -> bytes | None:
-    """The services' public verification key as PEM, when they verify asymmetrically."""
-    key = getattr(system.harness, "signing_key", None)
-    if key is None:
-        return None
+def public_key_pem(system: SecuritySystem) -> bytes:
+    """The services' public verification key, as an attacker may read it from a config."""
     return bytes(
-        key.public_key().public_bytes(
+        system.harness.signing_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
 
 
-Case = Callable[[Forge], str | None]
-"""Makes the ``Authorization`` header value (``None``: the case does not apply)."""
+Case = Callable[[Forge], str]
+"""Makes the ``Authorization`` header value."""
 
 
 def bearer(token: str) -> str:
@@ -116,11 +103,19 @@ def _hmac(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> str:
     return bearer(f"{signing_input}.{_b64(signature)}")
 
 
-def _hs_with_public_key(f: Forge) -> str | None:
-    public = public_key_bytes(f.system)
-    if public is None:
-        return None
-    return _hmac({"alg": "HS256", "typ": "JWT"}, f.claims(role="admin"), public)
+def _hs_with_public_key(encoding: str) -> Case:
+    def make(f: Forge) -> str:
+        pem = public_key_pem(f.system)
+        key = {
+            "pem": pem,
+            "pem without newline": pem.rstrip(b"\n"),
+            "raw": f.system.harness.signing_key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            ),
+        }[encoding]
+        return _hmac({"alg": "HS256", "typ": "JWT"}, f.claims(role="admin"), key)
+
+    return make
 
 
 def _edit_payload(f: Forge) -> str:
@@ -162,7 +157,9 @@ CASES: dict[str, Case] = {
     "own HMAC key": _own_key("HS256"),
     "own Ed25519 key": _own_key("EdDSA"),
     "own RSA key": _own_key("RS256"),
-    "HMAC keyed with the services' public key": _hs_with_public_key,
+    "HMAC keyed with the public key (PEM)": _hs_with_public_key("pem"),
+    "HMAC keyed with the public key (PEM, no newline)": _hs_with_public_key("pem without newline"),
+    "HMAC keyed with the public key (raw bytes)": _hs_with_public_key("raw"),
     "HMAC with an empty key and a kid to /dev/null": lambda f: _hmac(
         {"alg": "HS256", "typ": "JWT", "kid": "../../../../../../dev/null"},
         f.claims(role="admin"),
@@ -227,10 +224,6 @@ def test_tampered_token_is_refused(
 ) -> None:
     forge = Forge(security_system)
     authorization = CASES[case](forge)
-    if authorization is None:
-        # The services verify with a shared secret: there is no public key to confuse with.
-        # Check instead that an HMAC token keyed with nothing the attacker knows is refused.
-        authorization = _own_key("HS256")(forge)
     problems = []
     for method, url in protected_urls(security_system, seed, service):
         response = http.request(method, url, headers={"Authorization": authorization}, json={})
