@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["up", "token", "demo", "asyncapi", "deadletters", "bench"]
+COMMAND_MODULES: list[str] = ["up", "status", "token", "demo", "asyncapi", "deadletters", "bench"]
 """Subcommand modules, in help order (the lead adds ``asyncapi``, ``demo``, ``bench``)."""
 
 

@@ -12,6 +12,7 @@ then SIGKILL after a grace period), then NATS, and exits 0.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -118,6 +119,7 @@ def _print_summary(system: Any, postgres: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trainops_cli.status import RunInfo, remove_run_info
     from trainops_cli.supervisor import (
         CrashLoop,
         LaunchError,
@@ -148,24 +150,34 @@ def run(args: argparse.Namespace) -> int:
             say=_say,
         ) as system:
             _print_summary(system, args.postgres)
+            # For `trainops status`: where everything runs (0600, next to the credentials).
+            RunInfo(
+                pid=os.getpid(),
+                services=system.urls,
+                nats_url=system.nats_url,
+                database_urls=system.database_urls,
+            ).write(system.data_dir)
             supervisor = Supervisor(
                 system,
                 RestartPolicy(max_crashes=args.max_crashes, window_s=args.crash_window),
                 say=_say,
             )
-            while not stop_event.wait(0.5):
-                try:
-                    supervisor.check()
-                except CrashLoop as exc:
-                    # Ignore further signals while we tear down in order.
-                    for sig in previous:
-                        signal.signal(sig, signal.SIG_IGN)
-                    print(
-                        f"\ntrainops: {exc}\nstopping the other services...",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return 1
+            try:
+                while not stop_event.wait(0.5):
+                    try:
+                        supervisor.check()
+                    except CrashLoop as exc:
+                        # Ignore further signals while we tear down in order.
+                        for sig in previous:
+                            signal.signal(sig, signal.SIG_IGN)
+                        print(
+                            f"\ntrainops: {exc}\nstopping the other services...",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        return 1
+            finally:
+                remove_run_info(system.data_dir, os.getpid())
     except _Stop:
         _say("trainops: stopped.")
         return 0

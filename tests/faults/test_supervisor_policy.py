@@ -81,7 +81,6 @@ def _system(*names: str) -> tuple[SystemHandle, dict[str, FakeProcess]]:
         nats_description="external",
         services=cast(dict[str, ServiceProcess], fakes),
         database_urls={},
-        jwt_secret="",
     )
     return handle, fakes
 

@@ -50,8 +50,9 @@ def test_kill_9_of_each_service_in_turn_restarts_it_while_the_others_keep_answer
         poller.start()
         try:
             os.kill(old_pid, signal.SIGKILL)
+            back = f"{name} is back"
             poll(
-                lambda name=name: True if f"{name} is back" in up.text() else None,
+                lambda: True if back in up.text() else None,  # noqa: B023 - polled right here
                 timeout=60,
                 what=f"trainops up to restart {name}",
                 last=up.text,
