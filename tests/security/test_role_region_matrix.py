@@ -57,6 +57,8 @@ class Rule:
 
 
 PUBLIC = Rule(frozenset(), "public")
+PERSONAL_DATA_READERS = frozenset({"admin", "coordinator_a"})
+"""Who may read the canary's name, e-mail and phone: the admin and region A's coordinator."""
 
 POLICY: dict[str, dict[str, Rule]] = {
     "registration": {
@@ -249,6 +251,7 @@ def test_route_matrix(
     data only for principals who may see it."""
     role, region = principal_roles(principal)
     canaries = seed.canaries()
+    personal = {**seed.canary.personal_data(), "organisation": seed.canary.organisation}
     problems: list[str] = []
     ops = service_operations(security_system, service)
     for op in ops:
@@ -281,6 +284,10 @@ def test_route_matrix(
             hidden = unsent_leaks(response, canaries)
             if hidden:
                 problems.append(f"region A data {hidden} reached region B: {call}")
+        elif principal not in PERSONAL_DATA_READERS:
+            hidden = unsent_leaks(response, personal)
+            if hidden:
+                problems.append(f"personal data {hidden} reached {principal}: {call}")
         if rule.scope == "public":
             if status in (401, 403):
                 problems.append(f"public route refused: {call}")
@@ -385,3 +392,37 @@ def test_idempotency_key_of_region_a_answers_nothing_to_region_b(
     answer = httpx.post(url, json=seed.open_registration_body, headers=headers, timeout=30)
     assert answer.status_code in (403, 409, 422), answer.text[:500]
     assert leaks(answer.content, seed.canaries()) == [], answer.text[:500]
+
+
+UNDECLARED_METHODS = ("PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "coordinator_b", "admin"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_undeclared_methods_are_refused_cleanly(
+    security_system: SecuritySystem, seed: Seed, service: str, principal: str
+) -> None:
+    """A method a path does not declare is a 4xx (``OPTIONS``: 4xx, or Litestar's empty 204
+    naming the allowed methods): never a server error and never data, whoever sends it."""
+    paths = {op.path for op in service_operations(security_system, service)}
+    declared = {(op.method, op.path) for op in service_operations(security_system, service)}
+    problems = []
+    for path in sorted(paths):
+        url = security_system.url(service) + fill_path(path, seed.path_values())
+        for method in UNDECLARED_METHODS:
+            if (method, path) in declared:
+                continue
+            response = httpx.request(
+                method, url, headers=security_system.headers(principal), timeout=30
+            )
+            answer = (
+                f"{method} {url} as {principal} -> {response.status_code}: {response.text[:200]}"
+            )
+            preflight = method == "OPTIONS" and response.status_code == 204
+            if not (400 <= response.status_code < 500 or preflight):
+                problems.append(f"expected a 4xx (or 204 to OPTIONS): {answer}")
+            if preflight and response.content:
+                problems.append(f"a body in an OPTIONS answer: {answer}")
+            if principal != "admin" and (hidden := unsent_leaks(response, seed.canaries())):
+                problems.append(f"data {hidden} in: {answer}")
+    assert not problems, "\n".join(problems)
