@@ -26,13 +26,15 @@ def _run(argv: list[str]) -> int:
 def test_demo_loads_the_programme_and_prints_the_report(
     start_system: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE"):
+    for name in ("JWT_SECRET", "JWT_PRIVATE_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE"):
         monkeypatch.delenv(name, raising=False)
     system = start_system("sqlite")
     urls = system.urls.as_dict()
     argv = ["demo", "--participants", "40", "--seed", "7", "--timeout", "90"]
     for name, url in urls.items():
         argv += [f"--{name}-url", url]
+    # The demo signs its tokens with the key of the install it talks to.
+    argv += ["--data-dir", str(system.harness.data_dir)]
 
     assert _run(argv) == 0, system.logs()
     first = capsys.readouterr().out
