@@ -8,10 +8,13 @@ instances with separate stores so their counts never mix:
 * **anonymous** — the routes a service lists as public (the feedback page ``/f/{token}`` and
   ``POST /responses``, where the token in the request is the credential), keyed on the client
   address;
-* **failed authentication** — requests answered 401, keyed on the client address: once an
-  address has failed too often it gets 429 on authenticated routes until the window ends, so
-  bearer tokens cannot be guessed at full speed. Only failures count; a valid token costs one
-  store lookup.
+* **refused credentials** — requests answered 401 (a bad bearer token) or 404 on a public
+  route (a feedback link that names no invitation), keyed on the client address: once an
+  address has been refused too often it gets 429 everywhere but health, readiness and the
+  docs until the window ends, so neither bearer tokens nor links can be guessed at speed.
+  Only refusals count (a valid token or link costs one store lookup), so this one can be
+  strict while the anonymous limit stays wide enough for a training room behind one NAT
+  address.
 
 The client address is the socket's peer. ``X-Forwarded-For`` is honoured only from the proxies
 named in ``TRAINOPS_TRUSTED_PROXIES`` (uvicorn trusts 127.0.0.1 by default, which would let any
@@ -53,6 +56,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainops_shared.auth import Principal
+from trainops_shared.logging import get_logger
 from trainops_shared.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -80,6 +84,8 @@ DOCS_CSP: Final = (
     "form-action 'self'"
 )
 """The docs pages: Swagger UI's inline start-up script, everything else from this service only."""
+
+log = get_logger(__name__)
 
 _STORES: Final = ("rate_limit_principal", "rate_limit_anonymous", "rate_limit_failed_auth")
 
@@ -171,13 +177,22 @@ class RateLimited(TooManyRequestsException):
     """A 429 whose detail says which limit was reached."""
 
 
-class FailedAuthRateLimitMiddleware(_Limiter):
-    """Litestar's rate limiter counting only the requests that end in 401.
+class FailedCredentialRateLimitMiddleware(_Limiter):
+    """Litestar's rate limiter counting only refused credentials, per client address.
 
-    Sits in front of the authentication middleware: a request from an address that has failed
-    ``max_requests`` times in the window is refused before its token is looked at; a request
-    that then fails authentication adds one to its address's history.
+    A refused credential is a 401 on any route (a bad bearer token) or a 404 on a public route
+    (a feedback link that names no live invitation: the token is the credential there). Sits in
+    front of the authentication middleware: a request from an address that has been refused
+    ``max_requests`` times in the window gets 429 before anything looks at it; a request that
+    is then refused adds one to its address's history. Answers that succeed cost one lookup.
     """
+
+    def __init__(self, app: ASGIApp, config: RateLimitConfig, public: re.Pattern[str]) -> None:
+        super().__init__(app, config)
+        self.public = public
+
+    def _refused(self, status: int | None, path: str) -> bool:
+        return status == 401 or (status == 404 and self.public.search(path) is not None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
@@ -187,16 +202,30 @@ class FailedAuthRateLimitMiddleware(_Limiter):
         seen = await self.retrieve_cached_history(key, store)
         if len(seen.history) >= self.max_requests:
             raise RateLimited(
-                detail="too many failed authentications from this address",
+                detail="too many refused credentials (bearer tokens or links) from this address",
                 headers=self.create_response_headers(cache_object=seen),
             )
+        answered: list[int] = []
+
+        async def send_noting_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered.append(int(message["status"]))
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
-        except NotAuthorizedException:
-            async with self._lock:
-                cache_object = await self.retrieve_cached_history(key, store)
-                await self.set_cached_history(key=key, cache_object=cache_object, store=store)
+            await self.app(scope, receive, send_noting_status)
+        except Exception as exc:
+            status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+            if isinstance(exc, NotAuthorizedException) or self._refused(status, scope["path"]):
+                await self._count(key, store)
             raise
+        if answered and self._refused(answered[0], scope["path"]):
+            await self._count(key, store)
+
+    async def _count(self, key: str, store: Store) -> None:
+        async with self._lock:
+            cache_object = await self.retrieve_cached_history(key, store)
+            await self.set_cached_history(key=key, cache_object=cache_object, store=store)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,16 +246,17 @@ def rate_limit_middlewares(
     before: list[DefineMiddleware] = []
     after: list[DefineMiddleware] = []
     exempt = list(unlimited_paths)
+    # No public routes: a pattern that matches no path.
+    public = re.compile("|".join(f"(?:{p})" for p in public_paths) or r"(?!)")
     if limits.failed_auth is not None:
         count, unit = limits.failed_auth
-        before.append(
-            RateLimitConfig(
-                rate_limit=(unit, count),
-                exclude=[*exempt, *public_paths],
-                middleware_class=FailedAuthRateLimitMiddleware,
-                store=_STORES[2],
-            ).middleware
+        config = RateLimitConfig(
+            rate_limit=(unit, count),
+            exclude=exempt or None,
+            middleware_class=FailedCredentialRateLimitMiddleware,
+            store=_STORES[2],
         )
+        before.append(DefineMiddleware(config.middleware_class, config=config, public=public))
     if limits.principal is not None:
         count, unit = limits.principal
         after.append(
@@ -241,7 +271,6 @@ def rate_limit_middlewares(
         )
     if limits.anonymous is not None and public_paths:
         count, unit = limits.anonymous
-        public = re.compile("|".join(f"(?:{p})" for p in public_paths))
 
         async def is_public(request: Request[Any, Any, Any]) -> bool:
             return public.search(request.scope["path"]) is not None
@@ -261,10 +290,19 @@ def rate_limit_middlewares(
 
 
 def handle_rate_limited(
-    _: Request[Any, Any, Any], exc: TooManyRequestsException
+    request: Request[Any, Any, Any], exc: TooManyRequestsException
 ) -> Response[dict[str, Any]]:
     """429 in the services' error shape, with ``Retry-After`` and the ``RateLimit-*`` headers."""
     headers = dict(exc.headers or {})
+    handler = request.scope.get("route_handler")
+    # The route's template, never the path: a feedback path holds the link's token.
+    route = sorted(getattr(handler, "paths", None) or ["?"])[0]
+    log.warning(
+        "rate_limited",
+        route=route,
+        policy=headers.get("RateLimit-Policy"),
+        refused_credentials=isinstance(exc, RateLimited),
+    )
     try:
         retry_after = max(1, int(headers.get("RateLimit-Reset", "1")))
     except ValueError:

@@ -21,6 +21,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 
 from trainops_shared.auth import Principal
+from trainops_shared.errors import NotFound
 from trainops_shared.http_security import HttpLimits
 from trainops_shared.service import ServiceSpec, create_app
 from trainops_shared.settings import load_settings
@@ -38,12 +39,18 @@ def me(principal: NamedDependency[Principal]) -> dict[str, str]:
 
 
 @get("/f/{token:str}", sync_to_thread=False, media_type="text/html")
-def page(token: FromPath[str]) -> str:
-    return f"<p>{len(token)}</p>"
+def page(token: FromPath[str]) -> Response[str]:
+    """Like feedback's page: an unknown link is a 404 page, not an exception."""
+    if token.startswith("unknown"):
+        return Response("<p>not found</p>", status_code=404, media_type="text/html")
+    return Response(f"<p>{len(token)}</p>", media_type="text/html")
 
 
 @post("/responses", sync_to_thread=False, status_code=201)
 def respond(data: JSONBody[dict[str, Any]]) -> dict[str, bool]:
+    """Like feedback's JSON route: an unknown token raises the shared 404."""
+    if str(data.get("token", "")).startswith("unknown"):
+        raise NotFound("no invitation has this token", field="token")
     return {"ok": True}
 
 
@@ -122,10 +129,32 @@ async def test_repeated_failed_authentication_from_one_address_gets_429(
         assert (await client.get("/me")).status_code == 429  # no token at all: refused too
         locked_out = await client.get("/me", headers={"Authorization": "Bearer another-guess"})
         _assert_429(locked_out, limit=3, window=60)
-        assert "failed authentications from this address" in locked_out.json()["detail"]
-        # The public routes and health are not behind authentication, so not behind this.
-        assert (await client.get("/f/some-token")).status_code == 200
+        assert "refused credentials" in locked_out.json()["detail"]
+        # The address is locked out of the public routes too, never out of health and docs.
+        _assert_429(await client.get("/f/some-token"), limit=3, window=60)
         assert (await client.get("/health")).status_code == 200
+        assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+async def test_guessing_links_from_one_address_gets_429(open_client: ClientFactory) -> None:
+    async with open_client(HttpLimits(failed_auth=(4, "minute"))) as client:
+        # Links that work are not refusals: a room full of participants behind one address.
+        for n in range(20):
+            assert (await client.get(f"/f/live-{n}")).status_code == 200
+            assert (await client.post("/responses", json={"token": f"live-{n}"})).status_code == 201
+        guesses = [await client.get(f"/f/unknown-{n}") for n in range(2)]
+        guesses += [
+            await client.post("/responses", json={"token": f"unknown-{n}"}) for n in range(2)
+        ]
+        assert [r.status_code for r in guesses] == [404] * 4
+        _assert_429(await client.get("/f/unknown-5"), limit=4, window=60)
+        _assert_429(await client.get("/f/live-1"), limit=4, window=60)
+        # A 404 of an authenticated route is no guess (another region's record answers 404).
+        async with open_client(HttpLimits(failed_auth=(2, "minute"))) as other:
+            admin = bearer("admin")
+            for _ in range(5):
+                assert (await other.get("/nowhere", headers=admin)).status_code == 404
+            assert (await other.get("/me", headers=admin)).status_code == 200
 
 
 async def test_authenticated_requests_are_limited_per_principal(
@@ -156,7 +185,9 @@ async def test_limits_off_never_answer_429(open_client: ClientFactory) -> None:
         for _ in range(30):
             assert (await client.get("/me", headers=admin)).status_code == 200
             assert (await client.get("/f/t")).status_code == 200
-            assert (await client.get("/me", headers={"Authorization": "Bearer x"})).status_code == 401
+            assert (
+                await client.get("/me", headers={"Authorization": "Bearer x"})
+            ).status_code == 401
 
 
 PERSONAL = {
