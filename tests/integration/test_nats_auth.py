@@ -31,6 +31,7 @@ from trainops_shared.broker import (
 from trainops_shared.events import SessionCompleted
 from trainops_shared.events.streams import (
     DEAD_LETTER,
+    DUPLICATE_WINDOW_SECONDS,
     FEEDBACK,
     REGISTRATION,
     SCHEDULING,
@@ -297,3 +298,24 @@ def test_consumed_streams_match_every_services_event_handlers(tmp_path: Path) ->
         spec = app.build_spec(settings)
         read = {stream_for_subject(t.type_name()).name for t in spec.event_handlers}
         assert sorted(read) == sorted(consumed), service
+
+
+async def test_a_consumer_starts_even_if_a_stream_it_may_not_update_differs(
+    fresh_nats_server: NatsServer,
+) -> None:
+    """A stream declared differently (an older version of its producer) is left to its
+    producer: a consumer's declaration, which may not update it, does not stop the consumer."""
+    server = fresh_nats_server
+    nc = await nats.connect(server.url, allow_reconnect=False)
+    try:
+        await nc.jetstream().add_stream(name="SCHEDULING", subjects=["scheduling.>"])
+    finally:
+        await nc.close()
+    await declare_all_streams(server.url_for("registration"), [SCHEDULING])
+    await declare_all_streams(server.url_for("scheduling"), [SCHEDULING])  # its producer may
+    nc = await nats.connect(server.url, allow_reconnect=False)
+    try:
+        info = await nc.jetstream().stream_info("SCHEDULING")
+        assert info.config.duplicate_window == DUPLICATE_WINDOW_SECONDS
+    finally:
+        await nc.close()

@@ -111,7 +111,18 @@ async def ensure_streams(
                 await js.stream_info(spec.name)
         else:
             if not _same_config(info.config, config):
-                await js.update_stream(config)
+                try:
+                    await js.update_stream(config)
+                except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
+                    # A consumer's user may not update a stream it does not produce (the
+                    # server ignores the request): the stream keeps working as declared by its
+                    # producer or an operator, so starting is right; saying so is too.
+                    _log.warning(
+                        "stream_declaration_differs",
+                        stream=spec.name,
+                        error=type(exc).__name__,
+                        hint="its producer or an operator must update it",
+                    )
 
 
 async def _quiet(_: Exception) -> None:
