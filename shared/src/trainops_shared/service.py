@@ -337,6 +337,12 @@ def _declared_query_names(app: Litestar, handler: BaseRouteHandler) -> frozenset
     return names.get(id(handler.fn))
 
 
+ANY_QUERY_OPT = "any_query"
+"""Route ``opt`` key: this route ignores query parameters it does not declare. Only for pages
+reached from links that apps rewrite (messengers and social sites append ``fbclid``,
+``utm_*``): refusing those would break a participant's link, and nothing there filters."""
+
+
 def reject_unknown_query(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -346,7 +352,7 @@ def reject_unknown_query(
     if the filter had matched; refusing it shows the mistake.
     """
     given = connection.query_params.keys()
-    if not given:
+    if not given or handler.opt.get(ANY_QUERY_OPT):
         return
     declared = _declared_query_names(connection.app, handler)
     if declared is None:

@@ -47,7 +47,7 @@ from trainops_feedback.domain.survey import LANG_FIELD, parse_form, validate_ans
 from trainops_feedback.handlers import commands
 from trainops_shared import errors as app_errors
 from trainops_shared.auth import Principal, requires
-from trainops_shared.service import ServiceRuntime
+from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
 
 Runtime = NamedDependency[ServiceRuntime]
 """Injected by name: the shared runtime (the composition root provides it)."""
@@ -103,6 +103,7 @@ def _state_page(view: InvitationView | None, state: str, lang: str | None) -> Re
     summary="The feedback form of an invitation (HTML)",
     include_in_schema=True,
     security=[],
+    opt={ANY_QUERY_OPT: True},
 )
 async def feedback_page(
     token: FromPath[str], runtime: Runtime, lang: LangQuery = None

@@ -115,7 +115,11 @@ def session_date(view: InvitationView | None) -> date | None:
         zone = ZoneInfo(view.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return view.starts_at.date()
-    return view.starts_at.astimezone(zone).date()
+    try:
+        return view.starts_at.astimezone(zone).date()
+    except OverflowError:
+        # A start at the very edge of the calendar (year 9999) has no local date past it.
+        return view.starts_at.date()
 
 
 _ERROR_TEXTS: Final[Mapping[str, Mapping[int, tuple[str, str]]]] = {

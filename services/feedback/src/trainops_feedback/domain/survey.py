@@ -15,6 +15,8 @@ from typing import Final
 import msgspec
 
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers, NotFound
+from trainops_shared.errors import Invalid
+from trainops_shared.validation import check_text
 
 LIKERT_MIN: Final = 1
 LIKERT_MAX: Final = 5
@@ -118,6 +120,12 @@ def _clean_comment(
     text = comment.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         return None, None
+    try:
+        check_text(text, COMMENT_FIELD, multiline=True)
+    except Invalid as exc:
+        # Control and bidi-override characters would reach reporting staff's screens and
+        # exports looking unlike what they hold; "invalid" is the code the page translates.
+        return None, _error(COMMENT_FIELD, "invalid", exc.detail)
     if len(text) > survey.comment_max_length:
         return None, _error(
             COMMENT_FIELD,

@@ -45,6 +45,7 @@ from trainops_shared.events import (
     uuid7,
 )
 from trainops_shared.inbox import EventHandler, RetryLater
+from trainops_shared.validation import instant_bounds
 
 
 def _utc_now() -> datetime:
@@ -80,9 +81,13 @@ class FeedbackProjection:
         """``ttl`` after the session ends, but never less than ``ttl`` after the link is issued.
 
         The wall clock gates nothing: a session of 2020 may be completed (and its attendance
-        recorded) today, and its participants must still get a working link.
+        recorded) today, and its participants must still get a working link. A session dated
+        past the programme window (scheduling refuses such dates now, but an event may predate
+        that) counts as ending at the window's end: its expiry stays computable instead of
+        overflowing and dead-lettering the event, and its participants still get their link.
         """
-        return expiry_for(max(repo.utc(session_ends_at), repo.utc(issued_at)), self.ttl)
+        base = max(repo.utc(session_ends_at), repo.utc(issued_at))
+        return expiry_for(min(base, instant_bounds().high), self.ttl)
 
     # ----------------------------------------------------------------------------------------
     # Scheduling
