@@ -111,6 +111,8 @@ class SystemHandle:
     @property
     def nats_address(self) -> str:
         """Where NATS is, fit to print (``nats_url`` may carry the operator's password)."""
+        if isinstance(self.nats, NatsServer):
+            return self.nats.address
         return redact_urls(self.nats_url)
 
     @property
