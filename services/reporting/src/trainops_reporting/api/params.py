@@ -12,6 +12,8 @@ from trainops_shared import validation
 from trainops_shared.errors import Invalid
 
 FORMATS = ("json", "csv")
+MAX_K = 1000
+"""Past any cell of a programme of this size; a bound keeps k an ordinary number everywhere."""
 
 
 def parse_instant(raw: str | None, field: str) -> datetime | None:
@@ -45,9 +47,11 @@ def parse_k(raw: str | None) -> int:
     try:
         k = int(raw.strip())
     except ValueError:
-        raise Invalid(f"k={raw!r} is not an integer", field="k") from None
+        raise Invalid(f"k={raw[:40]!r} is not an integer", field="k") from None
     if k < 1:
         raise Invalid(f"k must be at least 1 (got {k})", field="k")
+    if k > MAX_K:
+        raise Invalid(f"k must be at most {MAX_K} (got {k})", field="k")
     return k
 
 
