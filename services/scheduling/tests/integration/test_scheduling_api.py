@@ -341,7 +341,9 @@ async def test_concurrent_bookings_of_one_trainer_admit_one(
 ) -> None:
     """Truly concurrent requests against ``python -m trainops_scheduling`` (the in-process test
     client handles one request at a time, so it could not expose a race)."""
-    [process] = service_processes.start(["scheduling"], database=backend).values()
+    # The process verifies the tokens of this module (signed with the test key).
+    started = service_processes.start(["scheduling"], database=backend, extra_env=TEST_JWT_ENV)
+    [process] = started.values()
     async with httpx.AsyncClient(base_url=process.url, headers=STAFF, timeout=30) as http:
         training = (
             await http.post(
