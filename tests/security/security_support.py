@@ -114,6 +114,9 @@ class SecuritySystem:
     client: TrainopsClient
     tokens: HarnessTokens
     nats_url: str
+    root: Path
+    """Everything of this system is below: ``nats/`` (the JetStream store and server log) and
+    ``services/`` (``data/`` with the service databases and keys, ``logs/``)."""
     seed: Seed | None = None
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -219,4 +222,4 @@ def start_security_system(
         harness.stop_all()
         nats.stop()
 
-    return SecuritySystem(harness, processes, client, tokens, nats.url), teardown
+    return SecuritySystem(harness, processes, client, tokens, nats.url, root), teardown

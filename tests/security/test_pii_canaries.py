@@ -110,6 +110,10 @@ def test_canary_personal_data_stays_in_registration(canary_system: SecuritySyste
         if (hits := leaks(message, pii))
     }
     assert in_streams == {}, f"personal data in stream messages: {in_streams}"
+    # The server's own files too: dead letters, consumer state, anything not read above.
+    store = [p for p in (system.root / "nats" / "jetstream").rglob("*") if p.is_file()]
+    assert files_leaking(store, {"id": seed.participant_id}), "the store is not searchable"
+    assert files_leaking(store, pii) == {}, "personal data in the JetStream store"
 
     data_dir = system.harness.root / "data"
     others = [
@@ -123,7 +127,8 @@ def test_canary_personal_data_stays_in_registration(canary_system: SecuritySyste
     own = [p for p in data_dir.glob("registration.db*") if p.is_file()]
     assert files_leaking(own, pii), "the canary is not in registration's own database"
 
-    logs = [p for p in system.harness.root.rglob("*.log") if p.is_file()]
-    assert {p.stem for p in logs} >= {"registration", "scheduling", "feedback", "reporting"}
+    logs = [p for p in system.root.rglob("*.log") if p.is_file()]
+    services = {"registration", "scheduling", "feedback", "reporting", "nats-server"}
+    assert {p.stem for p in logs} >= services, sorted(map(str, logs))
     assert files_leaking(logs, pii) == {}, "personal data in log files"
     assert not_refused == [], "mistakes not answered with a clear 4xx"
