@@ -41,7 +41,7 @@ def test_defaults_and_overrides() -> None:
 
 @pytest.mark.parametrize("raw", ["100", "0/minute", "-1/minute", "10/day", "ten/minute", "5/"])
 def test_a_malformed_rate_names_the_variable(raw: str) -> None:
-    with pytest.raises(SettingsError, match="RATE_LIMIT_ANONYMOUS=.* is not a rate"):
+    with pytest.raises(SettingsError, match=r"RATE_LIMIT_ANONYMOUS=.* is not a rate"):
         load_http_limits({"RATE_LIMIT_ANONYMOUS": raw})
 
 

@@ -34,14 +34,28 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def side_file_modes(db_file: Path) -> dict[str, int | None]:
+    """The modes of the ``-wal`` and ``-shm`` files (``None``: absent)."""
+    found: dict[str, int | None] = {}
+    for suffix in ("-wal", "-shm"):
+        path = Path(f"{db_file}{suffix}")
+        found[suffix] = mode(path) if path.exists() else None
+    return found
+
+
+def widen(db_file: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{db_file}{suffix}")
+        if path.exists():
+            path.chmod(0o644)
+
+
 async def write_one(db_file: Path) -> None:
     db = SqliteDatabase(f"sqlite+aiosqlite:///{db_file}")
     await db.start([MIGRATIONS])
     try:
         await db.write(lambda conn: conn.execute(NOTES.insert().values()))
-        for suffix in ("-wal", "-shm"):
-            assert Path(f"{db_file}{suffix}").exists(), suffix
-            assert mode(Path(f"{db_file}{suffix}")) == 0o600, suffix
+        assert side_file_modes(db_file) == {"-wal": 0o600, "-shm": 0o600}
     finally:
         await db.close()
 
@@ -56,9 +70,6 @@ async def test_database_files_and_a_new_folder_are_private(tmp_path: Path) -> No
 async def test_files_left_readable_by_an_older_version_are_tightened(tmp_path: Path) -> None:
     db_file = tmp_path / "registration.db"
     await write_one(db_file)
-    for suffix in ("", "-wal", "-shm"):
-        path = Path(f"{db_file}{suffix}")
-        if path.exists():
-            path.chmod(0o644)
+    widen(db_file)
     await write_one(db_file)
     assert mode(db_file) == 0o600
