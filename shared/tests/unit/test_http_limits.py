@@ -1,4 +1,5 @@
-"""Limit settings, uvicorn's proxy trust and the vendored docs files (no servers)."""
+"""Limit settings, uvicorn's proxy trust, the limiters' memory and the vendored docs files
+(no servers)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 import pytest
 import uvicorn
+from litestar import Litestar
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from trainops_shared.http_security import (
@@ -14,9 +16,12 @@ from trainops_shared.http_security import (
     SWAGGER_UI_VERSION,
     HttpLimits,
     load_http_limits,
+    rate_limit_middlewares,
+    rate_limit_sweeper,
     uvicorn_proxy_options,
 )
 from trainops_shared.settings import SettingsError
+from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -77,3 +82,20 @@ def test_vendored_files_match_the_recorded_sums() -> None:
     for name, digest in rows:
         assert f"/{SWAGGER_UI_VERSION}/" in name
         assert hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+async def test_the_sweeper_forgets_expired_windows() -> None:
+    # Litestar's memory store drops an expired key only when that key is read again: without the
+    # sweeper, every address ever seen would stay in memory.
+    stores = rate_limit_middlewares(HttpLimits(), public_paths=[], unlimited_paths=[]).stores
+    app = Litestar(route_handlers=[], stores=stores)
+    store = app.stores.get("rate_limit_anonymous")
+    await store.set("RateLimitMiddleware::203.0.113.7", b"{}", expires_in=1)
+    await store.set("RateLimitMiddleware::203.0.113.8", b"{}", expires_in=3600)
+    async with rate_limit_sweeper(app, every=0.05):
+
+        async def forgotten() -> bool:
+            return not await store.exists("RateLimitMiddleware::203.0.113.7")
+
+        await eventually(forgotten, timeout=10, what="the expired window to be swept")
+    assert await store.exists("RateLimitMiddleware::203.0.113.8")
