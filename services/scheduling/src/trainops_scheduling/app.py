@@ -18,6 +18,8 @@ from trainops_scheduling.adapters.repository import StaleSession
 from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.controllers import ROUTES
 from trainops_scheduling.domain import (
+    CAPACITY_CEILING,
+    DEFAULT_MAX_CAPACITY,
     CityCatalogue,
     IllegalTransition,
     InvalidField,
@@ -28,6 +30,26 @@ from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings, SettingsError
 
 CITIES_FILE_ENV = "TRAINOPS_CITIES_FILE"
+MAX_CAPACITY_ENV = "SCHEDULING_MAX_CAPACITY"
+
+
+def load_max_capacity(env: Mapping[str, str] | None = None) -> int:
+    """The largest session that may be scheduled: ``SCHEDULING_MAX_CAPACITY``, default
+    :data:`DEFAULT_MAX_CAPACITY`, never above :data:`CAPACITY_CEILING`."""
+    env = os.environ if env is None else env
+    raw = env.get(MAX_CAPACITY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_CAPACITY
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if not 1 <= value <= CAPACITY_CEILING:
+        raise SettingsError(
+            f"{MAX_CAPACITY_ENV}={raw!r}: must be a whole number of seats between 1 and "
+            f"{CAPACITY_CEILING}"
+        )
+    return value
 
 
 def load_catalogue(env: Mapping[str, str] | None = None) -> CityCatalogue:
@@ -44,11 +66,17 @@ def load_catalogue(env: Mapping[str, str] | None = None) -> CityCatalogue:
         raise SettingsError(f"{CITIES_FILE_ENV}={path!r}: {exc}") from None
 
 
-def build_spec(settings: Settings, catalogue: CityCatalogue | None = None) -> ServiceSpec:
+def build_spec(
+    settings: Settings, catalogue: CityCatalogue | None = None, max_capacity: int | None = None
+) -> ServiceSpec:
     cities = catalogue if catalogue is not None else load_catalogue()
+    capacity_bound = max_capacity if max_capacity is not None else load_max_capacity()
 
     def provide_catalogue() -> CityCatalogue:
         return cities
+
+    def provide_max_capacity() -> int:
+        return capacity_bound
 
     # The catalogue is injected through a Router rather than ``ServiceSpec.dependencies``: the
     # shared ``create_app`` wraps those in ``lambda v=value: v``, whose unannotated parameter
@@ -56,7 +84,10 @@ def build_spec(settings: Settings, catalogue: CityCatalogue | None = None) -> Se
     api = Router(
         path="/",
         route_handlers=ROUTES,
-        dependencies={"catalogue": Provide(provide_catalogue, sync_to_thread=False)},
+        dependencies={
+            "catalogue": Provide(provide_catalogue, sync_to_thread=False),
+            "max_capacity": Provide(provide_max_capacity, sync_to_thread=False),
+        },
     )
     return ServiceSpec(
         name="scheduling",

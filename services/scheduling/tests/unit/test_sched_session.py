@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from trainops_scheduling.domain import (
+    CAPACITY_CEILING,
     CityCatalogue,
     IllegalTransition,
     InvalidField,
@@ -82,7 +83,7 @@ def test_unknown_city_is_rejected() -> None:
     ("field", "value"),
     [
         ("capacity", 0),
-        ("capacity", 10_001),
+        ("capacity", 100_001),
         ("capacity", True),
         ("capacity", 2.5),
         ("language", "de"),
@@ -98,7 +99,26 @@ def test_invalid_values_name_their_field(field: str, value: Any) -> None:
 
 def test_capacity_bounds_are_inclusive() -> None:
     assert new_session(capacity=1).capacity == 1
-    assert new_session(capacity=10_000).capacity == 10_000
+    assert new_session(capacity=100_000).capacity == 100_000
+
+
+def test_the_capacity_bound_is_the_installations() -> None:
+    # A national online webinar: far above the old fixed 10,000.
+    assert new_session(capacity=50_000).capacity == 50_000
+    assert new_session(capacity=250_000, max_capacity=300_000).capacity == 250_000
+    with pytest.raises(InvalidField, match="between 1 and 500"):
+        new_session(capacity=501, max_capacity=500)
+    with pytest.raises(InvalidField):
+        new_session(capacity=CAPACITY_CEILING + 1, max_capacity=CAPACITY_CEILING + 10)
+    session = new_session(capacity=400)
+    assert session.change_capacity(600, max_capacity=1000).capacity == 600
+    with pytest.raises(InvalidField):
+        session.change_capacity(600, max_capacity=500)
+
+
+def test_a_stored_session_above_a_lowered_bound_still_loads() -> None:
+    big = new_session(capacity=90_000)
+    assert Session(**big.__dict__).capacity == 90_000
 
 
 def test_times_are_checked() -> None:

@@ -44,7 +44,9 @@ from trainops_shared.validation import MAX_OFFSET, check_text
 
 Runtime = NamedDependency[ServiceRuntime]
 Catalogue = NamedDependency[CityCatalogue]
-"""Injected by name: the shared runtime, and the city catalogue the app's Router provides."""
+MaxCapacity = NamedDependency[int]
+"""Injected by name: the shared runtime, and the city catalogue and the capacity bound
+(``SCHEDULING_MAX_CAPACITY``) the app's Router provides."""
 
 WRITERS = [requires("programme_staff", "admin")]
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -135,7 +137,10 @@ async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> Trai
 
 @post("/sessions", guards=WRITERS, tags=["sessions"])
 async def schedule_session(
-    runtime: Runtime, catalogue: Catalogue, data: JSONBody[ScheduleSessionIn]
+    runtime: Runtime,
+    catalogue: Catalogue,
+    max_capacity: MaxCapacity,
+    data: JSONBody[ScheduleSessionIn],
 ) -> SessionOut:
     """Schedule a session: in person in exactly one city, online across one or more.
 
@@ -158,6 +163,7 @@ async def schedule_session(
             trainer_ids=data.trainer_ids,
             venue=data.venue,
             timezone=data.timezone,
+            max_capacity=max_capacity,
         )
     )
     return SessionOut.of(session, catalogue)
@@ -196,11 +202,18 @@ async def reschedule_session(
 async def change_capacity(
     runtime: Runtime,
     catalogue: Catalogue,
+    max_capacity: MaxCapacity,
     session_id: FromPath[uuid.UUID],
     data: JSONBody[CapacityIn],
 ) -> SessionOut:
+    """Change the seat count (at most ``SCHEDULING_MAX_CAPACITY``, 100,000 by default)."""
     session = await runtime.write(
-        partial(commands.change_capacity, session_id=session_id, capacity=data.capacity)
+        partial(
+            commands.change_capacity,
+            session_id=session_id,
+            capacity=data.capacity,
+            max_capacity=max_capacity,
+        )
     )
     return SessionOut.of(session, catalogue)
 

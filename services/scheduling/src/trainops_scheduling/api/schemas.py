@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from trainops_scheduling.adapters.repository import TrainerRecord, TrainingRecord
-from trainops_scheduling.domain import CityCatalogue, Session, format_local
+from trainops_scheduling.domain import CAPACITY_CEILING, CityCatalogue, Session, format_local
 
 Code = Annotated[
     str,
@@ -39,7 +39,14 @@ Timestamp = Annotated[
         examples=["2020-12-22T10:00", "2020-12-22T04:00:00Z"],
     ),
 ]
-Capacity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+Capacity = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        le=CAPACITY_CEILING,
+        description=("Seats; at most the installation's SCHEDULING_MAX_CAPACITY (default 100000)."),
+    ),
+]
 Language = Literal["kk", "ru", "en"]
 Status = Literal["scheduled", "cancelled", "completed"]
 

@@ -32,7 +32,8 @@ from trainops_scheduling.domain.overlap import (
     find_trainer_conflicts,
 )
 from trainops_scheduling.domain.session import (
-    MAX_CAPACITY,
+    CAPACITY_CEILING,
+    DEFAULT_MAX_CAPACITY,
     MIN_CAPACITY,
     Session,
     SessionMode,
@@ -49,9 +50,10 @@ from trainops_scheduling.domain.times import (
 )
 
 __all__ = [
+    "CAPACITY_CEILING",
     "DEFAULT_CITIES",
+    "DEFAULT_MAX_CAPACITY",
     "LANGUAGES",
-    "MAX_CAPACITY",
     "MAX_SESSION_LENGTH",
     "MIN_CAPACITY",
     "SECTORS",

@@ -30,15 +30,23 @@ SessionStatus = Literal["scheduled", "cancelled", "completed"]
 MODES: Final[tuple[str, ...]] = get_args(SessionMode)
 STATUSES: Final[tuple[str, ...]] = get_args(SessionStatus)
 MIN_CAPACITY: Final[int] = 1
-MAX_CAPACITY: Final[int] = 10_000
+CAPACITY_CEILING: Final[int] = 1_000_000
+"""No session and no setting goes above this: seat counts stay far inside every integer column
+and event field, and a slip of the keyboard (three extra zeros) is still refused."""
+DEFAULT_MAX_CAPACITY: Final[int] = 100_000
+"""The default of the ``SCHEDULING_MAX_CAPACITY`` setting, the largest session programme staff
+may schedule: national online webinars gather tens of thousands; an installation that wants a
+tighter guard against typos (or a bigger event) sets its own bound."""
 
 
-def validate_capacity(capacity: int, field: str = "capacity") -> int:
-    """Seats must be a real integer in ``MIN_CAPACITY..MAX_CAPACITY`` (``True`` is not 1)."""
+def validate_capacity(
+    capacity: int, field: str = "capacity", maximum: int = CAPACITY_CEILING
+) -> int:
+    """Seats must be a real integer in ``MIN_CAPACITY..maximum`` (``True`` is not 1)."""
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise InvalidField(field, "must be an integer")
-    if not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
-        raise InvalidField(field, f"must be between {MIN_CAPACITY} and {MAX_CAPACITY}")
+    if not MIN_CAPACITY <= capacity <= min(maximum, CAPACITY_CEILING):
+        raise InvalidField(field, f"must be between {MIN_CAPACITY} and {maximum}")
     return capacity
 
 
@@ -115,11 +123,15 @@ class Session:
         trainer_ids: Sequence[uuid.UUID] = (),
         venue: str | None = None,
         max_length: timedelta = MAX_SESSION_LENGTH,
+        max_capacity: int = DEFAULT_MAX_CAPACITY,
     ) -> Session:
         """Create a new session at version 1, validating everything including the catalogue.
 
         ``timezone`` defaults to the zone of the session's first city (where the organisers are).
+        ``max_capacity`` is the installation's bound on new seat counts; a stored session is
+        only held to :data:`CAPACITY_CEILING`, so lowering the setting never breaks old ones.
         """
+        validate_capacity(capacity, maximum=max_capacity)
         _validate_cities(mode, cities)
         catalogue.validate_many(cities)
         check_interval(starts_at, ends_at, max_length)
@@ -168,13 +180,14 @@ class Session:
             return self
         return self._next(starts_at=starts_at, ends_at=ends_at)
 
-    def change_capacity(self, capacity: int) -> Session:
-        """Set the seat count; returns ``self`` unchanged (same version) if it is the same.
+    def change_capacity(self, capacity: int, max_capacity: int = DEFAULT_MAX_CAPACITY) -> Session:
+        """Set the seat count (at most ``max_capacity``); returns ``self`` unchanged (same
+        version) if it is the same.
 
         Callers detect the no-op with ``result is session`` and then publish no event.
         """
         self._require_scheduled("change the capacity of")
-        validate_capacity(capacity)
+        validate_capacity(capacity, maximum=max_capacity)
         if capacity == self.capacity:
             return self
         return self._next(capacity=capacity)

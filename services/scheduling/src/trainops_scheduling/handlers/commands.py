@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from trainops_scheduling.adapters import repository as repo
 from trainops_scheduling.adapters.repository import TrainerRecord, TrainingRecord
 from trainops_scheduling.domain import (
+    DEFAULT_MAX_CAPACITY,
     CityCatalogue,
     IllegalTransition,
     InvalidField,
@@ -188,6 +189,7 @@ def schedule_session(
     trainer_ids: Sequence[uuid.UUID],
     venue: str | None = None,
     timezone: str | None = None,
+    max_capacity: int = DEFAULT_MAX_CAPACITY,
 ) -> Session:
     """Put a session in the calendar.
 
@@ -218,6 +220,7 @@ def schedule_session(
             timezone=zone_name,
             trainer_ids=trainer_ids,
             venue=venue,
+            max_capacity=max_capacity,
         )
     _check_trainers_exist(conn, session.trainer_ids)
     _check_trainers_free(conn, session)
@@ -288,10 +291,16 @@ def reschedule_session(
     return _save(conn, before, after, event)
 
 
-def change_capacity(conn: Connection, *, session_id: uuid.UUID, capacity: int) -> Session:
+def change_capacity(
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    capacity: int,
+    max_capacity: int = DEFAULT_MAX_CAPACITY,
+) -> Session:
     before = _load_for_change(conn, session_id)
     with domain_errors():
-        after = before.change_capacity(capacity)
+        after = before.change_capacity(capacity, max_capacity)
     event = SessionCapacityChanged(
         aggregate_id=after.id,
         aggregate_version=after.version,
