@@ -5,7 +5,8 @@ retry with the same Idempotency-Key returns the same answer" (:func:`check_burst
 Each row prints its counts (``-s`` shows them; they are also attached to the test report).
 SIGKILL of reporting, the read-only service, is a row of ``tests/e2e/test_e2e_faults.py``
 (with attendance and feedback as well); the rows here are the ones on the write path and the
-bus. Every row runs on SQLite; the PostgreSQL row runs on a server the test starts itself.
+bus. Every row runs on SQLite, and those whose outcome could depend on the backend on PostgreSQL
+too; "PostgreSQL stopped" runs on a server the test starts (and stops) itself.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import sqlite3
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +39,13 @@ from trainops_shared.testing.processes import SERVICES, ServiceProcess, stop_all
 from trainops_shared.testing.pytest_plugin import ServiceHarness, run_coroutine_sync
 
 pytestmark = pytest.mark.e2e
+
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+"""Rows whose outcome could depend on the backend run on both (PostgreSQL: fresh databases on
+the test server, as every PostgreSQL test gets them)."""
 
 BURST = 120
 FAULT_AFTER = 30
@@ -63,7 +72,7 @@ def fault_system(
 ) -> Iterator[Callable[..., FaultSystem]]:
     clients: list[TrainopsClient] = []
 
-    def start(database: Literal["sqlite"] | dict[str, str] = "sqlite") -> FaultSystem:
+    def start(database: Literal["sqlite", "postgres"] | dict[str, str] = "sqlite") -> FaultSystem:
         processes = service_processes.start(
             nats_url=fresh_nats_server.url,
             database=database,
@@ -90,7 +99,9 @@ def _run_row(
     record_property: Callable[[str, object], None],
 ) -> BurstReport:
     training, session = session_for_burst(system.client, label)
-    burst = Burst(system.client, session, burst_people(BURST, seed=hash(label) % 10_000)).start()
+    burst = Burst(
+        system.client, session, burst_people(BURST, seed=zlib.crc32(label.encode()))
+    ).start()
     burst.wait_acknowledged(FAULT_AFTER)
     inject(burst)
     burst.join()
@@ -129,10 +140,13 @@ def _assert_outage_logged_once_per_client(system: FaultSystem, name: str) -> Non
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("database", DATABASES)
 def test_nats_server_sigkill_mid_burst(
-    fault_system: Callable[..., FaultSystem], record_property: Callable[[str, object], None]
+    database: str,
+    fault_system: Callable[..., FaultSystem],
+    record_property: Callable[[str, object], None],
 ) -> None:
-    system = fault_system()
+    system = fault_system(database)
 
     def inject(burst: Burst) -> None:
         system.nats.kill()
@@ -140,7 +154,7 @@ def test_nats_server_sigkill_mid_burst(
         burst.wait_acknowledged(burst.acknowledged + 20)
         system.nats.start()
 
-    _run_row(system, "nats-sigkill", inject, record_property)
+    _run_row(system, f"nats-sigkill-{database}", inject, record_property)
     _assert_outage_logged_once_per_client(system, "registration")
     _assert_outage_logged_once_per_client(system, "reporting")
 
@@ -170,26 +184,38 @@ def test_nats_server_sigstop_for_six_seconds_mid_burst(
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("victim", ["registration", "scheduling", "feedback"])
+@pytest.mark.parametrize(
+    ("victim", "database"),
+    [
+        ("registration", "sqlite"),
+        ("scheduling", "sqlite"),
+        ("feedback", "sqlite"),
+        pytest.param("registration", "postgres", marks=pytest.mark.postgres),
+    ],
+)
 def test_sigkill_of_a_writing_service_mid_burst(
     victim: str,
+    database: str,
     fault_system: Callable[..., FaultSystem],
     record_property: Callable[[str, object], None],
 ) -> None:
-    system = fault_system()
+    system = fault_system(database)
     process = system.processes[victim]
 
     def inject(_: Burst) -> None:
         process.kill()
         process.restart(timeout=60)
 
-    _run_row(system, f"sigkill-{victim}", inject, record_property)
+    _run_row(system, f"sigkill-{victim}-{database}", inject, record_property)
 
 
+@pytest.mark.parametrize("database", DATABASES)
 def test_full_restart_mid_burst(
-    fault_system: Callable[..., FaultSystem], record_property: Callable[[str, object], None]
+    database: str,
+    fault_system: Callable[..., FaultSystem],
+    record_property: Callable[[str, object], None],
 ) -> None:
-    system = fault_system()
+    system = fault_system(database)
 
     def inject(_: Burst) -> None:
         everything = [system.processes[name] for name in SERVICES]
@@ -201,7 +227,7 @@ def test_full_restart_mid_burst(
         for process in everything:
             process.wait_ready(60)
 
-    _run_row(system, "full-restart", inject, record_property)
+    _run_row(system, f"full-restart-{database}", inject, record_property)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,17 +300,20 @@ async def _dead_letters(url: str, consumer: str) -> list[Any]:
         await nc.close()
 
 
+@pytest.mark.parametrize("database", DATABASES)
 def test_poison_on_the_registration_stream_mid_burst(
-    fault_system: Callable[..., FaultSystem], record_property: Callable[[str, object], None]
+    database: str,
+    fault_system: Callable[..., FaultSystem],
+    record_property: Callable[[str, object], None],
 ) -> None:
-    system = fault_system()
+    system = fault_system(database)
     sessions: list[str] = []
 
     def inject(burst: Burst) -> None:
         sessions.append(burst.session_id)
         run_coroutine_sync(lambda: _publish(system.nats.url, _poison(burst.session_id)))
 
-    _run_row(system, "poison", inject, record_property)
+    _run_row(system, f"poison-{database}", inject, record_property)
     summary = system.client.summary()
     # The wrong-type payload described a session: nobody may have applied it as one.
     assert summary["sessions_scheduled"] == 1, summary
