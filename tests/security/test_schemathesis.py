@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
     status_code_conformance,
 )
 from security_support import SecuritySystem
@@ -77,6 +79,14 @@ def test_no_server_errors(security_system: SecuritySystem, service: str, princip
 def test_answers_match_the_document(security_system: SecuritySystem, service: str) -> None:
     """Every status code and media type a service answers with is one its document declares."""
     failures = fuzz(
-        security_system, service, "admin", [status_code_conformance, content_type_conformance]
+        security_system,
+        service,
+        "admin",
+        [
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            negative_data_rejection,
+        ],
     )
     assert not failures, "\n\n".join(failures)
