@@ -26,6 +26,7 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Reference,
     RequestBody,
     Schema,
 )
@@ -62,6 +63,9 @@ DESCRIPTIONS: dict[int, str] = {
     429: "Too many requests from this principal or address; retry after `Retry-After` seconds.",
     503: "The service's storage is unavailable; retry later (with the same Idempotency-Key).",
 }
+
+ERROR_BODY_REF = Reference(ref="#/components/schemas/ErrorBody")
+"""Where Litestar puts :class:`ErrorBody` (every route's 429 and 503 register it)."""
 
 EVERY_ROUTE = (429, 503)
 PROTECTED = (401, 403)
@@ -105,6 +109,7 @@ def operation_class(
     public: bool = False,
     body: tuple[str, str, Schema] | None = None,
     also_200: tuple[str, str] | None = None,
+    json_too: tuple[int, ...] = (),
 ) -> type[Operation]:
     """An OpenAPI operation class for what a route's signature cannot say.
 
@@ -112,7 +117,9 @@ def operation_class(
     ``security=[]`` given to a handler, so the document-wide bearer requirement would apply).
     ``body``: ``(media type, description, schema)`` of a body the handler reads raw (a CSV
     file, a browser's form). ``also_200``: ``(media type, description)`` of a second
-    representation of the 200 answer (CSV beside JSON).
+    representation of the 200 answer (CSV beside JSON). ``json_too``: codes an HTML route also
+    answers with the JSON error body (the shared checks of query parameters and bodies run
+    before the page is rendered).
     """
 
     @dataclass
@@ -136,6 +143,14 @@ def operation_class(
                         media: OpenAPIMediaType(
                             schema=Schema(type=OpenAPIType.STRING, description=description)
                         ),
+                    }
+
+            for code in json_too:
+                error = (self.responses or {}).get(str(code))
+                if isinstance(error, OpenAPIResponse):
+                    error.content = {
+                        **(error.content or {}),
+                        "application/json": OpenAPIMediaType(schema=ERROR_BODY_REF),
                     }
 
     return DocumentedOperation

@@ -57,8 +57,8 @@ def table() -> Response[Any]:
 @get(
     "/page",
     media_type="text/html",
-    operation_class=operation_class(public=True),
-    responses=error_responses(404, media_type="text/html"),
+    operation_class=operation_class(public=True, json_too=(422,)),
+    responses=error_responses(404, 422, media_type="text/html"),
     sync_to_thread=False,
 )
 def page() -> str:
@@ -98,6 +98,9 @@ def test_an_html_page_documents_its_errors_as_pages_and_its_limits_as_json() -> 
     assert set(answers["200"]["content"]) == {"text/html"}
     assert set(answers["404"]["content"]) == {"text/html"}
     assert set(answers["429"]["content"]) == {"application/json"}
+    assert set(answers["422"]["content"]) == {"text/html", "application/json"}
+    ref = answers["422"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/ErrorBody"
 
 
 def test_a_raw_body_and_a_second_representation_are_documented() -> None:
