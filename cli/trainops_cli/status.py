@@ -31,15 +31,17 @@ import httpx
 RUN_FILE = "run.json"
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunInfo:
-    """Where a running ``trainops up`` put everything."""
+    """Where a running ``trainops up`` put everything, and how often its supervisor restarted
+    each process (rewritten on every restart)."""
 
     pid: int
     services: dict[str, str]
     """service -> base URL"""
     nats_url: str
     database_urls: dict[str, str]
+    restarts: dict[str, int] = field(default_factory=dict)
 
     def write(self, data_dir: Path) -> Path:
         path = data_dir / RUN_FILE
@@ -61,6 +63,7 @@ class RunInfo:
             services=dict(raw["services"]),
             nats_url=str(raw["nats_url"]),
             database_urls=dict(raw["database_urls"]),
+            restarts={str(k): int(v) for k, v in raw.get("restarts", {}).items()},
         )
 
 
@@ -91,6 +94,7 @@ class ServiceStatus:
     state: str
     """``ready``, ``not ready`` or ``down``"""
     failing: list[str] = field(default_factory=list)
+    restarts: int = 0
     outbox_unsent: int | None = None
     outbox_error: str | None = None
 
@@ -101,6 +105,7 @@ class SystemStatus:
     services: list[ServiceStatus]
     consumers: list[ConsumerLag]
     nats_error: str | None = None
+    nats_restarts: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -115,6 +120,7 @@ class SystemStatus:
             "up_running": self.up_running,
             "healthy": self.healthy,
             "nats_error": self.nats_error,
+            "nats_restarts": self.nats_restarts,
             "services": [asdict(s) for s in self.services],
             "consumers": [{**asdict(c), "lag": c.lag} for c in self.consumers],
         }
@@ -205,7 +211,8 @@ async def collect(info: RunInfo) -> SystemStatus:
     with httpx.Client() as client:
         for name, url in info.services.items():
             state, failing = await asyncio.to_thread(service_state, url, client)
-            services.append(ServiceStatus(name, url, state, failing))
+            restarts = info.restarts.get(name, 0)
+            services.append(ServiceStatus(name, url, state, failing, restarts))
     for status in services:
         database = urls.get(status.name)
         if database is None:
@@ -223,14 +230,16 @@ async def collect(info: RunInfo) -> SystemStatus:
         from trainops_shared.credentials import redact_urls
 
         nats_error = redact_urls(f"{type(exc).__name__}: {exc}")
-    return SystemStatus(_pid_alive(info.pid), services, consumers, nats_error)
+    return SystemStatus(
+        _pid_alive(info.pid), services, consumers, nats_error, info.restarts.get("nats", 0)
+    )
 
 
 def render(status: SystemStatus) -> str:
     lines = [
         "trainops up is running" if status.up_running else "trainops up is NOT running",
         "",
-        f"{'service':<14}{'state':<12}{'outbox unsent':>14}  url",
+        f"{'service':<14}{'state':<12}{'restarts':>9}{'outbox unsent':>14}  url",
     ]
     for s in status.services:
         outbox = (
@@ -239,9 +248,11 @@ def render(status: SystemStatus) -> str:
             else ("-" if s.outbox_error is None else "?")
         )
         state = s.state + (f" ({', '.join(s.failing)})" if s.failing else "")
-        lines.append(f"{s.name:<14}{state:<12}{outbox:>14}  {s.url}")
+        lines.append(f"{s.name:<14}{state:<12}{s.restarts:>9}{outbox:>14}  {s.url}")
         if s.outbox_error:
             lines.append(f"{'':<14}outbox: {s.outbox_error}")
+    if status.nats_restarts:
+        lines.append(f"{'nats':<14}{'':<12}{status.nats_restarts:>9}")
     lines += ["", f"{'stream':<14}{'consumer':<16}{'pending':>9}{'ack pending':>13}{'lag':>9}"]
     if status.nats_error:
         lines.append(f"NATS: {status.nats_error}")

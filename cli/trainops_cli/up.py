@@ -151,21 +151,27 @@ def run(args: argparse.Namespace) -> int:
         ) as system:
             _print_summary(system, args.postgres)
             # For `trainops status`: where everything runs (0600, next to the credentials).
-            RunInfo(
+            run_info = RunInfo(
                 pid=os.getpid(),
                 services=system.urls,
                 nats_url=system.nats_url,
                 database_urls=system.database_urls,
-            ).write(system.data_dir)
+            )
+            run_info.write(system.data_dir)
             supervisor = Supervisor(
                 system,
                 RestartPolicy(max_crashes=args.max_crashes, window_s=args.crash_window),
                 say=_say,
             )
+            restarts = supervisor.restarts()
             try:
                 while not stop_event.wait(0.5):
                     try:
                         supervisor.check()
+                        if supervisor.restarts() != restarts:
+                            restarts = supervisor.restarts()
+                            run_info.restarts = restarts
+                            run_info.write(system.data_dir)
                     except CrashLoop as exc:
                         # Ignore further signals while we tear down in order.
                         for sig in previous:

@@ -59,6 +59,7 @@ def test_status_shows_states_consumer_lag_and_outbox_backlog(
     assert set(states) == set(SERVICES)
     assert all(s["state"] == "ready" for s in states.values())
     for name in SERVICES:
+        assert states[name]["restarts"] == 0
         assert states[name]["outbox_unsent"] == 0, states[name]
         assert states[name]["outbox_error"] is None
     durable = {(c["stream"], c["consumer"]) for c in answer["consumers"]}

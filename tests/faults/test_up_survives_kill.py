@@ -14,6 +14,7 @@ import pytest
 from fault_support import UpProcess
 
 from trainops_cli.api_client import poll
+from trainops_cli.status import RunInfo
 from trainops_shared.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +68,8 @@ def test_kill_9_of_each_service_in_turn_restarts_it_while_the_others_keep_answer
         assert poller.answered > 0
         assert f"{name} killed by SIGKILL" in up.text()
     assert up.process.poll() is None, up.text()
+    info = RunInfo.read(up.data_dir)
+    assert info is not None and info.restarts == {**dict.fromkeys(SERVICES, 1), "nats": 0}
 
 
 def test_kill_9_of_nats_server_restarts_it_with_its_store_and_the_services_recover(
