@@ -6,6 +6,7 @@ send is theirs; people registered in two cities are joined by an admin's audited
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -364,3 +365,37 @@ async def test_refused_merges(api: Api) -> None:
     for role in ("reporting", "programme_staff"):
         r = await api.client.get("/participants/duplicate-flags", headers=api.as_(role))
         assert r.status_code == 403
+
+
+async def test_registrations_racing_a_merge_never_link_to_the_merged_row(api: Api) -> None:
+    """Registrations of one person into several sessions at once, one of them racing the merge
+    that folds that person away: every registration ends up with a live participant of its own
+    city, and concurrent contact fill-ins on one person neither fail nor deadlock."""
+    sessions = [await api.schedule() for _ in range(6)]
+    aktobe, almaty = api.as_("coordinator", "aktobe"), api.as_("coordinator", "almaty")
+    admin = api.as_("admin")
+    old = await api.register(sessions[0], person("Dana Abenova", "aktobe", email="d@m.kz"), aktobe)
+    new = await api.register(sessions[1], person("Dana Abenova", email="d@m.kz"), almaty)
+    old_pid, new_pid = old.json()["participant_id"], new.json()["participant_id"]
+
+    async def merge() -> Any:
+        return await api.client.post(
+            "/participants/merges",
+            json={"keep": new_pid, "merge": old_pid, "reason": "moved"},
+            headers=admin,
+        )
+
+    racing = [
+        api.register(sid, person("Dana Abenova", "aktobe", email="d@m.kz", phone=phone), aktobe)
+        for sid, phone in zip(
+            sessions[2:], ("87010000001", "87010000002", "87010000003", ""), strict=True
+        )
+    ]
+    replies = await asyncio.gather(merge(), *racing)
+    assert [r.status_code for r in replies] == [201] * len(replies), [r.text for r in replies]
+
+    listed = await api.client.get("/registrations", params={"limit": 100}, headers=admin)
+    items = listed.json()["items"]
+    assert len(items) == 6
+    assert all(i["participant_id"] != old_pid for i in items)
+    assert all(i["participant"]["city"] == i["city"] for i in items)

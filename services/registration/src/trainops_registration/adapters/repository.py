@@ -296,10 +296,6 @@ _FIND_PARTICIPANT = (
     # and phone (unique per city) and one live registration per person and session.
     .order_by(_MATCH_PRIORITY, _p.created_at)
     .limit(_MATCH_LIMIT + 2)
-    # PostgreSQL: a matched person cannot be merged away under this registration (a merge
-    # locks both rows FOR UPDATE); a merge that won re-evaluates the row, which then no
-    # longer matches. SQLite serializes write transactions anyway and renders no lock.
-    .with_for_update(read=True, of=participants)
 )
 
 
@@ -363,6 +359,29 @@ def match_participant(
     )
 
 
+_LOCK_LIVE_PARTICIPANT = (
+    sa.select(_p.participant_id)
+    .where(_p.participant_id == sa.bindparam("pid"), _p.merged_into.is_(None))
+    .with_for_update()
+)
+
+
+def lock_live_participant(conn: Connection, participant_id: uuid.UUID) -> bool:
+    """Lock the matched participant for the rest of the registration; ``False`` when a merge
+    folded them away since the match was read (the caller matches again).
+
+    A merge locks both of its rows the same way, so on PostgreSQL a registration and a merge of
+    one person take turns: the registration never links to a row merged under it. One row,
+    exclusively: two registrations of one person queue instead of both holding a shared lock
+    and deadlocking when both fill in a contact. SQLite runs write transactions one at a time,
+    so there is nothing to lock and no statement is spent.
+    """
+    if conn.dialect.name == "sqlite":
+        return True
+    row = conn.execute(_LOCK_LIVE_PARTICIPANT, {"pid": str(participant_id)}).first()
+    return row is not None
+
+
 def find_participant(conn: Connection, person: Participant) -> ParticipantRecord | None:
     """The existing participant of the input's own city it denotes (see
     :func:`match_participant`)."""
@@ -401,7 +420,7 @@ def insert_participant(conn: Connection, person: Participant, now: datetime) -> 
 
 _FILL_GAP = {
     column: participants.update()
-    .where(_p.participant_id == sa.bindparam("pid"))
+    .where(_p.participant_id == sa.bindparam("pid"), participants.c[column].is_(None))
     .values({column: sa.bindparam("value"), "updated_at": sa.bindparam("now")})
     for column in ("email", "phone", "organisation")
 }
@@ -410,7 +429,8 @@ _FILL_GAP = {
 def fill_participant_gaps(
     conn: Connection, record: ParticipantRecord, person: Participant, now: datetime
 ) -> None:
-    """Add contact details the stored person lacks; never overwrite what is there.
+    """Add contact details the stored person lacks; never overwrite what is there (each update
+    is conditional on the column still being empty, whatever ``record`` was read as).
 
     A contact already used by another participant is left out (the unique index says so):
     merging two people is a human decision, not a side effect of registering.

@@ -159,6 +159,8 @@ def resolve_participant(
     for _ in range(3):
         existing = repo.match_participant(conn, person, session_id, scope)
         if existing is not None:
+            if not repo.lock_live_participant(conn, existing.record.participant_id):
+                continue  # merged away since the match was read: match again
             repo.fill_participant_gaps(conn, existing.record, person, now)
             return existing.record.participant_id, existing
         created = repo.insert_participant(conn, person, now)
