@@ -1,5 +1,6 @@
 """``trainops up`` survives ``kill -9`` of any one of its processes: the dead one is restarted
-and says why, and the others never refuse a request meanwhile."""
+and says why, and the others never refuse a request meanwhile (readiness probes and
+authenticated reads)."""
 
 from __future__ import annotations
 
@@ -7,38 +8,68 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
 from fault_support import UpProcess
 
-from trainops_cli.api_client import poll
+from trainops_cli.api_client import TokenIssuer, poll
 from trainops_cli.status import RunInfo
 from trainops_shared.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
 
 
+PROBES: dict[str, tuple[str, str, tuple[int, ...]]] = {
+    "registration": ("admin", "/registrations", (200,)),
+    "scheduling": ("programme_staff", "/trainings", (200,)),
+    "feedback": ("programme_staff", f"/sessions/{uuid.UUID(int=7)}/invitations", (200, 404)),
+    "reporting": ("reporting", "/reports/summary", (200,)),
+}
+"""One authenticated read per service (role, path, the answers that count as served)."""
+
+
 class Poller(threading.Thread):
-    """Asks every service but one for ``/ready`` without pause; records every refusal."""
+    """Asks every service but one for ``/ready`` without pause, and for an authenticated read
+    four times a second (under the per-principal rate limit); records every refusal."""
 
     def __init__(self, up: UpProcess, skip: str) -> None:
         super().__init__(daemon=True)
         self.up = up
         self.names = [name for name in up.urls if name != skip]
+        self.tokens = TokenIssuer(data_dir=up.data_dir)
         self.stop = threading.Event()
         self.answered = 0
         self.refused: list[str] = []
 
+    def _read(self, name: str, client: httpx.Client) -> None:
+        role, path, served = PROBES[name]
+        headers = {"Authorization": f"Bearer {self.tokens(role)}"}
+        try:
+            response = client.get(f"{self.up.urls[name]}{path}", headers=headers, timeout=5.0)
+        except httpx.HTTPError as exc:
+            self.refused.append(f"{name} {path}: {type(exc).__name__}")
+            return
+        if response.status_code in served:
+            self.answered += 1
+        else:
+            self.refused.append(f"{name} {path}: {response.status_code} {response.text[:100]}")
+
     def run(self) -> None:
+        next_read = 0.0
         with httpx.Client() as client:
             while not self.stop.is_set():
                 for name in self.names:
                     if self.up.ready(name, client):
                         self.answered += 1
                     else:
-                        self.refused.append(f"{name} at {time.monotonic():.2f}")
+                        self.refused.append(f"{name} /ready at {time.monotonic():.2f}")
+                if time.monotonic() >= next_read:
+                    next_read = time.monotonic() + 0.25
+                    for name in self.names:
+                        self._read(name, client)
 
 
 def test_kill_9_of_each_service_in_turn_restarts_it_while_the_others_keep_answering(
