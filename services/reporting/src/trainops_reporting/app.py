@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from trainops_reporting.adapters.tables import MIGRATIONS
 from trainops_reporting.api.controllers import get_donor_report, get_summary
+from trainops_reporting.api.params import load_policy
 from trainops_reporting.domain.categories import ReportingError
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
@@ -14,8 +15,11 @@ def build_spec(settings: Settings) -> ServiceSpec:
     """The reporting service: projections of every event, summary and donor reports.
 
     It produces nothing (``produces=[]``); the streams it reads are declared by their producers
-    (and, idempotently, by the consumer at start-up, so it can start first).
+    (and, idempotently, by the consumer at start-up, so it can start first). The disclosure
+    settings (``REPORT_MIN_CELL``, ``REPORT_PERIODS``) are checked here, so a bad value stops
+    the service at start-up.
     """
+    load_policy()
     return ServiceSpec(
         name="reporting",
         title="trainops reporting",

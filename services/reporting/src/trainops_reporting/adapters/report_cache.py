@@ -13,13 +13,19 @@ of them can serve a stale figure.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.report_queries import read_generation
+from trainops_reporting.adapters.report_queries import finest_cells, read_generation
+from trainops_reporting.domain.disclosure import Pattern, Universe, build_universe, protect
+from trainops_shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class ReportCache:
@@ -61,3 +67,50 @@ class ReportCache:
             while len(self._entries) > self._maxsize:
                 self._entries.popitem(last=False)
         return value
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A universe of publishable cells and its proven suppression pattern."""
+
+    generation: int
+    universe: Universe
+    pattern: Pattern
+    seconds: float
+
+
+class PatternCache:
+    """The disclosure pattern of the current generation, per threshold: computed once.
+
+    Always on (unlike the report cache): it is exact for its generation, and recomputing it
+    per request would cost seconds. Concurrent requests of a new generation wait for the one
+    computation rather than each running their own. Only the latest generation is kept.
+    """
+
+    def __init__(self, levels: Sequence[str]) -> None:
+        self.levels = tuple(levels)
+        self._entries: dict[int, Protected] = {}
+        self._lock = threading.Lock()
+        self.computed = 0
+
+    def get(self, conn: Connection, k: int) -> Protected:
+        generation = read_generation(conn)
+        with self._lock:
+            entry = self._entries.get(k)
+            if entry is not None and entry.generation == generation:
+                return entry
+            started = time.perf_counter()
+            universe = build_universe(finest_cells(conn), self.levels)
+            pattern = protect(universe, k)
+            entry = Protected(generation, universe, pattern, time.perf_counter() - started)
+            self._entries[k] = entry
+            self.computed += 1
+            log.info(
+                "disclosure pattern computed",
+                generation=generation,
+                k=k,
+                cells=len(universe.sums),
+                seconds=round(entry.seconds, 3),
+                lp_solves=pattern.lp_solves,
+            )
+            return entry

@@ -40,6 +40,8 @@ from trainops_reporting.adapters.tables import (
     sessions,
     trainings,
 )
+from trainops_reporting.domain.categories import DIMENSIONS
+from trainops_reporting.domain.disclosure import FinestCell
 
 DIMENSION_COLUMNS: dict[str, sa.Column[Any]] = {
     "city": facts.c.city,
@@ -310,3 +312,71 @@ def _summary_people_from_facts(conn: Connection, flt: ReportFilter) -> sa.Row[An
 def mean(total: int, count: int) -> float | None:
     """A satisfaction mean rounded to 2 decimals; ``None`` when nobody answered."""
     return round(total / count, 2) if count else None
+
+
+def finest_cells(conn: Connection) -> list[FinestCell]:
+    """Registrations per month of session start and combination of every report dimension.
+
+    One aggregate over the facts (grouped by start instant, then folded into months here so
+    the SQL stays the same on SQLite and PostgreSQL); the disclosure pattern is computed from
+    these once per read-model generation.
+    """
+    dims = [DIMENSION_COLUMNS[d] for d in DIMENSIONS]
+    as_int = {
+        name: sa.func.sum(sa.case((facts.c[name], 1), else_=0))
+        for name in ("registered", "attended")
+    }
+    query = (
+        sa.select(
+            facts.c.starts_at,
+            *dims,
+            as_int["registered"].label("registered"),
+            as_int["attended"].label("attended"),
+            sa.func.coalesce(sa.func.sum(facts.c.feedback_count), 0).label("feedback"),
+            sa.func.coalesce(sa.func.sum(facts.c.overall_sum), 0).label("overall_sum"),
+            sa.func.coalesce(sa.func.sum(facts.c.overall_count), 0).label("overall_count"),
+        )
+        .where(_RELEVANT)
+        .group_by(facts.c.starts_at, *dims)
+    )
+    labels = training_labels(conn)
+    training_at = DIMENSIONS.index("training")
+    sums: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for row in conn.execute(query):
+        month = _utc(row[0]).strftime("%Y-%m")
+        values = [str(v) for v in row[1 : 1 + len(DIMENSIONS)]]
+        values[training_at] = labels.get(row[1 + training_at], str(row[1 + training_at]))
+        slot = (month, tuple(values))
+        counts = (
+            int(row.registered),
+            int(row.attended),
+            int(row.feedback),
+            int(row.overall_sum),
+            int(row.overall_count),
+        )
+        total = sums.get(slot)
+        if total is None:
+            sums[slot] = list(counts)
+        else:
+            for i, value in enumerate(counts):
+                total[i] += value
+    return [FinestCell(month, key, *values) for (month, key), values in sorted(sums.items())]
+
+
+def session_counts(
+    conn: Connection, start: datetime | None, end: datetime | None, training_id: uuid.UUID | None
+) -> tuple[int, int]:
+    """Sessions scheduled (not cancelled) and delivered (completed) starting in the window."""
+    row = conn.execute(
+        sa.select(
+            sa.func.count().filter(sessions.c.status != "cancelled").label("scheduled"),
+            sa.func.count().filter(sessions.c.status == "completed").label("delivered"),
+        ).where(
+            *_window(
+                ReportFilter(start=start, end=end, training_id=training_id),
+                sessions.c.starts_at,
+                sessions.c.training_id,
+            )
+        )
+    ).one()
+    return int(row.scheduled), int(row.delivered)

@@ -1,57 +1,133 @@
-"""Parsing of the report query parameters into domain values, with errors naming the parameter."""
+"""Parsing of the report query parameters and of the disclosure settings, with errors naming
+the parameter (422) or the variable (at start-up)."""
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from trainops_reporting.adapters.report_queries import ReportFilter
 from trainops_reporting.domain.categories import parse_by
+from trainops_reporting.domain.disclosure import (
+    DEFAULT_PERIOD_LEVELS,
+    HUB,
+    MAX_BY,
+    PERIOD_LEVELS,
+    requestable,
+)
 from trainops_reporting.domain.suppression import DEFAULT_K
-from trainops_shared import validation
+from trainops_reporting.handlers.reports import period_window
 from trainops_shared.errors import Invalid
+from trainops_shared.settings import SettingsError
+from trainops_shared.validation import instant_bounds
 
 FORMATS = ("json", "csv")
-MAX_K = 1000
-"""Past any cell of a programme of this size; a bound keeps k an ordinary number everywhere."""
+MIN_CELL_ENV = "REPORT_MIN_CELL"
+PERIODS_ENV = "REPORT_PERIODS"
+_PERIOD_PATTERNS = {
+    "year": re.compile(r"^(\d{4})$"),
+    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+}
 
 
-def parse_instant(raw: str | None, field: str) -> datetime | None:
-    """An absent or blank bound is no bound; anything else goes through the shared parser."""
-    if raw is None or raw.strip() == "":
-        return None
-    return validation.parse_instant(raw, field)
+@dataclass(frozen=True, slots=True)
+class ReportPolicy:
+    """Server-side disclosure settings: the smallest publishable count and the periods."""
+
+    min_cell: int = DEFAULT_K
+    levels: tuple[str, ...] = DEFAULT_PERIOD_LEVELS
 
 
-def parse_filter(start: str | None, end: str | None, training_id: str | None) -> ReportFilter:
-    lower = parse_instant(start, "from")
-    upper = parse_instant(end, "to")
-    if lower is not None and upper is not None and lower >= upper:
-        raise Invalid(
-            f"from ({lower.isoformat()}) must be before to ({upper.isoformat()})", field="from"
-        )
-    training: uuid.UUID | None = None
-    if training_id is not None and training_id.strip():
-        try:
-            training = uuid.UUID(training_id.strip())
-        except ValueError:
+def load_policy(env: Mapping[str, str] | None = None) -> ReportPolicy:
+    """Read ``REPORT_MIN_CELL`` (default 5) and ``REPORT_PERIODS`` (default ``all``).
+
+    Checked when the app is built, so a bad value stops the service at start-up rather than
+    at the first report.
+    """
+    source = os.environ if env is None else env
+    raw = (source.get(MIN_CELL_ENV) or "").strip()
+    min_cell = DEFAULT_K
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise SettingsError(f"{MIN_CELL_ENV}={raw!r} must be an integer from 1 to 100")
+        min_cell = int(raw)
+    raw_levels = (source.get(PERIODS_ENV) or "").strip()
+    levels = DEFAULT_PERIOD_LEVELS
+    if raw_levels:
+        wanted = {part.strip() for part in raw_levels.split(",") if part.strip()}
+        unknown = wanted - set(PERIOD_LEVELS)
+        if unknown or "all" not in wanted:
+            raise SettingsError(
+                f"{PERIODS_ENV}={raw_levels!r} must list levels among "
+                f"{', '.join(PERIOD_LEVELS)}, including all"
+            )
+        levels = tuple(level for level in PERIOD_LEVELS if level in wanted)
+    return ReportPolicy(min_cell, levels)
+
+
+def reject_window(start: str | None, end: str | None) -> None:
+    """Arbitrary windows are refused: two windows one session apart give hidden counts away
+    by subtraction, so reports are by reporting period only."""
+    for name, raw in (("from", start), ("to", end)):
+        if raw is not None:
             raise Invalid(
-                f"training_id={training_id!r} is not a UUID", field="training_id"
-            ) from None
-    return ReportFilter(start=lower, end=upper, training_id=training)
+                f"{name} is not accepted: reports cover whole reporting periods; "
+                "use period=all, YYYY, YYYY-Qn or YYYY-MM (as the server offers)",
+                field=name,
+            )
 
 
-def parse_k(raw: str | None) -> int:
-    if raw is None or raw.strip() == "":
-        return DEFAULT_K
+def parse_period(raw: str | None, levels: tuple[str, ...]) -> str:
+    value = (raw or "all").strip()
+    if value == "all":
+        return value
+    offered = ", ".join(
+        {"all": "all", "year": "YYYY", "quarter": "YYYY-Qn", "month": "YYYY-MM"}[level]
+        for level in levels
+    )
+    for level, pattern in _PERIOD_PATTERNS.items():
+        match = pattern.match(value)
+        if match is None:
+            continue
+        if level not in levels:
+            raise Invalid(f"period={raw!r}: this server reports by {offered} only", field="period")
+        bounds = instant_bounds()
+        start, _ = period_window(value)
+        if start is None or not bounds.low <= start < bounds.high:
+            raise Invalid(
+                f"period={raw!r} is outside the programme window {bounds.describe()}",
+                field="period",
+            )
+        return value
+    raise Invalid(f"period={raw!r} is not one of {offered}", field="period")
+
+
+def parse_training(training_id: str | None) -> uuid.UUID | None:
+    if training_id is None or not training_id.strip():
+        return None
     try:
-        k = int(raw.strip())
+        return uuid.UUID(training_id.strip())
     except ValueError:
-        raise Invalid(f"k={raw[:40]!r} is not an integer", field="k") from None
-    if k < 1:
-        raise Invalid(f"k must be at least 1 (got {k})", field="k")
-    if k > MAX_K:
-        raise Invalid(f"k must be at most {MAX_K} (got {k})", field="k")
+        raise Invalid(f"training_id={training_id!r} is not a UUID", field="training_id") from None
+
+
+def parse_k(raw: str | None, minimum: int = DEFAULT_K) -> int:
+    """A request may raise the threshold, never lower it below the server's."""
+    if raw is None or raw.strip() == "":
+        return minimum
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 3:
+        raise Invalid(f"k={raw!r} is not an integer from {minimum} to 999", field="k")
+    k = int(text)
+    if k < minimum:
+        raise Invalid(
+            f"k={k} is below this server's minimum cell size {minimum}; a request may only ask "
+            "for a larger k",
+            field="k",
+        )
     return k
 
 
@@ -62,6 +138,20 @@ def parse_format(raw: str | None) -> str:
     return value
 
 
-def parse_dimensions(raw: str | None) -> tuple[str, ...]:
-    """``by`` as a tuple of dimensions; unknown or repeated names raise (422, field ``by``)."""
-    return parse_by(raw)
+def parse_dimensions(raw: str | None, training: uuid.UUID | None = None) -> tuple[str, ...]:
+    """``by`` as a tuple of dimensions, within what the protection universe covers.
+
+    Unknown or repeated names raise (422, field ``by``); so do breakdowns outside the universe:
+    more than two dimensions, two without ``city``, or more than one with ``training_id``
+    (which is itself a ``training`` breakdown).
+    """
+    dims = parse_by(raw)
+    effective = (*dims, "training") if training is not None and "training" not in dims else dims
+    if not requestable(effective):
+        raise Invalid(
+            f"by={raw!r}: a report breaks down by at most {MAX_BY} dimensions, and by two only "
+            f"when one is {HUB} (training_id counts as a training dimension), so that every "
+            "table published fits one protection pattern",
+            field="by",
+        )
+    return dims

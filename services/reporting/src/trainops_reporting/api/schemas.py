@@ -11,19 +11,27 @@ import msgspec
 
 
 class Filters(msgspec.Struct, kw_only=True):
-    from_: str | None = msgspec.field(name="from")
-    to: str | None
+    period: str
+    """The reporting period the figures cover (``all``, ``YYYY``, ``YYYY-Qn``, ``YYYY-MM``)."""
     training_id: str | None
 
 
 class SummaryOut(msgspec.Struct, kw_only=True):
+    """Counts of registrations (see ``definitions``); ``null`` where suppressed, with the
+    reason in ``suppressed``."""
+
     sessions_scheduled: int
     sessions_delivered: int
-    participants_registered: int
-    participants_attended: int
-    feedback_responses: int
+    registered: int | None
+    attended: int | None
+    feedback_responses: int | None
     satisfaction_mean: float | None
     cities_reached: int
+    suppressed: dict[str, str]
+    """``{measure: "primary" | "complementary"}`` for every hidden count."""
+    k: int
+    unit: str
+    definitions: dict[str, str]
     filters: Filters
 
 
@@ -38,11 +46,15 @@ class DonorTotals(msgspec.Struct, kw_only=True):
 class DonorReportOut(msgspec.Struct, kw_only=True):
     """``rows``: ``{<each by-dimension>: value, registered, attended, feedback_responses,
     satisfaction_mean, suppressed: {measure: "primary"|"complementary"}}``; a suppressed count
-    is ``null``. ``row_totals``/``column_totals`` are the table's margins (two or more
-    dimensions), suppressed by the same rules."""
+    is ``null``: ``primary`` holds 1..k-1, ``complementary`` any count (hidden so that no
+    primary one can be derived). ``row_totals``/``column_totals`` are the table's margins (two
+    dimensions). Every count is of ``unit`` (registrations), so the totals are the same for
+    every ``by`` of a period and equal the summary's."""
 
     by: list[str]
     k: int
+    unit: str
+    definitions: dict[str, str]
     rows: list[dict[str, Any]]
     totals: DonorTotals
     row_totals: list[dict[str, Any]]

@@ -1,109 +1,211 @@
-"""The two report use cases: read the figures, apply the disclosure rules, shape the answer.
+"""The two report use cases: cut a table out of the protected universe and shape the answer.
 
-These are plain functions of a Connection (run by ``runtime.read``); the SQL lives in
-``adapters.report_queries`` and the small-cell rules in ``domain.suppression``.
+Every figure either report publishes is a cell of one universe (``domain.disclosure``) with one
+suppression pattern, computed once per read-model generation and threshold, so no combination
+of requests (breakdowns, margins, the summary, periods) proves a hidden small count.
 
-Donor table semantics worth knowing:
-
-* cells count *distinct participants*; with only profile dimensions (city, sector, sex, age_band,
-  language) every person is in exactly one cell, so the grand total equals the distinct headcount
-  of ``/reports/summary``. With a session dimension (``mode``, ``training``) a person who sat in
-  two trainings counts once in each, and the totals (the sums of the cells, which suppression
-  needs published margins to be) count person-trainings; the distinct headcount stays in the
-  summary.
-* the satisfaction mean of a cell whose ``feedback_responses`` is suppressed is withheld (null)
-  with it: a mean over fewer than k answers can reveal one person's answer.
+The count unit is the **registration** (one person in one session) everywhere: ``registered``
+counts confirmed registrations on sessions that were not cancelled, ``attended`` those recorded
+as attended, ``feedback_responses`` responses (one per invitation, i.e. per registration).
+A person in two sessions counts twice, in every breakdown alike, so every table of a period has
+the same total as the summary. Distinct people are not published: a distinct count is not a sum
+of the published cells, and differencing it against them would reveal who is in which cell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.report_queries import (
-    ReportFilter,
-    Source,
-    donor_cells,
-    mean,
-    summary_figures,
-)
-from trainops_reporting.domain.suppression import (
+from trainops_reporting.adapters.report_cache import PatternCache, Protected
+from trainops_reporting.adapters.report_queries import mean, session_counts, training_labels
+from trainops_reporting.domain.disclosure import (
+    FEEDBACK_MEASURE,
     MEASURES,
-    CountTable,
-    PublishedCell,
-    TableRow,
-    suppress,
+    CellId,
+    shape_of,
 )
 
+UNIT: Final[str] = "registrations"
+DEFINITIONS: Final[dict[str, str]] = {
+    "unit": "every count is of registrations: one person in one session (a person in two "
+    "sessions counts twice, in every breakdown alike), so every table of a period has the "
+    "same total as the summary",
+    "registered": "confirmed registrations on sessions that were not cancelled",
+    "attended": "registrations recorded as attended",
+    "feedback_responses": "feedback responses, at most one per invitation (per registration)",
+    "satisfaction_mean": "mean of the 1-5 overall rating; hidden with feedback_responses",
+    "primary": "a count from 1 to k-1, hidden (CSV: <k)",
+    "complementary": "a count of k or more, or any count, hidden so that no primary cell can "
+    "be derived from the published ones (CSV: x)",
+    "period": "sessions by their start (UTC): all, a year YYYY, a quarter YYYY-Qn or a month "
+    "YYYY-MM, as the server offers",
+    "sessions_scheduled": "sessions (not people) that were not cancelled; not suppressed",
+    "cities_reached": "cities whose attended count is published and non-zero",
+}
 
-def filters_echo(flt: ReportFilter) -> dict[str, str | None]:
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    period: str = "all"
+    training_id: uuid.UUID | None = None
+    by: tuple[str, ...] = ()
+    k: int = 5
+
+
+def period_window(period: str) -> tuple[datetime | None, datetime | None]:
+    """``[start, end)`` in UTC of a period name (``all`` is unbounded)."""
+    if period == "all":
+        return None, None
+    year = int(period[:4])
+    if len(period) == 4:
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    if "Q" in period:
+        first = (int(period[6]) - 1) * 3 + 1
+        months = (first, first + 3)
+    else:
+        month = int(period[5:7])
+        months = (month, month + 1)
+    start = datetime(year, months[0], 1, tzinfo=UTC)
+    end = (
+        datetime(year + 1, 1, 1, tzinfo=UTC)
+        if months[1] == 13
+        else datetime(year, months[1], 1, tzinfo=UTC)
+    )
+    return start, end
+
+
+def filters_echo(request: ReportRequest) -> dict[str, str | None]:
     return {
-        "from": flt.start.isoformat() if flt.start else None,
-        "to": flt.end.isoformat() if flt.end else None,
-        "training_id": str(flt.training_id) if flt.training_id else None,
+        "period": request.period,
+        "training_id": str(request.training_id) if request.training_id else None,
     }
 
 
-def summary_report(conn: Connection, flt: ReportFilter, source: Source = "auto") -> dict[str, Any]:
-    """``source``: see ``adapters.report_queries.Source`` (both sources give the same figures)."""
-    figures = summary_figures(conn, flt, source)
-    return {
-        "sessions_scheduled": figures.sessions_scheduled,
-        "sessions_delivered": figures.sessions_delivered,
-        "participants_registered": figures.participants_registered,
-        "participants_attended": figures.participants_attended,
-        "feedback_responses": figures.feedback_responses,
-        "satisfaction_mean": mean(figures.overall_sum, figures.overall_count),
-        "cities_reached": figures.cities_reached,
-        "filters": filters_echo(flt),
-    }
+def _training_label(conn: Connection, training_id: uuid.UUID | None) -> str | None:
+    if training_id is None:
+        return None
+    return training_labels(conn).get(training_id, str(training_id))
 
 
-def _published(dims: Sequence[str], cell: PublishedCell, with_mean: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = dict(zip(dims, cell.key, strict=True))
+def _published(
+    protected: Protected, cell: CellId, labels: dict[str, str], with_mean: bool = True
+) -> dict[str, Any]:
+    """A cell as published: dimension labels, counts (``None`` where hidden), reasons."""
+    out: dict[str, Any] = dict(labels)
+    flags: dict[str, str] = {}
     for measure in MEASURES:
-        out[measure] = cell.values[measure]
+        reason = protected.pattern.reason(cell, measure)
+        if reason is None:
+            out[measure] = protected.universe.value(cell, measure)
+        else:
+            out[measure] = None
+            flags[measure] = reason
     if with_mean:
-        out["satisfaction_mean"] = cell.satisfaction_mean
-    out["suppressed"] = dict(cell.flags)
+        sums = protected.universe.sums.get(cell)
+        hidden_mean = FEEDBACK_MEASURE in flags or sums is None
+        out["satisfaction_mean"] = None if hidden_mean else mean(sums[3], sums[4])  # type: ignore[index]  # sums is set when not hidden_mean
+    out["suppressed"] = flags
     return out
 
 
+def _cell_id(request: ReportRequest, training: str | None, values: dict[str, str]) -> CellId:
+    dims = dict(values)
+    if training is not None:
+        dims["training"] = training
+    shape = shape_of(dims)
+    return (request.period, shape, tuple(dims[d] for d in shape))
+
+
+def _present(
+    protected: Protected, request: ReportRequest, training: str | None
+) -> list[dict[str, str]]:
+    """Every combination of ``by`` values with something counted in the period (and training)."""
+    dims = dict.fromkeys(request.by, "")
+    if training is not None:
+        dims["training"] = training
+    shape = shape_of(dims)
+    out = []
+    for period, cell_shape, values in protected.universe.sums:
+        if period != request.period or cell_shape != shape:
+            continue
+        labels = dict(zip(shape, values, strict=True))
+        if training is not None and labels.get("training") != training:
+            continue
+        out.append({d: labels[d] for d in request.by})
+    return sorted(out, key=lambda labels: tuple(labels[d] for d in request.by))
+
+
 def donor_report(
-    conn: Connection, flt: ReportFilter, by: Sequence[str], k: int, source: Source = "auto"
+    conn: Connection, request: ReportRequest, patterns: PatternCache
 ) -> dict[str, Any]:
-    cells = donor_cells(conn, flt, by, source)
-    table = CountTable(
-        dimensions=tuple(by),
-        rows=tuple(
-            TableRow(
-                key=cell.key,
-                counts={
-                    "registered": cell.registered,
-                    "attended": cell.attended,
-                    "feedback_responses": cell.feedback_responses,
-                },
-                satisfaction_mean=mean(cell.overall_sum, cell.overall_count),
-            )
-            for cell in cells
-        ),
-        total_satisfaction_mean=mean(
-            sum(c.overall_sum for c in cells), sum(c.overall_count for c in cells)
-        ),
-    )
-    result = suppress(table, k)
-    totals: dict[str, Any] = {m: result.totals[m] for m in MEASURES}
-    totals["satisfaction_mean"] = result.total_satisfaction_mean
-    totals["suppressed"] = dict(result.total_flags)
+    protected = patterns.get(conn, request.k)
+    training = _training_label(conn, request.training_id)
+    by = request.by
+    rows = [
+        _published(protected, _cell_id(request, training, labels), labels)
+        for labels in _present(protected, request, training)
+    ]
+    row_totals: list[dict[str, Any]] = []
+    column_totals: list[dict[str, Any]] = []
+    if len(by) == 2:
+        for position, out in ((0, row_totals), (1, column_totals)):
+            dim = by[position]
+            seen = sorted({row[dim] for row in rows})
+            for value in seen:
+                labels = {dim: value}
+                out.append(
+                    _published(protected, _cell_id(request, training, labels), labels, False)
+                )
+    total = _published(protected, _cell_id(request, training, {}), {})
+    hidden = sum(len(entry["suppressed"]) for entry in (*rows, *row_totals, *column_totals, total))
     return {
         "by": list(by),
-        "k": k,
-        "rows": [_published(by, cell) for cell in result.rows],
-        "totals": totals,
-        "row_totals": [_published(by[:1], c, with_mean=False) for c in result.row_totals],
-        "column_totals": [_published(by[1:], c, with_mean=False) for c in result.column_totals],
-        "suppressed_cells": len(result.suppressed),
-        "filters": filters_echo(flt),
+        "k": request.k,
+        "unit": UNIT,
+        "definitions": DEFINITIONS,
+        "rows": rows,
+        "totals": total,
+        "row_totals": row_totals,
+        "column_totals": column_totals,
+        "suppressed_cells": hidden,
+        "filters": filters_echo(request),
+    }
+
+
+def summary_report(
+    conn: Connection, request: ReportRequest, patterns: PatternCache
+) -> dict[str, Any]:
+    """Headline figures of the period: the universe's total (or the training's) cell, so the
+    summary obeys the same pattern as every donor table and equals their totals."""
+    protected = patterns.get(conn, request.k)
+    training = _training_label(conn, request.training_id)
+    total = _published(protected, _cell_id(request, training, {}), {})
+    start, end = period_window(request.period)
+    scheduled, delivered = session_counts(conn, start, end, request.training_id)
+    city_request = ReportRequest(request.period, request.training_id, ("city",), request.k)
+    cities = 0
+    for labels in _present(protected, city_request, training):
+        cell = _cell_id(city_request, training, labels)
+        if protected.pattern.reason(cell, "attended") is None and protected.universe.value(
+            cell, "attended"
+        ):
+            cities += 1
+    return {
+        "sessions_scheduled": scheduled,
+        "sessions_delivered": delivered,
+        "registered": total["registered"],
+        "attended": total["attended"],
+        "feedback_responses": total["feedback_responses"],
+        "satisfaction_mean": total["satisfaction_mean"],
+        "cities_reached": cities,
+        "suppressed": total["suppressed"],
+        "k": request.k,
+        "unit": UNIT,
+        "definitions": DEFINITIONS,
+        "filters": filters_echo(request),
     }
