@@ -23,7 +23,12 @@ from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    SerializationException,
+    TooManyRequestsException,
+    ValidationException,
+)
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -315,6 +320,9 @@ class CheckedRequest(Request[Any, Any, Any]):
             raise MalformedBody(
                 f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
             ) from None
+        except SerializationException as exc:
+            # msgspec's message names a position only ("truncated (byte 9)"), never content.
+            raise MalformedBody(f"the body is not valid JSON: {exc.detail}") from None
         if _depth_exceeds(value, MAX_JSON_DEPTH):
             raise MalformedBody(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         return value
