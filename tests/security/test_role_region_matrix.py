@@ -379,16 +379,26 @@ def test_cross_region_registration_matches_no_person_of_region_a(
     assert leaks(conflict.content, region_a) == [], conflict.text[:500]
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        pytest.param(None, id="own subject"),
+        # The same account name in another region is still another principal.
+        pytest.param("security-coordinator-almaty", id="region A's subject"),
+    ],
+)
 def test_idempotency_key_of_region_a_answers_nothing_to_region_b(
-    security_system: SecuritySystem, seed: Seed
+    security_system: SecuritySystem, seed: Seed, subject: str | None
 ) -> None:
     """Region A's Idempotency-Key and body replayed by region B's coordinator: refused, and the
     first coordinator's registration is not handed over."""
     url = f"{security_system.url('registration')}/registrations"
-    headers = {
-        **security_system.headers("coordinator_b"),
-        "Idempotency-Key": seed.open_registration_key,
-    }
+    if subject is None:
+        auth = security_system.headers("coordinator_b")
+    else:
+        token = security_system.harness.token("coordinator", REGION_B, subject=subject)
+        auth = {"Authorization": f"Bearer {token}"}
+    headers = {**auth, "Idempotency-Key": seed.open_registration_key}
     answer = httpx.post(url, json=seed.open_registration_body, headers=headers, timeout=30)
     assert answer.status_code in (403, 409, 422), answer.text[:500]
     assert leaks(answer.content, seed.canaries()) == [], answer.text[:500]
