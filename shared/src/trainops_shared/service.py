@@ -66,6 +66,7 @@ from trainops_shared.storage import (
     open_database,
 )
 from trainops_shared.tables import PLUMBING_MIGRATIONS
+from trainops_shared.validation import instant_bounds
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -498,6 +499,7 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
     try:
         settings = load_settings(service)
         limits = load_http_limits()
+        instant_bounds()  # TRAINOPS_DATE_MIN/MAX: read once, now, not inside a first request
     except SettingsError as exc:
         print(f"trainops-{service}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
