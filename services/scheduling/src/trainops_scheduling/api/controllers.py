@@ -259,10 +259,13 @@ def parse_bound(value: str, zone: str, field: str) -> datetime:
         else:
             naive = datetime.fromisoformat(text)
         return to_utc(naive, load_zone(zone), field)
-    except ValueError as exc:
-        detail = exc.message if isinstance(exc, InvalidField) else str(exc)
+    except InvalidField as exc:
+        # Parsed, but not placeable (outside the programme window, in a DST gap).
+        raise Invalid(exc.message, field=field) from None
+    except ValueError:
         raise Invalid(
-            f"{value!r} is not an ISO 8601 date or date-time ({detail})", field=field
+            f"{value[:40]!r} is not an ISO 8601 date (2020-12-22) or date-time (2020-12-22T10:00)",
+            field=field,
         ) from None
 
 

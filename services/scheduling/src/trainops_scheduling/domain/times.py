@@ -90,8 +90,7 @@ def to_utc(value: datetime, zone: tzinfo, field: str) -> datetime:
 def _out_of_window(value: datetime, field: str) -> InvalidTime:
     return InvalidTime(
         field,
-        f"{value.isoformat()} is outside the accepted range of dates "
-        f"{instant_bounds().describe()}",
+        f"{value.isoformat()} is outside the accepted range of dates {instant_bounds().describe()}",
     )
 
 
