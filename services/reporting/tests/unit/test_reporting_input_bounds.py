@@ -1,13 +1,16 @@
-"""Report parameters at the edges: far offsets, dates past the programme window, huge k."""
+"""Report parameters at the edges: windows (refused for periods), periods past the programme
+window, huge or lowered k."""
 
 from __future__ import annotations
 
 import pytest
 
-from trainops_reporting.api.params import parse_filter, parse_k
+from trainops_reporting.api.params import parse_k, parse_period, reject_window
 from trainops_shared.errors import Invalid
 
 pytestmark = pytest.mark.unit
+
+ALL_LEVELS = ("all", "year", "quarter", "month")
 
 
 @pytest.mark.parametrize(
@@ -15,23 +18,42 @@ pytestmark = pytest.mark.unit
     [
         (None, "9999-12-31T23:00:00-05:00", "to"),
         ("0001-01-01T00:00+05:00", None, "from"),
-        ("0001-01-01", None, "from"),
-        (None, "2101-01-01", "to"),
-        ("1999-12-31T23:59:59Z", "2020-01-01", "from"),
+        ("2021-03-01", "2021-04-01", "from"),
     ],
 )
-def test_instants_past_the_window_are_a_422_naming_the_bound(
+def test_arbitrary_windows_are_a_422_pointing_to_period(
     start: str | None, end: str | None, field: str
 ) -> None:
     with pytest.raises(Invalid) as caught:
-        parse_filter(start, end, None)
+        reject_window(start, end)
     assert caught.value.field == field
-    assert "outside the accepted range of dates" in caught.value.detail
+    assert "period=" in caught.value.detail
 
 
-@pytest.mark.parametrize("raw", ["1001", str(2**63), "9" * 5000])
+@pytest.mark.parametrize("raw", ["9999", "0001", "1999-Q4", "2101-01"])
+def test_periods_past_the_programme_window_are_a_422(raw: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_period(raw, ALL_LEVELS)
+    assert caught.value.field == "period"
+    assert "outside the programme window" in caught.value.detail
+
+
+@pytest.mark.parametrize("raw", ["1001", str(2**63), "9" * 5000, "-1", "5.0"])
 def test_k_is_bounded(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
         parse_k(raw)
     assert caught.value.field == "k"
     assert len(caught.value.detail) < 120
+
+
+@pytest.mark.parametrize("raw", ["1", "4"])
+def test_a_request_cannot_lower_k_below_the_server_minimum(raw: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_k(raw, minimum=5)
+    assert caught.value.field == "k"
+    assert "minimum cell size 5" in caught.value.detail
+
+
+def test_a_request_may_raise_k() -> None:
+    assert parse_k("8", minimum=5) == 8
+    assert parse_k(None, minimum=5) == 5

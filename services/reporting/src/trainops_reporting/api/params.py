@@ -24,6 +24,8 @@ from trainops_shared.settings import SettingsError
 from trainops_shared.validation import instant_bounds
 
 FORMATS = ("json", "csv")
+MAX_K = 1000
+"""Past any cell of a programme of this size; a bound keeps k an ordinary number everywhere."""
 MIN_CELL_ENV = "REPORT_MIN_CELL"
 PERIODS_ENV = "REPORT_PERIODS"
 _PERIOD_PATTERNS = {
@@ -95,7 +97,10 @@ def parse_period(raw: str | None, levels: tuple[str, ...]) -> str:
         if level not in levels:
             raise Invalid(f"period={raw!r}: this server reports by {offered} only", field="period")
         bounds = instant_bounds()
-        start, _ = period_window(value)
+        year = int(match.group(1))
+        start = None
+        if bounds.low.year <= year <= bounds.high.year:
+            start, _ = period_window(value)
         if start is None or not bounds.low <= start < bounds.high:
             raise Invalid(
                 f"period={raw!r} is outside the programme window {bounds.describe()}",
@@ -115,13 +120,18 @@ def parse_training(training_id: str | None) -> uuid.UUID | None:
 
 
 def parse_k(raw: str | None, minimum: int = DEFAULT_K) -> int:
-    """A request may raise the threshold, never lower it below the server's."""
+    """A request may raise the threshold (up to ``MAX_K``), never lower it below the server's.
+
+    The raw value is never echoed at length: it is attacker-controlled text.
+    """
     if raw is None or raw.strip() == "":
         return minimum
     text = raw.strip()
-    if not text.isdigit() or len(text) > 3:
-        raise Invalid(f"k={raw!r} is not an integer from {minimum} to 999", field="k")
+    if not text.isdigit() or len(text) > len(str(MAX_K)):
+        raise Invalid(f"k={text[:12]!r} is not an integer from {minimum} to {MAX_K}", field="k")
     k = int(text)
+    if k > MAX_K:
+        raise Invalid(f"k must be at most {MAX_K} (got {k})", field="k")
     if k < minimum:
         raise Invalid(
             f"k={k} is below this server's minimum cell size {minimum}; a request may only ask "

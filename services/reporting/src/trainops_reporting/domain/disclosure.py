@@ -142,7 +142,9 @@ class Universe:
 
 
 def build_universe(
-    finest: Iterable[FinestCell], levels: Sequence[str] = PERIOD_LEVELS, max_by: int = MAX_BY
+    finest: Iterable[FinestCell],
+    levels: Sequence[str] = DEFAULT_PERIOD_LEVELS,
+    max_by: int = MAX_BY,
 ) -> Universe:
     cells = tuple(f for f in finest if f.registered or f.attended or f.feedback_responses)
     universe = Universe(cells, tuple(levels), max_by)
@@ -722,14 +724,19 @@ def protect(universe: Universe, k: int) -> Pattern:
 
 
 def audit(
-    universe: Universe, hidden: Mapping[str, Mapping[CellId, Reason]], k: int
+    universe: Universe,
+    hidden: Mapping[str, Mapping[CellId, Reason]],
+    k: int,
+    over: str = "cells",
 ) -> dict[str, dict[CellId, tuple[float, float]]]:
     """Every leak, per measure (empty = safe), with the interval an attacker proves.
 
-    A leak is a count of 1..k-1 published, or a primary cell whose interval, proven by LP from
-    every visible published value and every label, is narrower than what the labels alone
-    prove (which is [1, k-1] unless primary cells nest). Two LPs per primary cell and per
-    bound, no shortcut: the independent check of the tests.
+    A leak is a count of 1..k-1 published, or a primary cell whose interval, proven by LP
+    (``over="cells"``: the published cells and their lines, exact for the decomposable
+    ``shapes()``; ``over="combinations"``: every finest combination, far bigger) from every
+    visible published value and every label, is narrower
+    than what the labels alone prove (which is [1, k-1] unless primary cells nest). Feasible
+    points certify most cells at once; every other cell gets its own LPs.
     """
     out: dict[str, dict[CellId, tuple[float, float]]] = {}
     for measure in MEASURES:
@@ -740,12 +747,13 @@ def audit(
                 out.setdefault(measure, {})[cid] = (float(s[position]), float(s[position]))
         if not any(w == "primary" for w in pattern.values()) or k <= 2:
             continue
-        prover = _Prover(universe, measure, k)
-        labels = prover.intervals(pattern, labels_only=True)
-        for cid, (low, high) in prover.intervals(pattern).items():
-            goal_low, goal_high = labels[cid]
-            if low > goal_low + TOLERANCE or high < goal_high - TOLERANCE:
-                out.setdefault(measure, {})[cid] = (low, high)
+        prover = _Prover(universe, measure, k, over=over)
+        goals = prover.label_bounds(pattern)
+        failing = prover.unprotected(pattern, goals)
+        if failing:
+            proven = prover.intervals(pattern)
+            for cid in failing:
+                out.setdefault(measure, {})[cid] = proven[cid]
     return out
 
 
