@@ -14,14 +14,19 @@ import sqlalchemy as sa
 from reporting_programme import Programme, build_donor_scenario, december
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.report_cache import ReportCache
-from trainops_reporting.adapters.report_queries import ReportFilter, read_generation
-from trainops_reporting.adapters.tables import MIGRATIONS, READ_MODEL_TABLES, facts
+from trainops_reporting.adapters.report_cache import PatternCache, ReportCache
+from trainops_reporting.adapters.report_queries import read_generation
+from trainops_reporting.adapters.tables import (
+    MIGRATIONS,
+    READ_MODEL_TABLES,
+    facts,
+    feedback_responses,
+)
 from trainops_reporting.handlers.events import EVENT_HANDLERS
-from trainops_reporting.handlers.reports import donor_report, summary_report
-from trainops_shared.events import Event
+from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
+from trainops_shared.events import Event, FeedbackSubmitted
 from trainops_shared.inbox import RetryLater
-from trainops_shared.storage import apply_migrations
+from trainops_shared.storage import MigrationSet, apply_migrations
 
 pytestmark = pytest.mark.unit
 
@@ -67,33 +72,44 @@ def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def _summary(conn: Connection, k: int = 1, **kw: Any) -> dict[str, Any]:
+    out = summary_report(conn, ReportRequest(k=k, **kw), PatternCache(("all", "year", "month")))
+    out.pop("definitions")
+    return out
+
+
+def _donor(conn: Connection, by: tuple[str, ...], k: int = 5, **kw: Any) -> dict[str, Any]:
+    return donor_report(conn, ReportRequest(by=by, k=k, **kw), PatternCache(("all",)))
+
+
 def test_scenario_summary_is_exact(conn: Connection, programme: Programme) -> None:
     ids = build_donor_scenario(programme)
     deliver(conn, programme.events)
-    figures = summary_report(conn, ReportFilter())
-    assert figures == {
+    assert _summary(conn) == {
         "sessions_scheduled": 2,
         "sessions_delivered": 1,
-        "participants_registered": 19,
-        "participants_attended": 15,
+        "registered": 20,
+        "attended": 15,
         "feedback_responses": 9,
         "satisfaction_mean": 3.89,
         "cities_reached": 2,
-        "filters": {"from": None, "to": None, "training_id": None},
+        "suppressed": {},
+        "k": 1,
+        "unit": "registrations",
+        "filters": {"period": "all", "training_id": None},
     }
-    t2 = summary_report(conn, ReportFilter(training_id=ids["t2"]))
+    t2 = _summary(conn, training_id=ids["t2"])
     assert (t2["sessions_scheduled"], t2["sessions_delivered"]) == (1, 0)
-    assert (t2["participants_registered"], t2["participants_attended"]) == (2, 0)
+    assert (t2["registered"], t2["attended"]) == (2, 0)
     assert t2["satisfaction_mean"] is None and t2["cities_reached"] == 0
-    window = ReportFilter(start=december(22, 0), end=december(23, 0))
-    assert summary_report(conn, window)["participants_registered"] == 18
-    assert summary_report(conn, window)["sessions_scheduled"] == 1
+    assert _summary(conn, k=5, training_id=ids["t2"])["suppressed"] == {"registered": "primary"}
+    assert _summary(conn, period="2020-12")["registered"] == 18  # T2 starts in January
 
 
 def test_donor_by_city_suppresses_feedback(conn: Connection, programme: Programme) -> None:
     build_donor_scenario(programme)
     deliver(conn, programme.events)
-    report = donor_report(conn, ReportFilter(), ("city",), 5)
+    report = _donor(conn, ("city",))
     assert report["rows"] == [
         {
             "city": "aktau",
@@ -105,7 +121,7 @@ def test_donor_by_city_suppresses_feedback(conn: Connection, programme: Programm
         },
         {
             "city": "almaty",
-            "registered": 9,
+            "registered": 10,
             "attended": 7,
             "feedback_responses": None,
             "satisfaction_mean": None,
@@ -113,14 +129,14 @@ def test_donor_by_city_suppresses_feedback(conn: Connection, programme: Programm
         },
     ]
     assert report["totals"] == {
-        "registered": 19,
+        "registered": 20,
         "attended": 15,
         "feedback_responses": 9,
         "satisfaction_mean": 3.89,
         "suppressed": {},
     }
     assert report["suppressed_cells"] == 2
-    unsuppressed = donor_report(conn, ReportFilter(), ("city",), 1)
+    unsuppressed = _donor(conn, ("city",), k=1)
     assert [r["satisfaction_mean"] for r in unsuppressed["rows"]] == [4.0, 3.75]
     assert unsuppressed["suppressed_cells"] == 0
 
@@ -130,30 +146,29 @@ def test_donor_by_city_and_sex_hides_recomputable_cells(
 ) -> None:
     build_donor_scenario(programme)
     deliver(conn, programme.events)
-    report = donor_report(conn, ReportFilter(), ("city", "sex"), 5)
+    report = _donor(conn, ("city", "sex"))
     by_key = {(r["city"], r["sex"]): r for r in report["rows"]}
     assert by_key["almaty", "male"]["suppressed"]["registered"] == "primary"
-    # each line (row or column with its total) has at least two hidden members
     for key in [("almaty", "female"), ("aktau", "female"), ("aktau", "male")]:
         assert by_key[key]["registered"] is None
         assert by_key[key]["suppressed"]["registered"] == "complementary"
-    assert report["totals"]["registered"] == 19
+    assert report["totals"]["registered"] == 20
     assert {r["city"]: r["registered"] for r in report["row_totals"]} == {
         "aktau": 10,
-        "almaty": 9,
+        "almaty": 10,
     }
     assert {r["sex"]: r["registered"] for r in report["column_totals"]} == {
-        "female": 12,
+        "female": 13,
         "male": 7,
     }
 
 
-def test_donor_by_training_counts_people_per_training(
+def test_donor_by_training_counts_registrations_per_training(
     conn: Connection, programme: Programme
 ) -> None:
     build_donor_scenario(programme)
     deliver(conn, programme.events)
-    report = donor_report(conn, ReportFilter(), ("training",), 1)
+    report = _donor(conn, ("training",), k=1)
     assert [(r["training"], r["registered"]) for r in report["rows"]] == [("T1", 18), ("T2", 2)]
 
 
@@ -170,7 +185,7 @@ def test_events_about_unseen_aggregates_retry_later(conn: Connection, programme:
             apply(conn, early)
     assert read_generation(conn) == 0  # nothing of a retried event stays
     deliver(conn, programme.events)
-    assert summary_report(conn, ReportFilter())["participants_attended"] == 1
+    assert _summary(conn)["attended"] == 1
 
 
 def test_late_redelivery_never_rolls_back(conn: Connection, programme: Programme) -> None:
@@ -225,17 +240,15 @@ def test_cancellation_after_promotion_and_stale_promotion(
     assert (row.status, row.registered) == ("cancelled", False)
 
 
-def test_reschedule_moves_facts_between_windows(conn: Connection, programme: Programme) -> None:
+def test_reschedule_moves_facts_between_periods(conn: Connection, programme: Programme) -> None:
     t1 = programme.training("T1")
     session_id = programme.session(t1, december(22))
     programme.register(session_id)
     programme.reschedule(session_id, datetime(2021, 1, 15, 5, tzinfo=UTC))
     deliver(conn, programme.events)
-    december_window = ReportFilter(start=december(1, 0), end=datetime(2021, 1, 1, tzinfo=UTC))
-    january = ReportFilter(start=datetime(2021, 1, 1, tzinfo=UTC))
-    assert summary_report(conn, december_window)["participants_registered"] == 0
-    assert summary_report(conn, january)["participants_registered"] == 1
-    assert summary_report(conn, january)["sessions_scheduled"] == 1
+    assert _summary(conn, period="2020")["registered"] == 0
+    assert _summary(conn, period="2021-01")["registered"] == 1
+    assert _summary(conn, period="2021-01")["sessions_scheduled"] == 1
 
 
 def test_cancelled_session_uncounts_its_registrations(
@@ -246,11 +259,80 @@ def test_cancelled_session_uncounts_its_registrations(
     for _ in range(6):
         programme.register(session_id)
     deliver(conn, programme.events)
-    assert summary_report(conn, ReportFilter())["participants_registered"] == 6
+    assert _summary(conn)["registered"] == 6
     programme.cancel_session(session_id)
     deliver(conn, programme.events[-1:])
-    figures = summary_report(conn, ReportFilter())
-    assert (figures["participants_registered"], figures["sessions_scheduled"]) == (0, 0)
+    figures = _summary(conn)
+    assert (figures["registered"], figures["sessions_scheduled"]) == (0, 0)
+
+
+def test_one_response_counts_per_invitation(conn: Connection, programme: Programme) -> None:
+    """Responses made up with new response ids for a real registration change nothing."""
+    build_donor_scenario(programme)
+    deliver(conn, programme.events)
+    before = _summary(conn)
+    answered = next(e for e in programme.events if isinstance(e, FeedbackSubmitted))
+    forged = [
+        msgspec.structs.replace(
+            answered,
+            event_id=uuid.uuid4(),
+            aggregate_id=(rid := uuid.uuid4()),
+            response_id=rid,
+            invitation_id=uuid.uuid4(),
+            answers={"overall": 1},
+        )
+        for _ in range(20)
+    ]
+    deliver(conn, forged)
+    assert _summary(conn) == before
+
+
+def test_migration_keeps_the_first_response_per_registration() -> None:
+    """A read model projected before v3 (several responses on one registration) is reduced to
+    the first response per registration, with the facts and the cube recomputed."""
+    programme = Programme()
+    build_donor_scenario(programme)
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        apply_migrations(conn, [MigrationSet("reporting", MIGRATIONS.migrations[:2])])
+        conn.execute(sa.text("DROP INDEX IF EXISTS ux_report_feedback_registration"))
+        deliver_v2 = [e for e in programme.events]
+        for event in deliver_v2:
+            apply(conn, event)
+        before = summary_report(conn, ReportRequest(k=1), PatternCache(("all",)))[
+            "satisfaction_mean"
+        ]
+        answered = next(e for e in programme.events if isinstance(e, FeedbackSubmitted))
+        fact = conn.execute(
+            sa.select(facts).where(facts.c.registration_id == answered.registration_id)
+        ).one()
+        for _ in range(20):
+            conn.execute(
+                feedback_responses.insert().values(
+                    response_id=uuid.uuid4(),
+                    registration_id=answered.registration_id,
+                    session_id=answered.session_id,
+                    survey_id=answered.survey_id,
+                    overall=1,
+                    language="kk",
+                    has_comment=False,
+                    submitted_at=datetime(2030, 1, 1, tzinfo=UTC),
+                )
+            )
+        conn.execute(
+            facts.update()
+            .where(facts.c.registration_id == answered.registration_id)
+            .values(
+                feedback_count=fact.feedback_count + 20,
+                overall_sum=fact.overall_sum + 20,
+                overall_count=fact.overall_count + 20,
+            )
+        )
+        apply_migrations(conn, [MIGRATIONS])
+        after = summary_report(conn, ReportRequest(k=1), PatternCache(("all",)))
+        assert after["satisfaction_mean"] == before
+        assert after["feedback_responses"] == 9
+    engine.dispose()
 
 
 def test_participant_counted_in_latest_profile_cell(conn: Connection, programme: Programme) -> None:
@@ -262,8 +344,8 @@ def test_participant_counted_in_latest_profile_cell(conn: Connection, programme:
     programme.register(second, participant_id=person, city="almaty")  # moved
     rng = random.Random(7)
     deliver(conn, programme.events, rng)
-    report = donor_report(conn, ReportFilter(), ("city",), 1)
-    assert [(r["city"], r["registered"]) for r in report["rows"]] == [("almaty", 1)]
+    report = _donor(conn, ("city",), k=1)
+    assert [(r["city"], r["registered"]) for r in report["rows"]] == [("almaty", 2)]
 
 
 def test_report_cache_is_invalidated_by_any_event(conn: Connection, programme: Programme) -> None:
@@ -274,7 +356,7 @@ def test_report_cache_is_invalidated_by_any_event(conn: Connection, programme: P
 
     def compute(c: Connection) -> dict[str, Any]:
         calls.append(1)
-        return summary_report(c, ReportFilter())
+        return _summary(c)
 
     first = cache.get_or_compute(conn, "k", compute)
     assert cache.get_or_compute(conn, "k", compute) is first
@@ -283,4 +365,4 @@ def test_report_cache_is_invalidated_by_any_event(conn: Connection, programme: P
     deliver(conn, programme.events[-1:])
     again = cache.get_or_compute(conn, "k", compute)
     assert len(calls) == 2
-    assert again["participants_registered"] == first["participants_registered"] + 1
+    assert again["registered"] == first["registered"] + 1

@@ -29,6 +29,9 @@ class FeedbackSubmitted(Event, frozen=True, kw_only=True, tag="feedback.feedback
     answers: dict[str, int]
     language: str
     has_comment: bool = False
+    invitation_id: uuid.UUID | None = None
+    """The invitation the response used (one per registration); ``None`` from producers older
+    than the field. Reporting counts at most one response per invitation."""
 
 
 FeedbackEvent = SurveyPublished | FeedbackSubmitted

@@ -179,6 +179,7 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
                 answers=dict(submission.answers),
                 language=language,
                 has_comment=submission.has_comment,
+                invitation_id=uuid.UUID(view.invitation_id),
             )
         ],
     )

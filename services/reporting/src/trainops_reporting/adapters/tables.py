@@ -192,6 +192,8 @@ feedback_responses = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("has_comment", sa.Boolean, nullable=False),
     sa.Column("submitted_at", UtcDateTime, nullable=False),
+    # since v3: the invitation used (None from older producers); one response per registration
+    sa.Column("invitation_id", sa.Uuid, nullable=True),
 )
 
 NO_TRAINING = uuid.UUID(int=0)
@@ -301,10 +303,60 @@ def _create_v2(conn: Connection) -> None:
     rebuild_cube(conn)
 
 
+def _create_v3(conn: Connection) -> None:
+    """One counted response per invitation (per registration), enforced by a unique index.
+
+    Responses counted before it (several per registration, e.g. forged with new response ids)
+    are reduced to the first submitted, and the facts' feedback sums and the cube are
+    recomputed from what is left.
+    """
+    from trainops_reporting.adapters.cube import rebuild_cube
+
+    table = feedback_responses.name
+    if "invitation_id" not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN invitation_id {_uuid_type(conn)}"))
+    conn.execute(
+        sa.text(
+            f"DELETE FROM {table} WHERE response_id IN ("
+            f" SELECT response_id FROM ("
+            f"  SELECT response_id, ROW_NUMBER() OVER ("
+            f"   PARTITION BY registration_id ORDER BY submitted_at, response_id) AS n"
+            f"  FROM {table}) ranked WHERE n > 1)"
+        )
+    )
+    answers = feedback_responses.c
+    per_registration = facts.c.registration_id == answers.registration_id
+    conn.execute(
+        facts.update().values(
+            feedback_count=sa.select(sa.func.count())
+            .where(per_registration)
+            .scalar_subquery(),
+            overall_sum=sa.select(sa.func.coalesce(sa.func.sum(answers.overall), 0))
+            .where(per_registration)
+            .scalar_subquery(),
+            overall_count=sa.select(sa.func.count(answers.overall))
+            .where(per_registration)
+            .scalar_subquery(),
+        )
+    )
+    conn.execute(
+        sa.text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ux_report_feedback_registration "
+            f"ON {table} (registration_id)"
+        )
+    )
+    rebuild_cube(conn)
+
+
+def _uuid_type(conn: Connection) -> str:
+    return "UUID" if conn.dialect.name == "postgresql" else "CHAR(32)"
+
+
 MIGRATIONS = MigrationSet(
     "reporting",
     (
         Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),
         Migration(2, "pre-aggregated people and cube tables; covering window index", _create_v2),
+        Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
     ),
 )

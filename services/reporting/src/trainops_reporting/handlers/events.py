@@ -9,7 +9,7 @@ catch, the handlers do:
 * staleness: each independently changing attribute keeps the ``aggregate_version`` that last set
   it, and an event not newer than that changes nothing, so a late redelivery never rolls back;
 * re-publishes under a new event id: creation events are ignored when the row already exists, and
-  a feedback response counts once per ``response_id``.
+  a feedback response counts once per invitation (per registration: the first one counted).
 
 Every change of a fact's ``registered``/``attended`` flag, feedback sums or profile is also folded
 into the pre-aggregated cube (``adapters.cube``) in the same statement sequence, so the cube and
@@ -510,10 +510,10 @@ def overall_of(answers: Mapping[str, int]) -> int | None:
 _FACT_FOR_FEEDBACK = sa.select(
     facts,
     sa.exists()
-    .where(feedback_responses.c.response_id == _B("b_response_id"))
+    .where(feedback_responses.c.registration_id == _B("b_id"))
     .label("response_exists"),
 ).where(facts.c.registration_id == _B("b_id"))
-"""The answered fact and whether this response was already counted, in one read."""
+"""The answered fact and whether its invitation already has a counted response, in one read."""
 _RESPONSE_INSERT = feedback_responses.insert()
 _FACT_ADD_FEEDBACK = (
     facts.update()
@@ -527,11 +527,15 @@ _FACT_ADD_FEEDBACK = (
 
 
 def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
-    """One response counts once (per ``response_id``) on the registration it answers."""
+    """At most one response counts per invitation, i.e. per registration (feedback issues one
+    invitation per registration and accepts one response on it): the first one counted wins.
+
+    Keyed on the registration rather than on ``response_id`` (or ``invitation_id``, which a
+    forged event can also make up), so responses invented for a real registration cannot pile
+    onto its satisfaction figures; a redelivery of the counted response changes nothing either.
+    """
     bump_generation(conn)
-    fact = conn.execute(
-        _FACT_FOR_FEEDBACK, {"b_id": event.registration_id, "b_response_id": event.response_id}
-    ).one_or_none()
+    fact = conn.execute(_FACT_FOR_FEEDBACK, {"b_id": event.registration_id}).one_or_none()
     if fact is None:
         raise RetryLater(f"registration {event.registration_id} not seen yet (feedback)")
     if fact.response_exists:
@@ -548,6 +552,7 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
             "language": event.language,
             "has_comment": event.has_comment,
             "submitted_at": utc(event.occurred_at),
+            "invitation_id": event.invitation_id,
         },
     )
     overall_sum = overall or 0
