@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -267,24 +267,38 @@ def test_cancelled_session_uncounts_its_registrations(
 
 
 def test_one_response_counts_per_invitation(conn: Connection, programme: Programme) -> None:
-    """Responses made up with new response ids for a real registration change nothing."""
+    """Responses made up with new response and invitation ids for a real registration: later
+    ones change nothing, earlier ones at most take the one counted place."""
     build_donor_scenario(programme)
     deliver(conn, programme.events)
     before = _summary(conn)
     answered = next(e for e in programme.events if isinstance(e, FeedbackSubmitted))
-    forged = [
-        msgspec.structs.replace(
-            answered,
-            event_id=uuid.uuid4(),
-            aggregate_id=(rid := uuid.uuid4()),
-            response_id=rid,
-            invitation_id=uuid.uuid4(),
-            answers={"overall": 1},
-        )
-        for _ in range(20)
-    ]
-    deliver(conn, forged)
+
+    def forged(shift: timedelta) -> list[FeedbackSubmitted]:
+        return [
+            msgspec.structs.replace(
+                answered,
+                event_id=uuid.uuid4(),
+                aggregate_id=(rid := uuid.uuid4()),
+                response_id=rid,
+                invitation_id=uuid.uuid4(),
+                occurred_at=answered.occurred_at + shift,
+                answers={"overall": 1},
+            )
+            for _ in range(20)
+        ]
+
+    deliver(conn, forged(timedelta(hours=1)))
     assert _summary(conn) == before
+    deliver(conn, forged(timedelta(hours=-1)))
+    after = _summary(conn)
+    assert after["feedback_responses"] == before["feedback_responses"] == 9
+    answers = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(feedback_responses)
+        .where(feedback_responses.c.registration_id == answered.registration_id)
+    ).scalar_one()
+    assert answers == 1
 
 
 def test_migration_keeps_the_first_response_per_registration() -> None:

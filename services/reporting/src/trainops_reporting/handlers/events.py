@@ -507,19 +507,21 @@ def overall_of(answers: Mapping[str, int]) -> int | None:
     return value
 
 
-_FACT_FOR_FEEDBACK = sa.select(
-    facts,
-    sa.exists()
-    .where(feedback_responses.c.registration_id == _B("b_id"))
-    .label("response_exists"),
-).where(facts.c.registration_id == _B("b_id"))
-"""The answered fact and whether its invitation already has a counted response, in one read."""
+_FACT_FOR_FEEDBACK = sa.select(facts).where(facts.c.registration_id == _B("b_id"))
+_COUNTED_RESPONSE = sa.select(
+    feedback_responses.c.response_id,
+    feedback_responses.c.submitted_at,
+    feedback_responses.c.overall,
+).where(feedback_responses.c.registration_id == _B("b_id"))
+_RESPONSE_DELETE = feedback_responses.delete().where(
+    feedback_responses.c.response_id == _B("b_response_id")
+)
 _RESPONSE_INSERT = feedback_responses.insert()
 _FACT_ADD_FEEDBACK = (
     facts.update()
     .where(facts.c.registration_id == _B("b_id"))
     .values(
-        feedback_count=facts.c.feedback_count + 1,
+        feedback_count=facts.c.feedback_count + _B("b_count", type_=sa.Integer),
         overall_sum=facts.c.overall_sum + _B("b_overall_sum", type_=sa.Integer),
         overall_count=facts.c.overall_count + _B("b_overall_count", type_=sa.Integer),
     )
@@ -528,7 +530,8 @@ _FACT_ADD_FEEDBACK = (
 
 def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
     """At most one response counts per invitation, i.e. per registration (feedback issues one
-    invitation per registration and accepts one response on it): the first one counted wins.
+    invitation per registration and accepts one response on it): the earliest submitted, by
+    ``(occurred_at, response_id)``, so that any delivery order leaves the same one counted.
 
     Keyed on the registration rather than on ``response_id`` (or ``invitation_id``, which a
     forged event can also make up), so responses invented for a real registration cannot pile
@@ -538,9 +541,20 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
     fact = conn.execute(_FACT_FOR_FEEDBACK, {"b_id": event.registration_id}).one_or_none()
     if fact is None:
         raise RetryLater(f"registration {event.registration_id} not seen yet (feedback)")
-    if fact.response_exists:
-        return
+    submitted_at = utc(event.occurred_at)
     overall = overall_of(event.answers)
+    counted = conn.execute(_COUNTED_RESPONSE, {"b_id": event.registration_id}).one_or_none()
+    count, overall_sum, overall_count = 1, overall or 0, int(overall is not None)
+    if counted is not None:
+        if (utc(counted.submitted_at), str(counted.response_id)) <= (
+            submitted_at,
+            str(event.response_id),
+        ):
+            return  # the counted response is this one, or an earlier one
+        conn.execute(_RESPONSE_DELETE, {"b_response_id": counted.response_id})
+        count = 0
+        overall_sum -= counted.overall or 0
+        overall_count -= int(counted.overall is not None)
     conn.execute(
         _RESPONSE_INSERT,
         {
@@ -551,23 +565,22 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
             "overall": overall,
             "language": event.language,
             "has_comment": event.has_comment,
-            "submitted_at": utc(event.occurred_at),
+            "submitted_at": submitted_at,
             "invitation_id": event.invitation_id,
         },
     )
-    overall_sum = overall or 0
-    overall_count = 1 if overall is not None else 0
     conn.execute(
         _FACT_ADD_FEEDBACK,
         {
             "b_id": event.registration_id,
+            "b_count": count,
             "b_overall_sum": overall_sum,
             "b_overall_count": overall_count,
         },
     )
     apply_fact_deltas(
         conn,
-        [_delta(fact, feedback=1, overall_sum=overall_sum, overall_count=overall_count)],
+        [_delta(fact, feedback=count, overall_sum=overall_sum, overall_count=overall_count)],
     )
 
 
