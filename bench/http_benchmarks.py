@@ -200,7 +200,7 @@ def event_to_report(workdir: Path, sizes: Sizes) -> dict[str, Any]:
                 timeout=10,
             )
             response.raise_for_status()
-            return bool(response.json()["participants_registered"] >= n_sessions)
+            return bool(response.json()["registered"] >= n_sessions)
 
         wait_until(projected, 60, "the reporting projection to count the probe registrations")
         setup_s = time.perf_counter() - t0
@@ -214,7 +214,7 @@ def event_to_report(workdir: Path, sizes: Sizes) -> dict[str, Any]:
                     "port": reporting.port,
                     "path": "/reports/summary",
                     "headers": {"Authorization": f"Bearer {report_auth}"},
-                    "field": "participants_registered",
+                    "field": "registered",
                     "drain_timeout_s": sizes.e2r_drain_timeout_s,
                 },
             }

@@ -207,7 +207,7 @@ def report_query(workdir: Path, sizes: Sizes) -> dict[str, Any]:
                 "registrations": registered,
                 "registrations_wanted": wanted,
                 "size_reached": registered >= wanted,
-                "summary_participants_registered": summary.json().get("participants_registered"),
+                "summary_participants_registered": summary.json().get("registered"),
                 "from_rebuild": {
                     "registrations": from_rebuild,
                     "what": (

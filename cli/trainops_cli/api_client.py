@@ -444,7 +444,12 @@ class TrainopsClient:
     # reporting
 
     def summary(self, training_id: str | None = None, **window: str | None) -> dict[str, Any]:
-        params = {"training_id": training_id, "from": window.get("from_"), "to": window.get("to")}
+        params = {
+            "training_id": training_id,
+            "period": window.get("period"),
+            "from": window.get("from_"),
+            "to": window.get("to"),
+        }
         return self._obj(
             "GET",
             f"{self.urls.reporting}/reports/summary",
@@ -493,6 +498,7 @@ class TrainopsClient:
             "k": k,
             "training_id": training_id,
             "format": fmt,
+            "period": window.get("period"),
             "from": window.get("from_"),
             "to": window.get("to"),
         }

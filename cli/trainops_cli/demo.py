@@ -65,11 +65,11 @@ Say = Callable[[str], None]
 CORE_FIGURES = (
     "sessions_scheduled",
     "sessions_delivered",
-    "participants_registered",
-    "participants_attended",
+    "registered",
+    "attended",
     "feedback_responses",
 )
-"""Summary figures the demo waits for (their definitions in issue 3 leave no room for doubt)."""
+"""Summary figures the demo waits for (registrations, as every report counts them)."""
 
 
 def register(subparsers: Any) -> None:
@@ -106,7 +106,11 @@ def register(subparsers: Any) -> None:
         help="load another copy even if this programme is loaded (codes get a run suffix)",
     )
     parser.add_argument(
-        "--k", type=int, default=5, help="suppression threshold of the donor table (default 5)"
+        "--k",
+        type=int,
+        default=None,
+        help="suppression threshold of the donor table (default: the server's, REPORT_MIN_CELL; "
+        "a smaller one is refused)",
     )
     parser.add_argument(
         "--timeout",
@@ -575,12 +579,33 @@ class Loader:
         def caught_up() -> bool | None:
             seen.clear()
             seen.update(self.client.summary(training_id=training_id))
-            return True if all(seen.get(f) == want[f] for f in CORE_FIGURES) else None
+            return True if all(_agrees(seen, f, want[f]) for f in CORE_FIGURES) else None
 
         def last() -> str:
             return ", ".join(f"{f} {seen.get(f)} (want {want[f]})" for f in CORE_FIGURES)
 
         poll(caught_up, timeout=self.timeout, what=f"reporting of training {key}", last=last)
+
+
+def _agrees(summary: Mapping[str, Any], figure: str, want: int) -> bool:
+    """A published figure equals what was sent; a suppressed one is consistent with it (a
+    primary one hides 1..k-1, a complementary one any count)."""
+    reason = (summary.get("suppressed") or {}).get(figure)
+    if reason is None:
+        return bool(summary.get(figure) == want)
+    if reason == "primary":
+        return 1 <= want < int(summary.get("k", 5))
+    return True
+
+
+def _count(entry: Mapping[str, Any], measure: str) -> str:
+    """A count as published: the number, ``<k`` (primary) or ``x`` (complementary)."""
+    reason = (entry.get("suppressed") or {}).get(measure)
+    if reason == "primary":
+        return f"<{entry['k']}" if "k" in entry else "<k"
+    if reason is not None:
+        return "x"
+    return str(entry.get(measure))
 
 
 def _parallel(fn: Callable[[Any], T], items: Sequence[Any], workers: int = 8) -> list[T]:
@@ -595,7 +620,10 @@ def _parallel(fn: Callable[[Any], T], items: Sequence[Any], workers: int = 8) ->
 
 
 def render_report(
-    client: TrainopsClient, programme: Programme, training_ids: Mapping[str, str], k: int = 5
+    client: TrainopsClient,
+    programme: Programme,
+    training_ids: Mapping[str, str],
+    k: int | None = None,
 ) -> str:
     summary = client.summary()
     donor = client.donor(by="city,sex", k=k)
@@ -612,8 +640,8 @@ def render_report(
             title = title if len(title) <= 44 else title[:43] + "…"
             lines.append(
                 f"  {title:<46}{s['sessions_delivered']:>4}/{s['sessions_scheduled']:<4}"
-                f"{s['participants_registered']:>6}{s['participants_attended']:>6}"
-                f"{s['feedback_responses']:>6}{_fmt_mean(s['satisfaction_mean']):>6}"
+                f"{_count(s, 'registered'):>6}{_count(s, 'attended'):>6}"
+                f"{_count(s, 'feedback_responses'):>6}{_fmt_mean(s['satisfaction_mean']):>6}"
             )
     lines += ["", *format_donor_table(donor)]
     return "\n".join(lines)
@@ -627,8 +655,8 @@ def _summary_lines(summary: Mapping[str, Any]) -> list[str]:
     labels = [
         ("sessions_scheduled", "sessions scheduled (not cancelled)"),
         ("sessions_delivered", "sessions delivered"),
-        ("participants_registered", "participants registered (distinct people)"),
-        ("participants_attended", "participants attended (distinct people)"),
+        ("registered", "registrations (a person per session)"),
+        ("attended", "attendances"),
         ("feedback_responses", "feedback responses"),
         ("satisfaction_mean", "mean overall satisfaction (1-5)"),
         ("cities_reached", "cities reached"),
@@ -636,14 +664,15 @@ def _summary_lines(summary: Mapping[str, Any]) -> list[str]:
     out = []
     for key, label in labels:
         value = summary.get(key)
-        shown = _fmt_mean(value) if key == "satisfaction_mean" else str(value)
+        shown = _fmt_mean(value) if key == "satisfaction_mean" else _count(summary, key)
         out.append(f"  {label:<46}{shown:>8}")
     return out
 
 
 def format_donor_table(report: Mapping[str, Any]) -> list[str]:
     """The ``by=city,sex`` donor report as three cross-tables (registered, attended, feedback
-    responses): cities down, sexes across, with the totals; hidden counts read ``<k``."""
+    responses): cities down, sexes across, with the totals; hidden counts read ``<k`` (1..k-1)
+    or ``x`` (hidden so that no small count can be worked out)."""
     k = int(report["k"])
     hidden = f"<{k}"
     rows = report["rows"]
@@ -659,15 +688,19 @@ def format_donor_table(report: Mapping[str, Any]) -> list[str]:
     def show(entry: Mapping[str, Any] | None, measure: str) -> str:
         if entry is None:
             return "0"
-        if measure in entry.get("suppressed", {}) or entry.get(measure) is None:
+        reason = entry.get("suppressed", {}).get(measure)
+        if reason == "primary":
             return hidden
+        if reason is not None or entry.get(measure) is None:
+            return "x"
         return str(entry[measure])
 
     out = [
         "=" * 78,
         f"Donor report by city and sex (GET /reports/donor?by=city,sex&k={k})",
-        "registered/attended count distinct people, feedback counts responses;",
-        f'"{hidden}": fewer than {k}, or hidden so that no small count can be worked out',
+        "every count is of registrations (a person per session), feedback of responses;",
+        f'"{hidden}": from 1 to {k - 1};  "x": hidden so that no small count can be worked out',
+        "(one suppression pattern for every table and the summary, proven by linear programs)",
         "=" * 78,
     ]
     width = max([len(CITY_NAMES.get(c, c)) for c in cities] + [len("TOTAL"), 14]) + 2

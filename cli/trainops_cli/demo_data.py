@@ -727,8 +727,9 @@ def expected_summary(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> dict[str, Any]:
-    """``GET /reports/summary`` as it must read (without ``filters``).
+    """``GET /reports/summary`` as it must read with nothing suppressed (its counts only).
 
+    Counts are of registrations (one person in one session), as every report counts them;
     ``cities_reached`` counts the participants' cities among those who attended.
     """
     chosen = [
@@ -747,8 +748,8 @@ def expected_summary(
     return {
         "sessions_scheduled": len(live),
         "sessions_delivered": sum(1 for s in live if s.status == "completed"),
-        "participants_registered": len({f.participant_id for f in chosen if f.registered}),
-        "participants_attended": len({f.participant_id for f in chosen if f.counts_attended}),
+        "registered": sum(1 for f in chosen if f.registered),
+        "attended": sum(1 for f in chosen if f.counts_attended),
         "feedback_responses": len(answers),
         "satisfaction_mean": mean2(answers),
         "cities_reached": len({f.city for f in chosen if f.counts_attended}),
@@ -764,9 +765,10 @@ def expected_cells(
     end: datetime | None = None,
 ) -> dict[tuple[str, ...], dict[str, Any]]:
     """The raw (unsuppressed) donor cells by ``by``: ``{key: {registered, attended,
-    feedback_responses, satisfaction_mean}}``; only cells where something counts."""
-    registered: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    attended: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    feedback_responses, satisfaction_mean}}`` in registrations; only cells where something
+    counts."""
+    registered: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    attended: dict[tuple[str, ...], list[str]] = defaultdict(list)
     answers: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for f in facts:
         if training is not None and f.training != training:
@@ -775,9 +777,9 @@ def expected_cells(
             continue
         key = tuple(str(getattr(f, "training" if d == "training" else d)) for d in by)
         if f.registered:
-            registered[key].add(f.participant_id)
+            registered[key].append(f.participant_id)
         if f.counts_attended:
-            attended[key].add(f.participant_id)
+            attended[key].append(f.participant_id)
         answers[key].extend(f.overall)
     keys = {k for k in registered if registered[k]} | {k for k in attended if attended[k]}
     keys |= {k for k, v in answers.items() if v}

@@ -4,7 +4,7 @@ of the test's own (so no stream or durable consumer leaks between tests), driven
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +13,8 @@ import pytest
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient
 from trainops_shared.testing.processes import ServiceProcess
 from trainops_shared.testing.pytest_plugin import ServiceHarness
+
+EXACT_REPORTS = {"REPORT_MIN_CELL": "1", "REPORT_PERIODS": "all,year,quarter,month"}
 
 
 @dataclass
@@ -40,8 +42,17 @@ def start_system(
     """``start_system(database="sqlite"|"postgres")``: the four services, ready."""
     clients: list[TrainopsClient] = []
 
-    def start(database: Literal["sqlite", "postgres"] = "sqlite") -> E2ESystem:
-        processes = service_processes.start(nats_url=fresh_nats_server.url, database=database)
+    def start(
+        database: Literal["sqlite", "postgres"] = "sqlite",
+        report_env: Mapping[str, str] | None = None,
+    ) -> E2ESystem:
+        """``report_env``: reporting's disclosure settings; by default the smallest cell 1 and
+        every period level, so that a test can read exact counts (k=1) and compare them with
+        what it sent, and still ask for k=3 or 5."""
+        env = EXACT_REPORTS if report_env is None else report_env
+        processes = service_processes.start(
+            nats_url=fresh_nats_server.url, database=database, extra_env=env
+        )
         urls = ServiceUrls.from_mapping({name: p.url for name, p in processes.items()})
         client = TrainopsClient(urls, TokenIssuer(service_processes.signing_key))
         clients.append(client)

@@ -28,7 +28,7 @@ def test_demo_loads_the_programme_and_prints_the_report(
 ) -> None:
     for name in ("JWT_SECRET", "JWT_PRIVATE_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE"):
         monkeypatch.delenv(name, raising=False)
-    system = start_system("sqlite")
+    system = start_system("sqlite", report_env={})  # production defaults: k=5
     urls = system.urls.as_dict()
     argv = ["demo", "--participants", "40", "--seed", "7", "--timeout", "90"]
     for name, url in urls.items():
@@ -47,7 +47,7 @@ def test_demo_loads_the_programme_and_prints_the_report(
         assert f"\n{title}\n" in first
     summary = system.client.summary()
     assert summary["sessions_scheduled"] == 11 and summary["sessions_delivered"] == 11
-    assert f"{summary['participants_registered']:>8}" in first
+    assert f"{summary['registered']:>8}" in first
 
     # Idempotent-ish: the second run neither crashes nor loads the programme twice.
     assert _run(argv) == 0, system.logs()
