@@ -52,7 +52,8 @@ PERIOD_LEVELS: Final[tuple[str, ...]] = ("all", "year", "quarter", "month")
 DEFAULT_PERIOD_LEVELS: Final[tuple[str, ...]] = ("all",)
 """Levels a default install offers (``REPORT_PERIODS``). Years and quarters are supported but
 cost much more protection and time on small programmes (docs/disclosure-control.md)."""
-TOLERANCE: Final[float] = 1e-6
+TOLERANCE: Final[float] = 1e-3
+"""Counts are integers; HiGHS answers within about 1e-7 of the exact bound."""
 MAX_REPAIR_ROUNDS: Final[int] = 500
 PRUNE_LIMIT: Final[int] = 1000
 """Complementary cells tried for giving back per measure (each try costs a few LPs)."""
@@ -704,20 +705,32 @@ def protect(universe: Universe, k: int) -> Pattern:
         if hidden and k > 2:
             prover = _Prover(universe, measure, k, over="cells")
             goals = prover.label_bounds(hidden)
+            withheld = False
             for _ in range(MAX_REPAIR_ROUNDS):
                 failing = prover.unprotected(hidden, goals)
                 if not failing:
                     break
                 rounds += 1
-                for cell in failing:
-                    extra = _repair_candidate(universe, measure, cell, hidden, member_of)
-                    if extra is None:
-                        raise RuntimeError(f"cannot protect {cell!r}")
-                    hidden[extra] = "complementary"
+                extras = [
+                    _repair_candidate(universe, measure, cell, hidden, member_of)
+                    for cell in failing
+                ]
+                if any(extra is None for extra in extras):
+                    withheld = True  # nothing left to hide around it: publish no count at all
+                    break
+                for extra in extras:
+                    if extra is not None:
+                        hidden[extra] = "complementary"
                 _greedy(universe, measure, hidden, member_of)
             else:
-                raise RuntimeError(f"{measure}: no protected pattern in {MAX_REPAIR_ROUNDS} rounds")
-            _prune(universe, measure, hidden, prover, goals, member_of)
+                withheld = True
+            if withheld:
+                hidden.update(
+                    {c: "complementary" for c, s in universe.sums.items() if s[position] > 0}
+                    | {c: "primary" for c, s in universe.sums.items() if 0 < s[position] < k}
+                )
+            else:
+                _prune(universe, measure, hidden, prover, goals, member_of)
             solves += prover.solves
         patterns[measure] = hidden
     return Pattern(k=k, hidden=patterns, lp_solves=solves, repair_rounds=rounds)
