@@ -725,10 +725,9 @@ def protect(universe: Universe, k: int) -> Pattern:
             else:
                 withheld = True
             if withheld:
-                hidden.update(
-                    {c: "complementary" for c, s in universe.sums.items() if s[position] > 0}
-                    | {c: "primary" for c, s in universe.sums.items() if 0 < s[position] < k}
-                )
+                for c, sums in universe.sums.items():
+                    if sums[position] > 0:
+                        hidden[c] = "primary" if sums[position] < k else "complementary"
             else:
                 _prune(universe, measure, hidden, prover, goals, member_of)
             solves += prover.solves
