@@ -239,6 +239,7 @@ class ConnectionWatch:
         self.outages = 0
         self.failed_attempts = 0
         self._last_error: str | None = None
+        self._lost_said = False
 
     @property
     def connected(self) -> bool:
@@ -247,28 +248,31 @@ class ConnectionWatch:
     async def error_cb(self, exc: Exception) -> None:
         reason = repr(exc)
         if self.lost_at is not None:
+            # A failed reconnect attempt: the outage is real (not our own close), say so once.
             self.failed_attempts += 1
+            self._say_lost()
             self._last_error = reason
             return
         if isinstance(exc, _CONNECTION_ERRORS):
-            # The disconnected callback follows and says it once, with this reason.
+            # The disconnected callback follows; the outage is reported with this reason.
             self._last_error = reason
             return
         self._log.warning("nats_error", client=self.client, error=reason)
 
     async def disconnected_cb(self) -> None:
+        # nats-py calls this for a close we asked for too, so nothing is logged yet: the loss
+        # is reported at the first failed reconnect attempt, or with the reconnection.
         if self.lost_at is not None:
             return
         self.lost_at = time.monotonic()
         self.outages += 1
         self.failed_attempts = 0
-        self._log.warning(
-            "nats_connection_lost", client=self.client, reason=self._last_error or "disconnected"
-        )
+        self._lost_said = False
 
     async def reconnected_cb(self) -> None:
         if self.lost_at is None:
             return
+        self._say_lost()
         outage = time.monotonic() - self.lost_at
         self._log.info(
             "nats_connection_restored",
@@ -279,6 +283,14 @@ class ConnectionWatch:
         )
         self.lost_at = None
         self._last_error = None
+
+    def _say_lost(self) -> None:
+        if self._lost_said:
+            return
+        self._lost_said = True
+        self._log.warning(
+            "nats_connection_lost", client=self.client, reason=self._last_error or "disconnected"
+        )
 
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (

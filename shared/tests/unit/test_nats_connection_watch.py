@@ -64,3 +64,10 @@ async def test_errors_while_connected_are_logged_and_a_second_outage_counts_agai
         "nats_connection_lost",
         "nats_connection_restored",
     ] * 2
+
+
+async def test_a_close_we_asked_for_is_not_an_outage() -> None:
+    # nats-py calls the disconnected callback on close() too, with no error before it.
+    watch, logger = _watch()
+    await watch.disconnected_cb()
+    assert logger.lines == []
