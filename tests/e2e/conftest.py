@@ -14,7 +14,7 @@ from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient
 from trainops_shared.testing.processes import ServiceProcess
 from trainops_shared.testing.pytest_plugin import ServiceHarness
 
-EXACT_REPORTS = {"REPORT_MIN_CELL": "1", "REPORT_PERIODS": "all,year,quarter,month"}
+EXACT_REPORTS = {"REPORT_MIN_CELL": "1"}
 
 
 @dataclass
@@ -46,8 +46,8 @@ def start_system(
         database: Literal["sqlite", "postgres"] = "sqlite",
         report_env: Mapping[str, str] | None = None,
     ) -> E2ESystem:
-        """``report_env``: reporting's disclosure settings; by default the smallest cell 1 and
-        every period level, so that a test can read exact counts (k=1) and compare them with
+        """``report_env``: reporting's disclosure settings; by default the smallest cell 1, so
+        that a test can read exact counts (k=1) and compare them with
         what it sent, and still ask for k=3 or 5."""
         env = EXACT_REPORTS if report_env is None else report_env
         processes = service_processes.start(

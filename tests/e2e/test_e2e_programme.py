@@ -292,11 +292,10 @@ def run_programme(client: TrainopsClient) -> None:
         assert _summary(client, training_id=training) == expected_summary(
             facts, session_facts, training=training
         )
-    window_start = datetime(2021, 3, 1, tzinfo=UTC)
-    window_end = datetime(2021, 4, 1, tzinfo=UTC)
-    assert _summary(client, period="2021-03") == expected_summary(
-        facts, session_facts, start=window_start, end=window_end
-    )
+    assert _summary(client, period="all") == want
+    with pytest.raises(ApiError) as refused:  # windows are refused, years not offered here
+        client.summary(from_="2021-03-04", to="2021-04-01")
+    assert refused.value.status == 422
 
     # Donor tables: unsuppressed, then k=3 and k=5, JSON and CSV.
     check_unsuppressed(client.donor(by="city,sex", k=1), cells, by)

@@ -55,7 +55,7 @@ cost much more protection and time on small programmes (docs/disclosure-control.
 TOLERANCE: Final[float] = 1e-3
 """Counts are integers; HiGHS answers within about 1e-7 of the exact bound."""
 MAX_REPAIR_ROUNDS: Final[int] = 500
-PRUNE_LIMIT: Final[int] = 1000
+PRUNE_LIMIT: Final[int] = 60
 """Complementary cells tried for giving back per measure (each try costs a few LPs)."""
 
 Reason = Literal["primary", "complementary"]
