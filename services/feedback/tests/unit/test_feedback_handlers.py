@@ -303,6 +303,8 @@ def test_submit_once_then_conflict(world: World, tokens: InvitationTokens) -> No
     assert event.response_id == done.response_id
     assert event.has_comment is True
     assert event.answers == ANSWERS
+    assert event.invitation_id is not None
+    assert str(event.invitation_id) == stored.invitation_id  # reporting counts one per invitation
     assert "comment" not in msgspec.json.decode(encode_event(event))
 
 
