@@ -31,7 +31,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -56,6 +56,7 @@ from trainops_shared.http_security import (
 )
 from trainops_shared.inbox import EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
+from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
 from trainops_shared.outbox import OutboxRelay
 from trainops_shared.settings import Settings, SettingsError, load_settings
 from trainops_shared.storage import (
@@ -385,12 +386,31 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         unlimited_paths=PUBLIC_PATHS,
     )
 
-    @get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
+    @get(
+        "/health",
+        include_in_schema=True,
+        tags=["operations"],
+        sync_to_thread=False,
+        operation_class=PublicOperation,
+        responses=error_responses(*INPUT, limited=False),
+    )
     def health() -> dict[str, str]:
         """The process is alive (it does not check its dependencies: see /ready)."""
         return {"status": "ok", "service": spec.name}
 
-    @get("/ready", tags=["operations"])
+    @get(
+        "/ready",
+        tags=["operations"],
+        operation_class=PublicOperation,
+        responses={
+            **error_responses(*INPUT, limited=False),
+            503: ResponseSpec(
+                data_container=dict[str, Any],
+                description="Not ready: `checks` says whether the database and NATS answer.",
+                generate_examples=False,
+            ),
+        },
+    )
     async def ready() -> Response[dict[str, Any]]:
         """Database and NATS reachable: safe to route traffic here."""
         checks = await runtime.readiness()

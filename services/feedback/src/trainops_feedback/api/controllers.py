@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from trainops_feedback.adapters.repository import InvitationView
@@ -47,11 +49,17 @@ from trainops_feedback.domain.survey import LANG_FIELD, parse_form, validate_ans
 from trainops_feedback.handlers import commands
 from trainops_shared import errors as app_errors
 from trainops_shared.auth import Principal, requires
+from trainops_shared.openapi_docs import error_responses, operation_class, protected, public
 from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
 
 Runtime = NamedDependency[ServiceRuntime]
 """Injected by name: the shared runtime (the composition root provides it)."""
 
+FORM_BODY = (
+    "application/x-www-form-urlencoded",
+    "The form as a browser posts it: one field per survey item (1..5), ``comment``, ``lang``.",
+    Schema(type=OpenAPIType.OBJECT, additional_properties=Schema(type=OpenAPIType.STRING)),
+)
 LangQuery = Annotated[
     str | None,
     QueryParameter(
@@ -102,7 +110,9 @@ def _state_page(view: InvitationView | None, state: str, lang: str | None) -> Re
     tags=["participant pages"],
     summary="The feedback form of an invitation (HTML)",
     include_in_schema=True,
-    security=[],
+    media_type=MediaType.HTML,
+    operation_class=operation_class(public=True),
+    responses=error_responses(404, 409, media_type=MediaType.HTML),
     opt={ANY_QUERY_OPT: True},
 )
 async def feedback_page(
@@ -125,7 +135,9 @@ async def feedback_page(
     tags=["participant pages"],
     summary="Submit the feedback form (urlencoded; HTML answer)",
     status_code=201,
-    security=[],
+    media_type=MediaType.HTML,
+    operation_class=operation_class(public=True, body=FORM_BODY, json_too=(400, 422)),
+    responses=error_responses(400, 404, 409, 413, 415, 422, media_type=MediaType.HTML),
 )
 async def submit_feedback_form(
     token: FromPath[str], request: Request[Any, Any, Any], runtime: Runtime, lang: LangQuery = None
@@ -206,7 +218,8 @@ def _as_app_error(exc: FeedbackError) -> app_errors.AppError:
     tags=["responses"],
     summary="Submit feedback as JSON (public: the token is the credential)",
     status_code=201,
-    security=[],
+    operation_class=operation_class(public=True),
+    responses=public(413, 404, 409),
 )
 async def submit_response(
     data: JSONBody[ResponseIn], runtime: Runtime
@@ -237,6 +250,7 @@ async def submit_response(
     tags=["invitations"],
     summary="The feedback links of a completed session",
     guards=[requires("admin", "programme_staff", "coordinator")],
+    responses=protected(404),
 )
 async def list_invitations(
     session_id: FromPath[uuid.UUID],

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import (
     FromPath,
     FromQuery,
@@ -27,6 +28,7 @@ from trainops_registration.handlers import commands
 from trainops_registration.handlers.imports import ImportParticipants, import_participants
 from trainops_shared.auth import Principal, requires
 from trainops_shared.events import uuid7
+from trainops_shared.openapi_docs import operation_class, protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import MAX_OFFSET
 
@@ -34,6 +36,20 @@ StatusFilter = Literal["confirmed", "waitlisted", "cancelled"]
 Runtime = NamedDependency[ServiceRuntime]
 Caller = NamedDependency[Principal]
 RegistrationId = FromPath[uuid.UUID]
+CSV_IMPORT_BODY = (
+    "UTF-8 CSV, one participant per line after a header line naming the columns "
+    "full_name, email, phone, organisation, sector, sex, age_band, city, language "
+    "(any order; email, phone and organisation may be empty). All or nothing: any bad row "
+    "fails the import with a 422 listing every problem by line and field."
+)
+CSV_SCHEMA = Schema(
+    type=OpenAPIType.STRING,
+    example=(
+        "full_name,email,phone,organisation,sector,sex,age_band,city,language\n"
+        "Aigerim Seitkali,a.seitkali@example.kz,+77011234567,Almaty Weekly,media,female,"
+        "25-34,almaty,kk\n"
+    ),
+)
 
 
 class RegistrationController(Controller):
@@ -41,7 +57,7 @@ class RegistrationController(Controller):
     tags = ["registrations"]  # noqa: RUF012 - Litestar declares these as plain lists
     guards = [requires("admin", "coordinator")]  # noqa: RUF012
 
-    @post("", status_code=201)
+    @post("", status_code=201, responses=protected(413, 404, 409))
     async def register(
         self,
         data: JSONBody[RegistrationRequest],
@@ -74,7 +90,12 @@ class RegistrationController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @post("/import", status_code=201)
+    @post(
+        "/import",
+        status_code=201,
+        operation_class=operation_class(body=("text/csv", CSV_IMPORT_BODY, CSV_SCHEMA)),
+        responses=protected(413, 404, 409),
+    )
     async def import_csv(
         self,
         body: RawBody,
@@ -94,7 +115,7 @@ class RegistrationController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @post("/{registration_id:uuid}/cancel", status_code=200)
+    @post("/{registration_id:uuid}/cancel", status_code=200, responses=protected(404, 409))
     async def cancel(
         self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
     ) -> Response[dict[str, Any]]:
@@ -109,7 +130,7 @@ class RegistrationController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @post("/{registration_id:uuid}/attendance", status_code=200)
+    @post("/{registration_id:uuid}/attendance", status_code=200, responses=protected(413, 404, 409))
     async def attendance(
         self,
         registration_id: RegistrationId,
@@ -129,7 +150,7 @@ class RegistrationController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @get("")
+    @get("", responses=protected())
     async def list_registrations(
         self,
         runtime: Runtime,
@@ -154,7 +175,7 @@ class RegistrationController(Controller):
         result: dict[str, Any] = await runtime.read(query)
         return result
 
-    @get("/{registration_id:uuid}")
+    @get("/{registration_id:uuid}", responses=protected(404))
     async def get_registration(
         self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
     ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from trainops_registration.api.schemas import DuplicateFlagRequest, MergeRequest
 from trainops_registration.handlers import identity
 from trainops_shared.auth import Principal, requires
+from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import MAX_OFFSET
 
@@ -37,6 +38,7 @@ class ParticipantController(Controller):
         "/{participant_id:uuid}/duplicate-flags",
         status_code=201,
         guards=[requires("admin", "coordinator")],
+        responses=protected(413, 404, 409),
     )
     async def flag_duplicate(
         self,
@@ -60,7 +62,7 @@ class ParticipantController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @get("/duplicate-flags", guards=[requires("admin", "coordinator")])
+    @get("/duplicate-flags", guards=[requires("admin", "coordinator")], responses=protected())
     async def list_flags(
         self,
         runtime: Runtime,
@@ -77,7 +79,7 @@ class ParticipantController(Controller):
         result: dict[str, Any] = await runtime.read(query)
         return result
 
-    @get("/duplicate-candidates", guards=[requires("admin")])
+    @get("/duplicate-candidates", guards=[requires("admin")], responses=protected())
     async def candidates(
         self, runtime: Runtime, principal: Caller, limit: Limit = 100
     ) -> dict[str, Any]:
@@ -89,7 +91,12 @@ class ParticipantController(Controller):
         result: dict[str, Any] = await runtime.read(query)
         return result
 
-    @post("/merges", status_code=201, guards=[requires("admin")])
+    @post(
+        "/merges",
+        status_code=201,
+        guards=[requires("admin")],
+        responses=protected(413, 404, 409),
+    )
     async def merge(
         self, data: JSONBody[MergeRequest], runtime: Runtime, principal: Caller
     ) -> Response[dict[str, Any]]:
@@ -101,7 +108,7 @@ class ParticipantController(Controller):
         )
         return Response(outcome.body, status_code=outcome.status_code)
 
-    @get("/merges", guards=[requires("admin")])
+    @get("/merges", guards=[requires("admin")], responses=protected())
     async def list_merges(
         self, runtime: Runtime, principal: Caller, limit: Limit = 50, offset: Offset = 0
     ) -> dict[str, Any]:

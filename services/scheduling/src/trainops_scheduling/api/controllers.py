@@ -39,6 +39,7 @@ from trainops_scheduling.domain.times import to_utc
 from trainops_scheduling.handlers import commands
 from trainops_shared.auth import requires
 from trainops_shared.errors import Conflict, Invalid, NotFound
+from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import MAX_OFFSET, check_text
 
@@ -59,7 +60,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # ------------------------------------------------------------------------------------------
 
 
-@get("/cities", tags=["reference"], sync_to_thread=False)
+@get("/cities", tags=["reference"], sync_to_thread=False, responses=protected())
 def list_cities(catalogue: Catalogue) -> list[CityOut]:
     """The programme's cities with their IANA zones and names (codes are what sessions use)."""
     return [CityOut(c.code, c.timezone, dict(c.names)) for c in catalogue]
@@ -70,7 +71,7 @@ def list_cities(catalogue: Catalogue) -> list[CityOut]:
 # ------------------------------------------------------------------------------------------
 
 
-@post("/trainings", guards=WRITERS, tags=["trainings"])
+@post("/trainings", guards=WRITERS, tags=["trainings"], responses=protected(413, 409))
 async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) -> TrainingOut:
     """Define a training of the programme; ``code`` is unique (409 on a duplicate)."""
     for lang, text in data.title.as_dict().items():
@@ -93,12 +94,12 @@ async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) ->
     return TrainingOut.of(training)
 
 
-@get("/trainings", tags=["trainings"])
+@get("/trainings", tags=["trainings"], responses=protected())
 async def list_trainings(runtime: Runtime) -> list[TrainingOut]:
     return [TrainingOut.of(t) for t in await runtime.read(repo.list_trainings)]
 
 
-@get("/trainings/{training_id:uuid}", tags=["trainings"])
+@get("/trainings/{training_id:uuid}", tags=["trainings"], responses=protected(404))
 async def get_training(runtime: Runtime, training_id: FromPath[uuid.UUID]) -> TrainingOut:
     training = await runtime.read(partial(repo.get_training, training_id=training_id))
     if training is None:
@@ -106,7 +107,7 @@ async def get_training(runtime: Runtime, training_id: FromPath[uuid.UUID]) -> Tr
     return TrainingOut.of(training)
 
 
-@post("/trainers", guards=WRITERS, tags=["trainers"])
+@post("/trainers", guards=WRITERS, tags=["trainers"], responses=protected(413))
 async def register_trainer(runtime: Runtime, data: JSONBody[RegisterTrainerIn]) -> TrainerOut:
     """Register a trainer (staff or invited expert) who can then be booked on sessions."""
     check_text(data.name, "name")
@@ -117,12 +118,12 @@ async def register_trainer(runtime: Runtime, data: JSONBody[RegisterTrainerIn]) 
     return TrainerOut.of(trainer)
 
 
-@get("/trainers", tags=["trainers"])
+@get("/trainers", tags=["trainers"], responses=protected())
 async def list_trainers(runtime: Runtime) -> list[TrainerOut]:
     return [TrainerOut.of(t) for t in await runtime.read(repo.list_trainers)]
 
 
-@get("/trainers/{trainer_id:uuid}", tags=["trainers"])
+@get("/trainers/{trainer_id:uuid}", tags=["trainers"], responses=protected(404))
 async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> TrainerOut:
     trainer = await runtime.read(partial(repo.get_trainer, trainer_id=trainer_id))
     if trainer is None:
@@ -135,7 +136,7 @@ async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> Trai
 # ------------------------------------------------------------------------------------------
 
 
-@post("/sessions", guards=WRITERS, tags=["sessions"])
+@post("/sessions", guards=WRITERS, tags=["sessions"], responses=protected(413, 404, 409))
 async def schedule_session(
     runtime: Runtime,
     catalogue: Catalogue,
@@ -174,6 +175,7 @@ async def schedule_session(
     guards=WRITERS,
     status_code=HTTP_200_OK,
     tags=["sessions"],
+    responses=protected(413, 404, 409),
 )
 async def reschedule_session(
     runtime: Runtime,
@@ -198,6 +200,7 @@ async def reschedule_session(
     guards=WRITERS,
     status_code=HTTP_200_OK,
     tags=["sessions"],
+    responses=protected(413, 404, 409),
 )
 async def change_capacity(
     runtime: Runtime,
@@ -223,6 +226,7 @@ async def change_capacity(
     guards=WRITERS,
     status_code=HTTP_200_OK,
     tags=["sessions"],
+    responses=protected(413, 404, 409),
 )
 async def cancel_session(
     runtime: Runtime,
@@ -242,6 +246,7 @@ async def cancel_session(
     guards=WRITERS,
     status_code=HTTP_200_OK,
     tags=["sessions"],
+    responses=protected(404, 409),
 )
 async def complete_session(
     runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
@@ -269,7 +274,7 @@ def parse_bound(value: str, zone: str, field: str) -> datetime:
         ) from None
 
 
-@get("/sessions", tags=["sessions"])
+@get("/sessions", tags=["sessions"], responses=protected())
 async def list_sessions(
     runtime: Runtime,
     catalogue: Catalogue,
@@ -310,7 +315,7 @@ async def list_sessions(
     return [SessionOut.of(s, catalogue) for s in sessions]
 
 
-@get("/sessions/{session_id:uuid}", tags=["sessions"])
+@get("/sessions/{session_id:uuid}", tags=["sessions"], responses=protected(404))
 async def get_session(
     runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> SessionOut:
@@ -320,7 +325,12 @@ async def get_session(
     return SessionOut.of(session, catalogue)
 
 
-@get("/sessions/{session_id:uuid}/calendar.ics", tags=["sessions"])
+@get(
+    "/sessions/{session_id:uuid}/calendar.ics",
+    tags=["sessions"],
+    media_type=CALENDAR_MEDIA_TYPE,
+    responses=protected(404),
+)
 async def session_calendar(
     runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> Response[bytes]:
