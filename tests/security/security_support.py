@@ -200,7 +200,10 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
 
 
 def start_security_system(
-    request: pytest.FixtureRequest, root: Path, services: tuple[str, ...] = SERVICES
+    request: pytest.FixtureRequest,
+    root: Path,
+    services: tuple[str, ...] = SERVICES,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[SecuritySystem, Callable[[], None]]:
     """The four services on a private NATS server with the generated users (``nats.url`` is the
     operator's: it reads every stream); returns the system and its teardown."""
@@ -208,7 +211,9 @@ def start_security_system(
     nats = start_nats(store, auth=NatsAuth.ensure(store / "secrets"))
     harness = ServiceHarness(request, root / "services")
     try:
-        processes = harness.start(services, nats_url=nats.url, extra_env=UNLIMITED)
+        processes = harness.start(
+            services, nats_url=nats.url, extra_env={**UNLIMITED, **(extra_env or {})}
+        )
     except BaseException:
         harness.stop_all()
         nats.stop()

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def canary_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SecuritySystem]:
-    system, teardown = start_security_system(request, tmp_path)
+    # Exact counts: the test waits for the canary's one response to reach the report, a count
+    # the production threshold would hide.
+    system, teardown = start_security_system(request, tmp_path, extra_env={"REPORT_MIN_CELL": "1"})
     try:
         yield system
     finally:
