@@ -238,7 +238,7 @@ def check_burst(burst: Burst, training_id: str, *, timeout: float = 120.0) -> Bu
         assert client.get_registration(registration_id)["id"] == registration_id
 
     def counted() -> int:
-        return int(client.summary(training_id=training_id)["participants_registered"])
+        return int(client.summary(training_id=training_id)["registered"])
 
     seen: list[int] = [0]
 
