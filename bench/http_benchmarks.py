@@ -17,6 +17,7 @@ from bench.common import (
     probe_registration,
     publish_events,
     ratio,
+    rss_mb,
     run_async,
     token,
     wait_port,
@@ -243,6 +244,89 @@ def event_to_report(workdir: Path, sizes: Sizes) -> dict[str, Any]:
             "completed": figures.get("never_visible", 1) == 0,
             "target": "p99 < 50 ms at 500 registrations/s",
             "target_met": bool(lag.get("p99") is not None and lag["p99"] < 50),
+        }
+    finally:
+        stack.close()
+
+
+def soak(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """Memory under a steady stream of registrations: what leaks per registration (a
+    subscription, a task, a cache entry) shows as growth proportional to the count."""
+    stack = Stack(workdir)
+    try:
+        nats = stack.nats("soak")
+        registration = stack.service("registration", nats_url=nats.url, tag="-soak", wait=False)
+        reporting = stack.service("reporting", nats_url=nats.url, tag="-soak", wait=False)
+        stack.ready([registration, reporting])
+        sessions = _feed_sessions(nats.url, registration.url, sizes.soak_sessions, "soak")
+        auth = token()
+        report_auth = token("reporting")
+
+        def steady(duration: float) -> dict[str, Any]:
+            spec = _post_spec(registration.port, auth, sessions, duration, 0.0)
+            spec.update({"mode": "open", "rate": sizes.soak_rate_per_s, "connections": 32})
+            return loadgen(spec, timeout=duration + 120)
+
+        def counted() -> int:
+            response = httpx.get(
+                f"{reporting.url}/reports/summary",
+                headers={"Authorization": f"Bearer {report_auth}"},
+                timeout=30,
+            )
+            response.raise_for_status()
+            return int(response.json().get("registered") or 0)
+
+        def settled() -> None:
+            # The projection has caught up when two answers a second apart agree.
+            last = [-1]
+
+            def same() -> bool:
+                now = counted()
+                done = now == last[0]
+                last[0] = now
+                return done
+
+            wait_until(same, 120, "the reporting projection to settle", interval=1.0)
+
+        def rss() -> dict[str, float | None]:
+            return {
+                "registration": rss_mb(registration.pid),
+                "reporting": rss_mb(reporting.pid),
+                "nats_server": rss_mb(nats.pid),
+            }
+
+        # Warm-up first: pools, caches and lazy imports are in place before the first reading.
+        steady(sizes.soak_warmup_s)
+        settled()
+        before = rss()
+        figures = steady(sizes.soak_duration_s)
+        settled()
+        after = rss()
+        growth = {
+            name: None
+            if before[name] is None or after[name] is None
+            else round(float(after[name] or 0) - float(before[name] or 0), 1)
+            for name in before
+        }
+        completed = int(figures.get("ok") or 0)
+        return {
+            "what": (
+                "RSS of registration, reporting and nats-server before and after a steady stream "
+                "of registrations (open loop), each reading after the projection settled"
+            ),
+            "rate_per_s": sizes.soak_rate_per_s,
+            "duration_s": sizes.soak_duration_s,
+            "units": {"rss": "MB", "latency": "ms"},
+            "rss_before_mb": before,
+            "rss_after_mb": after,
+            "rss_growth_mb": growth,
+            "registrations": completed,
+            "kb_per_registration": {
+                name: None if delta is None or not completed else round(delta * 1024 / completed, 3)
+                for name, delta in growth.items()
+            },
+            **figures,
+            "target": "flat within a few MB over >= 50k registrations",
         }
     finally:
         stack.close()

@@ -28,6 +28,7 @@ Benchmark = Callable[[Path, Sizes], dict[str, Any]]
 _MODULES = {
     "write_path": "bench.http_benchmarks",
     "event_to_report": "bench.http_benchmarks",
+    "soak": "bench.http_benchmarks",
     "projection": "bench.nats_benchmarks",
     "relay": "bench.nats_benchmarks",
     "report_query": "bench.system_benchmarks",
@@ -37,6 +38,7 @@ _MODULES = {
 BENCHMARKS: tuple[str, ...] = (
     "write_path",
     "event_to_report",
+    "soak",
     "projection",
     "relay",
     "report_query",

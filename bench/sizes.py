@@ -43,6 +43,11 @@ class Sizes:
     query_fill_budget_s: float
     query_warm_requests: int
     query_cold_requests: int
+    # soak: steady registrations, RSS of registration, reporting and nats-server before and after
+    soak_rate_per_s: float
+    soak_duration_s: float
+    soak_warmup_s: float
+    soak_sessions: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +74,10 @@ SMOKE = Sizes(
     query_fill_budget_s=10.0,
     query_warm_requests=20,
     query_cold_requests=2,
+    soak_rate_per_s=100.0,
+    soak_duration_s=2.0,
+    soak_warmup_s=0.5,
+    soak_sessions=4,
 )
 
 QUICK = Sizes(
@@ -92,6 +101,10 @@ QUICK = Sizes(
     query_fill_budget_s=3.0,
     query_warm_requests=40,
     query_cold_requests=3,
+    soak_rate_per_s=250.0,
+    soak_duration_s=20.0,
+    soak_warmup_s=4.0,
+    soak_sessions=16,
 )
 
 FULL = Sizes(
@@ -117,6 +130,12 @@ FULL = Sizes(
     query_fill_budget_s=45.0,
     query_warm_requests=300,
     query_cold_requests=15,
+    # >= 50k registrations at a steady rate: a leak of a few KB per registration shows as
+    # hundreds of MB, noise stays within a few.
+    soak_rate_per_s=250.0,
+    soak_duration_s=210.0,
+    soak_warmup_s=20.0,
+    soak_sessions=64,
 )
 
 MODES: dict[str, Sizes] = {s.mode: s for s in (SMOKE, QUICK, FULL)}
