@@ -26,8 +26,7 @@ from trainops_feedback.app import build_spec
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished, encode_event
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -53,15 +52,12 @@ AKTOBE = auth("coordinator", "aktobe")
 @pytest.fixture
 def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
     """``async with open_client() as client``: the app on this test's database (restartable)."""
-    settings = load_settings(
+    settings = in_process_settings(
         "feedback",
-        {
-            "NATS_URL": nats_url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-            "TRAINOPS_PUBLIC_URL": PUBLIC_URL,
-        },
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=tmp_path,
+        extra={"TRAINOPS_PUBLIC_URL": PUBLIC_URL},
     )
 
     @asynccontextmanager

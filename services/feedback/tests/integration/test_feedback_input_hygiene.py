@@ -19,8 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from trainops_feedback.app import build_spec
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import in_process_settings, token_for
 from trainops_shared.validation import instant_bounds
 
 pytestmark = pytest.mark.integration
@@ -33,15 +32,12 @@ ANSWERS = {"overall": 5, "relevance": 4, "trainer": 5, "knowledge_gain": 4}
 
 @pytest.fixture
 def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
-    settings = load_settings(
+    settings = in_process_settings(
         "feedback",
-        {
-            "NATS_URL": nats_url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-            "TRAINOPS_PUBLIC_URL": PUBLIC_URL,
-        },
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=tmp_path,
+        extra={"TRAINOPS_PUBLIC_URL": PUBLIC_URL},
     )
 
     @asynccontextmanager

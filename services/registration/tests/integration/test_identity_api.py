@@ -28,9 +28,8 @@ from trainops_shared.events import (
 )
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.tokens import TEST_JWT_ENV, bearer
+from trainops_shared.testing.tokens import bearer, in_process_settings
 
 pytestmark = pytest.mark.integration
 
@@ -114,14 +113,8 @@ def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def api(database_url: str, fresh_nats_server: Any, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = load_settings(
-        "registration",
-        {
-            "NATS_URL": fresh_nats_server.url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-        },
+    settings = in_process_settings(
+        "registration", nats_url=fresh_nats_server.url, database_url=database_url, data_dir=tmp_path
     )
     app = create_app(build_spec(settings), settings)
     nc = await nats.connect(fresh_nats_server.url)

@@ -34,9 +34,8 @@ from trainops_shared.events import (
 )
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -138,14 +137,8 @@ def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
 async def harness(
     database_url: str, fresh_nats_server: Any, tmp_path: Path
 ) -> AsyncIterator[Harness]:
-    settings = load_settings(
-        "registration",
-        {
-            "NATS_URL": fresh_nats_server.url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-        },
+    settings = in_process_settings(
+        "registration", nats_url=fresh_nats_server.url, database_url=database_url, data_dir=tmp_path
     )
     app = create_app(build_spec(settings), settings)
     nc = await nats.connect(fresh_nats_server.url)

@@ -18,8 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from trainops_registration.app import build_spec
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -59,14 +58,8 @@ def logs() -> Iterator[_Capture]:
 async def client(
     nats_url: str, database_url: str, tmp_path: Path
 ) -> AsyncIterator[AsyncTestClient[Any]]:
-    settings = load_settings(
-        "registration",
-        {
-            "NATS_URL": nats_url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-        },
+    settings = in_process_settings(
+        "registration", nats_url=nats_url, database_url=database_url, data_dir=tmp_path
     )
     async with AsyncTestClient(create_app(build_spec(settings), settings)) as test_client:
         yield test_client

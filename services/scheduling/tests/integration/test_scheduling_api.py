@@ -22,10 +22,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from trainops_scheduling.app import build_spec
 from trainops_shared.events import Event, SessionScheduled, decode_event
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
 from trainops_shared.testing.polling import eventually
 from trainops_shared.testing.pytest_plugin import ServiceHarness
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import TEST_JWT_ENV, in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,14 +37,8 @@ COORDINATOR = {"Authorization": "Bearer " + token_for(role="coordinator", region
 async def client(
     nats_url: str, database_url: str, tmp_path: Path
 ) -> AsyncIterator[AsyncTestClient[Any]]:
-    settings = load_settings(
-        "scheduling",
-        {
-            "NATS_URL": nats_url,
-            "DATABASE_URL": database_url,
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-        },
+    settings = in_process_settings(
+        "scheduling", nats_url=nats_url, database_url=database_url, data_dir=tmp_path
     )
     app = create_app(build_spec(settings), settings)
     async with AsyncTestClient(app) as test_client:

@@ -14,8 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from trainops_scheduling.app import build_spec
 from trainops_shared.service import create_app
-from trainops_shared.settings import load_settings
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +26,11 @@ Factory = Callable[..., AbstractAsyncContextManager[AsyncTestClient[Any]]]
 def scheduling(nats_url: str, tmp_path: Path) -> Factory:
     @asynccontextmanager
     async def start(max_capacity: int | None = None) -> AsyncIterator[AsyncTestClient[Any]]:
-        settings = load_settings(
+        settings = in_process_settings(
             "scheduling",
-            {
-                "NATS_URL": nats_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / uuid.uuid4().hex}.db",
-                **TEST_JWT_ENV,
-                "TRAINOPS_DATA_DIR": str(tmp_path),
-            },
+            nats_url=nats_url,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / uuid.uuid4().hex}.db",
+            data_dir=tmp_path,
         )
         app = create_app(build_spec(settings, max_capacity=max_capacity), settings)
         async with AsyncTestClient(app) as client:

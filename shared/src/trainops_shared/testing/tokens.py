@@ -13,10 +13,14 @@ Service processes started by the harness use their data directory's own key inst
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from trainops_shared.auth import issue_token
 from trainops_shared.credentials import public_key_pem
+from trainops_shared.settings import Settings, load_settings
 
 TEST_SIGNING_KEY = Ed25519PrivateKey.generate()
 TEST_PUBLIC_KEY_PEM = public_key_pem(TEST_SIGNING_KEY)
@@ -36,3 +40,25 @@ def token_for(
 def bearer(role: str, region: str | None = None, subject: str = "test") -> dict[str, str]:
     """``{"Authorization": "Bearer <token_for(role, region)>"}``."""
     return {"Authorization": f"Bearer {token_for(role, region, subject)}"}
+
+
+def in_process_settings(
+    service: str,
+    *,
+    nats_url: str,
+    database_url: str,
+    data_dir: Path,
+    extra: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings of ``service`` built in-process on a test's NATS, database and data directory,
+    accepting :func:`token_for`'s tokens."""
+    return load_settings(
+        service,
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": database_url,
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(data_dir),
+            **(extra or {}),
+        },
+    )
