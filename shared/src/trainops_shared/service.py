@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import nats.errors
 import structlog
@@ -89,6 +89,10 @@ class ServiceSpec:
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
 
 
+#: Longest a single shutdown step (consumer, broker drain, relay, database) may take.
+SHUTDOWN_STEP_TIMEOUT_S: Final = 15.0
+
+
 class ServiceRuntime:
     """What handlers reach through dependency injection: storage, settings and the relay."""
 
@@ -139,8 +143,20 @@ class ServiceRuntime:
         log.info("service_started", port=self.settings.port, database=self.db.dialect)
 
     async def stop(self) -> None:
+        """Stop in dependency order; no step may hold the process (or a test) forever.
+
+        Each step is bounded: a step that overruns is logged and abandoned, and the next one
+        still runs, so the database is always closed. Abandoning loses nothing acknowledged:
+        a batch that did not commit was never acked and JetStream redelivers it.
+        """
         if self.consumer is not None:
-            await self.consumer.stop()
+            await self._bounded("consumer", self.consumer.stop())
+        await self._bounded("broker", self._stop_broker())
+        await self._bounded("relay", self.relay.stop())
+        await self._bounded("database", self.db.close())
+        log.info("service_stopped")
+
+    async def _stop_broker(self) -> None:
         try:
             await self.broker.stop()
         except nats.errors.Error as exc:
@@ -148,9 +164,12 @@ class ServiceRuntime:
             # and comes back to the durable consumer, so stopping anyway loses nothing, and the
             # relay and the database must still be closed in order.
             log.warning("broker_stop_without_drain", error=type(exc).__name__)
-        await self.relay.stop()
-        await self.db.close()
-        log.info("service_stopped")
+
+    async def _bounded(self, step: str, work: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(work, timeout=SHUTDOWN_STEP_TIMEOUT_S)
+        except TimeoutError:
+            log.error("shutdown_step_timed_out", step=step, timeout_s=SHUTDOWN_STEP_TIMEOUT_S)
 
     async def readiness(self) -> dict[str, bool]:
         db_ok, nats_ok = await asyncio.gather(self.db.ping(), self.broker.ping(timeout=1.0))
