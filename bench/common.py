@@ -20,21 +20,21 @@ import httpx
 import nats
 from nats.aio.client import Client as NatsClient
 
-from trainops_shared.events import Event, encode_event
-from trainops_shared.events.streams import StreamSpec, stream_for_subject
-from trainops_shared.nats_server import NatsAuth, NatsServer, load_config_template
-from trainops_shared.testing.ports import free_port, port_accepts
-from trainops_shared.testing.processes import (
+from trainops_devtools.nats_server import NatsAuth, NatsServer, load_config_template
+from trainops_devtools.testing.ports import free_port, port_accepts
+from trainops_devtools.testing.processes import (
     ServiceProcess,
     service_env,
     start_service,
     stop_all,
     wait_all_ready,
 )
-from trainops_shared.testing.tokens import TEST_PUBLIC_KEY_PEM, token_for
+from trainops_devtools.testing.tokens import TEST_PUBLIC_KEY_PEM, token_for
+from trainops_shared.events import Event, encode_event
+from trainops_shared.events.streams import StreamSpec, stream_for_subject
 
 DEPLOY_SETTINGS = (
-    "deploy/nats/nats-server.conf as rendered by trainops_shared.nats_server "
+    "deploy/nats/nats-server.conf as rendered by trainops_devtools.nats_server "
     "(JetStream file store, sync_interval: always)"
 )
 FILL_SETTINGS = (
@@ -90,7 +90,7 @@ def machine_info() -> dict[str, Any]:
         pass
     nats_version = None
     try:
-        from trainops_shared.nats_server import find_nats_server, nats_server_version
+        from trainops_devtools.nats_server import find_nats_server, nats_server_version
 
         nats_version = ".".join(map(str, nats_server_version(find_nats_server())))
     except Exception:

@@ -25,8 +25,8 @@ from bench.common import (
 )
 from bench.sizes import Sizes
 from bench.workload import CITIES, SECTORS, bench_sessions, registration_body_template
-from trainops_shared.testing.ports import free_port
-from trainops_shared.testing.postgres import (
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.postgres import (
     DEFAULT_ADMIN_URL,
     check_server,
     create_database,

@@ -26,10 +26,10 @@ from bench.workload import (
     Profile,
     session_scheduled,
 )
+from trainops_devtools.testing.ports import free_port, port_is_free
 from trainops_shared.events import AttendanceRecorded, ParticipantRegistered, TrainingDefined
 from trainops_shared.storage import apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS, processed_events
-from trainops_shared.testing.ports import free_port, port_is_free
 
 SESSIONS_PER_TRANSACTION = 20
 
@@ -250,7 +250,7 @@ def report_query(workdir: Path, sizes: Sizes) -> dict[str, Any]:
 
 
 def _up_ready_time(workdir: Path) -> dict[str, Any]:
-    from trainops_cli.supervisor import run_system
+    from trainops_devtools.supervisor import run_system
 
     base = None
     for _ in range(50):
@@ -268,7 +268,7 @@ def _up_ready_time(workdir: Path) -> dict[str, Any]:
         rss = {name: rss_mb(p.pid) for name, p in system.services.items()}
     return {
         "what": (
-            "trainops_cli.supervisor.run_system (what `trainops up` runs): own nats-server, "
+            "trainops_devtools.supervisor.run_system (what `trainops up` runs): own nats-server, "
             "four service processes on SQLite, until every /ready answers 200; clean data dir"
         ),
         "ready_s": round(ready_s, 2),

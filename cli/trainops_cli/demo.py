@@ -2,7 +2,7 @@
 print what the donor sees.
 
 With the system up (``trainops up``; default URLs http://127.0.0.1:8001..8004) it uses it; when
-nothing answers there it brings the system up itself (``trainops_cli.supervisor.run_system``),
+nothing answers there it brings the system up itself (``trainops_devtools.supervisor.run_system``),
 stops it at the end, or keeps it running until Ctrl-C with ``--keep-running``.
 
 What it does, only through the services' HTTP APIs: the three trainings (titles in en/ru/kk),
@@ -45,7 +45,7 @@ from trainops_cli.api_client import (
     poll,
     token_of,
 )
-from trainops_cli.demo_data import (
+from trainops_devtools.demo_data import (
     CITIES,
     CITY_NAMES,
     SEXES,
@@ -185,7 +185,7 @@ def _print(message: str) -> None:
 
 
 def _demo_on_own_system(args: argparse.Namespace, urls: ServiceUrls, out: Say) -> int:
-    from trainops_cli.supervisor import LaunchError, run_system
+    from trainops_devtools.supervisor import LaunchError, run_system
 
     host = urlsplit(args.url_base).hostname or "127.0.0.1"
     out(f"trainops demo: nothing answers at {urls.registration}; starting the system...")

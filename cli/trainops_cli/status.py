@@ -283,7 +283,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainops_cli.supervisor import resolve_data_dir
+    from trainops_devtools.supervisor import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
     info = RunInfo.read(data_dir)

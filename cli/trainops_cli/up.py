@@ -90,7 +90,7 @@ def _say(message: str) -> None:
 
 
 def _print_summary(system: Any, postgres: str | None) -> None:
-    from trainops_cli.supervisor import SystemHandle
+    from trainops_devtools.supervisor import SystemHandle
 
     assert isinstance(system, SystemHandle)
     width = max(len(name) for name in system.services) + 2
@@ -120,7 +120,7 @@ def _print_summary(system: Any, postgres: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from trainops_cli.status import RunInfo, remove_run_info
-    from trainops_cli.supervisor import (
+    from trainops_devtools.supervisor import (
         CrashLoop,
         LaunchError,
         RestartPolicy,

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import pytest
 
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient
-from trainops_shared.testing.processes import ServiceProcess
-from trainops_shared.testing.pytest_plugin import ServiceHarness
+from trainops_devtools.testing.processes import ServiceProcess
+from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 EXACT_REPORTS = {"REPORT_MIN_CELL": "1"}
 

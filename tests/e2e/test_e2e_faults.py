@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from trainops_cli.api_client import TrainopsClient, poll, token_of
-from trainops_cli.demo_data import (
+from trainops_devtools.demo_data import (
     CITIES,
     Fact,
     Person,

@@ -26,7 +26,7 @@ import pytest
 from e2e_checks import check_csv_matches_json, check_donor_report, check_unsuppressed
 
 from trainops_cli.api_client import ApiError, TrainopsClient, poll, token_of
-from trainops_cli.demo_data import (
+from trainops_devtools.demo_data import (
     Fact,
     Person,
     SessionFact,

@@ -14,7 +14,7 @@ import pytest
 from fault_support import UpProcess, free_port_block
 
 from trainops_cli.api_client import poll
-from trainops_shared.testing.processes import SERVICES
+from trainops_devtools.testing.processes import SERVICES
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from trainops_cli.api_client import TrainopsClient, poll, retry_after
-from trainops_cli.demo_data import CITIES, Person, make_people
-from trainops_shared.testing.ports import port_is_free
+from trainops_devtools.demo_data import CITIES, Person, make_people
+from trainops_devtools.testing.ports import port_is_free
 
 
 def free_port_block(count: int, host: str = "127.0.0.1") -> int:

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from trainops_shared.testing.ports import free_port
-from trainops_shared.testing.postgres import create_database, database_url_for
-from trainops_shared.testing.pytest_plugin import run_coroutine_sync
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.postgres import create_database, database_url_for
+from trainops_devtools.testing.pytest_plugin import run_coroutine_sync
 
 
 def postgres_binaries() -> Path | None:

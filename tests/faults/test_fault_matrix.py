@@ -31,12 +31,12 @@ from private_postgres import PrivatePostgres, postgres_binaries
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient, poll
 from trainops_cli.deadletters import connect as connect_operator
 from trainops_cli.deadletters import read_dead_letters
+from trainops_devtools.nats_server import NatsServer
+from trainops_devtools.testing.processes import SERVICES, ServiceProcess, stop_all
+from trainops_devtools.testing.pytest_plugin import ServiceHarness, run_coroutine_sync
 from trainops_shared.events import ParticipantProfile, encode_event
 from trainops_shared.events.registration import AttendanceRecorded, ParticipantRegistered
 from trainops_shared.events.scheduling import SessionScheduled
-from trainops_shared.nats_server import NatsServer
-from trainops_shared.testing.processes import SERVICES, ServiceProcess, stop_all
-from trainops_shared.testing.pytest_plugin import ServiceHarness, run_coroutine_sync
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from fault_support import UpProcess
 
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient, poll
 from trainops_cli.status import RunInfo
-from trainops_shared.testing.processes import SERVICES
+from trainops_devtools.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
 

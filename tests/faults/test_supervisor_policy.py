@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from trainops_cli.supervisor import (
+from trainops_devtools.supervisor import (
     CrashLoop,
     RestartPolicy,
     Supervisor,
@@ -18,7 +18,7 @@ from trainops_cli.supervisor import (
     exit_reason,
     relevant_lines,
 )
-from trainops_shared.testing.processes import ServiceProcess
+from trainops_devtools.testing.processes import ServiceProcess
 
 pytestmark = pytest.mark.unit
 

@@ -21,13 +21,13 @@ import pytest
 import sqlalchemy as sa
 
 from trainops_cli import main as cli_main
+from trainops_devtools.testing.polling import eventually
 from trainops_shared.broker import declare_all_streams
 from trainops_shared.events import SessionCompleted, encode_event
 from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING
 from trainops_shared.inbox import EventConsumer
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
-from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -211,7 +211,7 @@ async def test_dead_letter_is_listed_then_replayed_and_applied_once(
 async def test_unreachable_nats_fails_fast_with_a_clear_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from trainops_shared.testing.ports import free_port
+    from trainops_devtools.testing.ports import free_port
 
     url = f"nats://127.0.0.1:{free_port()}"
     started = time.monotonic()

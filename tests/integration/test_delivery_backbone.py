@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
+from trainops_devtools.testing.polling import eventually
 from trainops_shared.broker import declare_all_streams, make_broker
 from trainops_shared.events import SessionCompleted, encode_event
 from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING
@@ -25,7 +26,6 @@ from trainops_shared.inbox import EventConsumer
 from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
-from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -304,8 +304,9 @@ async def test_a_payload_of_another_type_than_its_subject_is_dead_lettered(
         await eventually(lambda: _dead_letter_count(url, 1), timeout=30, what="the dead letter")
         sub = await js.pull_subscribe("deadletter.>", durable="inspector", stream=DEAD_LETTER.name)
         [dead] = await sub.fetch(1, timeout=5)
-        assert "does not match subject scheduling.session_cancelled.v1" in (
-            dead.headers["Trainops-Reason"]
+        assert (
+            "does not match subject scheduling.session_cancelled.v1"
+            in (dead.headers["Trainops-Reason"])
         )
         await nc.close()
         await eventually(lambda: _applied_count(n, 1), what="the real event")

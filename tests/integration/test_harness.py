@@ -21,27 +21,27 @@ from nats.js.api import StreamConfig
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from trainops_shared.nats_server import (
-    DEFAULT_CONFIG_TEMPLATE,
+from trainops_devtools.nats_server import (
     MIN_VERSION,
     NatsServer,
     NatsServerError,
     find_auth_config,
     find_config_template,
     find_nats_server,
+    load_config_template,
     nats_server_version,
     render_config,
 )
-from trainops_shared.testing.ports import free_port, port_accepts, port_is_free
-from trainops_shared.testing.postgres import (
+from trainops_devtools.testing.ports import free_port, port_accepts, port_is_free
+from trainops_devtools.testing.postgres import (
     PostgresServer,
     asyncpg_dsn,
     create_database,
     database_exists,
     drop_database,
 )
-from trainops_shared.testing.processes import ServiceStartError, service_env, start_service
-from trainops_shared.testing.pytest_plugin import ServiceHarness
+from trainops_devtools.testing.processes import ServiceStartError, service_env, start_service
+from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 pytestmark = pytest.mark.integration
 
@@ -131,12 +131,12 @@ def test_too_old_binary_is_refused(tmp_path: Path) -> None:
         NatsServer(store_dir=tmp_path / "old", binary=debian).start()
 
 
-def test_deploy_config_is_the_embedded_template() -> None:
+def test_the_deploy_config_is_what_local_servers_run() -> None:
     template = find_config_template()
     assert template == REPO / "deploy" / "nats" / "nats-server.conf"
-    assert template.read_text() == DEFAULT_CONFIG_TEMPLATE
+    assert load_config_template() == template.read_text()
     rendered = render_config(
-        DEFAULT_CONFIG_TEMPLATE, host="127.0.0.1", port=1234, store_dir=Path("/s")
+        load_config_template(), host="127.0.0.1", port=1234, store_dir=Path("/s")
     )
     assert 'listen: "127.0.0.1:1234"' in rendered
     assert 'store_dir: "/s"' in rendered
@@ -349,7 +349,7 @@ def test_service_processes_fixture_runs_a_system(
 def test_run_system_starts_everything_and_stops_it(
     tmp_path: Path, fake_module: tuple[str, dict[str, str]]
 ) -> None:
-    from trainops_cli.supervisor import run_system
+    from trainops_devtools.supervisor import run_system
 
     module, extra = fake_module
     names = ("registration", "scheduling", "feedback", "reporting")

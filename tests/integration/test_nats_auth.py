@@ -22,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 
+from trainops_devtools.nats_server import NatsServer
+from trainops_devtools.testing.polling import eventually
 from trainops_shared.broker import (
     NatsUnavailable,
     declare_all_streams,
@@ -39,11 +41,9 @@ from trainops_shared.events.streams import (
 )
 from trainops_shared.inbox import EventConsumer
 from trainops_shared.nats_auth import CONSUMES, inbox_prefix, render_authorization
-from trainops_shared.nats_server import NatsServer
 from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
-from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -288,7 +288,7 @@ def test_consumed_streams_match_every_services_event_handlers(tmp_path: Path) ->
     """The permission table names the streams each service reads; its handlers decide them."""
     import importlib
 
-    from trainops_shared.testing.tokens import TEST_JWT_ENV
+    from trainops_devtools.testing.tokens import TEST_JWT_ENV
 
     for service, consumed in CONSUMES.items():
         app = importlib.import_module(f"trainops_{service}.app")

@@ -27,16 +27,16 @@ import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js.api import StreamInfo
 
+from trainops_devtools.nats_server import ClusterOptions, NatsServer
+from trainops_devtools.testing.polling import eventually as poll
+from trainops_devtools.testing.ports import free_port
 from trainops_shared.broker import declare_all_streams
 from trainops_shared.events import SessionCompleted
 from trainops_shared.events.streams import SCHEDULING
 from trainops_shared.inbox import EventConsumer
-from trainops_shared.nats_server import ClusterOptions, NatsServer
 from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
 from trainops_shared.storage import Database, Migration, MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
-from trainops_shared.testing.polling import eventually as poll
-from trainops_shared.testing.ports import free_port
 
 pytestmark = pytest.mark.integration
 

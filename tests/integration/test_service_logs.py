@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from trainops_shared.testing.polling import eventually
+from trainops_devtools.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from trainops_shared.testing.ports import free_port
+from trainops_devtools.testing.ports import free_port
 
 pytestmark = pytest.mark.integration
 

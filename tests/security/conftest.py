@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from security_support import SecuritySystem, Seed, seed_region_a, start_security_system
 
-from trainops_shared.testing.attack import Canary
+from trainops_devtools.testing.attack import Canary
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from trainops_cli.api_client import ServiceUrls, TokenIssuer, TrainopsClient, token_of
-from trainops_shared.nats_server import NatsAuth, start_nats
-from trainops_shared.testing.attack import Canary
-from trainops_shared.testing.processes import SERVICES, ServiceProcess
-from trainops_shared.testing.pytest_plugin import ServiceHarness
+from trainops_devtools.nats_server import NatsAuth, start_nats
+from trainops_devtools.testing.attack import Canary
+from trainops_devtools.testing.processes import SERVICES, ServiceProcess
+from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 REGION_A = "almaty"
 REGION_B = "aktobe"

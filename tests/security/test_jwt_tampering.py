@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from security_support import PUBLIC_ROUTES, REGION_A, SecuritySystem, Seed
 
-from trainops_shared.testing.attack import fill_path, leaks, operations
-from trainops_shared.testing.processes import SERVICES
+from trainops_devtools.testing.attack import fill_path, leaks, operations
+from trainops_devtools.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
 

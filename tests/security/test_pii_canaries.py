@@ -19,7 +19,7 @@ import pytest
 from security_support import REGION_A, SecuritySystem, Seed, seed_region_a, start_security_system
 
 from trainops_cli.api_client import poll
-from trainops_shared.testing.attack import Canary, every_stream_message, files_leaking, leaks
+from trainops_devtools.testing.attack import Canary, every_stream_message, files_leaking, leaks
 
 pytestmark = pytest.mark.e2e
 

@@ -29,8 +29,14 @@ import httpx
 import pytest
 from security_support import PUBLIC_ROUTES, REGION_B, ROLES, SecuritySystem, Seed
 
-from trainops_shared.testing.attack import Operation, UnknownParameter, fill_path, leaks, operations
-from trainops_shared.testing.processes import SERVICES
+from trainops_devtools.testing.attack import (
+    Operation,
+    UnknownParameter,
+    fill_path,
+    leaks,
+    operations,
+)
+from trainops_devtools.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
 

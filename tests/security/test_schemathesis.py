@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from security_support import SecuritySystem
 
-from trainops_shared.testing.processes import SERVICES
+from trainops_devtools.testing.processes import SERVICES
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 Fixtures only (no ``pytest_plugins`` here: the shared plugin is registered by the top-level
 ``tests/conftest.py``; run these tests from the repository root, or pass
-``-p trainops_shared.testing.pytest_plugin`` when selecting only this directory).
+``-p trainops_devtools.testing.pytest_plugin`` when selecting only this directory).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from trainops_devtools.testing.polling import eventually as _eventually
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
@@ -29,7 +30,6 @@ from trainops_shared.events import (
     decode_event,
     encode_event,
 )
-from trainops_shared.testing.polling import eventually as _eventually
 
 
 class EventFactory:

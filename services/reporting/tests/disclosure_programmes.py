@@ -14,7 +14,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 
-from trainops_cli.demo_data import attendance_decision, build_programme, feedback_answers
+from trainops_devtools.demo_data import attendance_decision, build_programme, feedback_answers
 from trainops_reporting.domain.categories import AGE_BANDS, DIMENSIONS, SEXES
 from trainops_reporting.domain.disclosure import FinestCell
 

@@ -20,13 +20,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, bearer
 from trainops_shared.auth import Principal
 from trainops_shared.errors import NotFound
 from trainops_shared.http_security import HttpLimits
 from trainops_shared.service import ServiceSpec, create_app
 from trainops_shared.settings import load_settings
 from trainops_shared.storage import MigrationSet
-from trainops_shared.testing.tokens import TEST_JWT_ENV, bearer
 
 pytestmark = pytest.mark.integration
 

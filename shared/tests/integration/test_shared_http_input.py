@@ -18,11 +18,11 @@ from litestar.exceptions import ImproperlyConfiguredException
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.testing import AsyncTestClient
 
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, bearer
 from trainops_shared.auth import requires
 from trainops_shared.service import ANY_QUERY_OPT, MAX_JSON_DEPTH, ServiceSpec, create_app
 from trainops_shared.settings import load_settings
 from trainops_shared.storage import MigrationSet
-from trainops_shared.testing.tokens import TEST_JWT_ENV, bearer
 
 SERVICES = ("registration", "scheduling", "feedback", "reporting")
 

@@ -11,6 +11,7 @@ import uvicorn
 from litestar import Litestar
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from trainops_devtools.testing.polling import eventually
 from trainops_shared.http_security import (
     STATIC_DIR,
     SWAGGER_UI_VERSION,
@@ -21,7 +22,6 @@ from trainops_shared.http_security import (
     uvicorn_proxy_options,
 )
 from trainops_shared.settings import SettingsError
-from trainops_shared.testing.polling import eventually
 
 pytestmark = pytest.mark.unit
 

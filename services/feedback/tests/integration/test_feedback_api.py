@@ -21,12 +21,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_feedback.adapters.tables import invitations, responses, surveys
 from trainops_feedback.app import build_spec
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished, encode_event
 from trainops_shared.service import create_app
-from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 

@@ -22,13 +22,13 @@ import sqlalchemy as sa
 import uvicorn
 from litestar import Litestar
 
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
 from trainops_feedback.adapters.tables import responses
 from trainops_feedback.app import build_spec
 from trainops_shared.events import FeedbackSubmitted
 from trainops_shared.service import ServiceRuntime, create_app
 from trainops_shared.settings import load_settings
-from trainops_shared.testing.ports import free_port
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -17,9 +17,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_feedback.app import build_spec
 from trainops_shared.service import create_app
-from trainops_shared.testing.tokens import in_process_settings, token_for
 from trainops_shared.validation import instant_bounds
 
 pytestmark = pytest.mark.integration

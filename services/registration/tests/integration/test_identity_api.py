@@ -18,6 +18,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
+from trainops_devtools.testing.polling import eventually
+from trainops_devtools.testing.tokens import bearer, in_process_settings
 from trainops_registration.app import build_spec
 from trainops_shared.events import (
     Event,
@@ -28,8 +30,6 @@ from trainops_shared.events import (
 )
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
-from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.tokens import bearer, in_process_settings
 
 pytestmark = pytest.mark.integration
 

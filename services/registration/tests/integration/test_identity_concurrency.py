@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from trainops_devtools.testing.polling import eventually
 from trainops_registration.adapters.tables import MIGRATIONS, participants
 from trainops_registration.domain import ParticipantInput
 from trainops_registration.handlers import commands, events, identity
@@ -24,7 +25,6 @@ from trainops_shared.auth import Principal
 from trainops_shared.events import SessionScheduled
 from trainops_shared.storage import apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS
-from trainops_shared.testing.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 

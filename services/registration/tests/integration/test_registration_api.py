@@ -18,6 +18,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
+from trainops_devtools.testing.polling import eventually
+from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_registration.app import build_spec
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -34,8 +36,6 @@ from trainops_shared.events import (
 )
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
-from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")

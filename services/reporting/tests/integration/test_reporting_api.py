@@ -24,16 +24,16 @@ from litestar.testing import AsyncTestClient
 from reporting_programme import Programme, build_donor_scenario
 from sqlalchemy.engine import Connection
 
+from trainops_devtools.nats_server import NatsServer
+from trainops_devtools.testing.polling import eventually
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
 from trainops_reporting.adapters.report_queries import read_generation
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.app import build_spec
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import STREAMS
-from trainops_shared.nats_server import NatsServer
 from trainops_shared.service import ServiceRuntime, create_app
 from trainops_shared.settings import load_settings
-from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from trainops_devtools.testing.tokens import TEST_JWT_ENV
 from trainops_reporting.app import build_spec
 from trainops_shared.service import create_app
 from trainops_shared.settings import load_settings
-from trainops_shared.testing.tokens import TEST_JWT_ENV
 
 pytestmark = pytest.mark.unit
 

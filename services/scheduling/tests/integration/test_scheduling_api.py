@@ -19,12 +19,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from trainops_devtools.testing.polling import eventually
+from trainops_devtools.testing.pytest_plugin import ServiceHarness
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, in_process_settings, token_for
 from trainops_scheduling.app import build_spec
 from trainops_shared.events import Event, SessionScheduled, decode_event
 from trainops_shared.service import create_app
-from trainops_shared.testing.polling import eventually
-from trainops_shared.testing.pytest_plugin import ServiceHarness
-from trainops_shared.testing.tokens import TEST_JWT_ENV, in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 

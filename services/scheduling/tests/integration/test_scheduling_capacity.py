@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_scheduling.app import build_spec
 from trainops_shared.service import create_app
-from trainops_shared.testing.tokens import in_process_settings, token_for
 
 pytestmark = pytest.mark.integration
 

@@ -1,11 +1,11 @@
-"""Report latency over a large read model (issue 4): fill by projection, then time the reports.
+"""Report latency over a large read model: fill by projection, then time the reports.
 
 Usage (from the repository root)::
 
-    .venv/bin/python services/reporting/scripts/bench_reports.py fill-sqlite /tmp/rep.db 1000000
-    .venv/bin/python services/reporting/scripts/bench_reports.py copy-to-postgres /tmp/rep.db URL
-    .venv/bin/python services/reporting/scripts/bench_reports.py time sqlite+aiosqlite:////tmp/rep.db
-    .venv/bin/python services/reporting/scripts/bench_reports.py http sqlite+aiosqlite:////tmp/rep.db
+    .venv/bin/python -m bench.report_queries fill-sqlite /tmp/rep.db 1000000
+    .venv/bin/python -m bench.report_queries copy-to-postgres /tmp/rep.db URL
+    .venv/bin/python -m bench.report_queries time sqlite+aiosqlite:////tmp/rep.db
+    .venv/bin/python -m bench.report_queries http sqlite+aiosqlite:////tmp/rep.db
 
 ``fill-sqlite`` runs the projection handlers over ``bench.workload.programme_events`` (realistic
 programmes: returning participants, cancellations, attendance, feedback) in transactions of
@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: bench/
 
 from bench.workload import programme_events
 from trainops_reporting.adapters.cube import rebuild_cube
@@ -103,7 +101,7 @@ async def copy_to_postgres(path: str, url: str) -> None:
     await db.close()
     import asyncpg
 
-    from trainops_shared.testing.postgres import asyncpg_dsn
+    from trainops_devtools.testing.postgres import asyncpg_dsn
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
@@ -217,11 +215,11 @@ async def time_http(url: str, runs: int = 200) -> None:
 
     from litestar.testing import AsyncTestClient
 
+    from trainops_devtools.nats_server import NatsServer
+    from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
     from trainops_reporting.app import build_spec
-    from trainops_shared.nats_server import NatsServer
     from trainops_shared.service import create_app
     from trainops_shared.settings import load_settings
-    from trainops_shared.testing.tokens import TEST_JWT_ENV, token_for
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     os.environ["TRAINOPS_REPORT_CACHE"] = "off"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from trainops_shared.nats_server import auth_for_url
+from trainops_devtools.nats_server import auth_for_url
 
 SERVICES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
 

@@ -1,6 +1,6 @@
 """pytest fixtures for real servers: NATS with JetStream, PostgreSQL databases, service processes.
 
-Register with ``pytest_plugins = ["trainops_shared.testing.pytest_plugin"]`` (tests/conftest.py).
+Register with ``pytest_plugins = ["trainops_devtools.testing.pytest_plugin"]`` (tests/conftest.py).
 
 * ``nats_server`` (session): one NATS server for the run, store in a temporary directory.
   ``nats_url`` (session) is its URL.
@@ -37,10 +37,9 @@ from typing import Any, Literal, TypeVar, cast
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from trainops_shared.credentials import ensure_signing_key, load_signing_key
-from trainops_shared.nats_server import DockerNatsServer, NatsAuth, NatsServer, start_nats
-from trainops_shared.testing.ports import free_port
-from trainops_shared.testing.postgres import (
+from trainops_devtools.nats_server import DockerNatsServer, NatsAuth, NatsServer, start_nats
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.postgres import (
     PostgresServer,
     PostgresUnavailable,
     create_database,
@@ -48,7 +47,7 @@ from trainops_shared.testing.postgres import (
     find_postgres_server,
     postgres_required,
 )
-from trainops_shared.testing.processes import (
+from trainops_devtools.testing.processes import (
     SERVICES,
     ServiceProcess,
     service_env,
@@ -56,6 +55,7 @@ from trainops_shared.testing.processes import (
     stop_all,
     wait_all_ready,
 )
+from trainops_shared.credentials import ensure_signing_key, load_signing_key
 
 T = TypeVar("T")
 NATS_MODE_ENV = "TRAINOPS_TEST_NATS"

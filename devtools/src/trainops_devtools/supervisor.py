@@ -3,7 +3,7 @@
 ``trainops up`` uses it interactively; ``trainops demo`` and ``trainops bench`` use it
 programmatically::
 
-    from trainops_cli.supervisor import run_system
+    from trainops_devtools.supervisor import run_system
 
     with run_system(data_dir=tmp, base_port=18001) as system:
         system.urls["registration"]      # "http://127.0.0.1:18001"
@@ -34,13 +34,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from trainops_shared.credentials import (
-    ensure_signing_key,
-    load_signing_key,
-    public_key_pem,
-    redact_urls,
-)
-from trainops_shared.nats_server import (
+from trainops_devtools.nats_server import (
     DockerNatsServer,
     NatsAuth,
     NatsServer,
@@ -49,16 +43,15 @@ from trainops_shared.nats_server import (
     find_nats_server,
     read_server_info,
 )
-from trainops_shared.settings import default_data_dir
-from trainops_shared.testing.ports import free_port, port_is_free
-from trainops_shared.testing.postgres import (
+from trainops_devtools.testing.ports import free_port, port_is_free
+from trainops_devtools.testing.postgres import (
     asyncpg_dsn,
     check_server,
     create_database,
     database_exists,
     database_url_for,
 )
-from trainops_shared.testing.processes import (
+from trainops_devtools.testing.processes import (
     SERVICES,
     ServiceProcess,
     ServiceStartError,
@@ -67,6 +60,13 @@ from trainops_shared.testing.processes import (
     stop_all,
     wait_all_ready,
 )
+from trainops_shared.credentials import (
+    ensure_signing_key,
+    load_signing_key,
+    public_key_pem,
+    redact_urls,
+)
+from trainops_shared.settings import default_data_dir
 
 T = TypeVar("T")
 DEFAULT_NATS_PORT = 4222

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from trainops_shared.nats_server import docker_engine_available
+from trainops_devtools.nats_server import docker_engine_available
 
 POSTGRES_ENV = "TRAINOPS_TEST_POSTGRES"
 REQUIRE_ENV = "TRAINOPS_REQUIRE_POSTGRES"

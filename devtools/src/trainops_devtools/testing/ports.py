@@ -2,7 +2,7 @@
 
 The port is found by binding to port 0 and closing the socket, so another process could take it
 before our server binds: callers that pick a port this way retry once with a new one when the
-server reports the address in use (see :class:`trainops_shared.nats_server.NatsServer`).
+server reports the address in use (see :class:`trainops_devtools.nats_server.NatsServer`).
 """
 
 from __future__ import annotations
