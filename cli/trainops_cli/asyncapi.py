@@ -9,20 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 DEFAULT_OUT = Path("docs") / "asyncapi.json"
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "asyncapi",
-        help="write the AsyncAPI document of all event subjects and payloads",
-        description=(
-            "Generate the AsyncAPI 3.0 document of every trainops event subject, stream, "
-            "consumer and payload schema from the code, and write it as JSON."
-        ),
-    )
+HELP = "write the AsyncAPI document of all event subjects and payloads"
+DESCRIPTION = (
+    "Generate the AsyncAPI 3.0 document of every trainops event subject, stream, "
+    "consumer and payload schema from the code, and write it as JSON."
+)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         type=Path,
@@ -31,7 +29,6 @@ def register(subparsers: Any) -> None:
         help=f"where to write the document (default: {DEFAULT_OUT}, relative to the current "
         "directory)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

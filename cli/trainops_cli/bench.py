@@ -13,17 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+HELP = "run the performance benchmarks (JSON on stdout)"
+DESCRIPTION = (
+    "Benchmarks: write_path, event_to_report, projection, relay, report_query, "
+    "footprint. Each runs for a bounded time against what it starts itself, with a "
+    "bare baseline measured in the same run where one applies."
+)
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "bench",
-        help="run the performance benchmarks (JSON on stdout)",
-        description=(
-            "Benchmarks: write_path, event_to_report, projection, relay, report_query, "
-            "footprint. Each runs for a bounded time against what it starts itself, with a "
-            "bare baseline measured in the same run where one applies."
-        ),
-    )
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="short run of everything (< 60 s)")
     size.add_argument(
@@ -43,7 +41,6 @@ def register(subparsers: Any) -> None:
         default=None,
         help="keep databases, NATS stores and logs here (default: a temporary directory)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

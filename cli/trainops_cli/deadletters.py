@@ -90,15 +90,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "deadletters",
-        help="list and replay events that consumers dead-lettered",
-        description=(
-            "Inspect the DEAD_LETTERS stream (events a consumer could not apply) and replay them "
-            "to their original subject once the cause is fixed."
-        ),
-    )
+HELP = "list and replay events that consumers dead-lettered"
+DESCRIPTION = (
+    "Inspect the DEAD_LETTERS stream (events a consumer could not apply) and replay them "
+    "to their original subject once the cause is fixed."
+)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     list_parser = actions.add_parser(

@@ -72,17 +72,16 @@ CORE_FIGURES = (
 """Summary figures the demo waits for (registrations, as every report counts them)."""
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="load the 2020-2021 UNICEF Kazakhstan programme and print the donor report",
-        description=(
-            "Load the programme of the source document (three trainings, eight cities, "
-            "participants, attendance, feedback) through the public HTTP APIs, wait for "
-            "reporting to catch up and print the summary and the donor table by city and sex. "
-            "Uses the running system, or starts one when nothing answers."
-        ),
-    )
+HELP = "load the 2020-2021 UNICEF Kazakhstan programme and print the donor report"
+DESCRIPTION = (
+    "Load the programme of the source document (three trainings, eight cities, "
+    "participants, attendance, feedback) through the public HTTP APIs, wait for "
+    "reporting to catch up and print the summary and the donor table by city and sex. "
+    "Uses the running system, or starts one when nothing answers."
+)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url-base",
         default="http://127.0.0.1",
@@ -132,7 +131,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="print only the report, not the progress"
     )
-    parser.set_defaults(func=run)
 
 
 # ----------------------------------------------------------------------------------------------

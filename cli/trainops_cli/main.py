@@ -1,9 +1,10 @@
 """Entry point of the ``trainops`` command (``trainops = trainops_cli.main:main``).
 
-Each subcommand is a module of this package with ``register(subparsers)``, which adds its parser
-and sets ``func`` (``func(args) -> int``, the exit code) with ``parser.set_defaults(func=...)``.
-To add a subcommand, create ``trainops_cli/<name>.py`` and append ``<name>`` to
-:data:`COMMAND_MODULES`. A listed module that fails to import is an error, never skipped.
+Each subcommand is a module of this package declaring ``HELP`` (one line for ``trainops -h``),
+``DESCRIPTION`` (the paragraph of ``trainops <name> -h``), ``arguments(parser)`` and, unless its
+own sub-actions set ``func``, ``run(args) -> int`` (the exit code). To add a subcommand, create
+``trainops_cli/<name>.py`` and append ``<name>`` to :data:`COMMAND_MODULES`. A listed module that
+fails to import or lacks one of these is an error, never skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: list[str] = ["up", "status", "token", "demo", "asyncapi", "deadletters", "bench"]
-"""Subcommand modules, in help order (the lead adds ``asyncapi``, ``demo``, ``bench``)."""
+"""Subcommand modules, in help order."""
 
 
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
@@ -25,10 +26,13 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in modules:
         module = importlib.import_module(f"{__package__ or 'trainops_cli'}.{name}")
-        register = getattr(module, "register", None)
-        if register is None:
-            raise RuntimeError(f"trainops_cli.{name} has no register(subparsers) function")
-        register(subparsers)
+        missing = [a for a in ("HELP", "DESCRIPTION", "arguments") if not hasattr(module, a)]
+        if missing:
+            raise RuntimeError(f"trainops_cli.{name} lacks {', '.join(missing)}")
+        command = subparsers.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+        module.arguments(command)
+        if hasattr(module, "run"):
+            command.set_defaults(func=module.run)
     return parser
 
 

@@ -263,23 +263,21 @@ def render(status: SystemStatus) -> str:
     return "\n".join(lines)
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "status",
-        help="state of each service, consumer lag and outbox backlog",
-        description=(
-            "Show, for the system `trainops up` runs from --data-dir: whether each service is "
-            "ready, each durable consumer's lag (pending + unacknowledged) and each outbox's "
-            "unsent rows. Exit code 0 when everything is ready, 1 otherwise."
-        ),
-    )
+HELP = "state of each service, consumer lag and outbox backlog"
+DESCRIPTION = (
+    "Show, for the system `trainops up` runs from --data-dir: whether each service is "
+    "ready, each durable consumer's lag (pending + unacknowledged) and each outbox's "
+    "unsent rows. Exit code 0 when everything is ready, 1 otherwise."
+)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         help="the data directory of `trainops up` (default: $TRAINOPS_DATA_DIR or "
         "~/.local/share/trainops)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,21 +12,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-ROLES = ("admin", "programme_staff", "coordinator", "reporting")
+from trainops_shared.auth import ROLES
+
+HELP = "print a development bearer token"
+DESCRIPTION = (
+    "Print a JWT for the trainops APIs (use as 'Authorization: Bearer <token>'). "
+    "Signed with $JWT_PRIVATE_KEY_FILE, or this install's own key in the data "
+    "directory (created on first use)."
+)
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "token",
-        help="print a development bearer token",
-        description=(
-            "Print a JWT for the trainops APIs (use as 'Authorization: Bearer <token>'). "
-            "Signed with $JWT_PRIVATE_KEY_FILE, or this install's own key in the data "
-            "directory (created on first use)."
-        ),
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=ROLES)
     parser.add_argument(
         "--region", help="the coordinator's region/city (required for --role coordinator)"
@@ -39,7 +36,6 @@ def register(subparsers: Any) -> None:
         "--data-dir",
         help="the install whose key signs (default: $TRAINOPS_DATA_DIR or ~/.local/share/trainops)",
     )
-    parser.set_defaults(func=run)
 
 
 def signing_key_path(data_dir: str | Path | None = None) -> Path:

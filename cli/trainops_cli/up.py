@@ -19,16 +19,14 @@ import threading
 from types import FrameType
 from typing import Any
 
+HELP = "run NATS and the four services on this machine"
+DESCRIPTION = (
+    "Start (or connect to) NATS with JetStream and the four services, wait until they "
+    "are ready, print where they are, and run until Ctrl-C."
+)
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "up",
-        help="run NATS and the four services on this machine",
-        description=(
-            "Start (or connect to) NATS with JetStream and the four services, wait until they "
-            "are ready, print where they are, and run until Ctrl-C."
-        ),
-    )
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         help="where databases, the JetStream store and logs live "
@@ -78,7 +76,6 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="the window of --max-crashes (default: 60)",
     )
-    parser.set_defaults(func=run)
 
 
 class _Stop(BaseException):  # like KeyboardInterrupt: not caught by `except Exception`

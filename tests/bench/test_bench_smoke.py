@@ -18,9 +18,8 @@ pytestmark = pytest.mark.integration
 
 RUNNER = """
 import sys
-from trainops_cli.main import COMMAND_MODULES, build_parser
-modules = COMMAND_MODULES if "bench" in COMMAND_MODULES else [*COMMAND_MODULES, "bench"]
-args = build_parser(modules).parse_args(sys.argv[1:])
+from trainops_cli.main import build_parser
+args = build_parser().parse_args(sys.argv[1:])
 sys.exit(args.func(args))
 """
 

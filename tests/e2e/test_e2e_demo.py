@@ -9,16 +9,13 @@ from typing import Any
 import pytest
 
 from trainops_cli import demo
-from trainops_cli.main import COMMAND_MODULES, build_parser
+from trainops_cli.main import build_parser
 
 pytestmark = pytest.mark.e2e
 
 
 def _run(argv: list[str]) -> int:
-    modules = list(COMMAND_MODULES)
-    if "demo" not in modules:  # until the lead lists it in trainops_cli.main
-        modules.append("demo")
-    args = build_parser(modules).parse_args(argv)
+    args = build_parser().parse_args(argv)
     assert args.func is demo.run
     return int(args.func(args))
 
