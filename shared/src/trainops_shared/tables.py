@@ -21,6 +21,8 @@ outbox = sa.Table(
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    # W3C trace context of the span that wrote the row; the relay sends it as a NATS header.
+    sa.Column("traceparent", sa.String(55), nullable=True),
     sa.Index(
         "ix_outbox_unsent",
         "id",
@@ -43,6 +45,16 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def _add_outbox_traceparent(conn: Connection) -> None:
+    # A database created since the column exists got it from version 1's create_all already.
+    if "traceparent" not in {c["name"] for c in sa.inspect(conn).get_columns("outbox")}:
+        conn.execute(sa.text("ALTER TABLE outbox ADD COLUMN traceparent VARCHAR(55)"))
+
+
 PLUMBING_MIGRATIONS = MigrationSet(
-    "plumbing", (Migration(1, "outbox and processed_events", _create_v1),)
+    "plumbing",
+    (
+        Migration(1, "outbox and processed_events", _create_v1),
+        Migration(2, "outbox trace context", _add_outbox_traceparent),
+    ),
 )
