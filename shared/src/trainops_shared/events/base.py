@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 import msgspec
 
 from trainops_shared.events.vocabulary import AgeBand, CityCode, Language, Sector, Sex
+from trainops_shared.timeutil import utc_now as utc_now  # re-exported for event builders
 
 
 def uuid7() -> uuid.UUID:
@@ -32,10 +33,6 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Event(
