@@ -21,27 +21,20 @@ import pytest
 import sqlalchemy as sa
 
 from trainops_cli import main as cli_main
+from trainops_devtools.testing.counting import ApplicationCounter
 from trainops_devtools.testing.polling import eventually
 from trainops_shared.broker import declare_all_streams
 from trainops_shared.events import SessionCompleted, encode_event
 from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING
 from trainops_shared.inbox import EventConsumer
-from trainops_shared.storage import Database, Migration, MigrationSet, open_database
+from trainops_shared.storage import Database, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
 pytestmark = pytest.mark.integration
 
 CONSUMER = "dlqtest"
-CLI_MODULES = [*dict.fromkeys([*cli_main.COMMAND_MODULES, "deadletters"])]
 
-meta = sa.MetaData()
-dlq_applications = sa.Table(
-    "dlq_applications",
-    meta,
-    sa.Column("event_id", sa.String(36), primary_key=True),
-    sa.Column("times", sa.Integer, nullable=False),
-)
-MIGRATIONS = MigrationSet("dlqtest", (Migration(1, "dlq_applications", meta.create_all),))
+COUNTER = ApplicationCounter("dlq")
 
 
 @dataclass
@@ -57,14 +50,7 @@ def counting_handler(switch: Switch) -> Callable[[sa.Connection, SessionComplete
         switch.attempts += 1
         if not switch.fixed:
             raise RuntimeError("projection table is being migrated")
-        key = str(event.event_id)
-        updated = conn.execute(
-            dlq_applications.update()
-            .where(dlq_applications.c.event_id == key)
-            .values(times=dlq_applications.c.times + 1)
-        ).rowcount
-        if not updated:
-            conn.execute(dlq_applications.insert().values(event_id=key, times=1))
+        COUNTER.apply(conn, event)
 
     return handle
 
@@ -72,7 +58,7 @@ def counting_handler(switch: Switch) -> Callable[[sa.Connection, SessionComplete
 @contextlib.asynccontextmanager
 async def consuming(database_url: str, nats_url: str, switch: Switch) -> AsyncIterator[Database]:
     db = open_database(database_url)
-    await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
+    await db.start([PLUMBING_MIGRATIONS, COUNTER.migrations])
     await declare_all_streams(nats_url, [SCHEDULING])
     nc = await nats.connect(nats_url, name="dlqtest")
     consumer = EventConsumer(
@@ -92,8 +78,7 @@ async def consuming(database_url: str, nats_url: str, switch: Switch) -> AsyncIt
 
 
 async def applied(db: Database) -> dict[str, int]:
-    rows = await db.read(lambda c: c.execute(sa.select(dlq_applications)).all())
-    return {r.event_id: r.times for r in rows}
+    return await COUNTER.applied(db)
 
 
 async def dead_letter_count(url: str) -> int:
@@ -110,7 +95,7 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
     capsys.readouterr()
 
     def run() -> int:
-        parser = cli_main.build_parser(CLI_MODULES)
+        parser = cli_main.build_parser()
         args = parser.parse_args(list(argv))
         return int(args.func(args) or 0)
 

@@ -18,40 +18,26 @@ import pytest
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
+from trainops_devtools.testing.counting import ApplicationCounter, write_completed_events
 from trainops_devtools.testing.polling import eventually
 from trainops_shared.broker import declare_all_streams, make_broker
 from trainops_shared.events import SessionCompleted, encode_event
 from trainops_shared.events.streams import DEAD_LETTER, SCHEDULING
 from trainops_shared.inbox import EventConsumer
-from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
-from trainops_shared.storage import Database, Migration, MigrationSet, open_database
+from trainops_shared.outbox import OutboxRelay, count_unsent
+from trainops_shared.storage import Database, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
 
 pytestmark = pytest.mark.integration
 
-meta = sa.MetaData()
-applications = sa.Table(
-    "applications",
-    meta,
-    sa.Column("event_id", sa.String(36), primary_key=True),
-    sa.Column("times", sa.Integer, nullable=False),
-)
-MIGRATIONS = MigrationSet("backbone", (Migration(1, "applications", meta.create_all),))
+COUNTER = ApplicationCounter("backbone")
 FAILING = uuid.UUID(int=666)
 
 
 def apply_completed(conn: sa.Connection, event: SessionCompleted) -> None:
-    """Counts applications per event: any value above 1 is a double count."""
     if event.session_id == FAILING:
         raise RuntimeError("this handler always fails for the failing session")
-    key = str(event.event_id)
-    updated = conn.execute(
-        applications.update()
-        .where(applications.c.event_id == key)
-        .values(times=applications.c.times + 1)
-    ).rowcount
-    if not updated:
-        conn.execute(applications.insert().values(event_id=key, times=1))
+    COUNTER.apply(conn, event)
 
 
 @dataclass
@@ -64,16 +50,10 @@ class Node:
     broker: object
 
     async def write_events(self, n: int) -> list[SessionCompleted]:
-        events = [
-            SessionCompleted(aggregate_id=(sid := uuid.uuid4()), session_id=sid) for _ in range(n)
-        ]
-        await self.db.write(lambda conn: record_events(conn, events))
-        self.relay.notify()
-        return events
+        return await write_completed_events(self.db, self.relay, n)
 
     async def applied(self) -> dict[str, int]:
-        rows = await self.db.read(lambda c: c.execute(sa.select(applications)).all())
-        return {r.event_id: r.times for r in rows}
+        return await COUNTER.applied(self.db)
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +66,7 @@ async def node(
     max_deliver: int | None = None,
 ) -> AsyncIterator[Node]:
     db = open_database(url)
-    await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
+    await db.start([PLUMBING_MIGRATIONS, COUNTER.migrations])
     await declare_all_streams(nats_url, [SCHEDULING])
     broker = make_broker(nats_url, service="backbone", timeout=2)
     the_relay = OutboxRelay(db, nats_url, name="backbone", poll_interval=0.2, max_backoff=0.5)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,19 +22,19 @@ from pathlib import Path
 import nats
 import nats.errors
 import pytest
-import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js.api import StreamInfo
 
 from trainops_devtools.nats_server import ClusterOptions, NatsServer
+from trainops_devtools.testing.counting import ApplicationCounter, write_completed_events
 from trainops_devtools.testing.polling import eventually as poll
 from trainops_devtools.testing.ports import free_port
 from trainops_shared.broker import declare_all_streams
 from trainops_shared.events import SessionCompleted
 from trainops_shared.events.streams import SCHEDULING
 from trainops_shared.inbox import EventConsumer
-from trainops_shared.outbox import OutboxRelay, count_unsent, record_events
-from trainops_shared.storage import Database, Migration, MigrationSet, open_database
+from trainops_shared.outbox import OutboxRelay, count_unsent
+from trainops_shared.storage import Database, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
 pytestmark = pytest.mark.integration
@@ -43,26 +42,7 @@ pytestmark = pytest.mark.integration
 CLUSTER_NAME = "trainops-test-cluster"
 SERVICE = "clustered"
 
-meta = sa.MetaData()
-cluster_applications = sa.Table(
-    "cluster_applications",
-    meta,
-    sa.Column("event_id", sa.String(36), primary_key=True),
-    sa.Column("times", sa.Integer, nullable=False),
-)
-MIGRATIONS = MigrationSet("cluster", (Migration(1, "cluster_applications", meta.create_all),))
-
-
-def count_application(conn: sa.Connection, event: SessionCompleted) -> None:
-    """Counts applications per event id: any value above 1 would be a double count."""
-    key = str(event.event_id)
-    updated = conn.execute(
-        cluster_applications.update()
-        .where(cluster_applications.c.event_id == key)
-        .values(times=cluster_applications.c.times + 1)
-    ).rowcount
-    if not updated:
-        conn.execute(cluster_applications.insert().values(event_id=key, times=1))
+COUNTER = ApplicationCounter("cluster")
 
 
 async def eventually(
@@ -170,16 +150,10 @@ class Plumbing:
     consumer_connection: NatsClient
 
     async def write_events(self, n: int) -> list[SessionCompleted]:
-        events = [
-            SessionCompleted(aggregate_id=(sid := uuid.uuid4()), session_id=sid) for _ in range(n)
-        ]
-        await self.db.write(lambda conn: record_events(conn, events))
-        self.relay.notify()
-        return events
+        return await write_completed_events(self.db, self.relay, n)
 
     async def applied(self) -> dict[str, int]:
-        rows = await self.db.read(lambda c: c.execute(sa.select(cluster_applications)).all())
-        return {r.event_id: r.times for r in rows}
+        return await COUNTER.applied(self.db)
 
     async def applied_count(self) -> int:
         return len(await self.applied())
@@ -196,7 +170,7 @@ async def plumbing(
     stream leader it publishes to is the one killed.
     """
     db = open_database(database_url)
-    await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
+    await db.start([PLUMBING_MIGRATIONS, COUNTER.migrations])
     relay = OutboxRelay(
         db,
         ",".join(cluster.urls),  # NATS_URL's form: the cluster's servers, comma-separated
@@ -208,7 +182,7 @@ async def plumbing(
     consumer = EventConsumer(
         service=SERVICE,
         db=db,
-        handlers={SessionCompleted: count_application},
+        handlers={SessionCompleted: COUNTER.apply},
         batch_size=200,
     )
     nc = await cluster.connect(first=consumer_on)
