@@ -55,6 +55,7 @@ from trainops_devtools.testing.processes import (
     SERVICES,
     ServiceProcess,
     ServiceStartError,
+    identity_env,
     service_env,
     start_service,
     stop_all,
@@ -317,6 +318,7 @@ def run_system(
         signing_key=key,
         nats=nats,
     )
+    sign_in = identity_env({name: f"http://{host}:{port}" for name, port in ports.items()})
     try:
         for name in services:
             port = ports[name]
@@ -329,7 +331,7 @@ def run_system(
                 data_dir=root,
                 jwt_public_key=public_key_pem(key),
                 public_url=f"http://{host}:{port}",
-                extra=extra_env,
+                extra={**sign_in, **(extra_env or {})},
             )
             # Services are long-lived: let them cache bytecode even where the shell disables it
             # (PYTHONDONTWRITEBYTECODE=1 here), so every later start skips ~1 s of compiling.

@@ -56,6 +56,7 @@ PRODUCERS: Final[Mapping[str, str]] = {
     "scheduling": "scheduling",
     "registration": "registration",
     "feedback": "feedback",
+    "identity": "identity",
 }
 """Producing context (the tag's first segment) -> the service that publishes it."""
 

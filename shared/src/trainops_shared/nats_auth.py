@@ -31,9 +31,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trainops_shared.events.streams import DEAD_LETTER, FEEDBACK, REGISTRATION, SCHEDULING
+from trainops_shared.events.streams import (
+    DEAD_LETTER,
+    FEEDBACK,
+    IDENTITY,
+    REGISTRATION,
+    SCHEDULING,
+)
 
-SERVICE_USERS: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
+SERVICE_USERS: tuple[str, ...] = (
+    "registration",
+    "scheduling",
+    "feedback",
+    "reporting",
+    "identity",
+)
 OPERATOR_USER = "operator"
 ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR_USER)
 
@@ -42,6 +54,7 @@ PRODUCES: dict[str, tuple[str, ...]] = {
     "scheduling": (SCHEDULING.name,),
     "feedback": (FEEDBACK.name,),
     "reporting": (),
+    "identity": (IDENTITY.name,),
 }
 """The streams each service publishes to (and owns the declaration of)."""
 CONSUMES: dict[str, tuple[str, ...]] = {
@@ -49,10 +62,12 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "scheduling": (),
     "feedback": (SCHEDULING.name, REGISTRATION.name),
     "reporting": (SCHEDULING.name, REGISTRATION.name, FEEDBACK.name),
+    "identity": (),
 }
 """The streams each service reads with its durable consumer (checked against every service's
 event handlers by a test)."""
-_CONTEXT_OF = {s.name: s.context for s in (SCHEDULING, REGISTRATION, FEEDBACK)}
+_CONTEXT_OF = {s.name: s.context for s in (SCHEDULING, REGISTRATION, FEEDBACK, IDENTITY)}
+
 DEFAULT_INBOX_PREFIX = "_INBOX"
 
 
@@ -96,6 +111,12 @@ def permissions(user: str) -> Permissions:
         ]
     subscribe = [f"{inbox_prefix(user)}.>"]
     subscribe += [f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{s}.{user}" for s in consumes]
+    # Every service follows the revocations (trainops_shared.revocations): live on the
+    # subjects themselves, and replayed message by message from the stream on (re)connect.
+    if IDENTITY.name not in declared:
+        publish.append(f"$JS.API.STREAM.INFO.{IDENTITY.name}")
+    publish.append(f"$JS.API.STREAM.MSG.GET.{IDENTITY.name}")
+    subscribe.append(f"{IDENTITY.context}.>")
     return Permissions(tuple(publish), tuple(subscribe))
 
 

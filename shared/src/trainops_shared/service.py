@@ -58,6 +58,7 @@ from trainops_shared.inbox import EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
 from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
 from trainops_shared.outbox import OutboxRelay
+from trainops_shared.revocations import RevocationFeed, RevocationSet
 from trainops_shared.settings import Settings, SettingsError, load_settings
 from trainops_shared.storage import (
     Database,
@@ -106,6 +107,8 @@ class ServiceRuntime:
             settings.nats_url, service=spec.name, timeout=settings.nats_connect_timeout
         )
         self.relay = OutboxRelay(self.db, settings.nats_url, name=spec.name)
+        self.revocations = RevocationSet()
+        self.revocation_feed = RevocationFeed(settings.nats_url, self.revocations, name=spec.name)
         self.consumer: EventConsumer | None = None
         if spec.event_handlers:
             self.consumer = EventConsumer(
@@ -134,6 +137,7 @@ class ServiceRuntime:
             self.settings.nats_url, streams.values(), self.settings.stream_replicas
         )
         await self.broker.start()
+        await self.revocation_feed.start()
         if self.consumer is not None:
             await self.consumer.start(self.broker.config.connection_state.connection)
         await self.relay.start()
@@ -151,6 +155,7 @@ class ServiceRuntime:
         """
         if self.consumer is not None:
             await self._bounded("consumer", self.consumer.stop())
+        await self._bounded("revocations", self.revocation_feed.stop())
         await self._bounded("broker", self._stop_broker())
         await self._bounded("relay", self.relay.stop())
         await self._bounded("database", self.db.close())
@@ -485,6 +490,9 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
                     settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience
                 ),
                 exclude=[*PUBLIC_PATHS, *spec.public_paths],
+                revocations=runtime.revocations,
+                identity_url=settings.identity_url,
+                public_url=settings.public_url,
                 # OPTIONS too: route guards read the principal, and an unauthenticated OPTIONS
                 # would reach them without one (a 500). CORS preflights never get this far.
                 exclude_http_methods=(),

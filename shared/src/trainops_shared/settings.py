@@ -41,6 +41,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "scheduling": 8002,
     "feedback": 8003,
     "reporting": 8004,
+    "identity": 8005,
 }
 SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -78,6 +79,12 @@ class Settings:
     """Key of the feedback invitation links; only the feedback service loads one."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""
+    identity_url: str = ""
+    """Where browsers sign in (``TRAINOPS_IDENTITY_URL``): a page request without a session is
+    redirected to ``<identity_url>/sign-in``."""
+    cookie_secure: bool = False
+    """Whether the session cookie is ``Secure`` (``TRAINOPS_COOKIE_SECURE``; default: when the
+    public URL is HTTPS)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -266,6 +273,14 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
     port = _int(env, "TRAINOPS_PORT", DEFAULT_PORTS[service], 1, 65535)
     timeout_ms = _int(env, "NATS_CONNECT_TIMEOUT_MS", 3000, 100, 120_000)
     log_format = _choice(env, "LOG_FORMAT", "auto", ("json", "console", "auto"))
+    public_url = (env.get("TRAINOPS_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+    identity_url = (
+        env.get("TRAINOPS_IDENTITY_URL") or f"http://{host}:{DEFAULT_PORTS['identity']}"
+    ).rstrip("/")
+    if urlsplit(identity_url).scheme not in ("http", "https"):
+        raise SettingsError(f"TRAINOPS_IDENTITY_URL={identity_url!r} is not an http(s) URL")
+    secure_default = "true" if public_url.startswith("https://") else "false"
+    cookie_secure = _choice(env, "TRAINOPS_COOKIE_SECURE", secure_default, ("true", "false"))
     return Settings(
         service=service,
         env=cast(Literal["development", "production"], mode),
@@ -274,7 +289,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         data_dir=data_dir,
         host=host,
         port=port,
-        public_url=(env.get("TRAINOPS_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
+        public_url=public_url,
         jwt_public_key=public_key,
         jwt_issuer=env.get("JWT_ISSUER") or "trainops",
         jwt_audience=env.get("JWT_AUDIENCE") or "trainops",
@@ -288,4 +303,6 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         db_write_timeout=_int(env, "DB_WRITE_TIMEOUT_MS", 3000, 100, 120_000) / 1000,
         feedback_link_key=link_key,
         nats_user=nats_user,
+        identity_url=identity_url,
+        cookie_secure=cookie_secure == "true",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 
-RESERVED_PORTS = frozenset({4222, 5432, 8001, 8002, 8003, 8004, 8222})
+RESERVED_PORTS = frozenset({4222, 5432, 8001, 8002, 8003, 8004, 8005, 8222})
 """Ports of the machine's own NATS, PostgreSQL and the services' fixed ports: never handed out."""
 
 

@@ -23,7 +23,17 @@ import httpx
 
 from trainops_devtools.nats_server import auth_for_url
 
-SERVICES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
+SERVICES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting", "identity")
+
+
+def identity_env(urls: Mapping[str, str]) -> dict[str, str]:
+    """What every service of one system needs to know of sign-in: where the identity service
+    is (pages redirect there), and, for identity, every service's origin (the only places a
+    sign-in may send the browser back to)."""
+    env = {"TRAINOPS_SERVICE_ORIGINS": ",".join(urls.values())}
+    if "identity" in urls:
+        env["TRAINOPS_IDENTITY_URL"] = urls["identity"]
+    return env
 
 
 class ServiceStartError(RuntimeError):

@@ -50,6 +50,7 @@ from trainops_devtools.testing.postgres import (
 from trainops_devtools.testing.processes import (
     SERVICES,
     ServiceProcess,
+    identity_env,
     service_env,
     start_service,
     stop_all,
@@ -232,6 +233,8 @@ class ServiceHarness:
         data_dir = self.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         started: list[ServiceProcess] = []
+        ports = {name: free_port() for name in services}
+        sign_in = identity_env({name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
         for name in services:
             if name in self.processes:
                 raise ValueError(f"service {name} is already started")
@@ -244,14 +247,14 @@ class ServiceHarness:
                 url = factory()
             else:
                 url = f"sqlite+aiosqlite:///{data_dir / (name + '.db')}"
-            port = free_port()
+            port = ports[name]
             env = service_env(
                 name,
                 port=port,
                 nats_url=nats_url,
                 database_url=url,
                 data_dir=data_dir,
-                extra=extra_env,
+                extra={**sign_in, **(extra_env or {})},
             )
             process = start_service(
                 name,

@@ -9,6 +9,7 @@ from trainops_shared.events.catalogue import (
     encode_event,
 )
 from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
     ParticipantRegistered,
@@ -29,6 +30,7 @@ __all__ = [
     "EVENTS_BY_TYPE",
     "EVENT_TYPES",
     "AnyEvent",
+    "ApiTokenRevoked",
     "AttendanceRecorded",
     "Event",
     "FeedbackSubmitted",
@@ -39,6 +41,7 @@ __all__ = [
     "SessionCapacityChanged",
     "SessionCompleted",
     "SessionRescheduled",
+    "SessionRevoked",
     "SessionScheduled",
     "SurveyPublished",
     "TrainerRegistered",

@@ -12,6 +12,7 @@ import msgspec
 
 from trainops_shared.events.base import Event
 from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
     ParticipantRegistered,
@@ -42,6 +43,8 @@ AnyEvent: TypeAlias = (
     | AttendanceRecorded
     | SurveyPublished
     | FeedbackSubmitted
+    | SessionRevoked
+    | ApiTokenRevoked
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -58,6 +61,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AttendanceRecorded,
     SurveyPublished,
     FeedbackSubmitted,
+    SessionRevoked,
+    ApiTokenRevoked,
 )
 EVENTS_BY_TYPE: dict[str, type[Event]] = {t.type_name(): t for t in EVENT_TYPES}
 

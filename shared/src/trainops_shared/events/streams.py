@@ -21,7 +21,11 @@ class StreamSpec:
 SCHEDULING = StreamSpec("SCHEDULING", "scheduling")
 REGISTRATION = StreamSpec("REGISTRATION", "registration")
 FEEDBACK = StreamSpec("FEEDBACK", "feedback")
-STREAMS: dict[str, StreamSpec] = {s.context: s for s in (SCHEDULING, REGISTRATION, FEEDBACK)}
+IDENTITY = StreamSpec("IDENTITY", "identity")
+"""Revocations of sessions and personal API tokens; every service replays it on start."""
+STREAMS: dict[str, StreamSpec] = {
+    s.context: s for s in (SCHEDULING, REGISTRATION, FEEDBACK, IDENTITY)
+}
 
 DEAD_LETTER = StreamSpec("DEAD_LETTERS", "deadletter")
 """Messages a consumer gave up on, with the original subject, payload and the reason, kept for
