@@ -40,6 +40,12 @@ TAG = re.compile(r"^(?P<context>[a-z][a-z_]*)\.(?P<event>[a-z][a-z_]*)\.v(?P<ver
 ENVELOPE_FIELDS = {f.name for f in msgspec.structs.fields(Event)}
 
 
+def tag_of(path: Path) -> str:
+    """The event tag a fixture file holds: ``<tag>.json``, or ``<tag>@<variant>.json`` for a
+    further frozen payload of the same type (one written when an optional field was added)."""
+    return path.stem.split("@", 1)[0]
+
+
 def fixture_path(tag: str) -> Path:
     match = TAG.match(tag)
     assert match, f"{tag!r} is not <context>.<event>.v<N>"
@@ -79,7 +85,7 @@ def test_every_event_type_has_a_golden_fixture() -> None:
 
 
 def test_fixture_decodes_to_its_type(fixture_file: Path) -> None:
-    tag = fixture_file.stem
+    tag = tag_of(fixture_file)
     assert tag in EVENTS_BY_TYPE, (
         f"{fixture_file.name}: no event type {tag!r} in the catalogue any more; a published "
         f"version must keep decoding until it is deliberately retired"
@@ -103,14 +109,14 @@ def test_fixture_round_trips(fixture_file: Path) -> None:
 
 def test_no_fixture_field_was_removed_or_renamed(fixture_file: Path) -> None:
     """Consumers ignore unknown fields, so decoding alone would not notice a removed field."""
-    event_type = EVENTS_BY_TYPE[fixture_file.stem]
+    event_type = EVENTS_BY_TYPE[tag_of(fixture_file)]
     known = {"type", *fields_of(event_type)}
     gone = sorted(set(load(fixture_file)) - known)
     assert not gone, f"{event_type.__name__} lost published field(s) {gone}: never remove/rename"
 
 
 def test_fields_added_after_the_fixture_have_defaults(fixture_file: Path) -> None:
-    event_type = EVENTS_BY_TYPE[fixture_file.stem]
+    event_type = EVENTS_BY_TYPE[tag_of(fixture_file)]
     published = set(load(fixture_file))
     added_without_default = [
         name
@@ -128,7 +134,7 @@ def test_consumers_ignore_unknown_fields(fixture_file: Path) -> None:
     expected = decode_event(json.dumps(data).encode())
     data["added_in_some_future_version"] = {"nested": [1, 2, 3], "text": "Ақтөбе"}
     data["another_new_flag"] = True
-    info = mi.type_info(EVENTS_BY_TYPE[fixture_file.stem])
+    info = mi.type_info(EVENTS_BY_TYPE[tag_of(fixture_file)])
     assert isinstance(info, mi.StructType)
     for field in info.fields:  # nested Structs (the participant profile) ignore them too
         if isinstance(field.type, mi.StructType):
@@ -138,7 +144,7 @@ def test_consumers_ignore_unknown_fields(fixture_file: Path) -> None:
 
 def test_missing_optional_fields_take_their_defaults(fixture_file: Path) -> None:
     """A message from a producer that predates an optional field still decodes."""
-    event_type = EVENTS_BY_TYPE[fixture_file.stem]
+    event_type = EVENTS_BY_TYPE[tag_of(fixture_file)]
     fields = fields_of(event_type)
     data = load(fixture_file)
     optional = [name for name, f in fields.items() if has_default(f) and name in data]
@@ -302,3 +308,23 @@ def test_fixture_ids_are_version_7(fixture_file: Path) -> None:
     assert event.occurred_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     # A v7 event_id carries the millisecond it was minted; the fixtures keep them consistent.
     assert event.event_id.int >> 80 == int(event.occurred_at.timestamp() * 1000)
+
+
+ACTOR_FIXTURE = FIXTURES / "v1" / "registration.attendance_recorded.v1@actor.json"
+
+
+def test_the_actor_travels_and_older_payloads_have_none() -> None:
+    with_actor = decode_event(ACTOR_FIXTURE.read_bytes())
+    assert with_actor.actor == load(ACTOR_FIXTURE)["actor"]
+    assert json.loads(encode_event(with_actor))["actor"] == with_actor.actor
+    before = decode_event(fixture_path("registration.attendance_recorded.v1").read_bytes())
+    assert "actor" not in load(fixture_path("registration.attendance_recorded.v1"))
+    assert before.actor is None
+
+
+@pytest.mark.parametrize("actor", ["", "two words", "x" * 201, 42])
+def test_a_malformed_actor_is_refused_with_its_path(actor: object) -> None:
+    data = load(ACTOR_FIXTURE)
+    data["actor"] = actor
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.actor"):
+        decode_event(json.dumps(data).encode())

@@ -12,12 +12,16 @@ import os
 import time
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import msgspec
 
 from trainops_shared.events.vocabulary import AgeBand, CityCode, Language, Sector, Sex
 from trainops_shared.timeutil import utc_now as utc_now  # re-exported for event builders
+
+ACTOR_MAX_LENGTH = 200
+Actor = Annotated[str, msgspec.Meta(min_length=1, max_length=ACTOR_MAX_LENGTH, pattern=r"^\S+$")]
+"""The acting account's subject (the token's ``sub``): one token without spaces."""
 
 
 def uuid7() -> uuid.UUID:
@@ -43,7 +47,9 @@ class Event(
     ``aggregate_version`` counts changes per aggregate so that a projection can refuse to move
     backwards when JetStream redelivers an older message late. ``correlation_id`` ties every event
     caused by one user request together; ``causation_id`` names the event (or request) that
-    directly caused this one.
+    directly caused this one. ``actor`` is the subject of the signed-in account whose request
+    caused the event (``None`` for events no person caused, and in messages published before the
+    field existed): a staff account's id, never a participant's name, contact or organisation.
     """
 
     CONTEXT: ClassVar[str] = ""
@@ -54,6 +60,7 @@ class Event(
     aggregate_version: int = 1
     correlation_id: uuid.UUID | None = None
     causation_id: uuid.UUID | None = None
+    actor: Actor | None = None
 
     @classmethod
     def type_name(cls) -> str:
