@@ -1,10 +1,12 @@
-"""The plumbing tables every service has: the outbox and the inbox (processed events)."""
+"""The plumbing tables every service has: the outbox, the inbox (processed events) and the
+audit log (who changed what, read by admins through ``GET /audit``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_shared.columns import UtcDateTime
 from trainops_shared.storage import Migration, MigrationSet
 
 metadata = sa.MetaData()
@@ -41,6 +43,27 @@ processed_events = sa.Table(
 )
 
 
+AUDIT_ACTOR_LENGTH = 200
+AUDIT_NAME_LENGTH = 64
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", _BigId, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(AUDIT_ACTOR_LENGTH), nullable=False),
+    sa.Column("actor_role", sa.String(32), nullable=True),
+    sa.Column("action", sa.String(AUDIT_NAME_LENGTH), nullable=False),
+    sa.Column("record_type", sa.String(AUDIT_NAME_LENGTH), nullable=False),
+    sa.Column("record_id", sa.String(AUDIT_NAME_LENGTH), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Index("ix_audit_log_occurred_at", "occurred_at"),
+    sa.Index("ix_audit_log_actor", "actor", "id"),
+    sa.Index("ix_audit_log_action", "action", "id"),
+)
+"""One row per state change a person caused (``trainops_shared.audit`` writes and reads it)."""
+
+
 def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
@@ -56,5 +79,7 @@ PLUMBING_MIGRATIONS = MigrationSet(
     (
         Migration(1, "outbox and processed_events", _create_v1),
         Migration(2, "outbox trace context", _add_outbox_traceparent),
+        # A database created since the table exists got it from version 1's create_all already.
+        Migration(3, "audit_log", lambda conn: audit_log.create(conn, checkfirst=True)),
     ),
 )
