@@ -35,6 +35,7 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.engine import Connection
 
@@ -88,6 +89,8 @@ class ServiceSpec:
     public_paths: Sequence[str] = ()
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    template_config: TemplateConfig[Any] | None = None
+    """The engine of a service's server-rendered pages (``Template`` responses)."""
 
 
 #: Longest a single shutdown step (consumer, broker drain, relay, database) may take.
@@ -481,6 +484,7 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         stores=limiters.stores,
         dependencies=dependencies,
         exception_handlers=exception_handlers,
+        template_config=spec.template_config,
         middleware=[
             RequestIdMiddleware,
             *limiters.before_auth,

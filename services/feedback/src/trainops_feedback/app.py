@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.exc import IntegrityError
 
 from trainops_feedback.adapters.tables import MIGRATIONS
-from trainops_feedback.adapters.tokens import tokens_for
 from trainops_feedback.api.controllers import ROUTES
-from trainops_feedback.domain.errors import Conflict, Invalid, NotFound
+from trainops_feedback.api.views import TEMPLATE_CONFIG
+from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers.commands import publish_survey
 from trainops_feedback.handlers.events import FeedbackProjection
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY
@@ -17,6 +15,7 @@ from trainops_shared.events.streams import FEEDBACK
 from trainops_shared.logging import get_logger
 from trainops_shared.service import ServiceRuntime, ServiceSpec
 from trainops_shared.settings import Settings
+from trainops_shared.timeutil import utc_now
 
 log = get_logger(__name__)
 
@@ -33,7 +32,7 @@ async def publish_default_survey(runtime: ServiceRuntime) -> None:
     """
     try:
         published = await runtime.write(
-            lambda conn: publish_survey(conn, DEFAULT_SURVEY, datetime.now(UTC))
+            lambda conn: publish_survey(conn, DEFAULT_SURVEY, utc_now())
         )
     except IntegrityError:
         published = False
@@ -55,6 +54,6 @@ def build_spec(settings: Settings) -> ServiceSpec:
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),
         public_paths=PUBLIC_PATHS,
-        error_statuses={NotFound: 404, Conflict: 409, Invalid: 422},
+        template_config=TEMPLATE_CONFIG,
         on_start=publish_default_survey,
     )

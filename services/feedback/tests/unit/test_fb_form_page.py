@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from trainops_feedback.domain.errors import FieldError, InvalidAnswers
-from trainops_feedback.domain.form_page import (
+from trainops_feedback.api.texts import TEXTS
+from trainops_feedback.api.views import (
     HtmlPage,
     render_already_submitted,
     render_form,
@@ -17,7 +17,8 @@ from trainops_feedback.domain.form_page import (
     render_not_found,
     render_thanks,
 )
-from trainops_feedback.domain.i18n import TEXTS, Language
+from trainops_feedback.domain.errors import FieldError, InvalidAnswers
+from trainops_feedback.domain.language import Language
 from trainops_feedback.domain.survey import parse_form
 
 pytestmark = pytest.mark.unit

@@ -5,15 +5,13 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from trainops_feedback.domain.i18n import (
+from trainops_feedback.api.texts import LANGUAGE_NAMES, TEXTS, texts_for
+from trainops_feedback.domain.language import (
     DEFAULT_LANGUAGE,
-    LANGUAGE_NAMES,
     LANGUAGES,
-    TEXTS,
     Language,
     normalise_language,
     resolve_language,
-    texts_for,
 )
 from trainops_feedback.domain.survey import POST_TRAINING_V1
 

@@ -46,7 +46,7 @@ def test_unknown_survey_code() -> None:
     with pytest.raises(NotFound) as exc_info:
         get_survey("pre_training_v9")
     assert exc_info.value.field == "survey_code"
-    assert exc_info.value.status_code == 404
+    assert exc_info.value.status == 404
 
 
 # -- validate_answers (JSON API) -------------------------------------------------------------
@@ -70,7 +70,7 @@ def test_each_required_item_is_required(missing: str) -> None:
         validate_answers(answers)
     assert exc_info.value.field == f"answers.{missing}"
     assert _errors(exc_info.value) == {f"answers.{missing}": "required"}
-    assert exc_info.value.status_code == 422
+    assert exc_info.value.status == 422
 
 
 @pytest.mark.parametrize("value", [1, 5])

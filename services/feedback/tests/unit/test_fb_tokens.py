@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from trainops_feedback.domain.tokens import (
     DEFAULT_TOKEN_TTL,
+    InvitationTokens,
     expiry_for,
     hash_token,
     is_expired,
     looks_like_token,
-    new_token,
 )
 
 pytestmark = pytest.mark.unit
@@ -22,8 +23,9 @@ ALMATY = timezone(timedelta(hours=5))
 INVITED = datetime(2025, 3, 12, 18, 0, tzinfo=UTC)
 
 
-def test_new_token_is_urlsafe_and_unique() -> None:
-    tokens = {new_token() for _ in range(200)}
+def test_derived_token_is_urlsafe_and_unique() -> None:
+    deriver = InvitationTokens("link-key")
+    tokens = {deriver.token(uuid.uuid4()) for _ in range(200)}
     assert len(tokens) == 200
     for token in tokens:
         assert len(token) == 43

@@ -13,9 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters import repository as repo
 from trainops_feedback.adapters.tables import MIGRATIONS, invitations, responses, surveys
-from trainops_feedback.adapters.tokens import InvitationTokens
 from trainops_feedback.api.pages import MalformedForm, parse_urlencoded
 from trainops_feedback.domain.errors import (
     AlreadySubmitted,
@@ -23,7 +21,7 @@ from trainops_feedback.domain.errors import (
     InvitationNotFound,
 )
 from trainops_feedback.domain.survey import POST_TRAINING_V1, validate_answers
-from trainops_feedback.domain.tokens import looks_like_token
+from trainops_feedback.domain.tokens import InvitationTokens, looks_like_token
 from trainops_feedback.handlers import commands
 from trainops_feedback.handlers.events import FeedbackProjection
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID, published_event_id
@@ -45,6 +43,7 @@ from trainops_shared.events import (
 from trainops_shared.inbox import RetryLater
 from trainops_shared.storage import apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
+from trainops_shared.timeutil import as_utc
 
 pytestmark = pytest.mark.unit
 
@@ -210,7 +209,7 @@ def test_one_invitation_per_attendee_following_attendance(world: World) -> None:
     assert world.live() == {str(present.registration_id)}
     first = world.invitations()[str(present.registration_id)]
     # The wall clock gates nothing: a 2020 session gets a link valid 60 days from now.
-    assert repo.utc(first.expires_at) == NOW + timedelta(days=60)
+    assert as_utc(first.expires_at) == NOW + timedelta(days=60)
 
     world.apply(world.attended(late))  # attendance recorded after completion
     assert world.live() == {str(present.registration_id), str(late.registration_id)}
@@ -253,7 +252,7 @@ def test_reschedule_moves_the_expiry_of_unused_links(world: World) -> None:
     world.apply(world.attended(reg))
     world.apply(world.completed())
     before = world.invitations()[str(reg.registration_id)]
-    assert repo.utc(before.expires_at) == NOW + timedelta(days=70)
+    assert as_utc(before.expires_at) == NOW + timedelta(days=70)
     new_end = NOW + timedelta(days=20)
     world.apply(
         SessionRescheduled(
@@ -265,7 +264,7 @@ def test_reschedule_moves_the_expiry_of_unused_links(world: World) -> None:
         )
     )
     after = world.invitations()[str(reg.registration_id)]
-    assert repo.utc(after.expires_at) == new_end + timedelta(days=60)
+    assert as_utc(after.expires_at) == new_end + timedelta(days=60)
 
 
 def _invited(world: World, tokens: InvitationTokens, **kwargs: Any) -> tuple[Any, str]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_shared.columns import UtcDateTime
 from trainops_shared.storage import Migration, MigrationSet
 
 metadata = sa.MetaData()
 
 _Uuid = sa.String(36)
-_Time = sa.DateTime(timezone=True)
+"""Ids as text: the v1 schema; moving to ``UUIDType`` is a data migration of every table."""
+_Time = UtcDateTime()
+"""Same DDL as ``DateTime(timezone=True)``; reads back aware UTC on SQLite too."""
 
 trainings = sa.Table(
     "fb_trainings",

@@ -7,7 +7,6 @@ the credential. The invitation listing is for staff and coordinators (region-sco
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -16,9 +15,8 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Template
 
-from trainops_feedback.adapters.repository import InvitationView
-from trainops_feedback.adapters.tokens import tokens_for
 from trainops_feedback.api.pages import (
     FORM_MAX_BYTES,
     PAGE_HEADERS,
@@ -26,31 +24,29 @@ from trainops_feedback.api.pages import (
     echoed_values,
     html_response,
     parse_urlencoded,
-    render_error,
     session_date,
     training_title,
 )
 from trainops_feedback.api.schemas import InvitationOut, ResponseCreated, ResponseIn
-from trainops_feedback.domain.errors import (
-    AlreadySubmitted,
-    FeedbackError,
-    InvalidAnswers,
-    InvitationNotFound,
-)
-from trainops_feedback.domain.form_page import (
+from trainops_feedback.api.views import (
     render_already_submitted,
+    render_error,
     render_form,
     render_form_with_errors,
     render_not_found,
     render_thanks,
 )
-from trainops_feedback.domain.i18n import resolve_language
+from trainops_feedback.domain.errors import AlreadySubmitted, InvalidAnswers, InvitationNotFound
+from trainops_feedback.domain.invitation import InvitationView, LinkState, link_state
+from trainops_feedback.domain.language import resolve_language
 from trainops_feedback.domain.survey import LANG_FIELD, parse_form, validate_answers
+from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers import commands
 from trainops_shared import errors as app_errors
 from trainops_shared.auth import Principal, requires
 from trainops_shared.openapi_docs import error_responses, operation_class, protected, public
 from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
+from trainops_shared.timeutil import utc_now
 
 Runtime = NamedDependency[ServiceRuntime]
 """Injected by name: the shared runtime (the composition root provides it)."""
@@ -68,17 +64,7 @@ LangQuery = Annotated[
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _page_state(view: InvitationView | None, now: datetime) -> str:
-    if view is None or view.revoked_at is not None or view.expires_at <= now:
-        return "not_found"
-    return "used" if view.used_at is not None else "open"
-
-
-def _form_page(view: InvitationView, token: str, lang: str | None) -> Response[str]:
+def _form_page(view: InvitationView, token: str, lang: str | None) -> Template:
     language = resolve_language(lang, view.language)
     return html_response(
         render_form(
@@ -91,7 +77,7 @@ def _form_page(view: InvitationView, token: str, lang: str | None) -> Response[s
     )
 
 
-def _state_page(view: InvitationView | None, state: str, lang: str | None) -> Response[str]:
+def _state_page(view: InvitationView | None, state: LinkState, lang: str | None) -> Template:
     participant_language = view.language if view is not None else None
     if state == "used":
         language = resolve_language(lang, participant_language)
@@ -115,16 +101,14 @@ def _state_page(view: InvitationView | None, state: str, lang: str | None) -> Re
     responses=error_responses(404, 409, media_type=MediaType.HTML),
     opt={ANY_QUERY_OPT: True},
 )
-async def feedback_page(
-    token: FromPath[str], runtime: Runtime, lang: LangQuery = None
-) -> Response[str]:
+async def feedback_page(token: FromPath[str], runtime: Runtime, lang: LangQuery = None) -> Template:
     """The post-training survey in the participant's language (``?lang=kk|ru|en`` switches).
 
     An unknown, revoked or expired link shows the same "not found or expired" page (404); a used
     one the "already submitted" page (409).
     """
     view = await runtime.read(partial(commands.find_invitation, token=token))
-    state = _page_state(view, _now())
+    state = link_state(view, utc_now())
     if state != "open" or view is None:
         return _state_page(view, state, lang)
     return _form_page(view, token, lang)
@@ -141,7 +125,7 @@ async def feedback_page(
 )
 async def submit_feedback_form(
     token: FromPath[str], request: Request[Any, Any, Any], runtime: Runtime, lang: LangQuery = None
-) -> Response[str]:
+) -> Template:
     """201 with the thank-you page; 422 re-shows the form with each wrong answer marked; 409
     when the link was used already; 404 for an unknown or expired link."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -157,9 +141,9 @@ async def submit_feedback_form(
         return html_response(render_error(exc.status, lang))
     lang = form.get(LANG_FIELD) or lang
 
-    now = _now()
+    now = utc_now()
     view = await runtime.read(partial(commands.find_invitation, token=token))
-    state = _page_state(view, now)
+    state = link_state(view, now)
     if state != "open" or view is None:
         return _state_page(view, state, lang)
     language = resolve_language(lang, view.language)
@@ -194,25 +178,6 @@ async def submit_feedback_form(
     )
 
 
-def _as_app_error(exc: FeedbackError) -> app_errors.AppError:
-    """Domain errors in the shared JSON error shape (with every field problem listed)."""
-    if isinstance(exc, InvalidAnswers):
-        return app_errors.Invalid(
-            exc.message,
-            field=exc.field,
-            errors=[{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors],
-        )
-    if isinstance(exc, AlreadySubmitted):
-        return app_errors.Conflict(exc.message, field=exc.field)
-    if isinstance(exc, InvitationNotFound):
-        return app_errors.NotFound(exc.message, field=exc.field)
-    if exc.status_code == 404:
-        return app_errors.NotFound(exc.message, field=exc.field)
-    if exc.status_code == 409:
-        return app_errors.Conflict(exc.message, field=exc.field)
-    return app_errors.Invalid(exc.message, field=exc.field)
-
-
 @post(
     "/responses",
     tags=["responses"],
@@ -230,16 +195,13 @@ async def submit_response(
         raise app_errors.Invalid(
             "token is required (the code at the end of the link)", field="token"
         )
-    try:
-        submission = validate_answers(data.answers, data.comment)
-        command = commands.SubmitFeedback(
-            token=data.token, submission=submission, language=data.language
-        )
-        submitted = await runtime.write(
-            partial(commands.submit_feedback, command=command, now=_now())
-        )
-    except FeedbackError as exc:
-        raise _as_app_error(exc) from None
+    submission = validate_answers(data.answers, data.comment)
+    command = commands.SubmitFeedback(
+        token=data.token, submission=submission, language=data.language
+    )
+    submitted = await runtime.write(
+        partial(commands.submit_feedback, command=command, now=utc_now())
+    )
     return Response(
         ResponseCreated(id=submitted.response_id), status_code=201, headers=dict(PAGE_HEADERS)
     )

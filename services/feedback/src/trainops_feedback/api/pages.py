@@ -1,26 +1,23 @@
 """HTTP glue of the participant pages: safe headers, bounded form decoding, page inputs.
 
-The page markup itself comes from :mod:`trainops_feedback.domain.form_page` (every value
-escaped there); this module only wraps it in a response with headers that make a browser treat
-it as inert: no scripts, no foreign resources, no framing, not cached, no ``Referer`` carrying
-the token to another site.
+The page markup comes from the templates (:mod:`trainops_feedback.api.views`); this module
+sends it with headers that make a browser treat it as inert: no scripts, no foreign resources,
+no framing, not cached, no ``Referer`` carrying the token to another site.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from html import escape
 from typing import Final
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from litestar import Response
 from litestar.enums import MediaType
+from litestar.response import Template
 
-from trainops_feedback.adapters.repository import InvitationView
-from trainops_feedback.domain.form_page import HtmlPage
-from trainops_feedback.domain.i18n import resolve_language
+from trainops_feedback.api.views import HtmlPage
+from trainops_feedback.domain.invitation import InvitationView
 from trainops_feedback.domain.survey import COMMENT_FIELD, LANG_FIELD, POST_TRAINING_V1
 
 CONTENT_SECURITY_POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
@@ -53,9 +50,11 @@ class MalformedForm(ValueError):
         self.status = status
 
 
-def html_response(page: HtmlPage, status: int | None = None) -> Response[str]:
-    return Response(
-        content=page.body,
+def html_response(page: HtmlPage, status: int | None = None) -> Template:
+    """``page`` rendered by the app's template engine, with the participant-page headers."""
+    return Template(
+        template_name=page.template,
+        context=dict(page.context),
         status_code=status if status is not None else page.status,
         media_type=MediaType.HTML,
         headers=dict(PAGE_HEADERS),
@@ -120,43 +119,3 @@ def session_date(view: InvitationView | None) -> date | None:
     except OverflowError:
         # A start at the very edge of the calendar (year 9999) has no local date past it.
         return view.starts_at.date()
-
-
-_ERROR_TEXTS: Final[Mapping[str, Mapping[int, tuple[str, str]]]] = {
-    "kk": {
-        400: ("Форманы оқу мүмкін болмады", "Бетті жаңартып, жауаптарыңызды қайта жіберіңіз."),
-        413: ("Жауап тым үлкен", "Пікіріңізді қысқартып, қайта жіберіңіз."),
-        415: ("Форманы оқу мүмкін болмады", "Бетті жаңартып, жауаптарыңызды қайта жіберіңіз."),
-    },
-    "ru": {
-        400: ("Не удалось прочитать форму", "Обновите страницу и отправьте ответы ещё раз."),
-        413: ("Слишком длинный ответ", "Сократите комментарий и отправьте ещё раз."),
-        415: ("Не удалось прочитать форму", "Обновите страницу и отправьте ответы ещё раз."),
-    },
-    "en": {
-        400: ("The form could not be read", "Reload the page and send your answers again."),
-        413: ("The answer is too long", "Shorten your comment and send it again."),
-        415: ("The form could not be read", "Reload the page and send your answers again."),
-    },
-}
-
-
-def render_error(status: int, lang: str | None) -> HtmlPage:
-    """A small page for a request the form itself can never produce (``#error``).
-
-    The domain renders the survey's own pages; this covers transport-level faults (oversized,
-    non-UTF-8 or non-form bodies) so a participant still gets a page, not JSON.
-    """
-    language = resolve_language(lang)
-    texts = _ERROR_TEXTS[language]
-    title, body = texts.get(status, texts[400])
-    html = (
-        "<!doctype html>\n"
-        f'<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="robots" content="noindex, nofollow">\n'
-        f"<title>{escape(title)}</title>\n</head>\n<body>\n"
-        f'<main><section id="error"><h1>{escape(title)}</h1><p>{escape(body)}</p></section>'
-        "</main>\n</body>\n</html>\n"
-    )
-    return HtmlPage(status=status, body=html, language=language)

@@ -1,8 +1,10 @@
 """Errors the feedback domain raises, each naming the field or thing it is about.
 
-The HTTP layer maps them by class: :class:`NotFound` (including an expired invitation, which
-the participant sees as the same "link not found or expired" page) is 404, :class:`Conflict`
-(feedback already submitted) is 409, :class:`Invalid` is 422. :class:`InvalidAnswers` carries
+Each class carries its HTTP answer (the shared :class:`~trainops_shared.errors.DomainError`
+maps them all): :class:`NotFound` (including an expired invitation, which the participant sees
+as the same "link not found or expired" page) is 404, :class:`Conflict` (feedback already
+submitted) is 409, :class:`Invalid` is 422. The JSON answer's ``detail`` is the sentence alone,
+``field`` names the input. :class:`InvalidAnswers` carries
 *every* problem of a submitted form, not just the first, so the re-shown page can mark each
 wrong question at once instead of making a participant on a phone resubmit four times.
 """
@@ -14,23 +16,20 @@ from typing import ClassVar
 
 import msgspec
 
+from trainops_shared import errors as shared
 
-class FeedbackError(ValueError):
+
+class FeedbackError(shared.DomainError):
     """Base of every feedback domain error; ``field`` names the offending input."""
 
-    status_code: ClassVar[int] = 400
     code: ClassVar[str] = "feedback_error"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    field_in_detail: ClassVar[bool] = False
 
 
 class NotFound(FeedbackError):
     """Unknown survey, invitation or response (404)."""
 
-    status_code: ClassVar[int] = 404
+    status: ClassVar[int] = 404
     code: ClassVar[str] = "not_found"
 
 
@@ -48,7 +47,7 @@ class InvitationExpired(InvitationNotFound):
 class Conflict(FeedbackError):
     """The state forbids the action (409)."""
 
-    status_code: ClassVar[int] = 409
+    status: ClassVar[int] = 409
     code: ClassVar[str] = "conflict"
 
 
@@ -62,7 +61,7 @@ class AlreadySubmitted(Conflict):
 class Invalid(FeedbackError):
     """An input value that can never be valid (422)."""
 
-    status_code: ClassVar[int] = 422
+    status: ClassVar[int] = 422
     code: ClassVar[str] = "invalid"
 
 
@@ -92,7 +91,11 @@ class InvalidAnswers(Invalid):
         if not self.errors:
             raise ValueError("InvalidAnswers needs at least one FieldError")
         first = self.errors[0]
-        super().__init__(first.field, first.message)
+        super().__init__(
+            first.field,
+            first.message,
+            errors=[{"field": e.field, "code": e.code, "message": e.message} for e in self.errors],
+        )
         # str() lists every problem, so a log line shows the whole submission's faults.
         self.args = ("; ".join(f"{e.field}: {e.message}" for e in self.errors),)
 

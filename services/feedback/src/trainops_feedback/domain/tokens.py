@@ -1,29 +1,27 @@
-"""Invitation tokens: creation, hashing and the expiry rule.
+"""Invitation tokens: derivation, hashing and the expiry rule.
 
 The token is the only credential of a feedback link (participants do not log in), so it is
-random enough to be unguessable (256 bits) and only its SHA-256 is stored: a leaked database
-dump or log of invitation rows cannot be turned back into working links.
+unguessable (256 bits of HMAC output) and only its SHA-256 is stored: a leaked database dump or
+log of invitation rows cannot be turned back into working links.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
-import secrets
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Final
 
-TOKEN_BYTES: Final = 32
 DEFAULT_TOKEN_TTL: Final = timedelta(days=60)
 """Default lifetime of a link: long enough for a participant to answer after a busy month,
 short enough that old links in forwarded messages stop working."""
 
 _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{16,128}")
-
-
-def new_token() -> str:
-    """A fresh URL-safe token (43 characters for 32 random bytes)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def hash_token(token: str) -> str:
@@ -62,3 +60,46 @@ def is_expired(expires_at: datetime, now: datetime) -> bool:
     _require_aware(expires_at, "expires_at")
     _require_aware(now, "now")
     return now >= expires_at
+
+
+_KEY_LABEL = b"trainops-feedback-invitation-key"
+_TOKEN_LABEL = "feedback-invitation:"
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationTokens:
+    """Derives the token (for URLs) and its hash (for storage) of an invitation id.
+
+    Derived, not drawn at random: a coordinator must be able to list a session's links again
+    days later, yet the database must never hold a usable token. So
+    ``token = base64url(HMAC-SHA256(key, "feedback-invitation:" + invitation_id))`` with
+    ``key = HMAC-SHA256(FEEDBACK_LINK_KEY, "trainops-feedback-invitation-key")``, and only
+    ``sha256(token)`` is stored: a stolen dump alone yields no working link. The link key is its
+    own secret, unrelated to the bearer-token keys, so rotating those leaves sent links working;
+    rotating the link key invalidates them (rotate between programmes).
+    """
+
+    secret: str = field(repr=False)
+    _key: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ValueError("an invitation token key needs a non-empty secret")
+        key = hmac.new(self.secret.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
+        object.__setattr__(self, "_key", key)
+
+    def token(self, invitation_id: uuid.UUID | str) -> str:
+        """The URL-safe token (43 characters, 256 bits) of ``invitation_id``."""
+        message = (_TOKEN_LABEL + str(invitation_id)).encode("ascii")
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def token_hash(self, invitation_id: uuid.UUID | str) -> str:
+        """What the database stores and looks up: ``sha256(token)`` in hex."""
+        return hash_token(self.token(invitation_id))
+
+
+@lru_cache(maxsize=4)
+def tokens_for(secret: str) -> InvitationTokens:
+    """The (cached) token deriver of ``secret``: one key derivation per process, not per request."""
+    return InvitationTokens(secret)

@@ -12,16 +12,21 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters import repository as repo
-from trainops_feedback.adapters.tokens import InvitationTokens
+from trainops_feedback.adapters import invitations, responses, surveys
 from trainops_feedback.domain.errors import (
     AlreadySubmitted,
     InvitationExpired,
     InvitationNotFound,
 )
-from trainops_feedback.domain.i18n import resolve_language
+from trainops_feedback.domain.invitation import InvitationView
+from trainops_feedback.domain.language import resolve_language
 from trainops_feedback.domain.survey import Submission, SurveyDefinition
-from trainops_feedback.domain.tokens import hash_token, is_expired, looks_like_token
+from trainops_feedback.domain.tokens import (
+    InvitationTokens,
+    hash_token,
+    is_expired,
+    looks_like_token,
+)
 from trainops_feedback.handlers.surveys import published_event_id, survey_id_for
 from trainops_shared.auth import Principal
 from trainops_shared.errors import NotFound
@@ -39,10 +44,10 @@ def publish_survey(conn: Connection, survey: SurveyDefinition, now: datetime) ->
     every restart and replica agrees on them and a race between replicas ends in one row.
     """
     survey_id = survey_id_for(survey.code)
-    if repo.survey_exists(conn, survey_id):
+    if surveys.survey_exists(conn, survey_id):
         return False
     items = list(survey.item_keys)
-    repo.insert_survey(conn, survey_id, survey.code, items, now)
+    surveys.insert_survey(conn, survey_id, survey.code, items, now)
     record_events(
         conn,
         [
@@ -64,14 +69,14 @@ def publish_survey(conn: Connection, survey: SurveyDefinition, now: datetime) ->
 # Invitations
 
 
-def find_invitation(conn: Connection, token: str) -> repo.InvitationView | None:
+def find_invitation(conn: Connection, token: str) -> InvitationView | None:
     """The invitation of ``token`` whatever its state, or ``None`` (junk never hits the DB)."""
     if not looks_like_token(token):
         return None
-    return repo.find_invitation(conn, hash_token(token))
+    return invitations.find_invitation(conn, hash_token(token))
 
 
-def usable_invitation(conn: Connection, token: str, now: datetime) -> repo.InvitationView:
+def usable_invitation(conn: Connection, token: str, now: datetime) -> InvitationView:
     """The invitation if a response can still be submitted with it; else the domain error.
 
     Unknown, revoked and expired links all read as "not found or expired" (404): the answer
@@ -104,7 +109,7 @@ def list_invitations(
     public_url: str,
 ) -> list[InvitationLink]:
     """The live invitation links of a session; a coordinator sees only their region's people."""
-    if not repo.session_exists(conn, session_id):
+    if not invitations.session_exists(conn, session_id):
         raise NotFound(f"session {session_id} not found", field="session_id")
     base = public_url.rstrip("/")
     return [
@@ -115,7 +120,7 @@ def list_invitations(
             expires_at=row.expires_at,
             submitted=row.used_at is not None,
         )
-        for row in repo.list_session_invitations(conn, session_id, principal)
+        for row in invitations.list_session_invitations(conn, session_id, principal)
     ]
 
 
@@ -146,12 +151,12 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
     concurrent submissions of one link exactly one updates a row; the other gets 409.
     """
     view = usable_invitation(conn, command.token, now)
-    if not repo.claim_invitation(conn, hash_token(command.token), now):
+    if not invitations.claim_invitation(conn, hash_token(command.token), now):
         raise AlreadySubmitted()
     language = resolve_language(command.language, view.language)
     response_id = uuid7()
     submission = command.submission
-    repo.insert_response(
+    responses.insert_response(
         conn,
         response_id=str(response_id),
         invitation_id=view.invitation_id,

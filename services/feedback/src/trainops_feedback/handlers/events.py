@@ -21,14 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters import repository as repo
-from trainops_feedback.adapters.tokens import InvitationTokens
-from trainops_feedback.domain.tokens import DEFAULT_TOKEN_TTL, expiry_for
+from trainops_feedback.adapters import copies, invitations
+from trainops_feedback.domain.tokens import DEFAULT_TOKEN_TTL, InvitationTokens, expiry_for
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -45,11 +44,8 @@ from trainops_shared.events import (
     uuid7,
 )
 from trainops_shared.inbox import EventHandler, RetryLater
+from trainops_shared.timeutil import as_utc, utc_now
 from trainops_shared.validation import instant_bounds
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +54,7 @@ class FeedbackProjection:
 
     tokens: InvitationTokens
     ttl: timedelta = DEFAULT_TOKEN_TTL
-    clock: Callable[[], datetime] = field(default=_utc_now)
+    clock: Callable[[], datetime] = field(default=utc_now)
 
     def handlers(self) -> Mapping[type[Event], EventHandler]:
         return {
@@ -86,17 +82,14 @@ class FeedbackProjection:
         that) counts as ending at the window's end: its expiry stays computable instead of
         overflowing and dead-lettering the event, and its participants still get their link.
         """
-        base = max(repo.utc(session_ends_at), repo.utc(issued_at))
+        base = max(as_utc(session_ends_at), as_utc(issued_at))
         return expiry_for(min(base, instant_bounds().high), self.ttl)
 
     # ----------------------------------------------------------------------------------------
     # Scheduling
 
     def on_training_defined(self, conn: Connection, event: TrainingDefined) -> None:
-        current = repo.get_training_version(conn, event.training_id)
-        if current is not None and current >= event.aggregate_version:
-            return
-        repo.save_training(
+        copies.save_training(
             conn, event.training_id, event.code, dict(event.title), event.aggregate_version
         )
 
@@ -106,73 +99,63 @@ class FeedbackProjection:
             "cities": list(event.cities),
             "language": event.language,
             "timezone": event.timezone,
-            "starts_at": repo.utc(event.starts_at),
-            "ends_at": repo.utc(event.ends_at),
+            "starts_at": as_utc(event.starts_at),
+            "ends_at": as_utc(event.ends_at),
             "version": event.aggregate_version,
         }
-        current = repo.get_session(conn, event.session_id)
-        if current is None:
-            repo.insert_session(
-                conn, session_id=str(event.session_id), status="scheduled", **values
-            )
-        elif current.version < event.aggregate_version:
-            repo.update_session(conn, current.session_id, **values)
+        copies.save_session(conn, event.session_id, values)
 
-    def _known_session(self, conn: Connection, session_id: Any) -> repo.SessionRow:
+    def _known_session(self, conn: Connection, session_id: Any) -> copies.SessionRow:
         """The session; raises :class:`RetryLater` while it is not known yet."""
-        session = repo.get_session(conn, session_id)
+        session = copies.get_session(conn, session_id)
         if session is None:
             raise RetryLater(f"session {session_id} not known yet")
         return session
 
     def on_session_rescheduled(self, conn: Connection, event: SessionRescheduled) -> None:
         session = self._known_session(conn, event.session_id)
-        if session.version >= event.aggregate_version:
-            return
-        ends_at = repo.utc(event.ends_at)
-        repo.update_session(
+        ends_at = as_utc(event.ends_at)
+        moved = copies.change_session(
             conn,
             session.session_id,
-            starts_at=repo.utc(event.starts_at),
+            event.aggregate_version,
+            starts_at=as_utc(event.starts_at),
             ends_at=ends_at,
-            version=event.aggregate_version,
         )
-        repo.set_invitation_expiry(
+        if not moved:
+            return
+        unused = invitations.unused_invitations(conn, session.session_id)
+        invitations.set_invitation_expiry(
             conn,
             [
                 (invitation_id, self.expiry(ends_at, created_at))
-                for invitation_id, created_at in repo.unused_invitations(conn, session.session_id)
+                for invitation_id, created_at in unused
             ],
         )
 
     def on_session_capacity_changed(self, conn: Connection, event: SessionCapacityChanged) -> None:
         session = self._known_session(conn, event.session_id)
-        if session.version < event.aggregate_version:
-            repo.update_session(conn, session.session_id, version=event.aggregate_version)
+        copies.change_session(conn, session.session_id, event.aggregate_version)
 
     def on_session_cancelled(self, conn: Connection, event: SessionCancelled) -> None:
         session = self._known_session(conn, event.session_id)
-        if session.version >= event.aggregate_version:
-            return
-        repo.update_session(
-            conn, session.session_id, status="cancelled", version=event.aggregate_version
-        )
-        self.reconcile(conn, session.session_id)
+        if copies.change_session(
+            conn, session.session_id, event.aggregate_version, status="cancelled"
+        ):
+            self.reconcile(conn, session.session_id)
 
     def on_session_completed(self, conn: Connection, event: SessionCompleted) -> None:
         session = self._known_session(conn, event.session_id)
-        if session.version >= event.aggregate_version:
-            return
-        repo.update_session(
-            conn, session.session_id, status="completed", version=event.aggregate_version
-        )
-        self.reconcile(conn, session.session_id)
+        if copies.change_session(
+            conn, session.session_id, event.aggregate_version, status="completed"
+        ):
+            self.reconcile(conn, session.session_id)
 
     # ----------------------------------------------------------------------------------------
     # Registration
 
     def on_participant_registered(self, conn: Connection, event: ParticipantRegistered) -> None:
-        if repo.get_session(conn, event.session_id) is None:
+        if copies.get_session(conn, event.session_id) is None:
             raise RetryLater(f"session {event.session_id} not known yet")
         values: dict[str, Any] = {
             "session_id": str(event.session_id),
@@ -182,13 +165,10 @@ class FeedbackProjection:
             "status": event.status,
             "version": event.aggregate_version,
         }
-        current = repo.get_registration(conn, event.registration_id)
-        if current is None:
-            repo.insert_registration(
-                conn, registration_id=str(event.registration_id), attended=None, **values
-            )
-        elif current.version < event.aggregate_version:
-            repo.update_registration(conn, current.registration_id, **values)
+        # A first registration cannot be eligible yet (no attendance): only a change reconciles.
+        current = copies.get_registration(conn, event.registration_id)
+        changed = copies.save_registration(conn, event.registration_id, values)
+        if changed and current is not None:
             self.reconcile(conn, current.session_id, current.registration_id)
 
     def _change_registration(
@@ -196,13 +176,11 @@ class FeedbackProjection:
     ) -> None:
         """Apply ``changes`` to a registration if ``version`` is newer than what it holds, then
         bring its invitation in line; raises :class:`RetryLater` when it is not known yet."""
-        registration = repo.get_registration(conn, registration_id)
+        registration = copies.get_registration(conn, registration_id)
         if registration is None:
             raise RetryLater(f"registration {registration_id} not known yet")
-        if registration.version >= version:
-            return
-        repo.update_registration(conn, registration.registration_id, version=version, **changes)
-        self.reconcile(conn, registration.session_id, registration.registration_id)
+        if copies.change_registration(conn, registration.registration_id, version, **changes):
+            self.reconcile(conn, registration.session_id, registration.registration_id)
 
     def on_registration_cancelled(self, conn: Connection, event: RegistrationCancelled) -> None:
         self._change_registration(
@@ -227,12 +205,12 @@ class FeedbackProjection:
     ) -> None:
         """Bring the invitations of a session (or of one registration) in line with the rule."""
         now = self.clock()
-        repo.revoke_invitations(conn, session_id, registration_id, now)
-        repo.reinstate_invitations(conn, session_id, registration_id, now)
-        missing = repo.missing_invitations(conn, session_id, registration_id)
+        invitations.revoke_invitations(conn, session_id, registration_id, now)
+        invitations.reinstate_invitations(conn, session_id, registration_id, now)
+        missing = invitations.missing_invitations(conn, session_id, registration_id)
         if not missing:
             return
-        session = repo.get_session(conn, session_id)
+        session = copies.get_session(conn, session_id)
         assert session is not None, "missing_invitations joins the session row"
         expires_at = self.expiry(session.ends_at, now)
         rows = []
@@ -251,4 +229,4 @@ class FeedbackProjection:
                     "used_at": None,
                 }
             )
-        repo.insert_invitations(conn, rows)
+        invitations.insert_invitations(conn, rows)

@@ -1,27 +1,21 @@
 """Every participant-facing text of the survey pages, in Kazakh, Russian and English.
 
-Texts live in one table per language (not scattered through the HTML) so a native speaker can
-review a language in one place, and a test can check that every language has every key.
-Language choice: the ``?lang=`` the participant picked, else the language they registered
-with, else Russian (the language every participant in the programme reads).
+Texts live in one table per language (not scattered through the templates) so a native speaker
+can review a language in one place, and a test can check that every language has every key.
+Which language a page is in is a rule of the domain (:mod:`trainops_feedback.domain.language`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, Literal, get_args
+from typing import Final
 
 import msgspec
 
-Language = Literal["kk", "ru", "en"]
-LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
-DEFAULT_LANGUAGE: Final[Language] = "ru"
+from trainops_feedback.domain.language import Language, resolve_language
 
 LANGUAGE_NAMES: Final[Mapping[Language, str]] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 """Each language named in itself, as the language switcher shows it."""
-
-_ALIASES: Final[Mapping[str, Language]] = {"kz": "kk", "qq": "kk", "kaz": "kk", "rus": "ru"}
-"""Codes people type for Kazakh/Russian that are not ISO 639-1 (``kz`` is the country)."""
 
 
 class PageTexts(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,24 +195,27 @@ EN: Final = PageTexts(
 TEXTS: Final[Mapping[Language, PageTexts]] = {"kk": KK, "ru": RU, "en": EN}
 
 
-def normalise_language(value: str | None) -> Language | None:
-    """``"RU"``, ``"ru-RU"``, ``"kz"`` → a supported code; anything else → ``None``."""
-    if not value:
-        return None
-    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
-    code = _ALIASES.get(code, code)
-    return code if code in LANGUAGES else None
-
-
-def resolve_language(requested: str | None, participant_language: str | None = None) -> Language:
-    """Requested (``?lang=``) → the participant's registered language → Russian."""
-    return (
-        normalise_language(requested)
-        or normalise_language(participant_language)
-        or DEFAULT_LANGUAGE
-    )
-
-
 def texts_for(language: str | None) -> PageTexts:
     """The text table of ``language`` (unsupported or missing → Russian)."""
     return TEXTS[resolve_language(language)]
+
+
+TRANSPORT_ERRORS: Final[Mapping[Language, Mapping[int, tuple[str, str]]]] = {
+    "kk": {
+        400: ("Форманы оқу мүмкін болмады", "Бетті жаңартып, жауаптарыңызды қайта жіберіңіз."),
+        413: ("Жауап тым үлкен", "Пікіріңізді қысқартып, қайта жіберіңіз."),
+        415: ("Форманы оқу мүмкін болмады", "Бетті жаңартып, жауаптарыңызды қайта жіберіңіз."),
+    },
+    "ru": {
+        400: ("Не удалось прочитать форму", "Обновите страницу и отправьте ответы ещё раз."),
+        413: ("Слишком длинный ответ", "Сократите комментарий и отправьте ещё раз."),
+        415: ("Не удалось прочитать форму", "Обновите страницу и отправьте ответы ещё раз."),
+    },
+    "en": {
+        400: ("The form could not be read", "Reload the page and send your answers again."),
+        413: ("The answer is too long", "Shorten your comment and send it again."),
+        415: ("The form could not be read", "Reload the page and send your answers again."),
+    },
+}
+"""(title, body) of the pages for bodies the form itself never sends (oversized, non-UTF-8,
+not a form), so a participant still gets a page in their language rather than JSON."""

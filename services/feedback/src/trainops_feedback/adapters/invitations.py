@@ -1,4 +1,4 @@
-"""Queries and writes over a Connection: the only module that knows the feedback tables.
+"""The invitations of a session: who gets one, the links, the atomic claim of a link.
 
 Region scoping happens here (:func:`list_session_invitations` filters a coordinator's rows by
 the participant's city before the query runs), so no caller can forget it.
@@ -9,138 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters.tables import (
-    invitations,
-    registrations,
-    responses,
-    sessions,
-    surveys,
-    trainings,
-)
+from trainops_feedback.adapters.tables import invitations, registrations, sessions, trainings
+from trainops_feedback.domain.invitation import InvitationView
 from trainops_shared.auth import Principal, region_filter
-
-
-def utc(value: datetime) -> datetime:
-    """UTC-aware ``value``: SQLite hands back naive datetimes (stored as UTC by this service)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Projections of other contexts
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    session_id: str
-    training_id: str
-    starts_at: datetime
-    ends_at: datetime
-    status: str
-    language: str
-    timezone: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationRow:
-    registration_id: str
-    session_id: str
-    participant_id: str
-    city: str
-    language: str
-    status: str
-    attended: bool | None
-    version: int
-
-
-def get_training_version(conn: Connection, training_id: uuid.UUID) -> int | None:
-    return conn.execute(
-        sa.select(trainings.c.version).where(trainings.c.training_id == str(training_id))
-    ).scalar_one_or_none()
-
-
-def save_training(
-    conn: Connection, training_id: uuid.UUID, code: str, title: dict[str, str], version: int
-) -> None:
-    """Insert or replace the training (the caller checked the version guard)."""
-    values = {"code": code, "title": dict(title), "version": version}
-    updated = conn.execute(
-        trainings.update().where(trainings.c.training_id == str(training_id)).values(**values)
-    )
-    if updated.rowcount == 0:
-        conn.execute(trainings.insert().values(training_id=str(training_id), **values))
-
-
-def get_session(conn: Connection, session_id: uuid.UUID | str) -> SessionRow | None:
-    row = conn.execute(
-        sa.select(sessions).where(sessions.c.session_id == str(session_id))
-    ).one_or_none()
-    if row is None:
-        return None
-    return SessionRow(
-        session_id=row.session_id,
-        training_id=row.training_id,
-        starts_at=utc(row.starts_at),
-        ends_at=utc(row.ends_at),
-        status=row.status,
-        language=row.language,
-        timezone=row.timezone,
-        version=row.version,
-    )
-
-
-def insert_session(conn: Connection, **values: Any) -> None:
-    conn.execute(sessions.insert().values(**values))
-
-
-def update_session(conn: Connection, session_id: str, **values: Any) -> None:
-    conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(**values))
-
-
-def get_registration(conn: Connection, registration_id: uuid.UUID | str) -> RegistrationRow | None:
-    row = conn.execute(
-        sa.select(registrations).where(registrations.c.registration_id == str(registration_id))
-    ).one_or_none()
-    if row is None:
-        return None
-    return RegistrationRow(
-        registration_id=row.registration_id,
-        session_id=row.session_id,
-        participant_id=row.participant_id,
-        city=row.city,
-        language=row.language,
-        status=row.status,
-        attended=row.attended,
-        version=row.version,
-    )
-
-
-def insert_registration(conn: Connection, **values: Any) -> None:
-    conn.execute(registrations.insert().values(**values))
-
-
-def update_registration(conn: Connection, registration_id: str, **values: Any) -> None:
-    conn.execute(
-        registrations.update()
-        .where(registrations.c.registration_id == registration_id)
-        .values(**values)
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Invitations
 
 
 def eligible_clause() -> sa.ColumnElement[bool]:
@@ -236,7 +113,7 @@ def unused_invitations(conn: Connection, session_id: str) -> list[tuple[str, dat
         .where(invitations.c.session_id == session_id)
         .where(invitations.c.used_at.is_(None))
     ).all()
-    return [(r.invitation_id, utc(r.created_at)) for r in rows]
+    return [(r.invitation_id, r.created_at) for r in rows]
 
 
 def set_invitation_expiry(conn: Connection, changes: Iterable[tuple[str, datetime]]) -> None:
@@ -291,29 +168,11 @@ def list_session_invitations(
             registration_id=r.registration_id,
             invitation_id=r.invitation_id,
             language=r.language,
-            expires_at=utc(r.expires_at),
-            used_at=utc_or_none(r.used_at),
+            expires_at=r.expires_at,
+            used_at=r.used_at,
         )
         for r in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationView:
-    """An invitation with what its page shows and its submission needs."""
-
-    invitation_id: str
-    registration_id: str
-    session_id: str
-    survey_id: str
-    participant_id: str
-    language: str
-    expires_at: datetime
-    revoked_at: datetime | None
-    used_at: datetime | None
-    starts_at: datetime
-    timezone: str
-    training_title: dict[str, str]
 
 
 def find_invitation(conn: Connection, token_hash: str) -> InvitationView | None:
@@ -350,10 +209,10 @@ def find_invitation(conn: Connection, token_hash: str) -> InvitationView | None:
         survey_id=row.survey_id,
         participant_id=row.participant_id,
         language=row.language,
-        expires_at=utc(row.expires_at),
-        revoked_at=utc_or_none(row.revoked_at),
-        used_at=utc_or_none(row.used_at),
-        starts_at=utc(row.starts_at),
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        used_at=row.used_at,
+        starts_at=row.starts_at,
         timezone=row.timezone,
         training_title=dict(row.title or {}),
     )
@@ -374,35 +233,3 @@ def claim_invitation(conn: Connection, token_hash: str, now: datetime) -> bool:
         .values(used_at=now)
     )
     return int(result.rowcount) == 1
-
-
-def insert_response(conn: Connection, **values: Any) -> None:
-    conn.execute(responses.insert().values(**values))
-
-
-def get_response(conn: Connection, response_id: uuid.UUID | str) -> dict[str, Any] | None:
-    row = conn.execute(
-        sa.select(responses).where(responses.c.response_id == str(response_id))
-    ).one_or_none()
-    return None if row is None else dict(row._mapping)
-
-
-# --------------------------------------------------------------------------------------------
-# Surveys
-
-
-def survey_exists(conn: Connection, survey_id: uuid.UUID) -> bool:
-    found = conn.execute(
-        sa.select(surveys.c.survey_id).where(surveys.c.survey_id == str(survey_id))
-    ).first()
-    return found is not None
-
-
-def insert_survey(
-    conn: Connection, survey_id: uuid.UUID, code: str, items: list[str], now: datetime
-) -> None:
-    conn.execute(
-        surveys.insert().values(
-            survey_id=str(survey_id), code=code, items=list(items), published_at=now
-        )
-    )

@@ -1,0 +1,119 @@
+"""The local copies of scheduling's trainings and sessions and of registration's registrations.
+
+Each copy row keeps the ``aggregate_version`` it last applied and changes only through
+:func:`~trainops_shared.upsert.upsert_if_newer` / :func:`~trainops_shared.upsert.update_if_newer`,
+so a late or redelivered older event can never roll it back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_feedback.adapters.tables import registrations, sessions, trainings
+from trainops_shared.upsert import update_if_newer, upsert_if_newer
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    session_id: str
+    training_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    language: str
+    timezone: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRow:
+    registration_id: str
+    session_id: str
+    participant_id: str
+    city: str
+    language: str
+    status: str
+    attended: bool | None
+    version: int
+
+
+def save_training(
+    conn: Connection, training_id: uuid.UUID, code: str, title: dict[str, str], version: int
+) -> bool:
+    """The training as of ``version``; ``False`` when the copy is as new already."""
+    values = {"training_id": str(training_id), "code": code, "title": dict(title)}
+    return upsert_if_newer(conn, trainings, {**values, "version": version})
+
+
+def get_session(conn: Connection, session_id: uuid.UUID | str) -> SessionRow | None:
+    row = conn.execute(
+        sa.select(sessions).where(sessions.c.session_id == str(session_id))
+    ).one_or_none()
+    if row is None:
+        return None
+    return SessionRow(
+        session_id=row.session_id,
+        training_id=row.training_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=row.status,
+        language=row.language,
+        timezone=row.timezone,
+        version=row.version,
+    )
+
+
+def save_session(conn: Connection, session_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    """The scheduled session as of ``values["version"]``; a new copy starts ``scheduled``.
+
+    An existing copy keeps its status: only the cancellation or completion events change it.
+    """
+    row = {"session_id": str(session_id), "status": "scheduled", **values}
+    return upsert_if_newer(conn, sessions, row, update=values)
+
+
+def change_session(conn: Connection, session_id: str, version: int, **changes: Any) -> bool:
+    """Apply ``changes`` if ``version`` is newer than the copy's; ``False`` if it is not."""
+    return update_if_newer(conn, sessions, {"session_id": session_id}, changes, version=version)
+
+
+def get_registration(conn: Connection, registration_id: uuid.UUID | str) -> RegistrationRow | None:
+    row = conn.execute(
+        sa.select(registrations).where(registrations.c.registration_id == str(registration_id))
+    ).one_or_none()
+    if row is None:
+        return None
+    return RegistrationRow(
+        registration_id=row.registration_id,
+        session_id=row.session_id,
+        participant_id=row.participant_id,
+        city=row.city,
+        language=row.language,
+        status=row.status,
+        attended=row.attended,
+        version=row.version,
+    )
+
+
+def save_registration(conn: Connection, registration_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    """The registration as of ``values["version"]``; a new copy has no attendance yet.
+
+    An existing copy keeps its attendance: only ``AttendanceRecorded`` changes it.
+    """
+    row = {"registration_id": str(registration_id), "attended": None, **values}
+    return upsert_if_newer(conn, registrations, row, update=values)
+
+
+def change_registration(
+    conn: Connection, registration_id: str, version: int, **changes: Any
+) -> bool:
+    """Apply ``changes`` if ``version`` is newer than the copy's; ``False`` if it is not."""
+    return update_if_newer(
+        conn, registrations, {"registration_id": registration_id}, changes, version=version
+    )
