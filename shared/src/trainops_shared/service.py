@@ -39,6 +39,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.engine import Connection
 
+from trainops_shared.audit import audit_route
 from trainops_shared.auth import JwtAuthMiddleware, JwtConfig, Principal
 from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_broker, probe_nats
 from trainops_shared.errors import AppError, Invalid
@@ -476,7 +477,13 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         exception_handlers[exc_type] = _mapped_handler(status)
 
     app = Litestar(
-        route_handlers=[health, ready, docs_assets_router(), *spec.route_handlers],
+        route_handlers=[
+            health,
+            ready,
+            docs_assets_router(),
+            audit_route(runtime.read),
+            *spec.route_handlers,
+        ],
         request_class=CheckedRequest,
         guards=[reject_unknown_query],
         lifespan=[lifespan, rate_limit_sweeper],
