@@ -47,6 +47,7 @@ from trainops_shared.events.streams import DEAD_LETTER, StreamSpec, stream_for_s
 from trainops_shared.logging import get_logger
 from trainops_shared.storage import Database, is_transient
 from trainops_shared.tables import processed_events
+from trainops_shared.tracing import ConsumedBatch, Tracing
 
 log = get_logger(__name__)
 
@@ -91,8 +92,12 @@ class EventConsumer:
         fetch_timeout: float = 1.0,
         max_deliver: int | None = None,
         ack_wait: float = 10.0,
+        tracing: Tracing | None = None,
+        on_batch: Callable[[str, int], None] | None = None,
     ) -> None:
         self.service = service
+        self._tracing = tracing
+        self._on_batch = on_batch
         self._db = db
         self._handlers = dict(handlers)
         self._on_commit = on_commit
@@ -113,6 +118,7 @@ class EventConsumer:
         # streams would otherwise mostly conflict with each other (and retry) on PostgreSQL.
         self._write_lock = asyncio.Lock()
         self.applied = 0
+        self.retried = 0
         self.dead_lettered = 0
 
     @property
@@ -232,6 +238,8 @@ class EventConsumer:
             if failing_since is not None:
                 log.info("pull_resumed", after_s=round(time.monotonic() - failing_since, 3))
                 failing_since = None
+            if self._on_batch is not None and msgs:
+                self._on_batch(msgs[0].metadata.stream, len(msgs))
             batch = asyncio.ensure_future(self.process(msgs, js))
             self._in_flight.add(batch)
             batch.add_done_callback(self._in_flight.discard)
@@ -245,6 +253,16 @@ class EventConsumer:
                 log.exception("batch_processing_failed", error=repr(exc))
 
     async def process(self, msgs: Sequence[Msg], js: JetStreamContext) -> None:
+        traced = self._tracing.batch(self.service) if self._tracing is not None else None
+        try:
+            await self._process(msgs, js, traced)
+        finally:
+            if traced is not None:
+                traced.end()
+
+    async def _process(
+        self, msgs: Sequence[Msg], js: JetStreamContext, traced: ConsumedBatch | None
+    ) -> None:
         items: list[_Item] = []
         for msg in msgs:
             try:
@@ -263,6 +281,14 @@ class EventConsumer:
             if handler is None:
                 await msg.ack()  # an event this service does not need
                 continue
+            if traced is not None:
+                handler = traced.wrap(
+                    subject=msg.subject,
+                    event_id=str(event.event_id),
+                    stream_seq=msg.metadata.sequence.stream,
+                    headers=msg.headers,
+                    handler=handler,
+                )
             items.append(_Item(msg, event, handler))
         if not items:
             return
@@ -367,6 +393,7 @@ class EventConsumer:
             attempt=attempts,
             error=repr(exc),
         )
+        self.retried += 1
         await item.msg.nak(delay=retry_delay(attempts))
 
     def _dead_letter_headers(

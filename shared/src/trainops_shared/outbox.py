@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +29,7 @@ from trainops_shared.events.streams import stream_for_subject
 from trainops_shared.logging import get_logger
 from trainops_shared.storage import Database
 from trainops_shared.tables import outbox
+from trainops_shared.tracing import TRACEPARENT, Tracing, outbox_traceparent, traceparent_of
 
 log = get_logger(__name__)
 
@@ -35,12 +37,14 @@ log = get_logger(__name__)
 def record_events(conn: Connection, events: Iterable[Event]) -> None:
     """Append events to the outbox inside the caller's transaction."""
     now = datetime.now(UTC)
+    traceparent = outbox_traceparent()
     rows = [
         {
             "event_id": str(e.event_id),
             "subject": e.subject,
             "payload": encode_event(e),
             "created_at": now,
+            "traceparent": traceparent,
         }
         for e in events
     ]
@@ -54,16 +58,19 @@ class OutboxRow:
     event_id: str
     subject: str
     payload: bytes
+    traceparent: str | None = None
 
 
 def fetch_unsent(conn: Connection, limit: int) -> list[OutboxRow]:
     rows = conn.execute(
-        sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+        sa.select(
+            outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload, outbox.c.traceparent
+        )
         .where(outbox.c.sent_at.is_(None))
         .order_by(outbox.c.id)
         .limit(limit)
     ).all()
-    return [OutboxRow(r.id, r.event_id, r.subject, bytes(r.payload)) for r in rows]
+    return [OutboxRow(r.id, r.event_id, r.subject, bytes(r.payload), r.traceparent) for r in rows]
 
 
 def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
@@ -96,8 +103,12 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         publish_timeout: float = 5.0,
         max_backoff: float = 5.0,
+        tracing: Tracing | None = None,
+        on_published: Callable[[int, float], None] | None = None,
     ) -> None:
         self._db = db
+        self._tracing = tracing
+        self._on_published = on_published
         self._nats_url = nats_url
         self._name = name
         self._batch_size = batch_size
@@ -186,13 +197,24 @@ class OutboxRelay:
             raise ConnectionError("NATS is not connected")
         js = self._jetstream(nc)
         futures = []
+        spans = []
+        started = time.perf_counter()
         for row in rows:
+            headers = {"Nats-Msg-Id": row.event_id}
+            if row.traceparent is not None:
+                # The trace of the change that wrote the row continues in every consumer.
+                if self._tracing is not None:
+                    span = self._tracing.relay_span(row.subject, row.event_id, row.traceparent)
+                    spans.append(span)
+                    headers[TRACEPARENT] = traceparent_of(span) or row.traceparent
+                else:
+                    headers[TRACEPARENT] = row.traceparent
             futures.append(
                 await js.publish_async(
                     row.subject,
                     row.payload,
                     stream=stream_for_subject(row.subject).name,
-                    headers={"Nats-Msg-Id": row.event_id},
+                    headers=headers,
                 )
             )
         done: list[int] = []
@@ -207,6 +229,10 @@ class OutboxRelay:
                 failure = result
                 break
             done.append(row.id)
+        if self._on_published is not None and done:
+            self._on_published(len(done), time.perf_counter() - started)
+        for span in spans:
+            span.end()
         if done:
             await self._db.write(lambda c: mark_sent(c, done))
             self.published += len(done)

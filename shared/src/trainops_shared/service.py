@@ -35,11 +35,10 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
+from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.engine import Connection
 
-from trainops_shared.audit import audit_route
 from trainops_shared.auth import JwtAuthMiddleware, JwtConfig, Principal
 from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_broker, probe_nats
 from trainops_shared.errors import AppError, Invalid
@@ -58,6 +57,7 @@ from trainops_shared.http_security import (
 )
 from trainops_shared.inbox import EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
+from trainops_shared.metrics import ServiceMetrics, metrics_enabled
 from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
 from trainops_shared.outbox import OutboxRelay
 from trainops_shared.revocations import RevocationFeed, RevocationSet
@@ -70,12 +70,13 @@ from trainops_shared.storage import (
     open_database,
 )
 from trainops_shared.tables import PLUMBING_MIGRATIONS
+from trainops_shared.tracing import carry_trace, tracing_for
 from trainops_shared.validation import instant_bounds
 
 T = TypeVar("T")
 log = get_logger(__name__)
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,6 @@ class ServiceSpec:
     public_paths: Sequence[str] = ()
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
-    template_config: TemplateConfig[Any] | None = None
-    """The engine of a service's server-rendered pages (``Template`` responses)."""
 
 
 #: Longest a single shutdown step (consumer, broker drain, relay, database) may take.
@@ -101,16 +100,26 @@ SHUTDOWN_STEP_TIMEOUT_S: Final = 15.0
 class ServiceRuntime:
     """What handlers reach through dependency injection: storage, settings and the relay."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
+    def __init__(
+        self, spec: ServiceSpec, settings: Settings, span_exporter: SpanExporter | None = None
+    ) -> None:
         self.spec = spec
         self.settings = settings
+        self.tracing = tracing_for(spec.name, span_exporter)
+        self.metrics = ServiceMetrics(spec.name) if metrics_enabled() else None
         self.db: Database = open_database(
             settings.database_url, write_timeout=settings.db_write_timeout
         )
         self.broker = make_broker(
             settings.nats_url, service=spec.name, timeout=settings.nats_connect_timeout
         )
-        self.relay = OutboxRelay(self.db, settings.nats_url, name=spec.name)
+        self.relay = OutboxRelay(
+            self.db,
+            settings.nats_url,
+            name=spec.name,
+            tracing=self.tracing,
+            on_published=self.metrics.observe_relay if self.metrics else None,
+        )
         self.revocations = RevocationSet()
         self.revocation_feed = RevocationFeed(settings.nats_url, self.revocations, name=spec.name)
         self.consumer: EventConsumer | None = None
@@ -120,12 +129,21 @@ class ServiceRuntime:
                 db=self.db,
                 handlers=spec.event_handlers,
                 on_commit=self.relay.notify,
+                tracing=self.tracing,
+                on_batch=self.metrics.observe_batch if self.metrics else None,
+            )
+        if self.metrics is not None:
+            self.metrics.watch(
+                db=self.db,
+                relay=self.relay,
+                consumer=self.consumer,
+                connection=lambda: self.broker.config.connection_state.connection,
             )
         self.started = False
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one transaction (state change + outbox rows), then wake the relay."""
-        result = await self.db.write(fn)
+        result = await self.db.write(carry_trace(fn) if self.tracing else fn)
         self.relay.notify()
         return result
 
@@ -163,6 +181,8 @@ class ServiceRuntime:
         await self._bounded("broker", self._stop_broker())
         await self._bounded("relay", self.relay.stop())
         await self._bounded("database", self.db.close())
+        if self.tracing is not None:
+            await self._bounded("tracing", asyncio.to_thread(self.tracing.shutdown))
         log.info("service_stopped")
 
     async def _stop_broker(self) -> None:
@@ -406,8 +426,16 @@ def reject_unknown_query(
         )
 
 
-def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None = None) -> Litestar:
-    runtime = ServiceRuntime(spec, settings)
+def create_app(
+    spec: ServiceSpec,
+    settings: Settings,
+    limits: HttpLimits | None = None,
+    *,
+    span_exporter: SpanExporter | None = None,
+) -> Litestar:
+    """``span_exporter`` turns tracing on with that exporter (tests hand in the SDK's in-memory
+    one); otherwise ``OTEL_EXPORTER_OTLP_ENDPOINT`` decides (see :mod:`trainops_shared.tracing`)."""
+    runtime = ServiceRuntime(spec, settings, span_exporter)
     limiters = rate_limit_middlewares(
         limits if limits is not None else load_http_limits(),
         public_paths=spec.public_paths,
@@ -480,8 +508,8 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         route_handlers=[
             health,
             ready,
+            *([runtime.metrics.route()] if runtime.metrics else []),
             docs_assets_router(),
-            audit_route(runtime.read),
             *spec.route_handlers,
         ],
         request_class=CheckedRequest,
@@ -491,8 +519,9 @@ def create_app(spec: ServiceSpec, settings: Settings, limits: HttpLimits | None 
         stores=limiters.stores,
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        template_config=spec.template_config,
         middleware=[
+            *([runtime.metrics.middleware] if runtime.metrics else []),
+            *([runtime.tracing.middleware] if runtime.tracing else []),
             RequestIdMiddleware,
             *limiters.before_auth,
             DefineMiddleware(
@@ -558,6 +587,7 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
         settings = load_settings(service)
         limits = load_http_limits()
         instant_bounds()  # TRAINOPS_DATE_MIN/MAX: read once, now, not inside a first request
+        metrics_enabled()
     except SettingsError as exc:
         print(f"trainops-{service}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
