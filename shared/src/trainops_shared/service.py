@@ -35,10 +35,12 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.engine import Connection
 
+from trainops_shared.audit import audit_route
 from trainops_shared.auth import JwtAuthMiddleware, JwtConfig, Principal
 from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_broker, probe_nats
 from trainops_shared.errors import AppError, Invalid
@@ -91,6 +93,8 @@ class ServiceSpec:
     public_paths: Sequence[str] = ()
     error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    template_config: TemplateConfig[Any] | None = None
+    """The engine of a service's server-rendered pages (``Template`` responses)."""
 
 
 #: Longest a single shutdown step (consumer, broker drain, relay, database) may take.
@@ -510,6 +514,7 @@ def create_app(
             ready,
             *([runtime.metrics.route()] if runtime.metrics else []),
             docs_assets_router(),
+            audit_route(runtime.read),
             *spec.route_handlers,
         ],
         request_class=CheckedRequest,
@@ -519,6 +524,7 @@ def create_app(
         stores=limiters.stores,
         dependencies=dependencies,
         exception_handlers=exception_handlers,
+        template_config=spec.template_config,
         middleware=[
             *([runtime.metrics.middleware] if runtime.metrics else []),
             *([runtime.tracing.middleware] if runtime.tracing else []),
