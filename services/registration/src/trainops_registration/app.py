@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from trainops_registration.adapters.tables import MIGRATIONS
+from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
-from trainops_registration.domain import RegistrationErrors
 from trainops_registration.handlers.events import EVENT_HANDLERS
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import ServiceSpec
@@ -28,5 +27,4 @@ def build_spec(settings: Settings) -> ServiceSpec:
         route_handlers=[RegistrationController, ParticipantController],
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
-        error_statuses={cls: cls.status_code for cls in RegistrationErrors},
     )

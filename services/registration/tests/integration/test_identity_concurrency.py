@@ -18,9 +18,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from trainops_devtools.testing.polling import eventually
-from trainops_registration.adapters.tables import MIGRATIONS, participants
+from trainops_registration.adapters.migrations import MIGRATIONS
+from trainops_registration.adapters.tables import participants
+from trainops_registration.api.views import registration_json
 from trainops_registration.domain import ParticipantInput
-from trainops_registration.handlers import commands, events, identity
+from trainops_registration.domain.records import Registration
+from trainops_registration.handlers import events, identity
+from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.auth import Principal
 from trainops_shared.events import SessionScheduled
 from trainops_shared.storage import apply_migrations
@@ -59,8 +63,14 @@ def register(sid: uuid.UUID, city: str, principal: Principal) -> Any:
     participant = ParticipantInput(
         full_name="Dana Abenova", sector="ngo", city=city, language="ru", email="dana@mail.kz"
     )
-    command = commands.RegisterParticipant(session_id=sid, participant=participant)
-    return lambda conn: commands.register_participant(conn, command, principal).body
+    command = RegisterParticipant(session_id=sid, participant=participant)
+
+    def run(conn: Connection) -> dict[str, Any]:
+        registered = register_participant(conn, command, principal, render=registration_json)
+        assert isinstance(registered, Registration)
+        return registration_json(registered)
+
+    return run
 
 
 async def in_transaction(engine: AsyncEngine, fn: Any) -> Any:

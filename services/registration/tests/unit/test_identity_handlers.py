@@ -8,14 +8,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import repository as repo
+from trainops_registration.adapters import identity as store
 from trainops_registration.adapters.tables import metadata, participants, registrations
+from trainops_registration.api import views
 from trainops_registration.domain import ParticipantInput
-from trainops_registration.handlers import commands, events, identity
+from trainops_registration.domain.records import Registration
+from trainops_registration.handlers import events, identity
+from trainops_registration.handlers import registrations as reads
+from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, NotFound
 from trainops_shared.events import SessionScheduled
@@ -75,9 +80,15 @@ def register(
     conn: Connection, sid: uuid.UUID, name: str, city: str, principal: Principal, **kw: str
 ) -> dict[str, Any]:
     participant = ParticipantInput(full_name=name, sector="ngo", city=city, language="ru", **kw)
-    command = commands.RegisterParticipant(session_id=sid, participant=participant)
-    body: dict[str, Any] = commands.register_participant(conn, command, principal).body
-    return body
+    command = RegisterParticipant(session_id=sid, participant=participant)
+    registered = register_participant(conn, command, principal, render=views.registration_json)
+    assert isinstance(registered, Registration)
+    return views.registration_json(registered)
+
+
+def read(conn: Connection, registration_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+    """The registration as GET /registrations/{id} answers it."""
+    return views.registration_json(reads.read_registration(conn, registration_id, principal))
 
 
 def city_mismatches(conn: Connection) -> int:
@@ -116,7 +127,7 @@ def test_every_registration_lies_in_its_participants_city_through_a_merge(
             ),
             ALMATY,
         )
-    outcome = identity.merge_participants(
+    merged = identity.merge_participants(
         conn,
         identity.MergeParticipants(
             keep=uuid.UUID(new["participant_id"]),
@@ -125,7 +136,8 @@ def test_every_registration_lies_in_its_participants_city_through_a_merge(
         ),
         ADMIN,
     )
-    assert outcome.body["registrations_moved"] == 1
+    outcome = msgspec.to_builtins(views.merge_body(merged))
+    assert outcome["registrations_moved"] == 1
     assert city_mismatches(conn) == 0
     # The merged row keeps no personal data and never matches again.
     gone = conn.execute(
@@ -140,8 +152,8 @@ def test_every_registration_lies_in_its_participants_city_through_a_merge(
     again = register(conn, s2, "Dana Abenova", "aktobe", AKTOBE, email="dana@x.kz")
     assert again["participant_id"] not in (old["participant_id"], new["participant_id"])
     with pytest.raises(NotFound):  # aktobe no longer reaches the moved registration
-        commands.read_registration(conn, uuid.UUID(old["id"]), AKTOBE)
-    assert commands.read_registration(conn, uuid.UUID(old["id"]), ALMATY)["city"] == "almaty"
+        read(conn, uuid.UUID(old["id"]), AKTOBE)
+    assert read(conn, uuid.UUID(old["id"]), ALMATY)["city"] == "almaty"
 
 
 def test_a_link_across_regions_from_before_v3_discloses_nothing(conn: Connection) -> None:
@@ -156,16 +168,16 @@ def test_a_link_across_regions_from_before_v3_discloses_nothing(conn: Connection
     values.update(registration_id=str(legacy_id), city="almaty", session_id=str(session(conn)))
     conn.execute(registrations.insert().values(**values))
 
-    shown = commands.read_registration(conn, legacy_id, ALMATY)
+    shown = read(conn, legacy_id, ALMATY)
     assert "participant" not in shown  # the registration is almaty's, the person is not
-    listed = commands.read_registrations(
-        conn, ALMATY, session_id=None, status=None, limit=10, offset=0
+    listed = msgspec.to_builtins(
+        views.registration_page(
+            reads.read_registrations(conn, ALMATY, session_id=None, status=None, limit=10, offset=0)
+        )
     )
     assert [i["id"] for i in listed["items"]] == [str(legacy_id)]
     assert "participant" not in listed["items"][0]
-    assert commands.read_registration(conn, legacy_id, ADMIN)["participant"]["full_name"] == (
-        "Bolat Serikov"
-    )
+    assert read(conn, legacy_id, ADMIN)["participant"]["full_name"] == ("Bolat Serikov")
     # aktobe registering their own person again for the legacy registration's session: a 409
     # that does not name almaty's registration.
     with pytest.raises(Conflict) as info:
@@ -178,11 +190,15 @@ def test_flags_are_region_scoped_in_the_queries(conn: Connection) -> None:
     sid = session(conn)
     mine = register(conn, sid, "Aliya Akhmetova", "almaty", ALMATY)
     theirs = register(conn, sid, "Bolat Serikov", "aktobe", AKTOBE)
-    flag = identity.flag_duplicate(
-        conn,
-        identity.FlagDuplicate(participant_id=uuid.UUID(mine["participant_id"]), note="n"),
-        ALMATY,
-    ).body
+    flag = msgspec.to_builtins(
+        views.flag_body(
+            identity.flag_duplicate(
+                conn,
+                identity.FlagDuplicate(participant_id=uuid.UUID(mine["participant_id"]), note="n"),
+                ALMATY,
+            )
+        )
+    )
     assert flag["city"] == "almaty"
     with pytest.raises(NotFound):
         identity.flag_duplicate(
@@ -190,7 +206,8 @@ def test_flags_are_region_scoped_in_the_queries(conn: Connection) -> None:
             identity.FlagDuplicate(participant_id=uuid.UUID(theirs["participant_id"]), note="n"),
             ALMATY,
         )
-    assert repo.get_flag(conn, uuid.UUID(flag["flag_id"]), AKTOBE) is None
-    assert repo.get_flag(conn, uuid.UUID(flag["flag_id"]), ALMATY) == flag
-    assert identity.read_flags(conn, AKTOBE, status=None, limit=10, offset=0)["total"] == 0
-    assert repo.participant_summaries(conn, AKTOBE, [uuid.UUID(mine["participant_id"])]) == {}
+    assert store.get_flag(conn, uuid.UUID(flag["flag_id"]), AKTOBE) is None
+    stored = store.get_flag(conn, uuid.UUID(flag["flag_id"]), ALMATY)
+    assert stored is not None and msgspec.to_builtins(views.flag_body(stored)) == flag
+    assert identity.read_flags(conn, AKTOBE, status=None, limit=10, offset=0).total == 0
+    assert store.participant_summaries(conn, AKTOBE, [uuid.UUID(mine["participant_id"])]) == {}

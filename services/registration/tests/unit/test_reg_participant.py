@@ -90,7 +90,7 @@ def test_invalid_field_is_named(overrides: dict[str, object], field: str) -> Non
     with pytest.raises(Invalid) as exc_info:
         validate_participant(_input(**overrides))
     assert exc_info.value.field == field
-    assert exc_info.value.status_code == 422
+    assert exc_info.value.status == 422
     assert field in str(exc_info.value)
 
 

@@ -7,15 +7,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import repository as repo
+from trainops_registration.adapters import sessions
 from trainops_registration.adapters.tables import metadata
+from trainops_registration.api import views
 from trainops_registration.domain import Conflict as DomainConflict
 from trainops_registration.domain import ParticipantInput
-from trainops_registration.handlers import commands, events
+from trainops_registration.domain.records import Registration
+from trainops_registration.handlers import events, registering, registrations
 from trainops_registration.handlers.imports import ImportParticipants, import_participants
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, Invalid, NotFound
@@ -93,8 +96,19 @@ def register(
         language="ru",
         **kw,
     )
-    command = commands.RegisterParticipant(session_id=session_id, participant=participant)
-    return commands.register_participant(conn, command, principal).body
+    command = registering.RegisterParticipant(session_id=session_id, participant=participant)
+    registered = registering.register_participant(
+        conn, command, principal, render=views.registration_json
+    )
+    assert isinstance(registered, Registration)
+    return views.registration_json(registered)
+
+
+def read(conn: Connection, registration_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+    """The registration as GET /registrations/{id} answers it."""
+    return views.registration_json(
+        registrations.read_registration(conn, registration_id, principal)
+    )
 
 
 def outbox_events(conn: Connection) -> list[Event]:
@@ -145,7 +159,7 @@ def test_older_event_never_rolls_the_copy_back(conn: Connection) -> None:
         ),
     )
     events.on_session_scheduled(conn, ev)  # a redelivered v1: ignored
-    session = repo.get_session(conn, ev.session_id)
+    session = sessions.get_session(conn, ev.session_id)
     assert session is not None
     assert (session.capacity, session.version, session.starts_at) == (1, 3, later)
     assert session.cities == ["almaty", "aktobe"]
@@ -170,14 +184,16 @@ def test_capacity_cut_keeps_confirmed_and_increase_promotes_in_order(conn: Conne
         )
 
     change(1, 2, 2)
-    listed = commands.read_registrations(
-        conn, ADMIN, session_id=ev.session_id, status="confirmed", limit=10, offset=0
+    listed = msgspec.to_builtins(
+        views.registration_page(
+            registrations.read_registrations(
+                conn, ADMIN, session_id=ev.session_id, status="confirmed", limit=10, offset=0
+            )
+        )
     )
     assert listed["total"] == 2  # nobody is un-confirmed by a cut
     change(4, 1, 3)
-    after = {
-        b["id"]: commands.read_registration(conn, uuid.UUID(str(b["id"])), ADMIN) for b in bodies
-    }
+    after = {b["id"]: read(conn, uuid.UUID(str(b["id"])), ADMIN) for b in bodies}
     statuses = [after[b["id"]]["status"] for b in bodies]
     assert statuses == ["confirmed"] * 4 + ["waitlisted"]
     assert after[bodies[4]["id"]]["waitlist_position"] == 1
@@ -191,16 +207,12 @@ def test_cancelling_a_waitlisted_registration_closes_the_gap(conn: Connection) -
     events.on_session_scheduled(conn, ev)
     bodies = [register(conn, ev.session_id, f"Person {n}", email=f"q{n}@x.kz") for n in range(4)]
     middle = uuid.UUID(str(bodies[1]["id"]))
-    commands.cancel_registration(conn, middle, ALMATY, uuid.uuid4())
+    registrations.cancel_registration(conn, middle, ALMATY, uuid.uuid4())
     positions = [
-        commands.read_registration(conn, uuid.UUID(str(b["id"])), ADMIN).get("waitlist_position")
-        for b in bodies[2:]
+        read(conn, uuid.UUID(str(b["id"])), ADMIN).get("waitlist_position") for b in bodies[2:]
     ]
     assert positions == [1, 2]
-    assert (
-        commands.read_registration(conn, uuid.UUID(str(bodies[0]["id"])), ADMIN)["status"]
-        == "confirmed"
-    )
+    assert read(conn, uuid.UUID(str(bodies[0]["id"])), ADMIN)["status"] == "confirmed"
 
 
 def test_region_rules(conn: Connection) -> None:
@@ -211,14 +223,12 @@ def test_region_rules(conn: Connection) -> None:
     body = register(conn, ev.session_id, "Bolat Serikov", AKTOBE)
     rid = uuid.UUID(str(body["id"]))
     with pytest.raises(NotFound):
-        commands.read_registration(conn, rid, ALMATY)
+        read(conn, rid, ALMATY)
     with pytest.raises(NotFound):
-        commands.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
+        registrations.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
     # A coordinator token's region is compared case-insensitively.
     shouting = Principal("c", "coordinator", "AKTOBE")
-    assert commands.read_registration(conn, rid, shouting)["participant"]["full_name"] == (
-        "Bolat Serikov"
-    )
+    assert read(conn, rid, shouting)["participant"]["full_name"] == ("Bolat Serikov")
 
 
 def test_registration_event_carries_the_profile_only(conn: Connection) -> None:
@@ -249,10 +259,12 @@ def test_attendance_on_a_completed_session_but_not_a_cancel(conn: Connection) ->
         conn,
         SessionCompleted(aggregate_id=ev.session_id, aggregate_version=2, session_id=ev.session_id),
     )
-    out = commands.record_attendance(conn, rid, True, ALMATY, uuid.uuid4())
-    assert (out.body["attended"], out.body["version"]) == (True, 2)
+    out = views.registration_json(
+        registrations.record_attendance(conn, rid, True, ALMATY, uuid.uuid4())
+    )
+    assert (out["attended"], out["version"]) == (True, 2)
     with pytest.raises(DomainConflict):
-        commands.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
+        registrations.cancel_registration(conn, rid, ALMATY, uuid.uuid4())
 
 
 def test_duplicate_person_conflict_names_the_registration(conn: Connection) -> None:

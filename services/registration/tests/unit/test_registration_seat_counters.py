@@ -4,327 +4,32 @@
 every write path (register, cancel, promote, cascade cancel, CSV import) instead of counting the
 registrations each time, so a single missed or doubled adjustment silently mis-seats people
 from then on. These tests drive seeded random sequences of every use case and event through the
-real handlers and, after each step, compare the counters with what counting the rows gives; and
-they check that the v2 migration backfills the counters of a database that predates them.
+real handlers and, after each step, compare the counters with what counting the rows gives.
 """
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import StaticPool
-
-from trainops_registration.adapters.tables import MIGRATIONS, registrations, sessions
-from trainops_registration.domain import ParticipantInput
-from trainops_registration.domain.errors import RegistrationError
-from trainops_registration.handlers import commands, events
-from trainops_registration.handlers.imports import ImportParticipants, import_participants
-from trainops_shared.auth import Principal
-from trainops_shared.errors import AppError
-from trainops_shared.events import (
-    SessionCancelled,
-    SessionCapacityChanged,
-    SessionCompleted,
-    SessionScheduled,
+from seat_counters import (
+    REJECTED,
+    STEPS,
+    Scenario,
+    assert_exercised,
+    counter_problems,
+    sqlite_engine,
+    tally,
 )
-from trainops_shared.storage import MigrationSet, apply_migrations, open_database
+from sqlalchemy.engine import Connection
+
+from trainops_registration.adapters.migrations import MIGRATIONS
+from trainops_shared.storage import apply_migrations, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
-
-pytestmark = pytest.mark.unit
-
-ADMIN = Principal("admin-1", "admin")
-CITIES = ("almaty", "aktobe")
-PEOPLE = 70  # a small pool, so people re-register after cancelling and duplicates are tried
-STEPS = 300
-
-# What a rejected use case raises (a 4xx answer); anything else is a bug and fails the test.
-REJECTED = (AppError, RegistrationError)
-
-Step = Callable[[Connection], object]
-
-
-# --------------------------------------------------------------------------------------------
-# The invariant
-
-
-def counter_problems(conn: Connection) -> list[str]:
-    """Every disagreement between a session's counters and its registration rows."""
-    r = registrations.c
-    rows = conn.execute(
-        sa.select(
-            sessions.c.session_id,
-            sessions.c.status,
-            sessions.c.capacity,
-            sessions.c.confirmed_count,
-            sessions.c.waitlisted_count,
-            sessions.c.last_waitlist_position,
-        )
-    ).all()
-    positions: dict[str, list[int | None]] = {}
-    confirmed: Counter[str] = Counter()
-    bad_rows: list[str] = []
-    for sid, status, position in conn.execute(
-        sa.select(r.session_id, r.status, r.waitlist_position).where(r.status != "cancelled")
-    ).all():
-        if status == "confirmed":
-            confirmed[sid] += 1
-            if position is not None:
-                bad_rows.append(f"{sid}: a confirmed registration has position {position}")
-        elif status == "waitlisted":
-            positions.setdefault(sid, []).append(position)
-        else:
-            bad_rows.append(f"{sid}: unknown registration status {status!r}")
-    problems = list(bad_rows)
-    for sid, status, capacity, c_count, w_count, last in rows:
-        waiting = positions.get(sid, [])
-        if None in waiting:
-            problems.append(f"{sid}: a waitlisted registration has no position")
-            continue
-        ordered = sorted(p for p in waiting if p is not None)
-        actual = (confirmed[sid], len(ordered), max(ordered, default=0))
-        stored = (c_count, w_count, last)
-        if stored != actual:
-            problems.append(
-                f"{sid} ({status}): counters (confirmed, waitlisted, last position) = {stored}, "
-                f"rows say {actual}"
-            )
-        if ordered != list(range(1, len(ordered) + 1)):
-            problems.append(f"{sid}: waitlist positions {ordered} are not 1..{len(ordered)}")
-        if status == "scheduled" and ordered and confirmed[sid] < capacity:
-            problems.append(
-                f"{sid}: {len(ordered)} waiting while only {confirmed[sid]} of {capacity} "
-                "seats are taken"
-            )
-    return problems
-
-
-# --------------------------------------------------------------------------------------------
-# The random scenario
-
-
-@dataclass(slots=True)
-class SessionState:
-    session_id: uuid.UUID
-    version: int
-    capacity: int
-    status: str
-
-
-def person(n: int) -> ParticipantInput:
-    return ParticipantInput(
-        full_name=f"Person {n}",
-        sector="ngo",
-        city=CITIES[n % len(CITIES)],
-        language="ru",
-        email=f"p{n}@x.kz",
-    )
-
-
-def pick_registration(conn: Connection, session_id: uuid.UUID, status: str | None, r: float) -> Any:
-    """A registration of the session (of ``status``, if given) chosen by the pre-drawn ``r``.
-
-    The choice is drawn before the step runs, so a retried transaction picks the same row.
-    """
-    query = sa.select(registrations.c.registration_id).where(
-        registrations.c.session_id == str(session_id)
-    )
-    if status is not None:
-        query = query.where(registrations.c.status == status)
-    ids = conn.execute(query.order_by(registrations.c.registration_id)).scalars().all()
-    if not ids:
-        return None
-    return uuid.UUID(ids[int(r * len(ids))])
-
-
-def applied(handler: Callable[[Connection, Any], None], event: Any) -> Step:
-    """An event handler as a step whose result says it ran (handlers return nothing)."""
-
-    def step(conn: Connection) -> object:
-        handler(conn, event)
-        return True
-
-    return step
-
-
-class Scenario:
-    """Draws the next use case or scheduling event; the scheduling side is modelled here
-    (versions, capacity, status) because registration only ever receives it as events."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.sessions: list[SessionState] = []
-        self.start = datetime(2021, 1, 20, 4, 0, tzinfo=UTC)
-
-    def scheduled(self) -> list[SessionState]:
-        return [s for s in self.sessions if s.status == "scheduled"]
-
-    def any_session(self) -> SessionState:
-        live = self.scheduled()
-        if live and self.rng.random() < 0.9:
-            return self.rng.choice(live)
-        return self.rng.choice(self.sessions)
-
-    def next_step(self) -> tuple[str, Step]:
-        if len(self.scheduled()) < 2:
-            return self._schedule()
-        kinds = [
-            ("register", 40),
-            ("cancel_confirmed", 12),
-            ("cancel_waitlisted", 12),
-            ("cancel_any", 3),
-            ("capacity", 10),
-            ("import", 8),
-            ("attendance", 6),
-            ("session_cancel", 2),
-            ("session_complete", 2),
-        ]
-        kind = self.rng.choices([k for k, _ in kinds], weights=[w for _, w in kinds])[0]
-        return kind, getattr(self, f"_{kind}")()
-
-    def _schedule(self) -> tuple[str, Step]:
-        sid = uuid.uuid4()
-        capacity = self.rng.randint(0, 4)
-        self.sessions.append(SessionState(sid, 1, capacity, "scheduled"))
-        event = SessionScheduled(
-            aggregate_id=sid,
-            aggregate_version=1,
-            session_id=sid,
-            training_id=uuid.uuid4(),
-            mode="in_person",
-            cities=list(CITIES),
-            timezone="Asia/Almaty",
-            starts_at=self.start,
-            ends_at=self.start + timedelta(hours=6),
-            capacity=capacity,
-            language="ru",
-        )
-        return "schedule", applied(events.on_session_scheduled, event)
-
-    def _register(self) -> Step:
-        command = commands.RegisterParticipant(
-            session_id=self.any_session().session_id,
-            participant=person(self.rng.randrange(PEOPLE)),
-        )
-        return lambda conn: commands.register_participant(conn, command, ADMIN)
-
-    def _cancel(self, status: str | None) -> Step:
-        sid = self.any_session().session_id
-        r = self.rng.random()
-
-        def step(conn: Connection) -> object:
-            rid = pick_registration(conn, sid, status, r)
-            if rid is None:
-                return None
-            return commands.cancel_registration(conn, rid, ADMIN, uuid.uuid4())
-
-        return step
-
-    def _cancel_confirmed(self) -> Step:
-        return self._cancel("confirmed")
-
-    def _cancel_waitlisted(self) -> Step:
-        return self._cancel("waitlisted")
-
-    def _cancel_any(self) -> Step:
-        return self._cancel(None)
-
-    def _attendance(self) -> Step:
-        sid = self.any_session().session_id
-        r, attended = self.rng.random(), self.rng.random() < 0.7
-
-        def step(conn: Connection) -> object:
-            rid = pick_registration(conn, sid, None, r)
-            if rid is None:
-                return None
-            return commands.record_attendance(conn, rid, attended, ADMIN, uuid.uuid4())
-
-        return step
-
-    def _capacity(self) -> Step:
-        session = self.any_session()
-        previous, session.capacity = session.capacity, self.rng.randint(0, 6)
-        session.version += 1
-        event = SessionCapacityChanged(
-            aggregate_id=session.session_id,
-            aggregate_version=session.version,
-            session_id=session.session_id,
-            capacity=session.capacity,
-            previous_capacity=previous,
-        )
-        return applied(events.on_capacity_changed, event)
-
-    def _session_cancel(self) -> Step:
-        session = self.rng.choice(self.scheduled())
-        session.version += 1
-        session.status = "cancelled"
-        event = SessionCancelled(
-            aggregate_id=session.session_id,
-            aggregate_version=session.version,
-            session_id=session.session_id,
-            reason="trainer unavailable",
-        )
-        return applied(events.on_session_cancelled, event)
-
-    def _session_complete(self) -> Step:
-        session = self.rng.choice(self.scheduled())
-        session.version += 1
-        session.status = "completed"
-        event = SessionCompleted(
-            aggregate_id=session.session_id,
-            aggregate_version=session.version,
-            session_id=session.session_id,
-        )
-        return applied(events.on_session_completed, event)
-
-    def _import(self) -> Step:
-        rows = [person(self.rng.randrange(PEOPLE)) for _ in range(self.rng.randint(1, 4))]
-        csv_text = "full_name,email,sector,city,language\n" + "".join(
-            f"{p.full_name},{p.email},{p.sector},{p.city},{p.language}\n" for p in rows
-        )
-        command = ImportParticipants(
-            session_id=self.any_session().session_id, csv_bytes=csv_text.encode()
-        )
-        return lambda conn: import_participants(conn, command, ADMIN)
-
-
-def tally(outcomes: Counter[str], kind: str, result: object) -> None:
-    outcomes[f"{kind}:{'noop' if result is None else 'ok'}"] += 1
-
-
-def assert_exercised(outcomes: Counter[str]) -> None:
-    """The sequence really went through the interesting paths (not a vacuous pass)."""
-    for kind in ("register", "cancel_confirmed", "cancel_waitlisted", "capacity", "import"):
-        assert outcomes[f"{kind}:ok"] > 0, outcomes
-    assert outcomes["register:rejected"] + outcomes["import:rejected"] > 0, outcomes
-
 
 # --------------------------------------------------------------------------------------------
 # SQLite, handlers called directly
-
-
-def sqlite_engine() -> Engine:
-    """In-memory SQLite with pysqlite's own transaction handling off (as the service's storage
-    does) so that the handlers' SAVEPOINTs work; one shared connection (StaticPool)."""
-    engine = sa.create_engine("sqlite://", poolclass=StaticPool)
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _: Any) -> None:
-        dbapi_conn.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
 
 
 @pytest.fixture
@@ -338,6 +43,7 @@ def conn() -> Iterator[Connection]:
     engine.dispose()
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("seed", [1, 2, 3, 17, 2024])
 def test_counters_match_rows_after_random_sequences(conn: Connection, seed: int) -> None:
     scenario = Scenario(seed)
@@ -359,6 +65,7 @@ def test_counters_match_rows_after_random_sequences(conn: Connection, seed: int)
 # Through trainops_shared.storage (SQLite group commit and PostgreSQL)
 
 
+@pytest.mark.integration
 async def test_counters_match_rows_through_storage(database_url: str) -> None:
     """The same random sequence through ``Database.write`` (one transaction per step, rolled
     back on a rejection), on SQLite and on PostgreSQL (row locks, savepoints around conflicts)."""
@@ -379,125 +86,3 @@ async def test_counters_match_rows_through_storage(database_url: str) -> None:
         assert_exercised(outcomes)
     finally:
         await db.close()
-
-
-# --------------------------------------------------------------------------------------------
-# The v2 migration's backfill
-
-
-V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version == 1))
-COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
-
-
-def test_migration_set_is_v1_v2_v3() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3]
-
-
-def insert_v1_rows(conn: Connection, rng: random.Random) -> dict[str, tuple[int, int, int]]:
-    """Sessions and registrations as a v1 database holds them (no counter values given);
-    returns each session's expected ``(confirmed, waitlisted, last position)``."""
-    now = datetime.now(UTC)
-    expected: dict[str, tuple[int, int, int]] = {}
-    layouts = [(0, 0, 0), (0, 0, 3), (3, 0, 0), (2, 4, 1), (5, 1, 2)]
-    layouts += [(rng.randint(0, 6), rng.randint(0, 6), rng.randint(0, 4)) for _ in range(6)]
-    for n, (n_confirmed, n_waiting, n_cancelled) in enumerate(layouts):
-        sid = str(uuid.uuid4())
-        conn.execute(
-            sessions.insert().values(
-                session_id=sid,
-                training_id=str(uuid.uuid4()),
-                mode="in_person",
-                cities=list(CITIES),
-                timezone="Asia/Almaty",
-                starts_at=now,
-                ends_at=now + timedelta(hours=2),
-                capacity=n_confirmed,
-                language="ru",
-                # The first layout's session was cancelled: its registrations all are too.
-                status="cancelled" if n == 1 else "scheduled",
-                version=1,
-                updated_at=now,
-            )
-        )
-        statuses = (
-            [("confirmed", None)] * n_confirmed
-            + [("waitlisted", p) for p in range(1, n_waiting + 1)]
-            + [("cancelled", None)] * n_cancelled
-        )
-        rng.shuffle(statuses)
-        for status, position in statuses:
-            conn.execute(
-                registrations.insert().values(
-                    registration_id=str(uuid.uuid4()),
-                    session_id=sid,
-                    participant_id=str(uuid.uuid4()),
-                    city="almaty",
-                    sector="ngo",
-                    sex="undisclosed",
-                    age_band="undisclosed",
-                    language="ru",
-                    status=status,
-                    waitlist_position=position,
-                    cancel_cause="participant" if status == "cancelled" else None,
-                    version=1,
-                    created_by="legacy",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        expected[sid] = (n_confirmed, n_waiting, n_waiting)
-    return expected
-
-
-@pytest.mark.parametrize("pre_counter_schema", [False, True], ids=["v1", "v1-without-columns"])
-def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) -> None:
-    """v1 then rows then v2. ``v1`` is the v1 migration as it is now (``create_all`` of the
-    current tables: the columns exist, all 0); ``v1-without-columns`` additionally drops them,
-    as a database created before the counters were added to the table definition has it."""
-    engine = sqlite_engine()
-    with engine.connect() as conn:
-        with conn.begin():
-            assert apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY]) == [
-                ("plumbing", 1),
-                ("registration", 1),
-            ]
-            if pre_counter_schema:
-                for column in COUNTER_COLUMNS:
-                    conn.exec_driver_sql(f"ALTER TABLE sessions DROP COLUMN {column}")
-            expected = insert_v1_rows(conn, random.Random(11))
-        with conn.begin():
-            assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
-                ("registration", 2),
-                ("registration", 3),
-            ]
-        with conn.begin():
-            stored = {
-                sid: (c, w, last)
-                for sid, c, w, last in conn.execute(
-                    sa.select(
-                        sessions.c.session_id,
-                        sessions.c.confirmed_count,
-                        sessions.c.waitlisted_count,
-                        sessions.c.last_waitlist_position,
-                    )
-                ).all()
-            }
-            assert stored == expected
-            assert counter_problems(conn) == []
-            assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == []
-        # The backfilled counters carry on: the next registration of the fullest session is
-        # decided from them and lands at the end of its waitlist.
-        sid = max(expected, key=lambda s: (expected[s][1], s))
-        with conn.begin():
-            body = commands.register_participant(
-                conn,
-                commands.RegisterParticipant(session_id=uuid.UUID(sid), participant=person(1)),
-                ADMIN,
-            ).body
-        assert (body["status"], body.get("waitlist_position")) == (
-            "waitlisted",
-            expected[sid][1] + 1,
-        )
-        with conn.begin():
-            assert counter_problems(conn) == []
-    engine.dispose()

@@ -1,4 +1,4 @@
-"""The registration service's tables and their versioned migrations.
+"""The registration service's tables (their versioned migrations: :mod:`.migrations`).
 
 Personal data (name, e-mail, phone, organisation) lives only in ``participants``; everything
 else refers to a person by the pseudonymous ``participant_id``. ``sessions`` is this service's
@@ -9,14 +9,13 @@ own copy of scheduling's sessions, built from events (it never calls scheduling)
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from trainops_shared.storage import Migration, MigrationSet
+from trainops_shared.columns import UtcDateTime
 
 metadata = sa.MetaData()
 
 _UUID = sa.String(36)
-_Time = sa.DateTime(timezone=True)
+_Time = UtcDateTime()
 
 sessions = sa.Table(
     "sessions",
@@ -43,7 +42,7 @@ sessions = sa.Table(
     sa.Column("last_waitlist_position", sa.Integer, nullable=False, server_default="0"),
 )
 
-_PER_CITY_UNIQUE = tuple(
+PER_CITY_UNIQUE = tuple(
     sa.Index(
         f"ux_participants_{column}_city",
         column,
@@ -79,7 +78,7 @@ participants = sa.Table(
     # another city with the same e-mail neither blocks nor reveals anything (identity matching
     # never leaves the city; see docs/identity-matching.md). E-mail/phone lead so that the
     # matching query's ``email = :e AND city = :c`` branches each use one index.
-    *_PER_CITY_UNIQUE,
+    *PER_CITY_UNIQUE,
     sa.Index("ix_participants_name_key_city", "name_key", "city"),
 )
 
@@ -174,90 +173,4 @@ participant_merges = sa.Table(
     sa.Column("registrations_moved", sa.Integer, nullable=False),
     sa.Column("flags_resolved", sa.Integer, nullable=False),
     sa.Index("ix_participant_merges_at", "merged_at"),
-)
-
-
-def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn)
-
-
-_SEAT_COUNTERS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
-
-
-def _seat_counters_v2(conn: Connection) -> None:
-    """Add the seat counters to ``sessions`` (if v1 predates them) and fill them from the rows.
-
-    v1 is ``create_all`` of the current tables, so on a fresh database the columns exist
-    already; on a database created before v2 they are added here. Either way the backfill makes
-    them agree with the registrations (a no-op on a fresh database).
-    """
-    present = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
-    for name in _SEAT_COUNTERS:
-        if name not in present:
-            conn.exec_driver_sql(
-                f"ALTER TABLE sessions ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"
-            )
-    r = registrations.c
-
-    def count(status: str) -> sa.ScalarSelect[int]:
-        return (
-            sa.select(sa.func.count())
-            .where(r.session_id == sessions.c.session_id, r.status == status)
-            .scalar_subquery()
-        )
-
-    last = (
-        sa.select(sa.func.coalesce(sa.func.max(r.waitlist_position), 0))
-        .where(r.session_id == sessions.c.session_id, r.status == "waitlisted")
-        .scalar_subquery()
-    )
-    conn.execute(
-        sessions.update().values(
-            confirmed_count=count("confirmed"),
-            waitlisted_count=count("waitlisted"),
-            last_waitlist_position=last,
-        )
-    )
-
-
-def _identity_v3(conn: Connection) -> None:
-    """Identity within a city, flags and merges, idempotency keys per principal and route.
-
-    v1 is ``create_all`` of the current tables, so on a fresh database all of this exists
-    already and every step below finds nothing to do. On a database from before v3:
-
-    * the global unique indexes on e-mail and phone become per-city ones (globally unique
-      values are unique per city too, so this cannot fail);
-    * ``participants.merged_into`` is added, and the flag and merge tables are created;
-    * ``idempotency_keys`` is recreated with the principal's role and region and the route in
-      its key. Stored keys are not carried over: they do not say which role and region sent
-      them, and answering them to anyone but their sender is what this migration ends. A retry
-      of a request sent before the upgrade is then a fresh request (same person and session:
-      a 409 naming the first registration, in the sender's own region).
-    """
-    inspector = sa.inspect(conn)
-    for name in ("ux_participants_email", "ux_participants_phone"):
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-    if "merged_into" not in {c["name"] for c in inspector.get_columns("participants")}:
-        conn.exec_driver_sql("ALTER TABLE participants ADD COLUMN merged_into VARCHAR(36)")
-    for index in _PER_CITY_UNIQUE:
-        index.create(conn, checkfirst=True)
-    duplicate_flags.create(conn, checkfirst=True)
-    participant_merges.create(conn, checkfirst=True)
-    if "route" not in {c["name"] for c in inspector.get_columns("idempotency_keys")}:
-        conn.exec_driver_sql("DROP TABLE idempotency_keys")
-        idempotency_keys.create(conn)
-
-
-MIGRATIONS = MigrationSet(
-    "registration",
-    (
-        Migration(1, "sessions copy, participants, registrations, idempotency keys", _create_v1),
-        Migration(2, "seat counters on the sessions copy, backfilled", _seat_counters_v2),
-        Migration(
-            3,
-            "identity per city, duplicate flags, merge audit, idempotency keys per principal",
-            _identity_v3,
-        ),
-    ),
 )

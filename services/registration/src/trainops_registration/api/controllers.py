@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -23,16 +23,19 @@ from litestar.params import (
 )
 from sqlalchemy.engine import Connection
 
+from trainops_registration.api import views
+from trainops_registration.api.responses import ImportBody, RegistrationBody, RegistrationPage
 from trainops_registration.api.schemas import AttendanceRequest, RegistrationRequest
-from trainops_registration.handlers import commands
+from trainops_registration.domain.seats import RegistrationStatus
+from trainops_registration.handlers import registering, registrations
 from trainops_registration.handlers.imports import ImportParticipants, import_participants
+from trainops_registration.handlers.registering import Replay
 from trainops_shared.auth import Principal, requires
 from trainops_shared.events import uuid7
 from trainops_shared.openapi_docs import operation_class, protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import MAX_OFFSET
 
-StatusFilter = Literal["confirmed", "waitlisted", "cancelled"]
 Runtime = NamedDependency[ServiceRuntime]
 Caller = NamedDependency[Principal]
 RegistrationId = FromPath[uuid.UUID]
@@ -76,19 +79,27 @@ class RegistrationController(Controller):
                 ),
             ),
         ] = None,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[RegistrationBody]:
         """Register a participant: confirmed while seats remain, then waitlisted in order."""
-        command = commands.RegisterParticipant(
+        command = registering.RegisterParticipant(
             session_id=data.session_id,
             participant=data.participant,
             idempotency_key=idempotency_key,
             # Only a keyed request is ever compared with an earlier one.
-            request_hash=commands.request_fingerprint(data) if idempotency_key else "",
+            request_hash=registering.request_fingerprint(data) if idempotency_key else "",
         )
-        outcome = await runtime.write(
-            partial(commands.register_participant, command=command, principal=principal)
+        result = await runtime.write(
+            partial(
+                registering.register_participant,
+                command=command,
+                principal=principal,
+                render=views.registration_json,
+            )
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        if isinstance(result, Replay):
+            body = views.replayed_registration(result.body)
+            return Response(body, status_code=result.status_code)
+        return Response(views.registration_body(result), status_code=201)
 
     @post(
         "/import",
@@ -102,7 +113,7 @@ class RegistrationController(Controller):
         runtime: Runtime,
         principal: Caller,
         session_id: FromQuery[uuid.UUID],
-    ) -> Response[dict[str, Any]]:
+    ) -> ImportBody:
         """Register every participant of a CSV file for one session, all or nothing.
 
         The body is UTF-8 CSV (``Content-Type: text/csv``) with a header line naming the columns
@@ -110,25 +121,25 @@ class RegistrationController(Controller):
         row fails the whole import with a 422 listing every problem by line number and field.
         """
         command = ImportParticipants(session_id=session_id, csv_bytes=bytes(body))
-        outcome = await runtime.write(
+        imported = await runtime.write(
             partial(import_participants, command=command, principal=principal)
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        return views.import_body(imported)
 
     @post("/{registration_id:uuid}/cancel", status_code=200, responses=protected(404, 409))
     async def cancel(
         self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
-    ) -> Response[dict[str, Any]]:
+    ) -> RegistrationBody:
         """Cancel; a freed seat goes to the first waitlisted person at once."""
-        outcome = await runtime.write(
+        cancelled = await runtime.write(
             partial(
-                commands.cancel_registration,
+                registrations.cancel_registration,
                 registration_id=registration_id,
                 principal=principal,
                 correlation_id=uuid7(),
             )
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        return views.registration_body(cancelled)
 
     @post("/{registration_id:uuid}/attendance", status_code=200, responses=protected(413, 404, 409))
     async def attendance(
@@ -137,18 +148,18 @@ class RegistrationController(Controller):
         data: JSONBody[AttendanceRequest],
         runtime: Runtime,
         principal: Caller,
-    ) -> Response[dict[str, Any]]:
+    ) -> RegistrationBody:
         """Record whether a confirmed participant attended (again: the latest answer wins)."""
-        outcome = await runtime.write(
+        recorded = await runtime.write(
             partial(
-                commands.record_attendance,
+                registrations.record_attendance,
                 registration_id=registration_id,
                 attended=data.attended,
                 principal=principal,
                 correlation_id=uuid7(),
             )
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        return views.registration_body(recorded)
 
     @get("", responses=protected())
     async def list_registrations(
@@ -156,14 +167,14 @@ class RegistrationController(Controller):
         runtime: Runtime,
         principal: Caller,
         session_id: FromQuery[uuid.UUID | None] = None,
-        status: FromQuery[StatusFilter | None] = None,
+        status: FromQuery[RegistrationStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
-    ) -> dict[str, Any]:
+    ) -> RegistrationPage:
         """Registrations the caller may see (a coordinator: their region's), oldest first."""
 
-        def query(conn: Connection) -> dict[str, Any]:
-            return commands.read_registrations(
+        def query(conn: Connection) -> RegistrationPage:
+            page = registrations.read_registrations(
                 conn,
                 principal,
                 session_id=session_id,
@@ -171,18 +182,19 @@ class RegistrationController(Controller):
                 limit=limit,
                 offset=offset,
             )
+            return views.registration_page(page)
 
-        result: dict[str, Any] = await runtime.read(query)
-        return result
+        return await runtime.read(query)
 
     @get("/{registration_id:uuid}", responses=protected(404))
     async def get_registration(
         self, registration_id: RegistrationId, runtime: Runtime, principal: Caller
-    ) -> dict[str, Any]:
+    ) -> RegistrationBody:
         """One registration with the participant's personal data (404 outside your region)."""
 
-        def query(conn: Connection) -> dict[str, Any]:
-            return commands.read_registration(conn, registration_id, principal)
+        def query(conn: Connection) -> RegistrationBody:
+            return views.registration_body(
+                registrations.read_registration(conn, registration_id, principal)
+            )
 
-        result: dict[str, Any] = await runtime.read(query)
-        return result
+        return await runtime.read(query)

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Connection
 
+from trainops_registration.api import views
+from trainops_registration.api.responses import (
+    CandidatesBody,
+    FlagBody,
+    FlagPage,
+    MergeBody,
+    MergePage,
+)
 from trainops_registration.api.schemas import DuplicateFlagRequest, MergeRequest
+from trainops_registration.domain.records import FlagStatus
 from trainops_registration.handlers import identity
 from trainops_shared.auth import Principal, requires
 from trainops_shared.openapi_docs import protected
@@ -25,7 +34,6 @@ from trainops_shared.validation import MAX_OFFSET
 
 Runtime = NamedDependency[ServiceRuntime]
 Caller = NamedDependency[Principal]
-FlagStatus = Literal["open", "resolved"]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
 
@@ -46,7 +54,7 @@ class ParticipantController(Controller):
         data: JSONBody[DuplicateFlagRequest],
         runtime: Runtime,
         principal: Caller,
-    ) -> Response[dict[str, Any]]:
+    ) -> FlagBody:
         """Flag one of your participants as possibly registered before (here or elsewhere).
 
         ``possible_duplicate_of`` may name another participant you can see; for someone of
@@ -57,10 +65,10 @@ class ParticipantController(Controller):
             note=data.note,
             possible_duplicate_of=data.possible_duplicate_of,
         )
-        outcome = await runtime.write(
+        flag = await runtime.write(
             partial(identity.flag_duplicate, command=command, principal=principal)
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        return views.flag_body(flag)
 
     @get("/duplicate-flags", guards=[requires("admin", "coordinator")], responses=protected())
     async def list_flags(
@@ -70,26 +78,25 @@ class ParticipantController(Controller):
         status: FromQuery[FlagStatus | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> dict[str, Any]:
+    ) -> FlagPage:
         """Flags you may see (a coordinator: those on their region's people), oldest first."""
 
-        def query(conn: Connection) -> dict[str, Any]:
-            return identity.read_flags(conn, principal, status=status, limit=limit, offset=offset)
+        def query(conn: Connection) -> FlagPage:
+            page = identity.read_flags(conn, principal, status=status, limit=limit, offset=offset)
+            return views.flag_page(page)
 
-        result: dict[str, Any] = await runtime.read(query)
-        return result
+        return await runtime.read(query)
 
     @get("/duplicate-candidates", guards=[requires("admin")], responses=protected())
     async def candidates(
         self, runtime: Runtime, principal: Caller, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> CandidatesBody:
         """Participants of different cities sharing an e-mail or phone, and the open flags."""
 
-        def query(conn: Connection) -> dict[str, Any]:
-            return identity.read_candidates(conn, principal, limit=limit)
+        def query(conn: Connection) -> CandidatesBody:
+            return views.candidates_body(identity.read_candidates(conn, principal, limit=limit))
 
-        result: dict[str, Any] = await runtime.read(query)
-        return result
+        return await runtime.read(query)
 
     @post(
         "/merges",
@@ -99,23 +106,24 @@ class ParticipantController(Controller):
     )
     async def merge(
         self, data: JSONBody[MergeRequest], runtime: Runtime, principal: Caller
-    ) -> Response[dict[str, Any]]:
+    ) -> MergeBody:
         """Merge ``merge`` into ``keep``: its registrations move to the kept participant (and
         the kept participant's city), it keeps no personal data; the audit record is returned."""
         command = identity.MergeParticipants(keep=data.keep, merge=data.merge, reason=data.reason)
-        outcome = await runtime.write(
+        merge = await runtime.write(
             partial(identity.merge_participants, command=command, principal=principal)
         )
-        return Response(outcome.body, status_code=outcome.status_code)
+        return views.merge_body(merge)
 
     @get("/merges", guards=[requires("admin")], responses=protected())
     async def list_merges(
         self, runtime: Runtime, principal: Caller, limit: Limit = 50, offset: Offset = 0
-    ) -> dict[str, Any]:
+    ) -> MergePage:
         """The merge audit records, newest first."""
 
-        def query(conn: Connection) -> dict[str, Any]:
-            return identity.read_merges(conn, principal, limit=limit, offset=offset)
+        def query(conn: Connection) -> MergePage:
+            return views.merge_page(
+                identity.read_merges(conn, principal, limit=limit, offset=offset)
+            )
 
-        result: dict[str, Any] = await runtime.read(query)
-        return result
+        return await runtime.read(query)

@@ -9,7 +9,6 @@ from trainops_registration.domain.errors import (
     Invalid,
     NotFound,
     RegistrationError,
-    RegistrationErrors,
 )
 from trainops_registration.domain.participant import (
     Participant,
@@ -27,9 +26,7 @@ from trainops_registration.domain.seats import (
     decide_new_registration,
     ensure_can_cancel,
     ensure_can_record_attendance,
-    ensure_not_already_registered,
     ensure_session_accepts_registrations,
-    ensure_transition,
     promotions_after_cancel,
     promotions_after_capacity_change,
 )
@@ -42,7 +39,6 @@ __all__ = [
     "Participant",
     "ParticipantInput",
     "RegistrationError",
-    "RegistrationErrors",
     "RegistrationStatus",
     "SeatDecision",
     "SessionSeats",
@@ -51,9 +47,7 @@ __all__ = [
     "decide_new_registration",
     "ensure_can_cancel",
     "ensure_can_record_attendance",
-    "ensure_not_already_registered",
     "ensure_session_accepts_registrations",
-    "ensure_transition",
     "name_key",
     "normalise_phone",
     "promotions_after_cancel",

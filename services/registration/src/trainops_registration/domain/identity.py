@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 from trainops_registration.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from trainops_registration.domain.participant import Participant
+from trainops_registration.domain.records import LiveRegistration
 
 NOTE_MAX: Final = 1000
 REASON_MAX: Final = 1000
@@ -36,6 +37,11 @@ class Candidate:
     email: str | None
     phone: str | None
     merged_into: uuid.UUID | None = None
+
+
+def region_code(region: str | None) -> str | None:
+    """A region claim as the city columns spell it (``Almaty`` in a token is ``almaty``)."""
+    return region.strip().lower() if region is not None else None
 
 
 def match_scope(region_scope: str | None, person: Participant) -> str:
@@ -214,3 +220,15 @@ def duplicate_groups(candidates: Sequence[Candidate]) -> list[CandidateGroup]:
                 groups.append(CandidateGroup(reason=reason, participant_ids=ids))
     groups.sort(key=lambda g: (g.reason, str(g.participant_ids[0])))
     return groups
+
+
+def ensure_not_registered(live: LiveRegistration | None, scope: str, field: str) -> None:
+    """One live registration per person and session: a second one is a 409 that names the
+    first (and its status) only when it lies in the caller's match scope."""
+    if live is None:
+        return
+    said = duplicate_detail(live.city, scope, live.registration_id)
+    detail = said.pop("detail")
+    if "registration_id" in said:
+        detail += f" ({live.status})"
+    raise Conflict(field, detail, **said)

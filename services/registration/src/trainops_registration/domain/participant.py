@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final, Literal, cast, get_args
+from typing import Final, TypeVar, get_args
 
 import msgspec
 
 from trainops_registration.domain.errors import Invalid
 from trainops_shared import errors as shared_errors
+from trainops_shared.events.vocabulary import AgeBand, Language, Sector, Sex
 from trainops_shared.validation import check_text
 
-Sector = Literal["media", "blogger", "ngo", "akimat", "other"]
-Sex = Literal["female", "male", "other", "undisclosed"]
-AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55+", "undisclosed"]
-Language = Literal["kk", "ru", "en"]
+T = TypeVar("T", bound=str)
 
-SECTORS: Final[tuple[str, ...]] = get_args(Sector)
-"""Sectors the donor report breaks participation down by."""
-SEXES: Final[tuple[str, ...]] = get_args(Sex)
-"""Sex categories; ``undisclosed`` keeps the question optional for the participant."""
-AGE_BANDS: Final[tuple[str, ...]] = get_args(AgeBand)
-"""Age bands instead of birth dates: the reports need no more, so no more is stored."""
-LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
-"""Languages a participant can be addressed in (feedback survey, reminders)."""
+_SECTOR: Final[dict[str, Sector]] = {v: v for v in get_args(Sector)}
+_SEX: Final[dict[str, Sex]] = {v: v for v in get_args(Sex)}
+_AGE_BAND: Final[dict[str, AgeBand]] = {v: v for v in get_args(AgeBand)}
+_LANGUAGE: Final[dict[str, Language]] = {v: v for v in get_args(Language)}
+"""Each category value by its spelling: a lookup that hands back the ``Literal`` type."""
 
 FULL_NAME_MIN: Final = 2
 FULL_NAME_MAX: Final = 200
@@ -175,31 +170,32 @@ def normalise_phone(value: str | None, field: str = "participant.phone") -> str 
     )
 
 
-def _choice(value: str, valid: tuple[str, ...], field: str, what: str) -> str:
+def _choice(value: str, valid: dict[str, T], field: str, what: str) -> T:
     if not isinstance(value, str) or value.strip() not in valid:
         raise Invalid(field, f"unknown {what} {value!r}; valid: {', '.join(valid)}")
-    return value.strip()
+    return valid[value.strip()]
 
 
 def validate_sector(value: str, field: str = "participant.sector") -> Sector:
-    """One of :data:`SECTORS`."""
-    return cast(Sector, _choice(value, SECTORS, field, "sector"))
+    """One of :data:`~trainops_shared.events.vocabulary.SECTORS`."""
+    return _choice(value, _SECTOR, field, "sector")
 
 
 def validate_sex(value: str, field: str = "participant.sex") -> Sex:
-    """One of :data:`SEXES`."""
-    return cast(Sex, _choice(value, SEXES, field, "sex"))
+    """One of :data:`~trainops_shared.events.vocabulary.SEXES`."""
+    return _choice(value, _SEX, field, "sex")
 
 
 def validate_age_band(value: str, field: str = "participant.age_band") -> AgeBand:
-    """One of :data:`AGE_BANDS`."""
-    return cast(AgeBand, _choice(value, AGE_BANDS, field, "age band"))
+    """One of :data:`~trainops_shared.events.vocabulary.AGE_BANDS`."""
+    return _choice(value, _AGE_BAND, field, "age band")
 
 
 def validate_language(value: str, field: str = "participant.language") -> Language:
-    """One of :data:`LANGUAGES` (case-insensitive, so ``RU`` from a spreadsheet is accepted)."""
+    """One of :data:`~trainops_shared.events.vocabulary.LANGUAGES`, case-insensitive (``RU``
+    from a spreadsheet is accepted)."""
     lowered = value.strip().lower() if isinstance(value, str) else value
-    return cast(Language, _choice(lowered, LANGUAGES, field, "language"))
+    return _choice(lowered, _LANGUAGE, field, "language")
 
 
 def validate_city(value: str, field: str = "participant.city") -> str:
@@ -246,6 +242,18 @@ def validate_participant(
         city=validate_city(raw.city, f("city")),
         language=validate_language(raw.language, f("language")),
     )
+
+
+def canonical_participant(person: Participant) -> Participant:
+    """The validated person with an e-mail fit for matching: wholly lower-case.
+
+    :func:`validate_email` keeps the local part as typed (RFC 5321 allows case-sensitive
+    mailboxes), but no provider people here use treats ``A.S@mail.kz`` and ``a.s@mail.kz`` as
+    two mailboxes, and a coordinator typing it differently must not create a second person.
+    """
+    if person.email is None or person.email == person.email.lower():
+        return person
+    return msgspec.structs.replace(person, email=person.email.lower())
 
 
 # --------------------------------------------------------------------------------------------

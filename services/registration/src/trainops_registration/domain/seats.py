@@ -9,7 +9,6 @@ the last seat, the first waitlist position, a capacity cut below the confirmed c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Final, Literal, NamedTuple, get_args
 
 import msgspec
@@ -21,15 +20,6 @@ SessionStatus = Literal["scheduled", "cancelled", "completed"]
 
 REGISTRATION_STATUSES: Final[tuple[str, ...]] = get_args(RegistrationStatus)
 SESSION_STATUSES: Final[tuple[str, ...]] = get_args(SessionStatus)
-
-ALLOWED_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    "waitlisted": frozenset({"confirmed", "cancelled"}),
-    "confirmed": frozenset({"cancelled"}),
-    "cancelled": frozenset(),
-}
-"""The registration status machine. Nobody is ever moved back from confirmed to the waitlist
-(a capacity cut does not un-confirm people who planned their travel), and cancelled is final:
-re-registering creates a new registration at the back of the queue."""
 
 
 class WaitlistEntry(NamedTuple):
@@ -139,15 +129,6 @@ def promotions_after_capacity_change(snapshot: SessionSeats, new_capacity: int) 
     return _promote(snapshot, snapshot.confirmed_count, new_capacity)
 
 
-def renumber_waitlist(waitlist: Sequence[WaitlistEntry]) -> list[WaitlistEntry]:
-    """Positions 1..n in the current order, for showing "you are 3rd in line" after promotions.
-
-    Stored positions may keep their gaps (ordering is all the rules need); this is for display.
-    """
-    ordered = sorted(waitlist, key=lambda entry: entry.position)
-    return [WaitlistEntry(entry.registration_id, i) for i, entry in enumerate(ordered, start=1)]
-
-
 # --------------------------------------------------------------------------------------------
 # Status rules
 
@@ -162,19 +143,20 @@ def _check_session_status(status: str) -> None:
         raise Invalid("session.status", f"unknown session status {status!r}")
 
 
-def ensure_transition(current: RegistrationStatus, target: RegistrationStatus) -> None:
-    """Raise :class:`Conflict` unless ``current → target`` is in :data:`ALLOWED_TRANSITIONS`."""
-    _check_registration_status(current)
-    _check_registration_status(target)
-    if target not in ALLOWED_TRANSITIONS[current]:
-        raise Conflict("status", f"a {current} registration cannot become {target}")
-
-
 def ensure_can_cancel(status: RegistrationStatus) -> None:
     """Cancelling twice is a client error worth telling (409), not a silent no-op."""
     _check_registration_status(status)
     if status == "cancelled":
         raise Conflict("status", "the registration is already cancelled")
+
+
+def ensure_registrations_can_change(session_status: SessionStatus) -> None:
+    """A completed session's registrations are its record: nobody cancels out of it afterwards."""
+    _check_session_status(session_status)
+    if session_status == "completed":
+        raise Conflict(
+            "session.status", "the session is completed; its registrations can no longer change"
+        )
 
 
 def ensure_session_accepts_registrations(session_status: SessionStatus) -> None:
@@ -205,16 +187,4 @@ def ensure_can_record_attendance(
             "status",
             f"the registration is {registration_status}; attendance can be recorded only "
             "for confirmed registrations",
-        )
-
-
-def ensure_not_already_registered(existing_status: RegistrationStatus | None) -> None:
-    """One live registration per participant and session; a cancelled one may be replaced."""
-    if existing_status is None:
-        return
-    _check_registration_status(existing_status)
-    if existing_status != "cancelled":
-        raise Conflict(
-            "participant",
-            f"the participant is already registered for this session ({existing_status})",
         )

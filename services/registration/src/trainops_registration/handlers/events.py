@@ -9,15 +9,14 @@ raise :class:`RetryLater` (streams can deliver out of order after a redelivery).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import repository as repo
-from trainops_registration.adapters.repository import SessionRecord
+from trainops_registration.adapters import registrations, sessions, waitlist
 from trainops_registration.domain import promotions_after_capacity_change
-from trainops_registration.handlers.commands import promotion_events
+from trainops_registration.domain.records import SessionCopy
+from trainops_registration.handlers.registrations import promotion_events
 from trainops_shared.events import (
     Event,
     RegistrationCancelled,
@@ -29,6 +28,7 @@ from trainops_shared.events import (
 )
 from trainops_shared.inbox import EventHandler, RetryLater
 from trainops_shared.outbox import record_events
+from trainops_shared.timeutil import utc_now
 
 
 def _reaction_ids(event: Event) -> dict[str, Any]:
@@ -39,9 +39,9 @@ def _reaction_ids(event: Event) -> dict[str, Any]:
     }
 
 
-def _newer(conn: Connection, event: Any) -> SessionRecord | None:
+def _newer(conn: Connection, event: Any) -> SessionCopy | None:
     """The locked session copy if ``event`` is newer than it; ``None`` if already applied."""
-    session = repo.get_session(conn, event.session_id, for_update=True)
+    session = sessions.get_session(conn, event.session_id, for_update=True)
     if session is None:
         raise RetryLater(f"session {event.session_id} not received yet (SessionScheduled)")
     if event.aggregate_version <= session.version:
@@ -50,8 +50,10 @@ def _newer(conn: Connection, event: Any) -> SessionRecord | None:
 
 
 def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
-    existing = repo.get_session(conn, event.session_id, for_update=True)
+    """The copy is created (status ``scheduled``), or refreshed by a newer version of it."""
     values = {
+        "session_id": event.session_id,
+        "status": "scheduled",
         "training_id": str(event.training_id),
         "mode": event.mode,
         "cities": [c.strip().lower() for c in event.cities],
@@ -61,28 +63,20 @@ def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
         "capacity": event.capacity,
         "language": event.language,
         "version": event.aggregate_version,
-        "updated_at": datetime.now(UTC),
+        "updated_at": utc_now(),
     }
-    if existing is None:
-        repo.insert_session(
-            conn, {"session_id": str(event.session_id), "status": "scheduled", **values}
-        )
-    elif event.aggregate_version > existing.version:
-        repo.update_session(conn, event.session_id, values)
+    # A newer SessionScheduled never resets the status a later event gave the copy.
+    sessions.upsert_session(conn, values, keep=("status",))
 
 
 def on_session_rescheduled(conn: Connection, event: SessionRescheduled) -> None:
     if _newer(conn, event) is None:
         return
-    repo.update_session(
+    sessions.update_session(
         conn,
         event.session_id,
-        {
-            "starts_at": event.starts_at,
-            "ends_at": event.ends_at,
-            "version": event.aggregate_version,
-            "updated_at": datetime.now(UTC),
-        },
+        {"starts_at": event.starts_at, "ends_at": event.ends_at, "updated_at": utc_now()},
+        version=event.aggregate_version,
     )
 
 
@@ -91,17 +85,18 @@ def on_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None
     session = _newer(conn, event)
     if session is None:
         return
-    now = datetime.now(UTC)
-    repo.update_session(
+    now = utc_now()
+    sessions.update_session(
         conn,
         event.session_id,
-        {"capacity": event.capacity, "version": event.aggregate_version, "updated_at": now},
+        {"capacity": event.capacity, "updated_at": now},
+        version=event.aggregate_version,
     )
     if session.status != "scheduled":
         return
-    snapshot = repo.seat_snapshot(conn, session, head=max(event.capacity, 0))
+    snapshot = waitlist.seat_snapshot(conn, session, head=max(event.capacity, 0))
     to_promote = promotions_after_capacity_change(snapshot, event.capacity)
-    promoted = repo.promote(conn, event.session_id, to_promote, now)
+    promoted = waitlist.promote(conn, event.session_id, to_promote, now)
     ids = _reaction_ids(event)
     record_events(conn, promotion_events(promoted, now, ids["correlation_id"], ids["causation_id"]))
 
@@ -110,14 +105,16 @@ def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
     """The session is off: every live registration is cancelled (cause ``session_cancelled``)."""
     if _newer(conn, event) is None:
         return
-    now = datetime.now(UTC)
-    repo.update_session(
+    now = utc_now()
+    sessions.update_session(
         conn,
         event.session_id,
-        {"status": "cancelled", "version": event.aggregate_version, "updated_at": now},
+        {"status": "cancelled", "updated_at": now},
+        version=event.aggregate_version,
     )
-    live = repo.live_registrations_of_session(conn, event.session_id)
-    repo.cancel_all_of_session(conn, event.session_id, "session_cancelled", now)
+    live = registrations.live_registrations_of_session(conn, event.session_id)
+    registrations.cancel_all_of_session(conn, event.session_id, "session_cancelled", now)
+    sessions.reset_seats(conn, event.session_id)
     ids = _reaction_ids(event)
     record_events(
         conn,
@@ -141,14 +138,11 @@ def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
 def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
     if _newer(conn, event) is None:
         return
-    repo.update_session(
+    sessions.update_session(
         conn,
         event.session_id,
-        {
-            "status": "completed",
-            "version": event.aggregate_version,
-            "updated_at": datetime.now(UTC),
-        },
+        {"status": "completed", "updated_at": utc_now()},
+        version=event.aggregate_version,
     )
 
 

@@ -12,23 +12,20 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from trainops_registration.domain import Invalid as DomainInvalid
 from trainops_registration.domain import ParticipantInput, validate_participant
-from trainops_registration.handlers.commands import (
-    Outcome,
-    add_registration,
-    canonical_participant,
-    load_open_session,
-    registration_view,
-)
+from trainops_registration.domain.identity import region_code
+from trainops_registration.domain.participant import canonical_participant
+from trainops_registration.domain.records import Registration
+from trainops_registration.handlers.registering import add_registration, load_open_session
 from trainops_shared.auth import Principal
-from trainops_shared.errors import AppError, Invalid
+from trainops_shared.errors import AppError, DomainError, Invalid
 from trainops_shared.events import uuid7
+from trainops_shared.timeutil import utc_now
 
 REQUIRED_COLUMNS = ("full_name", "sector", "city", "language")
 OPTIONAL_COLUMNS = ("email", "phone", "organisation", "sex", "age_band")
@@ -40,6 +37,14 @@ class ImportParticipants:
     session_id: uuid.UUID
     csv_bytes: bytes
     correlation_id: uuid.UUID = field(default_factory=uuid7)
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The registrations one import made, in file order."""
+
+    session_id: uuid.UUID
+    registrations: list[Registration]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +110,12 @@ def parse_csv(raw: bytes) -> list[_Row]:
 
 def import_participants(
     conn: Connection, command: ImportParticipants, principal: Principal
-) -> Outcome:
+) -> Imported:
     """POST /registrations/import: validate every row, then register them in file order."""
     rows = parse_csv(command.csv_bytes)
     problems: list[dict[str, Any]] = []
     people = []
-    scope = (principal.region or "").strip().lower() if principal.role == "coordinator" else None
+    scope = region_code(principal.region_scope)
     for row in rows:
         if "__extra__" in row.data:
             problems.append(_problem(row.line, None, "more values than columns"))
@@ -144,32 +149,23 @@ def import_participants(
     if problems:
         raise _rejected(problems, len(rows))
     session = load_open_session(conn, command.session_id)
-    now = datetime.now(UTC)
-    created = []
+    now = utc_now()
+    created: list[Registration] = []
     for row, person in people:
         try:
             record = add_registration(
                 conn, session, person, principal, now, command.correlation_id, field_prefix=""
             )
         except AppError as exc:
-            problems.append(_problem(row.line, exc.field, exc.detail))
+            sentence = exc.message if isinstance(exc, DomainError) else exc.detail
+            problems.append(_problem(row.line, exc.field, sentence))
             continue
         created.append(record)
         # The seat counters moved in the database; the next row decides on the moved ones.
-        session = session.with_registration(record.status, record.waitlist_position)
+        session = session.with_registration(record)
     if problems:
         raise _rejected(problems, len(rows))
-    views = [registration_view(r) for r in created]
-    return Outcome(
-        201,
-        {
-            "session_id": str(command.session_id),
-            "imported": len(views),
-            "confirmed": sum(1 for v in views if v["status"] == "confirmed"),
-            "waitlisted": sum(1 for v in views if v["status"] == "waitlisted"),
-            "registrations": views,
-        },
-    )
+    return Imported(command.session_id, created)
 
 
 def _rejected(problems: list[dict[str, Any]], total: int) -> Invalid:
