@@ -38,15 +38,15 @@ UNLIMITED = {
 """The matrix sends hundreds of refused requests from one address on purpose: rate limiting
 (tested on its own) would turn the 401s and 403s it checks into 429s."""
 
-_OPERATIONS = frozenset({"GET /health", "GET /ready"})
+_OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS,
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
 }
-"""The routes that answer without a token: operations probes, and the participant's form and
-JSON submission (the invitation token in them is the credential)."""
+"""The routes that answer without a token: operations probes and metrics, and the participant's
+form and JSON submission (the invitation token in them is the credential)."""
 
 
 class HarnessTokens(TokenIssuer):

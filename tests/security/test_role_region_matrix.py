@@ -70,6 +70,7 @@ POLICY: dict[str, dict[str, Rule]] = {
     "registration": {
         "GET /health": PUBLIC,
         "GET /ready": PUBLIC,
+        "GET /metrics": PUBLIC,
         "POST /registrations": Rule(REGISTRARS, "body", "replay_open_registration"),
         "POST /registrations/import": Rule(REGISTRARS, "body", "import_csv"),
         "POST /registrations/{registration_id}/cancel": Rule(REGISTRARS, "item"),
@@ -87,6 +88,7 @@ POLICY: dict[str, dict[str, Rule]] = {
     "scheduling": {
         "GET /health": PUBLIC,
         "GET /ready": PUBLIC,
+        "GET /metrics": PUBLIC,
         "GET /cities": Rule(ANY_ROLE, "global"),
         "POST /trainings": Rule(PLANNERS, "global", "training"),
         "GET /trainings": Rule(ANY_ROLE, "global"),
@@ -106,6 +108,7 @@ POLICY: dict[str, dict[str, Rule]] = {
     "feedback": {
         "GET /health": PUBLIC,
         "GET /ready": PUBLIC,
+        "GET /metrics": PUBLIC,
         "GET /f/{token}": PUBLIC,
         "POST /f/{token}": PUBLIC,
         "POST /responses": PUBLIC,
@@ -114,10 +117,15 @@ POLICY: dict[str, dict[str, Rule]] = {
     "reporting": {
         "GET /health": PUBLIC,
         "GET /ready": PUBLIC,
+        "GET /metrics": PUBLIC,
         "GET /reports/summary": Rule(REPORTERS, "global"),
         "GET /reports/donor": Rule(REPORTERS, "global"),
     },
 }
+for _routes in POLICY.values():
+    # create_app gives every service the audit log: admins only, and no personal data in it,
+    # so it reads the same whatever the region.
+    _routes["GET /audit"] = Rule(ADMINS, "global")
 
 
 def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:

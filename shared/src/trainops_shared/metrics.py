@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 METRICS_PATH: Final = "/metrics"
-CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE: Final = "text/plain; version=0.0.4"
+"""Prometheus' text format 0.0.4; Litestar appends ``; charset=utf-8`` to text media types."""
 
 LATENCY_BUCKETS: Final = (
     0.001,
