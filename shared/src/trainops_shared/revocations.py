@@ -55,7 +55,7 @@ class RevocationSet:
             self.tokens[event.token_id] = event.expires_at.timestamp()
 
     def add_payload(self, payload: bytes) -> bool:
-        """Add the revocation ``payload`` encodes; ``False`` (and nothing added) if it is not one."""
+        """Add the revocation ``payload`` encodes; ``False`` (nothing added) for anything else."""
         try:
             event = _decoder.decode(payload)
         except msgspec.DecodeError:

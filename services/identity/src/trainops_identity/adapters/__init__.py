@@ -1,0 +1,1 @@
+"""The identity service's tables, password hashing and token signing."""

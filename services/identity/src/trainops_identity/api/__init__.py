@@ -1,0 +1,1 @@
+"""HTTP of the identity service: the JSON API and the browser pages."""

@@ -1,0 +1,450 @@
+"""The browser pages: sign-in, refresh, sign-out, the account page and the admin page.
+
+They work without JavaScript (plain forms, 303 redirects after a change), in kk/ru/en, at phone
+width. Every form carries a CSRF value: the sign-in form a double-submit cookie (there is no
+session yet), the others the session's own value, which the shared auth middleware checks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import Parameter, URLEncodedBody
+
+from trainops_identity.api.cookies import (
+    SIGN_IN_CSRF_COOKIE,
+    cleared_session_cookie,
+    form_csrf_cookie,
+    new_form_csrf,
+    redirect,
+    session_claims,
+    session_cookie,
+)
+from trainops_identity.api.deps import PrincipalDep, WebDep
+from trainops_identity.api.oidc_texts import oidc_texts
+from trainops_identity.api.views import language_of, render, text
+from trainops_identity.domain.errors import SessionEnded, SignInFailed, TooManyAttempts
+from trainops_identity.domain.redirects import safe_next
+from trainops_identity.handlers import accounts, tokens
+from trainops_identity.handlers.sessions import (
+    StartedSession,
+    refresh_session,
+    sign_in_with_password,
+    sign_out,
+)
+from trainops_shared.auth import ROLES, SESSION_COOKIE, csrf_matches, requires
+from trainops_shared.errors import AppError
+from trainops_shared.openapi_docs import PublicOperation
+
+HTML_OPT = {"any_query": True}
+
+
+class SignInForm(msgspec.Struct, kw_only=True):
+    username: str = ""
+    password: str = ""
+    next: str = ""
+    csrf_token: str = ""
+
+
+class CsrfForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+
+
+class PasswordForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    username: str = ""
+    current_password: str = ""
+    new_password: str = ""
+
+
+class TokenForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    name: str = ""
+    expires_in_days: str = "90"
+
+
+class AccountForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    action: str = ""
+    username: str = ""
+    role: str = ""
+    region: str = ""
+    password: str = ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def signed_in(web: WebDep, started: StartedSession, next_url: str | None) -> Response[None]:
+    """The answer to any successful sign-in (password or organisation): the session cookie,
+    and the browser sent back where it came from (one of our services only)."""
+    target = safe_next(next_url, web.own_origin, web.origins)
+    return redirect(target, [session_cookie(started, secure=web.cookie_secure, now=_now())])
+
+
+def _sign_in_page(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    *,
+    next_url: str,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
+    username: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    csrf = request.cookies.get(SIGN_IN_CSRF_COOKIE) or new_form_csrf()
+    org = web.oidc_organisation
+    return render(
+        request,
+        "sign_in_oidc.html" if org else "sign_in.html",
+        o=oidc_texts(language_of(request), org) if org else {},
+        title_key="sign_in_title",
+        origins=web.origins,
+        status=status,
+        cookies=[form_csrf_cookie(csrf, secure=web.cookie_secure)],
+        headers=headers,
+        form_csrf=csrf,
+        next=next_url,
+        error=error,
+        notice=notice,
+        username=username,
+    )
+
+
+@get(
+    "/sign-in",
+    opt=HTML_OPT,
+    operation_class=PublicOperation,
+    tags=["sign-in"],
+    sync_to_thread=False,
+)
+def sign_in_page(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    next_url: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+    ended: Annotated[bool, Parameter(query="ended")] = False,
+    signed_out: Annotated[bool, Parameter(query="signed_out")] = False,
+) -> Response[str]:
+    """The one sign-in page of every service (``next``: where to go back afterwards)."""
+    notice = text(request, "signed_out") if signed_out else text(request, "ended") if ended else ""
+    return _sign_in_page(request, web, next_url=next_url or "", notice=notice)
+
+
+@post("/sign-in", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"], status_code=303)
+async def sign_in_submit(
+    request: Request[Any, Any, Any], web: WebDep, data: URLEncodedBody[SignInForm]
+) -> Response[Any]:
+    """Check the password; on success set the session cookie and go back to ``next``."""
+    expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
+    if not csrf_matches(expected, data.csrf_token):
+        return _sign_in_page(
+            request,
+            web,
+            next_url=data.next,
+            status=403,
+            error=text(request, "bad_form"),
+            username=data.username[:64],
+        )
+    client = request.client.host if request.client else None
+    try:
+        started = await sign_in_with_password(
+            web.identity, username=data.username, password=data.password, client=client, now=_now()
+        )
+    except TooManyAttempts as exc:
+        minutes = max(1, (exc.retry_after + 59) // 60)
+        return _sign_in_page(
+            request,
+            web,
+            next_url=data.next,
+            status=429,
+            error=text(request, "too_many", minutes=minutes),
+            username=data.username[:64],
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except SignInFailed:
+        return _sign_in_page(
+            request,
+            web,
+            next_url=data.next,
+            status=401,
+            error=text(request, "failed"),
+            username=data.username[:64],
+        )
+    return signed_in(web, started, data.next)
+
+
+def _sign_in_again(web: WebDep, next_url: str | None, *, ended: bool) -> Response[None]:
+    target = safe_next(next_url, web.own_origin, web.origins)
+    query = f"next={quote(target, safe='')}" + ("&ended=true" if ended else "")
+    return redirect(f"/sign-in?{query}", [cleared_session_cookie(secure=web.cookie_secure)])
+
+
+@get("/refresh", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"])
+async def refresh(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    next_url: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+) -> Response[None]:
+    """A new short-lived cookie token while the session lives (idle and absolute expiry,
+    not signed out, account enabled); else back to the sign-in page."""
+    claims = session_claims(request.cookies.get(SESSION_COOKIE, ""), web.jwt)
+    if claims is None:
+        return _sign_in_again(web, next_url, ended=False)
+    try:
+        started = await refresh_session(web.identity, session_id=claims["sid"], now=_now())
+    except SessionEnded:
+        return _sign_in_again(web, next_url, ended=True)
+    return signed_in(web, started, next_url)
+
+
+@post("/sign-out", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"], status_code=303)
+async def sign_out_submit(
+    request: Request[Any, Any, Any], web: WebDep, data: URLEncodedBody[CsrfForm]
+) -> Response[Any]:
+    """End the session on every service (its expired cookie still names it: signing out
+    after a pause works). The CSRF value is the session's own."""
+    claims = session_claims(request.cookies.get(SESSION_COOKIE, ""), web.jwt)
+    given = request.headers.get("x-csrf-token") or data.csrf_token
+    if claims is None:
+        return redirect(
+            "/sign-in?signed_out=true", [cleared_session_cookie(secure=web.cookie_secure)]
+        )
+    if not csrf_matches(str(claims["csrf"]), given):
+        raise CsrfRefused()
+    await sign_out(web.identity, session_id=claims["sid"], actor=str(claims["sub"]), now=_now())
+    return redirect("/sign-in?signed_out=true", [cleared_session_cookie(secure=web.cookie_secure)])
+
+
+class CsrfRefused(AppError):
+    status = 403
+    code = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "missing or wrong CSRF token: the sign-out form's csrf_token (or X-CSRF-Token)"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Signed-in pages
+# ----------------------------------------------------------------------------------------------
+
+
+async def _account_page(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    *,
+    status: int = 200,
+    notice: str = "",
+    error: str = "",
+    new_token: str = "",
+) -> Response[str]:
+    account = await accounts.find_account(web.identity, principal.subject)
+    if account is None:
+        raise SessionEnded("the account no longer exists")
+    listed = await tokens.list_tokens(web.identity, username=account.username)
+    return render(
+        request,
+        "account.html",
+        title_key="account_title",
+        origins=web.origins,
+        status=status,
+        csrf=principal.csrf or "",
+        account=account,
+        tokens=listed,
+        notice=notice,
+        error=error,
+        new_token=new_token,
+    )
+
+
+@get("/", opt=HTML_OPT, tags=["account"])
+async def account_page(
+    request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
+) -> Response[str]:
+    """The signed-in person's page: who they are, their API tokens, their password."""
+    return await _account_page(request, web, principal)
+
+
+@post("/account/password", tags=["account"], status_code=200)
+async def account_password(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    data: URLEncodedBody[PasswordForm],
+) -> Response[str]:
+    """Change one's own password (the current one is required)."""
+    try:
+        await accounts.change_own_password(
+            web.identity,
+            username=principal.subject,
+            current=data.current_password,
+            new=data.new_password,
+            now=_now(),
+        )
+    except AppError as exc:
+        return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
+    return await _account_page(request, web, principal, notice=text(request, "password_changed"))
+
+
+@post("/account/tokens", tags=["account"], status_code=201)
+async def account_create_token(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    data: URLEncodedBody[TokenForm],
+) -> Response[str]:
+    """Create a personal API token; the page shows it once."""
+    try:
+        days = int(data.expires_in_days)
+    except ValueError:
+        days = 0
+    try:
+        created = await tokens.create_token(
+            web.identity, username=principal.subject, name=data.name, days=days, now=_now()
+        )
+    except AppError as exc:
+        return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
+    return await _account_page(request, web, principal, status=201, new_token=created.token)
+
+
+@post("/account/tokens/{token_id:str}/revoke", tags=["account"], status_code=200)
+async def account_revoke_token(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    token_id: Annotated[str, Parameter(max_length=64)],
+    data: URLEncodedBody[CsrfForm],
+) -> Response[str]:
+    """Revoke one of one's personal API tokens (every service refuses it at once)."""
+    await tokens.revoke_token(
+        web.identity, username=principal.subject, token_id=token_id, now=_now()
+    )
+    return await _account_page(request, web, principal, notice=text(request, "done"))
+
+
+async def _admin_page(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    *,
+    status: int = 200,
+    notice: str = "",
+    error: str = "",
+) -> Response[str]:
+    return render(
+        request,
+        "admin.html",
+        title_key="accounts_title",
+        origins=web.origins,
+        status=status,
+        csrf=principal.csrf or "",
+        accounts=await accounts.list_accounts(web.identity),
+        roles=ROLES,
+        notice=notice,
+        error=error,
+    )
+
+
+@get("/admin/accounts", opt=HTML_OPT, tags=["accounts"], guards=[requires("admin")])
+async def admin_page(
+    request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
+) -> Response[str]:
+    """Every account, with forms to add, disable/enable, set role and set password."""
+    return await _admin_page(request, web, principal)
+
+
+@post("/admin/accounts", tags=["accounts"], guards=[requires("admin")], status_code=201)
+async def admin_add(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    data: URLEncodedBody[AccountForm],
+) -> Response[str]:
+    """Add an account from the admin page."""
+    try:
+        await accounts.add_account(
+            web.identity,
+            actor=principal.subject,
+            username=data.username,
+            role=data.role,
+            region=data.region or None,
+            password=data.password,
+            now=_now(),
+        )
+    except AppError as exc:
+        return await _admin_page(request, web, principal, status=exc.status, error=exc.detail)
+    return await _admin_page(request, web, principal, status=201, notice=text(request, "done"))
+
+
+@post(
+    "/admin/accounts/{username:str}", tags=["accounts"], guards=[requires("admin")], status_code=200
+)
+async def admin_change(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    username: Annotated[str, Parameter(max_length=64)],
+    data: URLEncodedBody[AccountForm],
+) -> Response[str]:
+    """Disable, enable, set the role of or set the password of one account."""
+    now = _now()
+    try:
+        if data.action in ("disable", "enable"):
+            await accounts.set_disabled(
+                web.identity,
+                actor=principal.subject,
+                username=username,
+                disabled=data.action == "disable",
+                now=now,
+            )
+        elif data.action == "set_role":
+            await accounts.set_role(
+                web.identity,
+                actor=principal.subject,
+                username=username,
+                role=data.role,
+                region=data.region or None,
+                now=now,
+            )
+        elif data.action == "set_password":
+            await accounts.set_password(
+                web.identity,
+                actor=principal.subject,
+                username=username,
+                password=data.password,
+                now=now,
+            )
+        else:
+            return await _admin_page(
+                request,
+                web,
+                principal,
+                status=422,
+                error="action: one of disable, enable, set_role, set_password",
+            )
+    except AppError as exc:
+        return await _admin_page(request, web, principal, status=exc.status, error=exc.detail)
+    return await _admin_page(request, web, principal, notice=text(request, "done"))
+
+
+PAGES = [
+    sign_in_page,
+    sign_in_submit,
+    refresh,
+    sign_out_submit,
+    account_page,
+    account_password,
+    account_create_token,
+    account_revoke_token,
+    admin_page,
+    admin_add,
+    admin_change,
+]

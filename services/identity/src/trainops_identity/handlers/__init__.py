@@ -1,0 +1,1 @@
+"""One function per use case of the identity service; storage through the repository only."""
