@@ -10,17 +10,18 @@ naming different roles, a coordinator without a region, a role value nobody mapp
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ROLES: tuple[str, ...] = ("admin", "programme_staff", "coordinator", "reporting")
-"""The roles a session may carry (the services' role guards know exactly these)."""
+from trainops_identity.domain.accounts import REGION, USERNAME
+from trainops_shared.auth import ROLES
 
 MappingMode = Literal["claims", "admin-assigns"]
 MAPPING_MODES: tuple[MappingMode, ...] = ("claims", "admin-assigns")
 
-MAX_REGION_LENGTH = 100
 MAX_LABEL_LENGTH = 200
 
 
@@ -103,9 +104,11 @@ def _values(claims: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _check_region(region: str) -> str:
-    if not region or len(region) > MAX_REGION_LENGTH or not region.isprintable():
-        raise OidcMappingError(f"a region must be 1 to {MAX_REGION_LENGTH} printable characters")
-    return region
+    """A region as accounts hold it: the lower-case city code (``almaty``, ``aktobe``)."""
+    code = region.strip().lower()
+    if not REGION.fullmatch(code):
+        raise OidcMappingError("a region must be a lower-case city code such as almaty")
+    return code
 
 
 def role_from_claims(mapping: ClaimMapping, claims: Mapping[str, Any]) -> str:
@@ -167,3 +170,26 @@ def display_label(claims: Mapping[str, Any], subject: str) -> str:
         if isinstance(value, str) and value.strip() and value.isprintable():
             return value.strip()[:MAX_LABEL_LENGTH]
     return subject[:MAX_LABEL_LENGTH]
+
+
+def username_candidates(claims: Mapping[str, Any], issuer: str, subject: str) -> list[str]:
+    """Usernames to try, in order, for the account of a person first seen through the provider.
+
+    The provider's own name for them (``preferred_username``, else the part of ``email`` before
+    the ``@``), folded to what usernames allow, then the same with a suffix derived from issuer
+    and subject. A name already taken is never reused: linking to an existing local account by
+    name would let whoever controls a provider account of that name take the local one over.
+    """
+    digest = hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()
+    raw = ""
+    for name in ("preferred_username", "email"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            raw = value.split("@", 1)[0]
+            break
+    base = re.sub(r"[^a-z0-9._-]+", "-", raw.strip().lower()).strip("._-")[:40]
+    if not base or not USERNAME.fullmatch(base):
+        base = "sso"
+    candidates = [base] if base != "sso" else []
+    candidates += [f"{base}-{digest[:6]}", f"{base}-{digest[:12]}", f"sso-{digest[:24]}"]
+    return [c for c in candidates if USERNAME.fullmatch(c)]
