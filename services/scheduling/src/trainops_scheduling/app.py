@@ -14,16 +14,13 @@ from pathlib import Path
 from litestar import Router
 from litestar.di import Provide
 
-from trainops_scheduling.adapters.repository import StaleSession
 from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.controllers import ROUTES
 from trainops_scheduling.domain import (
     CAPACITY_CEILING,
     DEFAULT_MAX_CAPACITY,
     CityCatalogue,
-    IllegalTransition,
     InvalidField,
-    TrainerDoubleBooked,
 )
 from trainops_shared.events.streams import SCHEDULING
 from trainops_shared.service import ServiceSpec
@@ -63,7 +60,7 @@ def load_catalogue(env: Mapping[str, str] | None = None) -> CityCatalogue:
     except OSError as exc:
         raise SettingsError(f"{CITIES_FILE_ENV}={path!r} cannot be read: {exc}") from None
     except InvalidField as exc:
-        raise SettingsError(f"{CITIES_FILE_ENV}={path!r}: {exc}") from None
+        raise SettingsError(f"{CITIES_FILE_ENV}={path!r}: {exc.field}: {exc.message}") from None
 
 
 def build_spec(
@@ -78,9 +75,8 @@ def build_spec(
     def provide_max_capacity() -> int:
         return capacity_bound
 
-    # The catalogue is injected through a Router rather than ``ServiceSpec.dependencies``: the
-    # shared ``create_app`` wraps those in ``lambda v=value: v``, whose unannotated parameter
-    # Litestar rejects at start-up (reported to the lead).
+    # Route dependencies of this service only: a Router around its routes provides them, typed,
+    # so Litestar can resolve them by name at start-up.
     api = Router(
         path="/",
         route_handlers=ROUTES,
@@ -99,11 +95,4 @@ def build_spec(
         migrations=MIGRATIONS,
         route_handlers=[api],
         produces=[SCHEDULING],
-        # Commands translate domain errors themselves; these catch any that escape a read path.
-        error_statuses={
-            InvalidField: 422,
-            IllegalTransition: 409,
-            TrainerDoubleBooked: 409,
-            StaleSession: 409,
-        },
     )

@@ -192,7 +192,7 @@ def test_only_scheduled_sessions_change(finish: str, action: Any) -> None:
     with pytest.raises(IllegalTransition) as caught:
         action(closed)
     assert caught.value.field == "status"
-    assert caught.value.status == closed.status
+    assert caught.value.session_status == closed.status
 
 
 def test_loading_a_stored_row_skips_the_catalogue_but_keeps_invariants() -> None:

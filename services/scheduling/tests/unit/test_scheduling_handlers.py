@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_scheduling.adapters import repository as repo
+from trainops_scheduling.adapters import sessions
 from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.controllers import parse_bound
 from trainops_scheduling.domain import CityCatalogue
+from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.handlers import commands
+from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import (
     SessionCancelled,
@@ -26,11 +29,12 @@ from trainops_shared.events import (
     decode_event,
 )
 from trainops_shared.storage import apply_migrations
-from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
+from trainops_shared.tables import PLUMBING_MIGRATIONS, audit_log, outbox
 
 pytestmark = pytest.mark.unit
 
 CATALOGUE = CityCatalogue.default()
+STAFF = Principal(subject="staff-1", role="programme_staff")
 
 
 @pytest.fixture
@@ -50,12 +54,16 @@ def events(conn: Connection) -> list[Any]:
 
 def training(conn: Connection, code: str = "ethics-1") -> uuid.UUID:
     return commands.define_training(
-        conn, code=code, title={"en": "Ethical coverage"}, target_sectors=["media", "blogger"]
+        conn,
+        actor=STAFF,
+        code=code,
+        title={"en": "Ethical coverage"},
+        target_sectors=["media", "blogger"],
     ).id
 
 
 def trainer(conn: Connection, name: str = "Aigerim") -> uuid.UUID:
-    return commands.register_trainer(conn, name=name, home_city="almaty").id
+    return commands.register_trainer(conn, actor=STAFF, name=name, home_city="almaty").id
 
 
 def schedule(conn: Connection, **overrides: Any) -> Any:
@@ -70,7 +78,7 @@ def schedule(conn: Connection, **overrides: Any) -> Any:
         "trainer_ids": [],
     }
     values.update(overrides)
-    return commands.schedule_session(conn, **values)
+    return commands.schedule_session(conn, actor=STAFF, **values)
 
 
 def test_define_training_records_event_and_rejects_duplicate_code(conn: Connection) -> None:
@@ -87,7 +95,7 @@ def test_define_training_records_event_and_rejects_duplicate_code(conn: Connecti
 def test_define_training_names_the_bad_sector(conn: Connection) -> None:
     with pytest.raises(Invalid) as caught:
         commands.define_training(
-            conn, code="x", title={"en": "X"}, target_sectors=["media", "journalists"]
+            conn, actor=STAFF, code="x", title={"en": "X"}, target_sectors=["media", "journalists"]
         )
     assert caught.value.field == "target_sectors[1]"
 
@@ -101,7 +109,7 @@ def test_schedule_reads_naive_times_in_the_first_citys_zone(conn: Connection) ->
     assert isinstance(event, SessionScheduled)
     assert event.aggregate_version == 1
     assert event.starts_at.isoformat() == "2020-12-22T04:00:00+00:00"
-    stored = repo.get_session(conn, session.id)
+    stored = sessions.get_session(conn, session.id)
     assert stored == session
 
 
@@ -166,7 +174,7 @@ def test_overlapping_trainer_is_a_conflict_naming_the_other_session(conn: Connec
         starts_at="2020-12-22T13:00",
         ends_at="2020-12-22T15:00",
     )
-    commands.cancel_session(conn, session_id=first.id, reason="moved online")
+    commands.cancel_session(conn, actor=STAFF, session_id=first.id, reason="moved online")
     schedule(conn, training_id=training_id, trainer_ids=[a, b])
 
 
@@ -181,12 +189,20 @@ def test_reschedule_rechecks_trainers_but_not_against_itself(conn: Connection) -
         ends_at="2020-12-23T13:00",
     )
     moved = commands.reschedule_session(
-        conn, session_id=first.id, starts_at="2020-12-22T11:00", ends_at="2020-12-22T14:00"
+        conn,
+        actor=STAFF,
+        session_id=first.id,
+        starts_at="2020-12-22T11:00",
+        ends_at="2020-12-22T14:00",
     )
     assert moved.version == 2
     with pytest.raises(Conflict) as caught:
         commands.reschedule_session(
-            conn, session_id=first.id, starts_at="2020-12-23T12:00", ends_at="2020-12-23T15:00"
+            conn,
+            actor=STAFF,
+            session_id=first.id,
+            starts_at="2020-12-23T12:00",
+            ends_at="2020-12-23T15:00",
         )
     assert caught.value.extra["conflicting_session_id"] == str(second.id)
     event = events(conn)[-1]
@@ -197,20 +213,24 @@ def test_reschedule_rechecks_trainers_but_not_against_itself(conn: Connection) -
 
 def test_lifecycle_versions_and_illegal_transitions(conn: Connection) -> None:
     session = schedule(conn, training_id=training(conn))
-    changed = commands.change_capacity(conn, session_id=session.id, capacity=60)
-    same = commands.change_capacity(conn, session_id=session.id, capacity=60)
+    changed = commands.change_capacity(conn, actor=STAFF, session_id=session.id, capacity=60)
+    same = commands.change_capacity(conn, actor=STAFF, session_id=session.id, capacity=60)
     assert (changed.version, same.version) == (2, 2)
-    done = commands.complete_session(conn, session_id=session.id)
+    done = commands.complete_session(conn, actor=STAFF, session_id=session.id)
     assert (done.status, done.version) == ("completed", 3)
     with pytest.raises(Conflict) as caught:
         commands.reschedule_session(
-            conn, session_id=session.id, starts_at="2020-12-24T10:00", ends_at="2020-12-24T12:00"
+            conn,
+            actor=STAFF,
+            session_id=session.id,
+            starts_at="2020-12-24T10:00",
+            ends_at="2020-12-24T12:00",
         )
     assert caught.value.extra["current_status"] == "completed"
     other = schedule(conn, training_id=training(conn, "other"))
-    commands.cancel_session(conn, session_id=other.id, reason="trainer ill")
+    commands.cancel_session(conn, actor=STAFF, session_id=other.id, reason="trainer ill")
     with pytest.raises(Conflict):
-        commands.complete_session(conn, session_id=other.id)
+        commands.complete_session(conn, actor=STAFF, session_id=other.id)
     kinds = [(type(e), e.aggregate_version) for e in events(conn) if e.aggregate_id == session.id]
     assert kinds == [
         (SessionScheduled, 1),
@@ -219,7 +239,7 @@ def test_lifecycle_versions_and_illegal_transitions(conn: Connection) -> None:
     ]
     assert isinstance(events(conn)[-1], SessionCancelled)
     with pytest.raises(NotFound):
-        commands.complete_session(conn, session_id=uuid.uuid4())
+        commands.complete_session(conn, actor=STAFF, session_id=uuid.uuid4())
 
 
 def test_find_sessions_filters_by_city_dates_training_and_status(conn: Connection) -> None:
@@ -233,10 +253,10 @@ def test_find_sessions_filters_by_city_dates_training_and_status(conn: Connectio
         starts_at="2021-01-15T10:00",
         ends_at="2021-01-15T16:00",
     )
-    commands.cancel_session(conn, session_id=s2.id, reason="postponed")
+    commands.cancel_session(conn, actor=STAFF, session_id=s2.id, reason="postponed")
 
     def ids(**kwargs: Any) -> list[uuid.UUID]:
-        return [s.id for s in repo.find_sessions(conn, repo.SessionFilter(**kwargs))]
+        return [s.id for s in sessions.find_sessions(conn, SessionFilter(**kwargs))]
 
     assert ids() == [s1.id, s2.id]
     assert ids(city="aktobe") == [s1.id]
@@ -258,3 +278,42 @@ def test_parse_bound_reads_dates_and_datetimes() -> None:
     with pytest.raises(Invalid) as caught:
         parse_bound("22/12/2020", "UTC", "to")
     assert caught.value.field == "to"
+
+
+def test_every_change_carries_its_actor_and_is_audited_in_its_transaction(
+    conn: Connection,
+) -> None:
+    session = schedule(conn, training_id=training(conn), trainer_ids=[trainer(conn)])
+    commands.change_capacity(conn, actor=STAFF, session_id=session.id, capacity=60)
+    commands.change_capacity(conn, actor=STAFF, session_id=session.id, capacity=60)  # no change
+    commands.cancel_session(conn, actor=STAFF, session_id=session.id, reason="Venue flooded")
+    emitted = events(conn)
+    assert [e.actor for e in emitted] == ["staff-1"] * 5
+    entries = conn.execute(
+        sa.select(
+            audit_log.c.actor, audit_log.c.actor_role, audit_log.c.action, audit_log.c.detail
+        ).order_by(audit_log.c.id)
+    ).all()
+    assert [(e.actor, e.actor_role, e.action) for e in entries] == [
+        ("staff-1", "programme_staff", "training.defined"),
+        ("staff-1", "programme_staff", "trainer.registered"),
+        ("staff-1", "programme_staff", "session.scheduled"),
+        ("staff-1", "programme_staff", "session.capacity_changed"),
+        ("staff-1", "programme_staff", "session.cancelled"),
+    ]
+    assert json.loads(entries[3].detail) == {"version": 2, "capacity": 60, "previous_capacity": 40}
+    # The free-text reason travels in the event only, never in the audit log.
+    assert all("flooded" not in str(e.detail) for e in entries)
+
+
+def test_a_refused_change_leaves_neither_event_nor_audit_entry(conn: Connection) -> None:
+    session = schedule(conn, training_id=training(conn))
+    commands.complete_session(conn, actor=STAFF, session_id=session.id)
+    before = (len(events(conn)), _audit_count(conn))
+    with pytest.raises(Conflict):
+        commands.cancel_session(conn, actor=STAFF, session_id=session.id, reason="late")
+    assert (len(events(conn)), _audit_count(conn)) == before
+
+
+def _audit_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one())

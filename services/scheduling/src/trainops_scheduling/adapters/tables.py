@@ -11,11 +11,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_shared.columns import UtcDateTime
 from trainops_shared.storage import Migration, MigrationSet
 
 metadata = sa.MetaData()
 
-_Time = sa.DateTime(timezone=True)
+_Time = UtcDateTime()
+"""Same DDL as ``DateTime(timezone=True)``; reads back aware UTC on SQLite too."""
 
 trainings = sa.Table(
     "trainings",

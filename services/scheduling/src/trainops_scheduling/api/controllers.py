@@ -10,16 +10,14 @@ import re
 import uuid
 from datetime import date, datetime, time
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from trainops_scheduling.adapters import repository as repo
 from trainops_scheduling.api.schemas import (
     CancelIn,
     CapacityIn,
@@ -35,19 +33,22 @@ from trainops_scheduling.api.schemas import (
 )
 from trainops_scheduling.domain import CityCatalogue, InvalidField, render_session_ical
 from trainops_scheduling.domain.cities import load_zone
+from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.domain.times import to_utc
-from trainops_scheduling.handlers import commands
-from trainops_shared.auth import requires
-from trainops_shared.errors import Conflict, Invalid, NotFound
+from trainops_scheduling.handlers import commands, queries
+from trainops_shared.auth import Principal, requires
+from trainops_shared.errors import Conflict, Invalid
 from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import MAX_OFFSET, check_text
 
 Runtime = NamedDependency[ServiceRuntime]
+Actor = NamedDependency[Principal]
 Catalogue = NamedDependency[CityCatalogue]
 MaxCapacity = NamedDependency[int]
-"""Injected by name: the shared runtime, and the city catalogue and the capacity bound
-(``SCHEDULING_MAX_CAPACITY``) the app's Router provides."""
+"""Injected by name: the shared runtime and the signed-in principal (the acting account of every
+change), and the city catalogue and the capacity bound (``SCHEDULING_MAX_CAPACITY``) the app's
+Router provides."""
 
 WRITERS = [requires("programme_staff", "admin")]
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -72,7 +73,9 @@ def list_cities(catalogue: Catalogue) -> list[CityOut]:
 
 
 @post("/trainings", guards=WRITERS, tags=["trainings"], responses=protected(413, 409))
-async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) -> TrainingOut:
+async def define_training(
+    runtime: Runtime, principal: Actor, data: JSONBody[DefineTrainingIn]
+) -> TrainingOut:
     """Define a training of the programme; ``code`` is unique (409 on a duplicate)."""
     for lang, text in data.title.as_dict().items():
         check_text(text, f"title.{lang}")
@@ -80,6 +83,7 @@ async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) ->
         training = await runtime.write(
             partial(
                 commands.define_training,
+                actor=principal,
                 code=data.code,
                 title=data.title.as_dict(),
                 target_sectors=data.target_sectors,
@@ -96,38 +100,38 @@ async def define_training(runtime: Runtime, data: JSONBody[DefineTrainingIn]) ->
 
 @get("/trainings", tags=["trainings"], responses=protected())
 async def list_trainings(runtime: Runtime) -> list[TrainingOut]:
-    return [TrainingOut.of(t) for t in await runtime.read(repo.list_trainings)]
+    return [TrainingOut.of(t) for t in await runtime.read(queries.list_trainings)]
 
 
 @get("/trainings/{training_id:uuid}", tags=["trainings"], responses=protected(404))
 async def get_training(runtime: Runtime, training_id: FromPath[uuid.UUID]) -> TrainingOut:
-    training = await runtime.read(partial(repo.get_training, training_id=training_id))
-    if training is None:
-        raise NotFound(f"no training {training_id}", field="training_id")
+    training = await runtime.read(partial(queries.get_training, training_id=training_id))
     return TrainingOut.of(training)
 
 
 @post("/trainers", guards=WRITERS, tags=["trainers"], responses=protected(413))
-async def register_trainer(runtime: Runtime, data: JSONBody[RegisterTrainerIn]) -> TrainerOut:
+async def register_trainer(
+    runtime: Runtime, principal: Actor, data: JSONBody[RegisterTrainerIn]
+) -> TrainerOut:
     """Register a trainer (staff or invited expert) who can then be booked on sessions."""
     check_text(data.name, "name")
     check_text(data.home_city, "home_city")
     trainer = await runtime.write(
-        partial(commands.register_trainer, name=data.name, home_city=data.home_city)
+        partial(
+            commands.register_trainer, actor=principal, name=data.name, home_city=data.home_city
+        )
     )
     return TrainerOut.of(trainer)
 
 
 @get("/trainers", tags=["trainers"], responses=protected())
 async def list_trainers(runtime: Runtime) -> list[TrainerOut]:
-    return [TrainerOut.of(t) for t in await runtime.read(repo.list_trainers)]
+    return [TrainerOut.of(t) for t in await runtime.read(queries.list_trainers)]
 
 
 @get("/trainers/{trainer_id:uuid}", tags=["trainers"], responses=protected(404))
 async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> TrainerOut:
-    trainer = await runtime.read(partial(repo.get_trainer, trainer_id=trainer_id))
-    if trainer is None:
-        raise NotFound(f"no trainer {trainer_id}", field="trainer_id")
+    trainer = await runtime.read(partial(queries.get_trainer, trainer_id=trainer_id))
     return TrainerOut.of(trainer)
 
 
@@ -139,6 +143,7 @@ async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> Trai
 @post("/sessions", guards=WRITERS, tags=["sessions"], responses=protected(413, 404, 409))
 async def schedule_session(
     runtime: Runtime,
+    principal: Actor,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
     data: JSONBody[ScheduleSessionIn],
@@ -153,6 +158,7 @@ async def schedule_session(
     session = await runtime.write(
         partial(
             commands.schedule_session,
+            actor=principal,
             catalogue=catalogue,
             training_id=data.training_id,
             mode=data.mode,
@@ -179,6 +185,7 @@ async def schedule_session(
 )
 async def reschedule_session(
     runtime: Runtime,
+    principal: Actor,
     catalogue: Catalogue,
     session_id: FromPath[uuid.UUID],
     data: JSONBody[RescheduleIn],
@@ -187,6 +194,7 @@ async def reschedule_session(
     session = await runtime.write(
         partial(
             commands.reschedule_session,
+            actor=principal,
             session_id=session_id,
             starts_at=data.starts_at,
             ends_at=data.ends_at,
@@ -204,6 +212,7 @@ async def reschedule_session(
 )
 async def change_capacity(
     runtime: Runtime,
+    principal: Actor,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
     session_id: FromPath[uuid.UUID],
@@ -213,6 +222,7 @@ async def change_capacity(
     session = await runtime.write(
         partial(
             commands.change_capacity,
+            actor=principal,
             session_id=session_id,
             capacity=data.capacity,
             max_capacity=max_capacity,
@@ -230,13 +240,14 @@ async def change_capacity(
 )
 async def cancel_session(
     runtime: Runtime,
+    principal: Actor,
     catalogue: Catalogue,
     session_id: FromPath[uuid.UUID],
     data: JSONBody[CancelIn],
 ) -> SessionOut:
     check_text(data.reason, "reason", multiline=True)
     session = await runtime.write(
-        partial(commands.cancel_session, session_id=session_id, reason=data.reason)
+        partial(commands.cancel_session, actor=principal, session_id=session_id, reason=data.reason)
     )
     return SessionOut.of(session, catalogue)
 
@@ -249,9 +260,11 @@ async def cancel_session(
     responses=protected(404, 409),
 )
 async def complete_session(
-    runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
+    runtime: Runtime, principal: Actor, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> SessionOut:
-    session = await runtime.write(partial(commands.complete_session, session_id=session_id))
+    session = await runtime.write(
+        partial(commands.complete_session, actor=principal, session_id=session_id)
+    )
     return SessionOut.of(session, catalogue)
 
 
@@ -302,7 +315,7 @@ async def list_sessions(
         zone = catalogue.timezone_of(city)
     else:
         zone = "UTC"
-    flt = repo.SessionFilter(
+    flt = SessionFilter(
         city=city,
         training_id=training_id,
         status=status,
@@ -311,7 +324,7 @@ async def list_sessions(
         limit=limit,
         offset=offset,
     )
-    sessions = await runtime.read(partial(repo.find_sessions, flt=flt))
+    sessions = await runtime.read(partial(queries.find_sessions, flt=flt))
     return [SessionOut.of(s, catalogue) for s in sessions]
 
 
@@ -319,9 +332,7 @@ async def list_sessions(
 async def get_session(
     runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> SessionOut:
-    session = await runtime.read(partial(repo.get_session, session_id=session_id))
-    if session is None:
-        raise NotFound(f"no session {session_id}", field="session_id")
+    session = await runtime.read(partial(queries.get_session, session_id=session_id))
     return SessionOut.of(session, catalogue)
 
 
@@ -335,18 +346,7 @@ async def session_calendar(
     runtime: Runtime, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> Response[bytes]:
     """The session as an iCalendar file; re-downloading after a change updates the entry."""
-
-    def load(conn: Connection) -> tuple[Any, dict[str, str]] | None:
-        session = repo.get_session(conn, session_id)
-        if session is None:
-            return None
-        training = repo.get_training(conn, session.training_id)
-        return session, training.title if training is not None else {}
-
-    found = await runtime.read(load)
-    if found is None:
-        raise NotFound(f"no session {session_id}", field="session_id")
-    session, title = found
+    session, title = await runtime.read(partial(queries.session_with_title, session_id=session_id))
     body = render_session_ical(session, title, catalogue)
     return Response(
         content=body.encode("utf-8"),

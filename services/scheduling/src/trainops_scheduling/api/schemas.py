@@ -14,8 +14,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from trainops_scheduling.adapters.repository import TrainerRecord, TrainingRecord
-from trainops_scheduling.domain import CAPACITY_CEILING, CityCatalogue, Session, format_local
+from trainops_scheduling.domain import (
+    CAPACITY_CEILING,
+    CityCatalogue,
+    Session,
+    SessionStatus,
+    format_local,
+)
+from trainops_scheduling.domain.records import TrainerRecord, TrainingRecord
+from trainops_shared.events.vocabulary import Language
 
 Code = Annotated[
     str,
@@ -47,8 +54,8 @@ Capacity = Annotated[
         description=("Seats; at most the installation's SCHEDULING_MAX_CAPACITY (default 100000)."),
     ),
 ]
-Language = Literal["kk", "ru", "en"]
-Status = Literal["scheduled", "cancelled", "completed"]
+
+Status = SessionStatus
 
 
 class TrainingTitle(msgspec.Struct, forbid_unknown_fields=True):

@@ -1,9 +1,11 @@
-"""Reference values of the programme: the cities (with their time zones and names), sectors and
-languages.
+"""The programme's cities (with their time zones and names), and the checks of the shared
+vocabulary's sectors and languages.
 
-The city table is data, not logic: :data:`DEFAULT_CITIES` is only the starting point and the
-service can load a replacement from settings/JSON with :meth:`CityCatalogue.from_mapping` or
-:meth:`CityCatalogue.from_json`, so adding a city (or fixing a zone) needs no code change.
+The city table is scheduling's configuration, not logic: :data:`DEFAULT_CITIES` is only the
+starting point and the service can load a replacement from settings/JSON with
+:meth:`CityCatalogue.from_mapping` or :meth:`CityCatalogue.from_json`, so adding a city (or
+fixing a zone) needs no code change. Sectors and languages are the programme's vocabulary
+(:mod:`trainops_shared.events.vocabulary`), defined once for every context.
 """
 
 from __future__ import annotations
@@ -11,19 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trainops_scheduling.domain.errors import InvalidField, UnknownCity
-
-Language = Literal["kk", "ru", "en"]
-Sector = Literal["media", "blogger", "ngo", "akimat", "other"]
-
-LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
-"""Languages sessions are taught in and names are displayed in (Kazakh, Russian, English)."""
-
-SECTORS: Final[tuple[str, ...]] = get_args(Sector)
-"""Participant sectors the donor reports break down by."""
+from trainops_shared.events.vocabulary import LANGUAGES, SECTORS
 
 FALLBACK_LANGUAGE: Final[str] = "en"
 

@@ -1,26 +1,22 @@
 """The scheduling use cases: each a synchronous function run inside ONE write transaction.
 
-Each loads what it needs (locking rows on PostgreSQL), lets the domain decide, saves the result
-and records the events in the outbox, so either all of it commits or none of it does. Domain
-errors are translated here into the shared HTTP errors (:func:`domain_errors`), which keeps the
-field names the domain reports and adds what a client needs (the conflicting session's id).
+Each loads what it needs (locking rows on PostgreSQL), lets the domain decide, saves the result,
+records the events in the outbox and the audit entry of the change, so either all of it commits
+or none of it does. ``actor`` is the signed-in account whose request this is: its subject goes
+on every event and on the audit entry. Domain errors carry their HTTP answer themselves.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 
-from trainops_scheduling.adapters import repository as repo
-from trainops_scheduling.adapters.repository import TrainerRecord, TrainingRecord
+from trainops_scheduling.adapters import sessions, trainers, trainings
 from trainops_scheduling.domain import (
     DEFAULT_MAX_CAPACITY,
     CityCatalogue,
-    IllegalTransition,
     InvalidField,
     Session,
     SessionMode,
@@ -30,6 +26,9 @@ from trainops_scheduling.domain import (
     validate_sector,
 )
 from trainops_scheduling.domain.cities import load_zone
+from trainops_scheduling.domain.records import TrainerRecord, TrainingRecord
+from trainops_shared.audit import DetailValue, record_audit
+from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import (
     Event,
@@ -43,30 +42,19 @@ from trainops_shared.events import (
     uuid7,
 )
 from trainops_shared.outbox import record_events
+from trainops_shared.timeutil import utc_now
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Turn domain exceptions into the shared JSON errors (422 / 409), keeping their field."""
-    try:
-        yield
-    except TrainerDoubleBooked as exc:
-        raise Conflict(
-            exc.message,
-            field=exc.field,
-            conflicting_session_id=str(exc.conflicting_session_id),
-            trainer_id=str(exc.trainer_id),
-        ) from exc
-    except IllegalTransition as exc:
-        raise Conflict(exc.message, field=exc.field, current_status=exc.status) from exc
-    except InvalidField as exc:
-        raise Invalid(exc.message, field=exc.field) from exc
-    except repo.StaleSession as exc:
-        raise Conflict(str(exc)) from exc
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _record(
+    conn: Connection,
+    actor: Principal,
+    event: Event,
+    action: str,
+    detail: Mapping[str, DetailValue] | None = None,
+) -> None:
+    """Record the event of one change and its audit entry (``action`` names the record type)."""
+    record_events(conn, [event])
+    record_audit(conn, actor, action, action.split(".", 1)[0], event.aggregate_id, detail)
 
 
 # ------------------------------------------------------------------------------------------
@@ -77,19 +65,19 @@ def _now() -> datetime:
 def define_training(
     conn: Connection,
     *,
+    actor: Principal,
     code: str,
     title: Mapping[str, str],
     target_sectors: Sequence[str],
 ) -> TrainingRecord:
     """Create a training; its code is the human key and must be unique (409 otherwise)."""
-    with domain_errors():
-        sectors = [
-            validate_sector(s, field=f"target_sectors[{i}]") for i, s in enumerate(target_sectors)
-        ]
+    sectors = [
+        validate_sector(s, field=f"target_sectors[{i}]") for i, s in enumerate(target_sectors)
+    ]
     if len(set(sectors)) != len(sectors):
         raise Invalid("target sectors must be distinct", field="target_sectors")
     code = code.strip()
-    existing = repo.training_id_by_code(conn, code)
+    existing = trainings.training_id_by_code(conn, code)
     if existing is not None:
         raise Conflict(
             f"a training with code {code!r} already exists",
@@ -102,26 +90,25 @@ def define_training(
         title={lang: text.strip() for lang, text in title.items() if text and text.strip()},
         target_sectors=sectors,
         version=1,
-        created_at=_now(),
+        created_at=utc_now(),
     )
-    repo.insert_training(conn, training)
-    record_events(
-        conn,
-        [
-            TrainingDefined(
-                aggregate_id=training.id,
-                aggregate_version=1,
-                training_id=training.id,
-                code=training.code,
-                title=training.title,
-                target_sectors=training.target_sectors,
-            )
-        ],
+    trainings.insert_training(conn, training)
+    event = TrainingDefined(
+        aggregate_id=training.id,
+        aggregate_version=1,
+        actor=actor.subject,
+        training_id=training.id,
+        code=training.code,
+        title=training.title,
+        target_sectors=training.target_sectors,
     )
+    _record(conn, actor, event, "training.defined", {"version": 1})
     return training
 
 
-def register_trainer(conn: Connection, *, name: str, home_city: str) -> TrainerRecord:
+def register_trainer(
+    conn: Connection, *, actor: Principal, name: str, home_city: str
+) -> TrainerRecord:
     """Register a trainer; home city is free text (invited experts come from abroad too)."""
     name, home_city = name.strip(), home_city.strip()
     if not name:
@@ -129,21 +116,18 @@ def register_trainer(conn: Connection, *, name: str, home_city: str) -> TrainerR
     if not home_city:
         raise Invalid("a trainer needs a home city", field="home_city")
     trainer = TrainerRecord(
-        id=uuid7(), name=name, home_city=home_city, version=1, created_at=_now()
+        id=uuid7(), name=name, home_city=home_city, version=1, created_at=utc_now()
     )
-    repo.insert_trainer(conn, trainer)
-    record_events(
-        conn,
-        [
-            TrainerRegistered(
-                aggregate_id=trainer.id,
-                aggregate_version=1,
-                trainer_id=trainer.id,
-                name=trainer.name,
-                home_city=trainer.home_city,
-            )
-        ],
+    trainers.insert_trainer(conn, trainer)
+    event = TrainerRegistered(
+        aggregate_id=trainer.id,
+        aggregate_version=1,
+        actor=actor.subject,
+        trainer_id=trainer.id,
+        name=trainer.name,
+        home_city=trainer.home_city,
     )
+    _record(conn, actor, event, "trainer.registered", {"version": 1})
     return trainer
 
 
@@ -154,7 +138,7 @@ def register_trainer(conn: Connection, *, name: str, home_city: str) -> TrainerR
 
 def _check_trainers_exist(conn: Connection, trainer_ids: Sequence[uuid.UUID]) -> None:
     """Lock the trainers (serializing their bookings) and name the first unknown one."""
-    known = repo.lock_trainers(conn, trainer_ids)
+    known = trainers.lock_trainers(conn, trainer_ids)
     for i, trainer_id in enumerate(trainer_ids):
         if trainer_id not in known:
             raise Invalid(f"unknown trainer {trainer_id}", field=f"trainer_ids[{i}]")
@@ -162,22 +146,20 @@ def _check_trainers_exist(conn: Connection, trainer_ids: Sequence[uuid.UUID]) ->
 
 def _check_trainers_free(conn: Connection, session: Session) -> None:
     """409 naming the other session if any trainer is booked at an overlapping time."""
-    existing = repo.sessions_overlapping(conn, session.trainer_ids, session.interval)
+    existing = sessions.sessions_overlapping(conn, session.trainer_ids, session.interval)
     try:
         ensure_trainers_free(session.trainer_ids, session.interval, existing, session.id)
     except TrainerDoubleBooked as exc:
         index = session.trainer_ids.index(exc.trainer_id)
-        raise Conflict(
-            exc.message,
-            field=f"trainer_ids[{index}]",
-            conflicting_session_id=str(exc.conflicting_session_id),
-            trainer_id=str(exc.trainer_id),
+        raise TrainerDoubleBooked(
+            exc.trainer_id, exc.conflicting_session_id, field=f"trainer_ids[{index}]"
         ) from exc
 
 
 def schedule_session(
     conn: Connection,
     *,
+    actor: Principal,
     catalogue: CityCatalogue,
     training_id: uuid.UUID,
     mode: SessionMode,
@@ -197,138 +179,150 @@ def schedule_session(
     zone); with an offset the offset wins. Trainer rows are locked before the overlap check so
     two concurrent bookings of one trainer cannot both pass it.
     """
-    with domain_errors():
-        for i, city in enumerate(cities):
-            catalogue.validate(city, field=f"cities[{i}]")
-        if not cities:
-            raise InvalidField("cities", "at least one city is required")
-        zone_name = timezone if timezone is not None else catalogue.timezone_of(cities[0])
-        zone = load_zone(zone_name, field="timezone")
-        interval = parse_interval(starts_at, ends_at, zone)
-        if repo.get_training(conn, training_id) is None:
-            raise Invalid(f"unknown training {training_id}", field="training_id")
-        session = Session.schedule(
-            id=uuid7(),
-            training_id=training_id,
-            mode=mode,
-            cities=cities,
-            starts_at=interval.starts_at,
-            ends_at=interval.ends_at,
-            capacity=capacity,
-            language=language,
-            catalogue=catalogue,
-            timezone=zone_name,
-            trainer_ids=trainer_ids,
-            venue=venue,
-            max_capacity=max_capacity,
-        )
+    for i, city in enumerate(cities):
+        catalogue.validate(city, field=f"cities[{i}]")
+    if not cities:
+        raise InvalidField("cities", "at least one city is required")
+    zone_name = timezone if timezone is not None else catalogue.timezone_of(cities[0])
+    zone = load_zone(zone_name, field="timezone")
+    interval = parse_interval(starts_at, ends_at, zone)
+    if trainings.get_training(conn, training_id) is None:
+        raise Invalid(f"unknown training {training_id}", field="training_id")
+    session = Session.schedule(
+        id=uuid7(),
+        training_id=training_id,
+        mode=mode,
+        cities=cities,
+        starts_at=interval.starts_at,
+        ends_at=interval.ends_at,
+        capacity=capacity,
+        language=language,
+        catalogue=catalogue,
+        timezone=zone_name,
+        trainer_ids=trainer_ids,
+        venue=venue,
+        max_capacity=max_capacity,
+    )
     _check_trainers_exist(conn, session.trainer_ids)
     _check_trainers_free(conn, session)
-    repo.insert_session(conn, session, _now())
-    record_events(
-        conn,
-        [
-            SessionScheduled(
-                aggregate_id=session.id,
-                aggregate_version=session.version,
-                session_id=session.id,
-                training_id=session.training_id,
-                mode=session.mode,
-                cities=list(session.cities),
-                timezone=session.timezone,
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                capacity=session.capacity,
-                language=session.language,
-                trainer_ids=list(session.trainer_ids),
-                venue=session.venue,
-            )
-        ],
+    sessions.insert_session(conn, session, utc_now())
+    event = SessionScheduled(
+        aggregate_id=session.id,
+        aggregate_version=session.version,
+        actor=actor.subject,
+        session_id=session.id,
+        training_id=session.training_id,
+        mode=session.mode,
+        cities=list(session.cities),
+        timezone=session.timezone,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        capacity=session.capacity,
+        language=session.language,
+        trainer_ids=list(session.trainer_ids),
+        venue=session.venue,
     )
+    detail = {"version": session.version, "mode": session.mode, "capacity": session.capacity}
+    _record(conn, actor, event, "session.scheduled", detail)
     return session
 
 
 def _load_for_change(conn: Connection, session_id: uuid.UUID) -> Session:
-    session = repo.get_session(conn, session_id, for_update=True)
+    session = sessions.get_session(conn, session_id, for_update=True)
     if session is None:
         raise NotFound(f"no session {session_id}")
     return session
 
 
-def _save(conn: Connection, before: Session, after: Session, event: Event) -> Session:
-    """Persist a transition and its event, unless the domain said nothing changed."""
+def _save(
+    conn: Connection,
+    actor: Principal,
+    before: Session,
+    after: Session,
+    event: Event,
+    action: str,
+    detail: Mapping[str, DetailValue] | None = None,
+) -> Session:
+    """Persist a transition, its event and its audit entry, unless the domain said nothing
+    changed (then nothing is written at all)."""
     if after is before:
         return before
-    with domain_errors():
-        repo.update_session(conn, after, before.version, _now())
-    record_events(conn, [event])
+    sessions.update_session(conn, after, before.version, utc_now())
+    _record(conn, actor, event, action, {"version": after.version, **(detail or {})})
     return after
 
 
 def reschedule_session(
-    conn: Connection, *, session_id: uuid.UUID, starts_at: str, ends_at: str
+    conn: Connection, *, actor: Principal, session_id: uuid.UUID, starts_at: str, ends_at: str
 ) -> Session:
     """Move a session; its trainers must be free at the new time (its own slot excepted).
 
     Naive times are read in the session's own zone, as when it was scheduled.
     """
     before = _load_for_change(conn, session_id)
-    with domain_errors():
-        interval = parse_interval(starts_at, ends_at, before.timezone)
-        after = before.reschedule(interval.starts_at, interval.ends_at)
+    interval = parse_interval(starts_at, ends_at, before.timezone)
+    after = before.reschedule(interval.starts_at, interval.ends_at)
     if after is not before:
         _check_trainers_exist(conn, after.trainer_ids)
         _check_trainers_free(conn, after)
     event = SessionRescheduled(
         aggregate_id=after.id,
         aggregate_version=after.version,
+        actor=actor.subject,
         session_id=after.id,
         starts_at=after.starts_at,
         ends_at=after.ends_at,
         previous_starts_at=before.starts_at,
         previous_ends_at=before.ends_at,
     )
-    return _save(conn, before, after, event)
+    return _save(conn, actor, before, after, event, "session.rescheduled")
 
 
 def change_capacity(
     conn: Connection,
     *,
+    actor: Principal,
     session_id: uuid.UUID,
     capacity: int,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
 ) -> Session:
     before = _load_for_change(conn, session_id)
-    with domain_errors():
-        after = before.change_capacity(capacity, max_capacity)
+    after = before.change_capacity(capacity, max_capacity)
     event = SessionCapacityChanged(
         aggregate_id=after.id,
         aggregate_version=after.version,
+        actor=actor.subject,
         session_id=after.id,
         capacity=after.capacity,
         previous_capacity=before.capacity,
     )
-    return _save(conn, before, after, event)
+    detail = {"capacity": after.capacity, "previous_capacity": before.capacity}
+    return _save(conn, actor, before, after, event, "session.capacity_changed", detail)
 
 
-def cancel_session(conn: Connection, *, session_id: uuid.UUID, reason: str) -> Session:
+def cancel_session(
+    conn: Connection, *, actor: Principal, session_id: uuid.UUID, reason: str
+) -> Session:
+    """Cancel a session; the reason travels in the event, never in the audit entry (free text)."""
     before = _load_for_change(conn, session_id)
-    with domain_errors():
-        after = before.cancel(reason)
+    after = before.cancel(reason)
     event = SessionCancelled(
         aggregate_id=after.id,
         aggregate_version=after.version,
+        actor=actor.subject,
         session_id=after.id,
         reason=after.cancel_reason or reason,
     )
-    return _save(conn, before, after, event)
+    return _save(conn, actor, before, after, event, "session.cancelled")
 
 
-def complete_session(conn: Connection, *, session_id: uuid.UUID) -> Session:
+def complete_session(conn: Connection, *, actor: Principal, session_id: uuid.UUID) -> Session:
     before = _load_for_change(conn, session_id)
-    with domain_errors():
-        after = before.complete()
+    after = before.complete()
     event = SessionCompleted(
-        aggregate_id=after.id, aggregate_version=after.version, session_id=after.id
+        aggregate_id=after.id,
+        aggregate_version=after.version,
+        actor=actor.subject,
+        session_id=after.id,
     )
-    return _save(conn, before, after, event)
+    return _save(conn, actor, before, after, event, "session.completed")

@@ -1,0 +1,46 @@
+"""Trainings, trainers and the calendar query: plain values the use cases and the API share.
+
+A training and a trainer have no rules beyond their fields (the code's uniqueness is the
+database's), so they are records, not aggregates; the session is the aggregate
+(:mod:`trainops_scheduling.domain.session`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from trainops_scheduling.domain.session import SessionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRecord:
+    id: uuid.UUID
+    code: str
+    title: dict[str, str]
+    target_sectors: list[str]
+    version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TrainerRecord:
+    id: uuid.UUID
+    name: str
+    home_city: str
+    version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """What ``GET /sessions`` may narrow by; ``starts_from``/``starts_before`` are UTC bounds."""
+
+    city: str | None = None
+    training_id: uuid.UUID | None = None
+    status: SessionStatus | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    limit: int = 1000
+    offset: int = 0
