@@ -146,7 +146,7 @@ async def raw_pull(url: str, expected: int, budget_s: float, batch: int = 500) -
 
 async def project(url: str, db_path: Path, expected: int, budget_s: float) -> dict[str, Any]:
     """The reporting service's EventConsumer in-process until ``expected`` are applied."""
-    from trainops_reporting.adapters.tables import MIGRATIONS
+    from trainops_reporting.adapters.migrations import MIGRATIONS
     from trainops_reporting.handlers.events import EVENT_HANDLERS
 
     db = SqliteDatabase(f"sqlite+aiosqlite:///{db_path}")

@@ -31,13 +31,14 @@ import sqlalchemy as sa
 
 from bench.workload import programme_events
 from trainops_reporting.adapters.cube import rebuild_cube
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_cache import PatternCache
 from trainops_reporting.adapters.report_queries import (
     ReportFilter,
     donor_cells,
     summary_figures,
 )
-from trainops_reporting.adapters.tables import MIGRATIONS, READ_MODEL_TABLES, cube, facts, people
+from trainops_reporting.adapters.tables import READ_MODEL_TABLES, cube, facts, people
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
 from trainops_shared.events import Event, ParticipantRegistered

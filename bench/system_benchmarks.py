@@ -38,7 +38,7 @@ def _fill_read_model(db_path: Path, registrations: int, budget: float) -> dict[s
     """Add ``registrations`` to the reporting database through the reporting service's own
     migrations and event handlers (no NATS), in big transactions, until the time budget: sessions
     of 250 registrations with profiles (35 % returning participants), 70 % attendance."""
-    from trainops_reporting.adapters.tables import MIGRATIONS
+    from trainops_reporting.adapters.migrations import MIGRATIONS
     from trainops_reporting.handlers.events import EVENT_HANDLERS
 
     engine = sa.create_engine(f"sqlite:///{db_path}")

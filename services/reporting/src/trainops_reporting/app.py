@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from trainops_reporting.adapters.tables import MIGRATIONS
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.controllers import get_donor_report, get_summary
 from trainops_reporting.api.params import load_policy
-from trainops_reporting.domain.categories import ReportingError
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings
@@ -31,5 +30,4 @@ def build_spec(settings: Settings) -> ServiceSpec:
         route_handlers=[get_summary, get_donor_report],
         produces=[],
         event_handlers=EVENT_HANDLERS,
-        error_statuses={ReportingError: 422},
     )

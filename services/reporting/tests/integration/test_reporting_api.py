@@ -27,11 +27,11 @@ from sqlalchemy.engine import Connection
 from trainops_devtools.nats_server import NatsServer
 from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
-from trainops_reporting.adapters.report_queries import read_generation
+from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.app import build_spec
 from trainops_shared.events import Event, encode_event
-from trainops_shared.events.streams import STREAMS
+from trainops_shared.events.streams import FEEDBACK, REGISTRATION, SCHEDULING
 from trainops_shared.service import ServiceRuntime, create_app
 from trainops_shared.settings import load_settings
 
@@ -264,7 +264,7 @@ async def test_reports_from_a_realistic_event_mix(
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
-        for spec in STREAMS.values():
+        for spec in (SCHEDULING, REGISTRATION, FEEDBACK):  # the streams the projection reads
             await js.delete_consumer(spec.name, "reporting")
     finally:
         await nc.close()

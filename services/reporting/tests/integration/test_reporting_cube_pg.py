@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 from reporting_cube_check import assert_cube_exact, deliver, random_stream, redeliveries
 
-from trainops_reporting.adapters.tables import MIGRATIONS
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_shared.storage import open_database
 
 pytestmark = pytest.mark.integration

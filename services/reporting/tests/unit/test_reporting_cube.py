@@ -25,13 +25,14 @@ from reporting_cube_check import (
 from reporting_programme import Programme, build_donor_scenario, december
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_queries import (
     ReportFilter,
     donor_cells,
     summary_figures,
     window_is_everything,
 )
-from trainops_reporting.adapters.tables import MIGRATIONS, cube, people
+from trainops_reporting.adapters.tables import cube, people
 from trainops_shared.storage import apply_migrations, schema_migrations
 
 pytestmark = pytest.mark.unit

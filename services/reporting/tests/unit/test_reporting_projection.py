@@ -14,14 +14,10 @@ import sqlalchemy as sa
 from reporting_programme import Programme, build_donor_scenario, december
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_cache import PatternCache, ReportCache
-from trainops_reporting.adapters.report_queries import read_generation
-from trainops_reporting.adapters.tables import (
-    MIGRATIONS,
-    READ_MODEL_TABLES,
-    facts,
-    feedback_responses,
-)
+from trainops_reporting.adapters.state import read_generation
+from trainops_reporting.adapters.tables import READ_MODEL_TABLES, facts, feedback_responses
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
 from trainops_shared.events import Event, FeedbackSubmitted

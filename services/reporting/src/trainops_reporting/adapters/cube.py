@@ -29,7 +29,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,45 +46,16 @@ from trainops_reporting.adapters.tables import (
     participants,
     people,
 )
-
-PROFILE_COLUMNS = ("city", "sector", "sex", "age_band", "language")
-Profile = tuple[str, str, str, str, str]
-"""A profile cell: (city, sector, sex, age_band, language)."""
+from trainops_reporting.domain.projection import (
+    PROFILE_COLUMNS,
+    ZERO,
+    Counts,
+    FactDelta,
+    Profile,
+)
 
 MEASURES = ("registered", "attended", "feedback", "overall_sum", "overall_count")
 """The five numbers of a cube row (``registered``/``attended`` count people)."""
-Counts = tuple[int, int, int, int, int]
-ZERO: Counts = (0, 0, 0, 0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class FactDelta:
-    """A change of one fact's contribution: flags as ±1, sums as the amount added."""
-
-    participant_id: uuid.UUID
-    training_id: uuid.UUID
-    mode: str
-    profile: Profile
-    registered: int = 0
-    attended: int = 0
-    feedback: int = 0
-    overall_sum: int = 0
-    overall_count: int = 0
-
-    def counts(self) -> Counts:
-        return (
-            self.registered,
-            self.attended,
-            self.feedback,
-            self.overall_sum,
-            self.overall_count,
-        )
-
-
-def profile_of(row: Any) -> Profile:
-    """The profile cell of a fact or participant row (or mapping)."""
-    get = row.__getitem__ if isinstance(row, Mapping) else lambda name: getattr(row, name)
-    return (get("city"), get("sector"), get("sex"), get("age_band"), get("language"))
 
 
 def grain_keys(training_id: uuid.UUID, mode: str) -> tuple[tuple[int, uuid.UUID, str], ...]:

@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.report_queries import finest_cells, read_generation
+from trainops_reporting.adapters.report_queries import finest_cells
+from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.domain.disclosure import Pattern, Universe, build_universe, protect
 from trainops_shared.logging import get_logger
 

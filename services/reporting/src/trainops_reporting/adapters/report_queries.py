@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -36,12 +36,12 @@ from trainops_reporting.adapters.tables import (
     GRAIN_TRAINING_MODE,
     cube,
     facts,
-    report_state,
     sessions,
     trainings,
 )
 from trainops_reporting.domain.categories import DIMENSIONS
 from trainops_reporting.domain.disclosure import FinestCell
+from trainops_shared.timeutil import as_utc
 
 DIMENSION_COLUMNS: dict[str, sa.Column[Any]] = {
     "city": facts.c.city,
@@ -103,15 +103,6 @@ class SummaryFigures:
     cities_reached: int
 
 
-def read_generation(conn: Connection) -> int:
-    """The read model's change counter (bumped by every projected event)."""
-    return int(
-        conn.execute(
-            sa.select(report_state.c.generation).where(report_state.c.id == 1)
-        ).scalar_one()
-    )
-
-
 def _window(flt: ReportFilter, starts_at: sa.Column[Any], training: sa.Column[Any]) -> list[Any]:
     clauses: list[Any] = []
     if flt.start is not None:
@@ -123,11 +114,6 @@ def _window(flt: ReportFilter, starts_at: sa.Column[Any], training: sa.Column[An
     return clauses
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes (stored as UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def window_is_everything(conn: Connection, flt: ReportFilter) -> bool:
     """Whether ``[start, end)`` contains every session's start (so it restricts nothing)."""
     if flt.start is None and flt.end is None:
@@ -137,7 +123,7 @@ def window_is_everything(conn: Connection, flt: ReportFilter) -> bool:
     ).one()
     if bounds[0] is None:
         return True  # no session, hence no fact: every window is empty alike
-    first, last = _utc(bounds[0]), _utc(bounds[1])
+    first, last = as_utc(bounds[0]), as_utc(bounds[1])
     return (flt.start is None or flt.start <= first) and (flt.end is None or last < flt.end)
 
 
@@ -343,7 +329,7 @@ def finest_cells(conn: Connection) -> list[FinestCell]:
     training_at = DIMENSIONS.index("training")
     sums: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for row in conn.execute(query):
-        month = _utc(row[0]).strftime("%Y-%m")
+        month = as_utc(row[0]).strftime("%Y-%m")
         values = [str(v) for v in row[1 : 1 + len(DIMENSIONS)]]
         values[training_at] = labels.get(row[1 + training_at], str(row[1 + training_at]))
         slot = (month, tuple(values))

@@ -37,6 +37,7 @@ both are a function of the facts alone and a replay in any order yields identica
 both are ``WITHOUT ROWID`` tables (clustered on their primary key, the only way they are read), so
 a report's scan of one grain reads one contiguous key range with every measure in it.
 Finished reports are also cached per ``report_state.generation`` (``adapters.report_cache``).
+The versioned migrations that create and evolve these tables are in ``adapters.migrations``.
 
 Per-row version columns (``status_version``, ``attendance_version``, ``times_version`` …) guard each
 independently changing attribute: a late redelivery of an older event never rolls that attribute
@@ -49,18 +50,15 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from trainops_shared.storage import Migration, MigrationSet
+from trainops_shared.columns import UtcDateTime, UUIDType
 
 metadata = sa.MetaData()
-
-UtcDateTime = sa.DateTime(timezone=True)
 
 trainings = sa.Table(
     "report_trainings",
     metadata,
-    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", UUIDType(), primary_key=True),
     sa.Column("code", sa.String(64), nullable=False),
     sa.Column("title", sa.JSON, nullable=False),
     sa.Column("target_sectors", sa.JSON, nullable=False),
@@ -70,7 +68,7 @@ trainings = sa.Table(
 trainers = sa.Table(
     "report_trainers",
     metadata,
-    sa.Column("trainer_id", sa.Uuid, primary_key=True),
+    sa.Column("trainer_id", UUIDType(), primary_key=True),
     sa.Column("home_city", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
 )
@@ -78,14 +76,14 @@ trainers = sa.Table(
 sessions = sa.Table(
     "report_sessions",
     metadata,
-    sa.Column("session_id", sa.Uuid, primary_key=True),
-    sa.Column("training_id", sa.Uuid, nullable=False),
+    sa.Column("session_id", UUIDType(), primary_key=True),
+    sa.Column("training_id", UUIDType(), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),
     sa.Column("cities", sa.JSON, nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
-    sa.Column("starts_at", UtcDateTime, nullable=False),
-    sa.Column("ends_at", UtcDateTime, nullable=False),
+    sa.Column("starts_at", UtcDateTime(), nullable=False),
+    sa.Column("ends_at", UtcDateTime(), nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # scheduled | cancelled | completed
     sa.Column("created_version", sa.Integer, nullable=False),
@@ -98,37 +96,37 @@ sessions = sa.Table(
 surveys = sa.Table(
     "report_surveys",
     metadata,
-    sa.Column("survey_id", sa.Uuid, primary_key=True),
+    sa.Column("survey_id", UUIDType(), primary_key=True),
     sa.Column("code", sa.String(64), nullable=False),
     sa.Column("items", sa.JSON, nullable=False),
-    sa.Column("session_id", sa.Uuid, nullable=True),
+    sa.Column("session_id", UUIDType(), nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
 
 participants = sa.Table(
     "report_participants",
     metadata,
-    sa.Column("participant_id", sa.Uuid, primary_key=True),
+    sa.Column("participant_id", UUIDType(), primary_key=True),
     sa.Column("city", sa.String(100), nullable=False),
     sa.Column("sector", sa.String(32), nullable=False),
     sa.Column("sex", sa.String(16), nullable=False),
     sa.Column("age_band", sa.String(16), nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
     # which registration's profile this is: the latest by (occurred_at, event_id)
-    sa.Column("profile_at", UtcDateTime, nullable=False),
+    sa.Column("profile_at", UtcDateTime(), nullable=False),
     sa.Column("profile_event_id", sa.String(36), nullable=False),
 )
 
 facts = sa.Table(
     "report_facts",
     metadata,
-    sa.Column("registration_id", sa.Uuid, primary_key=True),
-    sa.Column("participant_id", sa.Uuid, nullable=False),
-    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("registration_id", UUIDType(), primary_key=True),
+    sa.Column("participant_id", UUIDType(), nullable=False),
+    sa.Column("session_id", UUIDType(), nullable=False),
     # dimensions, denormalised
-    sa.Column("training_id", sa.Uuid, nullable=False),
+    sa.Column("training_id", UUIDType(), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),
-    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("starts_at", UtcDateTime(), nullable=False),
     sa.Column("city", sa.String(100), nullable=False),
     sa.Column("sector", sa.String(32), nullable=False),
     sa.Column("sex", sa.String(16), nullable=False),
@@ -184,16 +182,16 @@ ix_facts_window_sqlite = sa.Index(
 feedback_responses = sa.Table(
     "report_feedback_responses",
     metadata,
-    sa.Column("response_id", sa.Uuid, primary_key=True),
-    sa.Column("registration_id", sa.Uuid, nullable=False),
-    sa.Column("session_id", sa.Uuid, nullable=False),
-    sa.Column("survey_id", sa.Uuid, nullable=False),
+    sa.Column("response_id", UUIDType(), primary_key=True),
+    sa.Column("registration_id", UUIDType(), nullable=False),
+    sa.Column("session_id", UUIDType(), nullable=False),
+    sa.Column("survey_id", UUIDType(), nullable=False),
     sa.Column("overall", sa.Integer, nullable=True),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("has_comment", sa.Boolean, nullable=False),
-    sa.Column("submitted_at", UtcDateTime, nullable=False),
+    sa.Column("submitted_at", UtcDateTime(), nullable=False),
     # since v3: the invitation used (None from older producers); one response per registration
-    sa.Column("invitation_id", sa.Uuid, nullable=True),
+    sa.Column("invitation_id", UUIDType(), nullable=True),
 )
 
 NO_TRAINING = uuid.UUID(int=0)
@@ -214,9 +212,9 @@ COUNTER_COLUMNS = ("feedback", "overall_sum", "overall_count")
 people = sa.Table(
     "report_people",
     metadata,
-    sa.Column("participant_id", sa.Uuid, primary_key=True),
+    sa.Column("participant_id", UUIDType(), primary_key=True),
     sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", UUIDType(), primary_key=True),
     sa.Column("mode", sa.String(16), primary_key=True),
     # how many of the person's facts at this grain are registered / attended
     sa.Column("registered_n", sa.Integer, nullable=False),
@@ -232,7 +230,7 @@ cube = sa.Table(
     "report_cube",
     metadata,
     sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("training_id", sa.Uuid, primary_key=True),
+    sa.Column("training_id", UUIDType(), primary_key=True),
     sa.Column("mode", sa.String(16), primary_key=True),
     sa.Column("city", sa.String(100), primary_key=True),
     sa.Column("sector", sa.String(32), primary_key=True),
@@ -268,95 +266,3 @@ READ_MODEL_TABLES: tuple[sa.Table, ...] = (
     cube,
 )
 """The projected tables (``report_state`` is bookkeeping, not part of the model)."""
-
-
-V1_TABLES: tuple[sa.Table, ...] = (
-    trainings,
-    trainers,
-    sessions,
-    surveys,
-    participants,
-    facts,
-    feedback_responses,
-    report_state,
-)
-
-
-def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=V1_TABLES)
-    conn.execute(report_state.insert().values(id=1, generation=0))
-
-
-def _create_v2(conn: Connection) -> None:
-    """The cube tables, built from the facts already projected; the covering window index.
-
-    A database created at v1 by an older build has the non-covering SQLite index
-    ``ix_report_facts_window`` (on PostgreSQL that name is the covering index, unchanged).
-    """
-    from trainops_reporting.adapters.cube import rebuild_cube  # the cube's own module
-
-    if conn.dialect.name == "sqlite":
-        conn.execute(sa.text("DROP INDEX IF EXISTS ix_report_facts_window"))
-    own = ix_facts_window_sqlite if conn.dialect.name == "sqlite" else ix_facts_window_pg
-    own.create(conn, checkfirst=True)
-    metadata.create_all(conn, tables=(people, cube))
-    rebuild_cube(conn)
-
-
-def _create_v3(conn: Connection) -> None:
-    """One counted response per invitation (per registration), enforced by a unique index.
-
-    Responses counted before it (several per registration, e.g. forged with new response ids)
-    are reduced to the first submitted, and the facts' feedback sums and the cube are
-    recomputed from what is left.
-    """
-    from trainops_reporting.adapters.cube import rebuild_cube
-
-    table = feedback_responses.name
-    if "invitation_id" not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
-        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN invitation_id {_uuid_type(conn)}"))
-    conn.execute(
-        sa.text(
-            f"DELETE FROM {table} WHERE response_id IN ("
-            f" SELECT response_id FROM ("
-            f"  SELECT response_id, ROW_NUMBER() OVER ("
-            f"   PARTITION BY registration_id ORDER BY submitted_at, response_id) AS n"
-            f"  FROM {table}) ranked WHERE n > 1)"
-        )
-    )
-    answers = feedback_responses.c
-    per_registration = facts.c.registration_id == answers.registration_id
-    conn.execute(
-        facts.update().values(
-            feedback_count=sa.select(sa.func.count())
-            .where(per_registration)
-            .scalar_subquery(),
-            overall_sum=sa.select(sa.func.coalesce(sa.func.sum(answers.overall), 0))
-            .where(per_registration)
-            .scalar_subquery(),
-            overall_count=sa.select(sa.func.count(answers.overall))
-            .where(per_registration)
-            .scalar_subquery(),
-        )
-    )
-    conn.execute(
-        sa.text(
-            "CREATE UNIQUE INDEX IF NOT EXISTS ux_report_feedback_registration "
-            f"ON {table} (registration_id)"
-        )
-    )
-    rebuild_cube(conn)
-
-
-def _uuid_type(conn: Connection) -> str:
-    return "UUID" if conn.dialect.name == "postgresql" else "CHAR(32)"
-
-
-MIGRATIONS = MigrationSet(
-    "reporting",
-    (
-        Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),
-        Migration(2, "pre-aggregated people and cube tables; covering window index", _create_v2),
-        Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
-    ),
-)

@@ -1,9 +1,11 @@
-"""Report dimensions and the value sets of the person-level ones.
+"""Report dimensions and the checks of their values.
 
-Donor tables may only be broken down by these dimensions; they are the categories
-``ParticipantProfile`` carries plus the session's mode and training. The value sets include
-``undisclosed`` because participants may decline to answer, and that answer must be counted too
-(otherwise totals silently disagree with registrations).
+Donor tables may only be broken down by these dimensions: the categories ``ParticipantProfile``
+carries (their value sets are the shared event vocabulary, defined once for every context) plus
+the session's mode and training. The value sets include ``undisclosed`` because participants may
+decline to answer, and that answer must be counted too (otherwise totals silently disagree with
+registrations). What is reporting's own is the breakdown: which dimensions exist, in which order
+a table is cut, and the age bands a raw age falls in.
 """
 
 from __future__ import annotations
@@ -11,23 +13,39 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal, get_args
 
+from trainops_reporting.domain.errors import ReportingError
+from trainops_shared.events.vocabulary import AGE_BANDS, SEXES, AgeBand, Sex
+
+__all__ = [
+    "AGE_BANDS",
+    "DIMENSIONS",
+    "MIN_AGE",
+    "SEXES",
+    "AgeBand",
+    "Dimension",
+    "DuplicateDimension",
+    "InvalidCategoryValue",
+    "ReportingError",
+    "Sex",
+    "UnknownDimension",
+    "age_band_of",
+    "parse_by",
+    "validate_age_band",
+    "validate_by",
+    "validate_sex",
+]
+
 Dimension = Literal["city", "sector", "sex", "age_band", "language", "mode", "training"]
-Sex = Literal["female", "male", "other", "undisclosed"]
-AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55+", "undisclosed"]
 
 DIMENSIONS: Final[tuple[str, ...]] = get_args(Dimension)
-SEXES: Final[tuple[str, ...]] = get_args(Sex)
-AGE_BANDS: Final[tuple[str, ...]] = get_args(AgeBand)
 MIN_AGE: Final[int] = 18
-
-
-class ReportingError(ValueError):
-    """Base of reporting domain errors; ``field`` names the offending input (maps to 422)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+_BAND_UPPER_AGES: Final[tuple[tuple[int, AgeBand], ...]] = (
+    (24, "18-24"),
+    (34, "25-34"),
+    (44, "35-44"),
+    (54, "45-54"),
+)
+"""The closed age bands by their oldest age; older is ``55+``."""
 
 
 class UnknownDimension(ReportingError):
@@ -92,7 +110,7 @@ def age_band_of(age: int | None, field: str = "age") -> str:
         return "undisclosed"
     if isinstance(age, bool) or not isinstance(age, int) or age < MIN_AGE:
         raise InvalidCategoryValue(field, f"must be an integer of at least {MIN_AGE}")
-    for upper, band in ((24, "18-24"), (34, "25-34"), (44, "35-44"), (54, "45-54")):
+    for upper, band in _BAND_UPPER_AGES:
         if age <= upper:
             return band
     return "55+"

@@ -1,0 +1,143 @@
+"""Projection of the registration stream: registrations, their status and attendance.
+
+A participant's profile on every fact is that of their latest registration (by
+``(occurred_at, event_id)``), so each person falls in one cell of a breakdown by profile; a newer
+registration with another profile moves the person and all their contributions at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainops_reporting.adapters import facts, state
+from trainops_reporting.adapters.cube import apply_fact_deltas, move_participant
+from trainops_reporting.domain.projection import (
+    PROFILE_COLUMNS,
+    counts_as_registered,
+    delta_of,
+    is_newer,
+    profile_of,
+)
+from trainops_shared.events import (
+    AttendanceRecorded,
+    Event,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    WaitlistPromoted,
+)
+from trainops_shared.inbox import RetryLater
+from trainops_shared.timeutil import as_utc
+
+
+def _fact(conn: Connection, registration_id: uuid.UUID, why: str) -> sa.Row[Any]:
+    row = facts.fact(conn, registration_id)
+    if row is None:
+        raise RetryLater(f"registration {registration_id} not seen yet ({why})")
+    return row
+
+
+def _latest_profile(
+    conn: Connection, event: ParticipantRegistered, context: sa.Row[Any]
+) -> dict[str, str]:
+    """Record the event's profile if it is the participant's latest; return the latest.
+
+    When a newer profile arrives, every fact of the participant moves to it, so that a person is
+    counted in one cell only. "Latest" is by ``occurred_at`` then ``event_id``, never by arrival,
+    so any delivery order converges to the same rows. ``context`` is the participant part of
+    ``facts.registration_context`` (all null if the participant is unknown).
+    """
+    profile = event.profile
+    incoming = {
+        "city": profile.city,
+        "sector": profile.sector,
+        "sex": profile.sex,
+        "age_band": profile.age_band,
+        "language": profile.language,
+    }
+    stamp = (as_utc(event.occurred_at), str(event.event_id))
+    if context.known_participant is None:
+        facts.add_participant(conn, event.participant_id, stamp, incoming)
+        return incoming
+    current = {name: getattr(context, name) for name in PROFILE_COLUMNS}
+    if stamp <= (context.profile_at, context.profile_event_id):
+        return current
+    facts.set_participant_profile(conn, event.participant_id, stamp, incoming)
+    if incoming != current:
+        move_participant(conn, event.participant_id, profile_of(current), profile_of(incoming))
+        facts.relabel_facts(conn, event.participant_id, incoming)
+    return incoming
+
+
+def on_participant_registered(conn: Connection, event: ParticipantRegistered) -> None:
+    state.bump_generation(conn)
+    context = facts.registration_context(
+        conn, event.registration_id, event.participant_id, event.session_id
+    )
+    if context is None:
+        # a projected registration implies its (never deleted) session: not projected yet
+        raise RetryLater(f"session {event.session_id} not seen yet (registration)")
+    if context.fact_exists:
+        return  # a re-publish of the creation under a new event id
+    cancelled = context.status == "cancelled"
+    profile = _latest_profile(conn, event, context)
+    registered = counts_as_registered(event.status, cancelled)
+    values = {
+        "registration_id": event.registration_id,
+        "participant_id": event.participant_id,
+        "session_id": event.session_id,
+        "training_id": context.training_id,
+        "mode": context.mode,
+        "starts_at": context.starts_at,
+        **profile,
+        "status": event.status,
+        "session_cancelled": cancelled,
+        "registered": registered,
+        "attended": False,
+        "feedback_count": 0,
+        "overall_sum": 0,
+        "overall_count": 0,
+        "status_version": event.aggregate_version,
+        "attendance_version": 0,
+    }
+    facts.add_fact(conn, values)
+    if registered:
+        apply_fact_deltas(conn, [delta_of(values, registered=1)])
+
+
+def _set_registration_status(
+    conn: Connection, event: Event, registration_id: uuid.UUID, status: str
+) -> None:
+    row = _fact(conn, registration_id, status)
+    if not is_newer(event.aggregate_version, row.status_version):
+        return
+    if row.status == "cancelled":
+        return  # cancelled is final: a re-registration is a new registration
+    registered = counts_as_registered(status, row.session_cancelled)
+    facts.set_fact_status(conn, registration_id, status, event.aggregate_version, registered)
+    if registered != row.registered:
+        apply_fact_deltas(conn, [delta_of(row, registered=int(registered) - int(row.registered))])
+
+
+def on_registration_cancelled(conn: Connection, event: RegistrationCancelled) -> None:
+    state.bump_generation(conn)
+    _set_registration_status(conn, event, event.registration_id, "cancelled")
+
+
+def on_waitlist_promoted(conn: Connection, event: WaitlistPromoted) -> None:
+    state.bump_generation(conn)
+    _set_registration_status(conn, event, event.registration_id, "confirmed")
+
+
+def on_attendance_recorded(conn: Connection, event: AttendanceRecorded) -> None:
+    """Attendance may be corrected; the record with the highest version wins."""
+    state.bump_generation(conn)
+    row = _fact(conn, event.registration_id, "attendance")
+    if not is_newer(event.aggregate_version, row.attendance_version):
+        return
+    facts.set_fact_attendance(conn, event.registration_id, event.attended, event.aggregate_version)
+    if event.attended != row.attended:
+        apply_fact_deltas(conn, [delta_of(row, attended=int(event.attended) - int(row.attended))])
