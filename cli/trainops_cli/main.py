@@ -14,7 +14,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["up", "status", "token", "demo", "asyncapi", "deadletters", "bench"]
+COMMAND_MODULES: list[str] = [
+    "up",
+    "status",
+    "users",
+    "token",
+    "demo",
+    "asyncapi",
+    "deadletters",
+    "bench",
+]
 """Subcommand modules, in help order."""
 
 

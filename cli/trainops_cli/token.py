@@ -1,4 +1,8 @@
-"""``trainops token``: print a bearer token for development and demos.
+"""``trainops token``: print a bearer token for development and demos only.
+
+People sign in with their own account (``trainops users``, the identity service's sign-in page)
+and make personal API tokens there; this token belongs to no account, cannot be revoked and
+needs the signing key, so it says so on stderr every time.
 
 Signed (EdDSA) with this install's private key: ``$JWT_PRIVATE_KEY_FILE``, else
 ``<data dir>/secrets/jwt-signing.key`` (``--data-dir`` / ``$TRAINOPS_DATA_DIR``), made on first
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from trainops_shared.auth import ROLES
 
-HELP = "print a development bearer token"
+HELP = "print a development-only bearer token (people use accounts and personal tokens)"
 DESCRIPTION = (
     "Print a JWT for the trainops APIs (use as 'Authorization: Bearer <token>'). "
     "Signed with $JWT_PRIVATE_KEY_FILE, or this install's own key in the data "
@@ -84,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         issuer=os.environ.get("JWT_ISSUER") or "trainops",
         audience=os.environ.get("JWT_AUDIENCE") or "trainops",
         ttl_seconds=args.ttl,
+    )
+    print(
+        "trainops token: development only: this token belongs to no account and cannot be "
+        "revoked; people sign in with accounts (trainops users) and create personal API "
+        "tokens on the identity service's page",
+        file=sys.stderr,
     )
     print(token)
     return 0

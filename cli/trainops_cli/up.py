@@ -19,7 +19,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-HELP = "run NATS and the four services on this machine"
+HELP = "run NATS and the services (four + identity) on this machine"
 DESCRIPTION = (
     "Start (or connect to) NATS with JetStream and the four services, wait until they "
     "are ready, print where they are, and run until Ctrl-C."
@@ -103,16 +103,37 @@ def _print_summary(system: Any, postgres: str | None) -> None:
     lines.append(f"  {'data dir':<{width}}{system.data_dir}")
     lines.append(f"  {'logs':<{width}}{system.logs_dir}/<service>.log")
     first = next(iter(system.urls.values()))
+    identity = system.urls.get("identity")
+    if identity:
+        lines += ["", f"Sign in with a browser: {identity}/sign-in"]
+        if accounts_in(system.database_urls.get("identity")) == 0:
+            lines += [
+                "No accounts yet. Create the first admin (the password is read from stdin):",
+                "  trainops users add admin --role admin --password-stdin"
+                + (f" --data-dir {system.data_dir}" if not postgres else " --database-url URL"),
+            ]
     lines += [
         "",
-        "A token for the APIs (roles: admin, programme_staff, coordinator --region CITY, "
-        "reporting):",
+        "A development token for the APIs (roles: admin, programme_staff, coordinator "
+        "--region CITY, reporting):",
         "  TOKEN=$(trainops token --role admin)",
         f'  curl -H "Authorization: Bearer $TOKEN" {first}/<route>   (routes: {first}/schema)',
         "",
         "Press Ctrl-C to stop.",
     ]
     _say("\n".join(lines))
+
+
+def accounts_in(database_url: str | None) -> int | None:
+    """How many accounts the identity database holds (``None``: it cannot be read now)."""
+    if not database_url:
+        return None
+    from trainops_cli.users import count_accounts_at
+
+    try:
+        return count_accounts_at(database_url)
+    except Exception:  # the summary must print whatever the database's state
+        return None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,6 +38,13 @@ class SignInLimits:
 class Identity:
     store: Store
     passwords: Passwords
-    signer: TokenSigner
+    signer: TokenSigner | None
+    """``None`` where no token is ever issued (``trainops users`` manages accounts only)."""
     policy: SessionPolicy = field(default_factory=SessionPolicy)
     limits: SignInLimits = field(default_factory=SignInLimits)
+
+    @property
+    def token_signer(self) -> TokenSigner:
+        if self.signer is None:
+            raise RuntimeError("this identity context holds no signing key")
+        return self.signer

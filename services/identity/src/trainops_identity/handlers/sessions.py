@@ -42,7 +42,7 @@ class StartedSession:
 
 def _token(ctx: Identity, account: Account, row: SessionRow, now: datetime) -> tuple[str, datetime]:
     expires = token_expiry(row, ctx.policy, now)
-    token = ctx.signer.sign(
+    token = ctx.token_signer.sign(
         subject=account.username,
         role=account.role,
         region=account.region,

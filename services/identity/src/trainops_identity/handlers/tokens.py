@@ -64,7 +64,7 @@ async def create_token(
     token_uuid = uuid7()
     token_id = str(token_uuid)
     expires = now + timedelta(days=days)
-    token = ctx.signer.sign(
+    token = ctx.token_signer.sign(
         subject=account.username,
         role=account.role,
         region=account.region,
