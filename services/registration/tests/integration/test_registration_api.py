@@ -1,4 +1,5 @@
-"""The registration service end to end on a real nats-server and real SQLite and PostgreSQL.
+"""The registration service end to end on a real nats-server and real SQLite and PostgreSQL:
+seats, waitlist, promotions, attendance, a session's cancellation, idempotency keys.
 
 Scheduling's events are published to JetStream as scheduling would publish them; the service's
 own events are read back from the REGISTRATION stream to check what other contexts will see.
@@ -8,19 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
-import nats
 import pytest
-from litestar.testing import AsyncTestClient
-from nats.aio.client import Client as NatsClient
+from registration_support import ADMIN, Harness, coordinator, person
 
 from trainops_devtools.testing.polling import eventually
-from trainops_devtools.testing.tokens import in_process_settings, token_for
-from trainops_registration.app import build_spec
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
@@ -28,125 +22,12 @@ from trainops_shared.events import (
     RegistrationCancelled,
     SessionCancelled,
     SessionCapacityChanged,
-    SessionCompleted,
-    SessionScheduled,
     WaitlistPromoted,
-    decode_event,
     encode_event,
 )
-from trainops_shared.events.streams import REGISTRATION
-from trainops_shared.service import create_app
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
-
-ADMIN = {"Authorization": f"Bearer {token_for(role='admin')}"}
-
-
-def coordinator(region: str, subject: str | None = None) -> dict[str, str]:
-    token = token_for(role="coordinator", region=region, subject=subject or region)
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Harness:
-    def __init__(self, client: AsyncTestClient[Any], nc: NatsClient) -> None:
-        self.client = client
-        self.js = nc.jetstream()
-
-    async def publish(self, *events: Event) -> None:
-        for event in events:
-            await self.js.publish(
-                event.subject,
-                encode_event(event),
-                headers={"Nats-Msg-Id": str(event.event_id)},
-            )
-
-    async def schedule(
-        self, capacity: int = 2, cities: tuple[str, ...] = ("almaty", "astana")
-    ) -> uuid.UUID:
-        """Publish SessionScheduled and wait until registration has its copy."""
-        session_id = uuid.uuid4()
-        start = datetime(2020, 12, 22, 4, 0, tzinfo=UTC)
-        await self.publish(
-            SessionScheduled(
-                aggregate_id=session_id,
-                aggregate_version=1,
-                session_id=session_id,
-                training_id=uuid.uuid4(),
-                mode="online",
-                cities=list(cities),
-                timezone="Asia/Almaty",
-                starts_at=start,
-                ends_at=start + timedelta(hours=8),
-                capacity=capacity,
-                language="ru",
-            )
-        )
-
-        async def known() -> bool:
-            r = await self.client.get(
-                "/registrations", params={"session_id": str(session_id)}, headers=ADMIN
-            )
-            assert r.status_code == 200, r.text
-            # The list is empty either way: probe with an impossible registration instead.
-            probe = await self.client.post(
-                "/registrations",
-                json={"session_id": str(session_id), "participant": person("Probe", "zz")},
-                headers=ADMIN,
-            )
-            return probe.status_code == 422  # city zz is not the session's: the session exists
-
-        await eventually(known)
-        return session_id
-
-    async def register(
-        self, session_id: uuid.UUID, participant: dict[str, Any], headers: dict[str, str]
-    ) -> Any:
-        return await self.client.post(
-            "/registrations",
-            json={"session_id": str(session_id), "participant": participant},
-            headers=headers,
-        )
-
-    async def get(self, registration_id: str, headers: dict[str, str] = ADMIN) -> Any:
-        return await self.client.get(f"/registrations/{registration_id}", headers=headers)
-
-    async def registration_events(self) -> list[Event]:
-        info = await self.js.stream_info(REGISTRATION.name)
-        out: list[Event] = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await self.js.get_msg(REGISTRATION.name, seq)
-            assert msg.data is not None
-            out.append(decode_event(msg.data))
-        return out
-
-
-def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
-    return {
-        "full_name": name,
-        "sector": "media",
-        "sex": "female",
-        "age_band": "25-34",
-        "city": city,
-        "language": "kk",
-        **extra,
-    }
-
-
-@pytest.fixture
-async def harness(
-    database_url: str, fresh_nats_server: Any, tmp_path: Path
-) -> AsyncIterator[Harness]:
-    settings = in_process_settings(
-        "registration", nats_url=fresh_nats_server.url, database_url=database_url, data_dir=tmp_path
-    )
-    app = create_app(build_spec(settings), settings)
-    nc = await nats.connect(fresh_nats_server.url)
-    try:
-        async with AsyncTestClient(app) as client:
-            yield Harness(client, nc)
-    finally:
-        await nc.close()
 
 
 async def test_seats_waitlist_promotions_attendance_and_session_cancel(harness: Harness) -> None:
@@ -343,134 +224,3 @@ async def test_idempotency_key(harness: Harness) -> None:
         "/registrations", params={"session_id": str(session_id)}, headers=almaty
     )
     assert listed.json()["total"] == 2
-
-
-async def test_region_isolation_and_roles(harness: Harness) -> None:
-    h = harness
-    session_id = await h.schedule(capacity=5, cities=("almaty", "aktobe"))
-    almaty, aktobe = coordinator("almaty"), coordinator("aktobe")
-    mine = await h.register(session_id, person("Aliya Akhmetova", email="aliya@x.kz"), almaty)
-    theirs = await h.register(session_id, person("Bolat Serikov", city="aktobe"), aktobe)
-    assert mine.status_code == theirs.status_code == 201
-    mine_id = mine.json()["id"]
-
-    seen = await h.get(mine_id, almaty)
-    assert seen.status_code == 200
-    assert seen.json()["participant"]["email"] == "aliya@x.kz"
-    for call in (
-        h.client.get(f"/registrations/{mine_id}", headers=aktobe),
-        h.client.post(f"/registrations/{mine_id}/cancel", headers=aktobe),
-        h.client.post(
-            f"/registrations/{mine_id}/attendance", json={"attended": True}, headers=aktobe
-        ),
-    ):
-        r = await call
-        assert r.status_code == 404, r.text
-    listed = await h.client.get("/registrations", headers=aktobe)
-    assert [i["id"] for i in listed.json()["items"]] == [theirs.json()["id"]]
-    everything = await h.client.get(
-        "/registrations", params={"session_id": str(session_id)}, headers=ADMIN
-    )
-    assert everything.json()["total"] == 2
-    assert (await h.get(mine_id, almaty)).json()["status"] == "confirmed"
-
-    for role in ("reporting", "programme_staff"):
-        token = token_for(role=role)
-        r = await h.client.get("/registrations", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 403
-    assert (await h.client.get("/registrations")).status_code == 401
-    filtered = await h.client.get("/registrations", params={"status": "nope"}, headers=ADMIN)
-    assert filtered.status_code in (400, 422)
-
-
-async def test_participant_identity_across_sessions(harness: Harness) -> None:
-    h = harness
-    s1 = await h.schedule(capacity=5)
-    s2 = await h.schedule(capacity=5)
-    almaty = coordinator("almaty")
-    a = await h.register(s1, person("Айгерим Жанибекова"), almaty)
-    b = await h.register(s2, person("Zhanibekova Aigerim"), almaty)
-    assert a.json()["participant_id"] == b.json()["participant_id"]
-    c = await h.register(s1, person("Saule K", phone="+7 (701) 555-44-33"), almaty)
-    d = await h.register(s2, person("Сауле К", phone="87015554433"), almaty)
-    assert c.json()["participant_id"] == d.json()["participant_id"]
-    # Same name, same city, but different e-mails: two different people.
-    e = await h.register(s1, person("Asel Nur", email="asel1@x.kz"), almaty)
-    f = await h.register(s1, person("Асель Нур", email="asel2@x.kz"), almaty)
-    assert f.status_code == 201, f.text
-    assert e.json()["participant_id"] != f.json()["participant_id"]
-    # Completed session: no more registrations; attendance still possible.
-    await h.publish(SessionCompleted(aggregate_id=s1, aggregate_version=2, session_id=s1))
-
-    async def closed() -> bool:
-        r = await h.register(s1, person("Late Person"), almaty)
-        return bool(r.status_code == 409)
-
-    await eventually(closed)
-    att = await h.client.post(
-        f"/registrations/{a.json()['id']}/attendance", json={"attended": True}, headers=almaty
-    )
-    assert att.status_code == 200, att.text
-
-
-async def test_concurrent_registrations_never_overbook(harness: Harness) -> None:
-    h = harness
-    session_id = await h.schedule(capacity=5)
-    almaty = coordinator("almaty")
-    replies = await asyncio.gather(
-        *(
-            h.register(session_id, person(f"Person {i}", email=f"p{i}@x.kz"), almaty)
-            for i in range(20)
-        )
-    )
-    assert {r.status_code for r in replies} == {201}
-    statuses = [r.json()["status"] for r in replies]
-    assert statuses.count("confirmed") == 5
-    positions = sorted(
-        r.json()["waitlist_position"] for r in replies if "waitlist_position" in r.json()
-    )
-    assert positions == list(range(1, 16))
-
-
-async def test_csv_import_all_or_nothing(harness: Harness) -> None:
-    h = harness
-    session_id = await h.schedule(capacity=2)
-    almaty = coordinator("almaty")
-    url = f"/registrations/import?session_id={session_id}"
-    header = "full_name,email,phone,sector,sex,age_band,city,language\n"
-    bad = (
-        header
-        + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n"
-        + "Bad Sector,,,press,male,25-34,almaty,ru\n"
-        + "Wrong City,,,ngo,male,25-34,astana,ru\n"
-        + "Bad Mail,nope,,ngo,male,25-34,almaty,ru\n"
-    )
-    r = await h.client.post(
-        url, content=bad.encode(), headers={"Content-Type": "text/csv", **almaty}
-    )
-    assert r.status_code == 422, r.text
-    problems = {(p["line"], p["field"]) for p in r.json()["errors"]}
-    assert problems == {(3, "sector"), (4, "city"), (5, "email")}
-    listed = await h.client.get(
-        "/registrations", params={"session_id": str(session_id)}, headers=almaty
-    )
-    assert listed.json()["total"] == 0
-
-    dup = header + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n" * 2
-    r = await h.client.post(
-        url, content=dup.encode(), headers={"Content-Type": "text/csv", **almaty}
-    )
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["line"] == 3
-
-    good = (
-        header
-        + "Aida Ermekova,aida@x.kz,,media,female,25-34,almaty,ru\n"
-        + "Берик Омаров,,+7 701 000 00 01,akimat,male,45-54,Almaty,KK\n"
-        + "Dina Sadykova,,,blogger,female,18-24,almaty,en\n"
-    )
-    r = await h.client.post(
-        url, content=good.encode(), headers={"Content-Type": "text/csv", **almaty}
-    )
-    assert r.status_code == 201, r.text
-    assert (r.json()["imported"], r.json()["confirmed"], r.json()["waitlisted"]) == (3, 2, 1)
