@@ -15,7 +15,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from trainops_identity.api.cookies import redirect
 from trainops_identity.api.deps import PrincipalDep, Web, WebDep
@@ -105,7 +105,7 @@ async def oidc_begin(
     request: Request[Any, Any, Any],
     web: WebDep,
     oidc: OidcDep,
-    next_url: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+    next_url: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Response[Any]:
     """Send the browser to the organisation's identity provider (authorization code flow with
     PKCE; ``next``: where to go back after signing in, one of our services only)."""
@@ -131,10 +131,10 @@ async def oidc_callback(
     request: Request[Any, Any, Any],
     web: WebDep,
     oidc: OidcDep,
-    state: Annotated[str | None, Parameter(query="state", max_length=2000)] = None,
-    code: Annotated[str | None, Parameter(query="code", max_length=4000)] = None,
-    error: Annotated[str | None, Parameter(query="error", max_length=200)] = None,
-    iss: Annotated[str | None, Parameter(query="iss", max_length=2000)] = None,
+    state: Annotated[str | None, QueryParameter(max_length=2000)] = None,
+    code: Annotated[str | None, QueryParameter(max_length=4000)] = None,
+    error: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    iss: Annotated[str | None, QueryParameter(max_length=2000)] = None,
 ) -> Response[Any]:
     """Where the provider sends the browser back: the code is exchanged, the ID token
     verified and mapped, and a session started. Each refusal (unknown, expired or replayed
