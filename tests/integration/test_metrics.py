@@ -10,6 +10,7 @@ happened, and never a personal value, an id or the invitation token.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -47,6 +48,8 @@ ALMATY = bearer("coordinator", "almaty", subject="metrics-coordinator")
 REPORTER = bearer("reporting")
 
 Labels = frozenset[tuple[str, str]]
+METRIC_NAME = re.compile(r"\btrainops_[a-z_]+\b")
+DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana" / "trainops.json"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -312,6 +315,13 @@ async def test_every_service_exposes_its_series_without_personal_data(system: Sy
         "SCHEDULING",
         "REGISTRATION",
     }
+
+    # The dashboard queries only series the services really serve.
+    served = {name for scrape in scrapes.values() for (name, _) in scrape.samples}
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    exprs = [t["expr"] for panel in panels for t in panel.get("targets", [])]
+    queried = {name for expr in exprs for name in METRIC_NAME.findall(expr)}
+    assert queried and queried - served == set(), f"dashboard queries unknown {queried - served}"
 
     report = scrapes["reporting"]
     assert (
