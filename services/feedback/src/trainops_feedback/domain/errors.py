@@ -4,7 +4,8 @@ Each class carries its HTTP answer (the shared :class:`~trainops_shared.errors.D
 maps them all): :class:`NotFound` (including an expired invitation, which the participant sees
 as the same "link not found or expired" page) is 404, :class:`Conflict` (feedback already
 submitted) is 409, :class:`Invalid` is 422. The JSON answer's ``detail`` is the sentence alone,
-``field`` names the input. :class:`InvalidAnswers` carries
+``field`` names the input. Each is also the shared error of its status, so ``except NotFound``
+catches the domain's and the handlers' alike. :class:`InvalidAnswers` carries
 *every* problem of a submitted form, not just the first, so the re-shown page can mark each
 wrong question at once instead of making a participant on a phone resubmit four times.
 """
@@ -26,7 +27,7 @@ class FeedbackError(shared.DomainError):
     field_in_detail: ClassVar[bool] = False
 
 
-class NotFound(FeedbackError):
+class NotFound(FeedbackError, shared.NotFound):
     """Unknown survey, invitation or response (404)."""
 
     status: ClassVar[int] = 404
@@ -44,7 +45,7 @@ class InvitationExpired(InvitationNotFound):
     """The invitation exists but is past its expiry; shown exactly like an unknown link."""
 
 
-class Conflict(FeedbackError):
+class Conflict(FeedbackError, shared.Conflict):
     """The state forbids the action (409)."""
 
     status: ClassVar[int] = 409
@@ -58,7 +59,7 @@ class AlreadySubmitted(Conflict):
         super().__init__(field, message)
 
 
-class Invalid(FeedbackError):
+class Invalid(FeedbackError, shared.Invalid):
     """An input value that can never be valid (422)."""
 
     status: ClassVar[int] = 422

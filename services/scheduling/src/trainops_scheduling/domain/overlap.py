@@ -60,7 +60,7 @@ def find_trainer_conflicts(
     for other in existing:
         if other.status == "cancelled" or other.id == exclude_session_id:
             continue
-        if not (interval.starts_at < other.ends_at and other.starts_at < interval.ends_at):
+        if not interval.overlaps(TimeRange(other.starts_at, other.ends_at)):
             continue
         booked = set(other.trainer_ids)
         conflicts.extend(
