@@ -149,6 +149,9 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
 
     The invitation is claimed with an atomic ``UPDATE … WHERE used_at IS NULL``: of two
     concurrent submissions of one link exactly one updates a row; the other gets 409.
+
+    The event has no ``actor`` and the change no audit entry: the participant is not an account
+    (the link's token is the credential), and naming them would tie answers to a person.
     """
     view = usable_invitation(conn, command.token, now)
     if not invitations.claim_invitation(conn, hash_token(command.token), now):
