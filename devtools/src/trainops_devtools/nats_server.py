@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Literal, Self
 
 from trainops_devtools.testing.ports import free_port
 from trainops_shared.credentials import (
@@ -417,28 +417,6 @@ def _strip_userinfo(url: str) -> str:
 def url_with_user(address: str, credentials: NatsCredentials) -> str:
     scheme, _, rest = address.partition("://")
     return f"{scheme}://{credentials.user}:{credentials.password}@{rest.rpartition('@')[2]}"
-
-
-class NatsServerLike(Protocol):
-    """What tests and the launcher use, whether the server is a process or a container."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def address(self) -> str: ...
-
-    def start(self, timeout: float = ...) -> Self: ...
-
-    def is_running(self) -> bool: ...
-
-    def kill(self) -> None: ...
-
-    def terminate(self, timeout: float = ...) -> None: ...
-
-    def restart(self, *, kill: bool = ..., timeout: float = ...) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 @dataclass(eq=False)

@@ -52,14 +52,6 @@ DESCRIPTION: Final = (
     "registration. Generated from the code: see docs/events.md."
 )
 
-PRODUCERS: Final[Mapping[str, str]] = {
-    "scheduling": "scheduling",
-    "registration": "registration",
-    "feedback": "feedback",
-    "identity": "identity",
-}
-"""Producing context (the tag's first segment) -> the service that publishes it."""
-
 CONSUMERS: Final[Mapping[str, tuple[StreamSpec, ...]]] = {
     "registration": (SCHEDULING,),
     "feedback": (SCHEDULING, REGISTRATION),

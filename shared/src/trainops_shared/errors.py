@@ -40,7 +40,6 @@ __all__ = [
     "Forbidden",
     "Invalid",
     "NotFound",
-    "error_status",
 ]
 
 
@@ -111,8 +110,3 @@ class DomainError(AppError, ValueError):
         detail = f"{field}: {message}" if self.field_in_detail else message
         super().__init__(detail, field=field, **extra)
         self.message = message
-
-
-def error_status(exc: BaseException) -> int | None:
-    """The HTTP status ``exc`` answers with, or ``None`` if it is not one of these errors."""
-    return exc.status if isinstance(exc, AppError) else None

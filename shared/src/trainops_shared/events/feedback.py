@@ -32,6 +32,3 @@ class FeedbackSubmitted(Event, frozen=True, kw_only=True, tag="feedback.feedback
     invitation_id: uuid.UUID | None = None
     """The invitation the response used (one per registration); ``None`` from producers older
     than the field. Reporting counts at most one response per invitation."""
-
-
-FeedbackEvent = SurveyPublished | FeedbackSubmitted

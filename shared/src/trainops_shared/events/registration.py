@@ -54,8 +54,3 @@ class AttendanceRecorded(
     participant_id: uuid.UUID
     attended: bool
     language: str = "ru"
-
-
-RegistrationEvent = (
-    ParticipantRegistered | RegistrationCancelled | WaitlistPromoted | AttendanceRecorded
-)

@@ -71,14 +71,3 @@ class SessionCompleted(Event, frozen=True, kw_only=True, tag="scheduling.session
     """The session took place; attendance can be closed and feedback invitations sent."""
 
     session_id: uuid.UUID
-
-
-SchedulingEvent = (
-    TrainingDefined
-    | TrainerRegistered
-    | SessionScheduled
-    | SessionRescheduled
-    | SessionCapacityChanged
-    | SessionCancelled
-    | SessionCompleted
-)
