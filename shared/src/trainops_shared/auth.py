@@ -39,6 +39,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware._utils import should_bypass_middleware
 from litestar.types import (
     ASGIApp,
     HTTPResponseBodyEvent,
@@ -262,8 +263,19 @@ class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
         self.public_url = (public_url or "").rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The base class's __call__, with the connection given ``receive``: the CSRF check may
+        # read a form body (parsed once, cached on the scope for the handler).
         try:
-            await super().__call__(scope, receive, send)
+            if not should_bypass_middleware(
+                exclude_http_methods=self.exclude_http_methods,
+                exclude_opt_key=self.exclude_opt_key,
+                exclude_path_pattern=self.exclude,
+                scope=scope,
+                scopes=self.scopes,
+            ):
+                result = await self.authenticate_request(ASGIConnection(scope, receive))
+                scope["user"] = result.user
+                scope["auth"] = result.auth
         except SignInRequired as exc:
             headers = [(b"location", exc.location.encode("latin-1")), (b"content-length", b"0")]
             start: HTTPResponseStartEvent = {
@@ -278,6 +290,8 @@ class JwtAuthMiddleware(AbstractAuthenticationMiddleware):
                 "more_body": False,
             }
             await send(body)
+            return
+        await self.app(scope, receive, send)
 
     def _back_url(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         query = connection.scope.get("query_string", b"").decode("latin-1")
