@@ -20,6 +20,7 @@ from trainops_registration.domain import ParticipantInput
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import events, registering, registrations
 from trainops_registration.handlers.imports import ImportParticipants, import_participants
+from trainops_shared.audit import AuditQuery, list_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from trainops_shared.events import (
@@ -304,3 +305,70 @@ def test_csv_import_reports_every_bad_row_and_saves_nothing(conn: Connection) ->
         import_participants(
             conn, ImportParticipants(session_id=ev.session_id, csv_bytes=b"\xff\xfe"), ALMATY
         )
+
+
+def test_requests_name_their_actor_and_leave_an_audit_trail_without_personal_data(
+    conn: Connection,
+) -> None:
+    ev = scheduled(capacity=1)
+    events.on_session_scheduled(conn, ev)
+    first = register(conn, ev.session_id, "Aigerim Seitova", email="aigerim@mail.kz")
+    second = register(conn, ev.session_id, "Dana Abenova", phone="87010000009")
+    registrations.cancel_registration(conn, uuid.UUID(str(first["id"])), ALMATY, uuid.uuid4())
+    registrations.record_attendance(conn, uuid.UUID(str(second["id"])), True, ALMATY, uuid.uuid4())
+    emitted = outbox_events(conn)
+    kinds = [type(e).__name__ for e in emitted]
+    assert kinds == [
+        "ParticipantRegistered",
+        "ParticipantRegistered",
+        "RegistrationCancelled",
+        "WaitlistPromoted",
+        "AttendanceRecorded",
+    ]
+    assert {e.actor for e in emitted} == {ALMATY.subject}
+    # Events caused by scheduling's events name nobody.
+    events.on_capacity_changed(
+        conn,
+        SessionCapacityChanged(
+            aggregate_id=ev.session_id,
+            aggregate_version=2,
+            session_id=ev.session_id,
+            capacity=3,
+            previous_capacity=1,
+        ),
+    )
+    entries = list_audit(conn, AuditQuery())
+    assert sorted(e.action for e in entries) == [
+        "registration.attendance_recorded",
+        "registration.cancelled",
+        "registration.registered",
+        "registration.registered",
+    ]
+    assert {(e.actor, e.actor_role) for e in entries} == {(ALMATY.subject, "coordinator")}
+    logged = msgspec.json.encode([e.detail for e in entries]).decode()
+    for secret in ("Aigerim", "aigerim", "Dana", "7010000009"):
+        assert secret not in logged
+    cancelled = next(e for e in entries if e.action == "registration.cancelled")
+    assert cancelled.detail == {
+        "session_id": str(ev.session_id),
+        "previous_status": "confirmed",
+        "promoted": 1,
+    }
+
+
+def test_an_import_audits_each_registration_it_makes(conn: Connection) -> None:
+    ev = scheduled(capacity=1)
+    events.on_session_scheduled(conn, ev)
+    csv_text = (
+        "full_name,email,sector,city,language\n"
+        "Aida Ermekova,aida@x.kz,media,almaty,ru\n"
+        "Berik Omarov,berik@x.kz,media,almaty,ru\n"
+    )
+    command = ImportParticipants(session_id=ev.session_id, csv_bytes=csv_text.encode())
+    imported = import_participants(conn, command, ALMATY)
+    entries = list_audit(conn, AuditQuery(action="registration.registered"))
+    assert sorted(e.record_id for e in entries) == sorted(
+        str(r.registration_id) for r in imported.registrations
+    )
+    assert sorted(str((e.detail or {})["status"]) for e in entries) == ["confirmed", "waitlisted"]
+    assert all(e.actor == ALMATY.subject for e in outbox_events(conn))

@@ -31,6 +31,7 @@ from trainops_registration.domain.records import (
     ParticipantSummary,
 )
 from trainops_registration.handlers.pages import Page
+from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Forbidden, Invalid, NotFound
 from trainops_shared.events import uuid7
@@ -85,6 +86,19 @@ def flag_duplicate(conn: Connection, command: FlagDuplicate, principal: Principa
         created_at=utc_now(),
     )
     store.insert_flag(conn, flag)
+    record_audit(
+        conn,
+        principal,
+        "participant.duplicate_flagged",
+        "duplicate_flag",
+        flag.flag_id,
+        {
+            "participant_id": flag.participant_id,
+            "possible_duplicate_of": flag.possible_duplicate_of,
+            "city": flag.city,
+        },
+        at=flag.created_at,
+    )
     return flag
 
 
@@ -200,6 +214,22 @@ def merge_participants(conn: Connection, command: MergeParticipants, principal: 
         flags_resolved=resolved,
     )
     store.insert_merge(conn, record)
+    record_audit(
+        conn,
+        principal,
+        "participant.merged",
+        "participant_merge",
+        merge_id,
+        {
+            "kept_participant_id": record.kept_participant_id,
+            "merged_participant_id": record.merged_participant_id,
+            "kept_city": record.kept_city,
+            "merged_city": record.merged_city,
+            "registrations_moved": moved,
+            "flags_resolved": resolved,
+        },
+        at=now,
+    )
     return record
 
 

@@ -21,7 +21,11 @@ from trainops_registration.domain import ParticipantInput, validate_participant
 from trainops_registration.domain.identity import region_code
 from trainops_registration.domain.participant import canonical_participant
 from trainops_registration.domain.records import Registration
-from trainops_registration.handlers.registering import add_registration, load_open_session
+from trainops_registration.handlers.registering import (
+    add_registration,
+    audit_registered,
+    load_open_session,
+)
 from trainops_shared.auth import Principal
 from trainops_shared.errors import AppError, DomainError, Invalid
 from trainops_shared.events import uuid7
@@ -165,6 +169,8 @@ def import_participants(
         session = session.with_registration(record)
     if problems:
         raise _rejected(problems, len(rows))
+    for record in created:
+        audit_registered(conn, principal, record)
     return Imported(command.session_id, created)
 
 

@@ -29,6 +29,7 @@ from trainops_registration.domain import (
 from trainops_registration.domain.identity import ensure_not_registered, match_scope, region_code
 from trainops_registration.domain.participant import canonical_participant
 from trainops_registration.domain.records import ParticipantMatch, Registration, SessionCopy
+from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import ParticipantProfile, ParticipantRegistered, uuid7
@@ -172,6 +173,7 @@ def add_registration(
                 registration_id=registration.registration_id,
                 session_id=session.session_id,
                 participant_id=participant_id,
+                actor=principal.subject,
                 status=decision.status,
                 waitlist_position=decision.waitlist_position,
                 profile=ParticipantProfile(
@@ -212,6 +214,25 @@ def register_participant(
     ensure_may_register_in(principal, person)
     session = load_open_session(conn, command.session_id)
     registration = add_registration(conn, session, person, principal, now, command.correlation_id)
+    audit_registered(conn, principal, registration)
     if key is not None and scope is not None:
         idempotency.store_idempotent_response(conn, scope, key, 201, render(registration))
     return registration
+
+
+def audit_registered(conn: Connection, principal: Principal, registration: Registration) -> None:
+    """The audit entry of one new registration: ids and the seat decision, nobody's name."""
+    record_audit(
+        conn,
+        principal,
+        "registration.registered",
+        "registration",
+        registration.registration_id,
+        {
+            "session_id": registration.session_id,
+            "participant_id": registration.participant_id,
+            "status": registration.status,
+            "waitlist_position": registration.waitlist_position,
+        },
+        at=registration.created_at,
+    )

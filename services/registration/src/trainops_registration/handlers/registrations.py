@@ -21,6 +21,7 @@ from trainops_registration.domain import (
 from trainops_registration.domain.records import Registration, SessionCopy
 from trainops_registration.domain.seats import RegistrationStatus, ensure_registrations_can_change
 from trainops_registration.handlers.pages import Page
+from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import NotFound
 from trainops_shared.events import (
@@ -65,7 +66,10 @@ def promotion_events(
     now: datetime,
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None,
+    actor: str | None = None,
 ) -> list[Event]:
+    """``WaitlistPromoted`` of each promoted registration; ``actor`` is the subject of the
+    account whose request freed the seats (``None`` when scheduling's event did)."""
     return [
         WaitlistPromoted(
             aggregate_id=r.registration_id,
@@ -73,6 +77,7 @@ def promotion_events(
             occurred_at=now,
             correlation_id=correlation_id,
             causation_id=causation_id,
+            actor=actor,
             registration_id=r.registration_id,
             session_id=r.session_id,
             participant_id=r.participant_id,
@@ -108,12 +113,32 @@ def cancel_registration(
         registration_id=registration_id,
         session_id=record.session_id,
         participant_id=record.participant_id,
+        actor=principal.subject,
         previous_status="confirmed" if record.status == "confirmed" else "waitlisted",
         cause="participant",
     )
     promoted = waitlist.promote(conn, session.session_id, to_promote, now)
     record_events(
-        conn, [cancelled, *promotion_events(promoted, now, correlation_id, cancelled.event_id)]
+        conn,
+        [
+            cancelled,
+            *promotion_events(
+                promoted, now, correlation_id, cancelled.event_id, actor=principal.subject
+            ),
+        ],
+    )
+    record_audit(
+        conn,
+        principal,
+        "registration.cancelled",
+        "registration",
+        registration_id,
+        {
+            "session_id": record.session_id,
+            "previous_status": record.status,
+            "promoted": len(promoted),
+        },
+        at=now,
     )
     return _as_changed(conn, registration_id, principal)
 
@@ -142,10 +167,20 @@ def record_attendance(
                 registration_id=registration_id,
                 session_id=record.session_id,
                 participant_id=record.participant_id,
+                actor=principal.subject,
                 attended=attended,
                 language=record.language,
             )
         ],
+    )
+    record_audit(
+        conn,
+        principal,
+        "registration.attendance_recorded",
+        "registration",
+        registration_id,
+        {"session_id": record.session_id, "attended": attended, "version": version},
+        at=now,
     )
     return _as_changed(conn, registration_id, principal)
 
