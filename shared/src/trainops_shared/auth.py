@@ -28,7 +28,7 @@ import hmac
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 from urllib.parse import quote
 
 import jwt
@@ -54,7 +54,8 @@ from litestar.types import (
 from trainops_shared.credentials import parse_public_key
 
 Role = Literal["admin", "programme_staff", "coordinator", "reporting"]
-ROLES: tuple[str, ...] = ("admin", "programme_staff", "coordinator", "reporting")
+ROLES: tuple[str, ...] = get_args(Role)
+"""The same roles as a tuple, for argument parsers and membership checks."""
 
 
 @dataclass(frozen=True, slots=True)
