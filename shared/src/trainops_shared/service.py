@@ -46,6 +46,7 @@ from trainops_shared.broker import NatsUnavailable, declare_all_streams, make_br
 from trainops_shared.errors import AppError, Invalid
 from trainops_shared.events import Event
 from trainops_shared.events.streams import StreamSpec
+from trainops_shared.home import home_route
 from trainops_shared.http_security import (
     HttpLimits,
     add_security_headers,
@@ -95,6 +96,8 @@ class ServiceSpec:
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     template_config: TemplateConfig[Any] | None = None
     """The engine of a service's server-rendered pages (``Template`` responses)."""
+    home_page: bool = True
+    """Serve the shared ``GET /`` (:mod:`trainops_shared.home`); off for a service with its own."""
 
 
 #: Longest a single shutdown step (consumer, broker drain, relay, database) may take.
@@ -516,6 +519,7 @@ def create_app(
             docs_assets_router(),
             audit_route(runtime.read),
             *spec.route_handlers,
+            *([home_route(spec.title, settings.identity_url)] if spec.home_page else []),
         ],
         request_class=CheckedRequest,
         guards=[reject_unknown_query],

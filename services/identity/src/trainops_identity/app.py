@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from litestar import Router
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from trainops_identity.adapters.passwords import Passwords
 from trainops_identity.adapters.signer import load_signer
 from trainops_identity.adapters.tables import MIGRATIONS
 from trainops_identity.api.controllers import ROUTES
-from trainops_identity.api.deps import Web
+from trainops_identity.api.deps import Web, WebDep
 from trainops_identity.api.pages import PAGES
 from trainops_identity.config import load_identity_config
 from trainops_identity.handlers.accounts import count_accounts
@@ -49,7 +49,7 @@ def build_spec(
     webs: dict[int, Web] = {}
     oidc = OidcWiring.load(settings, env)
 
-    def provide_web(runtime: ServiceRuntime) -> Web:
+    def provide_web(runtime: NamedDependency[ServiceRuntime]) -> Web:
         web = webs.get(id(runtime))
         if web is None:
             identity = Identity(
@@ -66,7 +66,7 @@ def build_spec(
             webs[id(runtime)] = web
         return web
 
-    def provide_oidc(web: Web) -> OidcContext | None:
+    def provide_oidc(web: WebDep) -> OidcContext | None:
         return oidc.context(web)
 
     async def announce(runtime: ServiceRuntime) -> None:
@@ -95,4 +95,5 @@ def build_spec(
         produces=[IDENTITY],
         public_paths=[*PUBLIC_PATHS, *oidc.public_paths],
         on_start=announce,
+        home_page=False,
     )
