@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar, get
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
@@ -16,6 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from trainops_shared.metrics import ServiceMetrics, metrics_enabled
 from trainops_shared.settings import SettingsError
+from trainops_shared.storage import Migration, MigrationSet, apply_migrations
+from trainops_shared.tables import PLUMBING_MIGRATIONS, outbox
 from trainops_shared.tracing import (
     Tracing,
     carry_trace,
@@ -247,3 +250,39 @@ async def test_http_spans_name_the_route_and_continue_an_incoming_trace() -> Non
     boom = spans["GET /boom"]
     assert boom.parent is None
     assert boom.status.status_code == StatusCode.ERROR
+
+
+def test_an_existing_outbox_gets_the_trace_column(tmp_path: Any) -> None:
+    """A database made before plumbing version 2 keeps its rows and gains ``traceparent``."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    old = sa.MetaData()
+    sa.Table(
+        "outbox",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    version_1 = MigrationSet("plumbing", (Migration(1, "outbox", old.create_all),))
+    with engine.begin() as conn:
+        apply_migrations(conn, [version_1])
+        conn.execute(
+            sa.text(
+                "INSERT INTO outbox (event_id, subject, payload, created_at) "
+                "VALUES ('e-1', 'registration.x.v1', x'00', '2026-01-01 00:00:00')"
+            )
+        )
+    with engine.begin() as conn:
+        assert ("plumbing", 2) in apply_migrations(conn, [PLUMBING_MIGRATIONS])
+        rows = conn.execute(sa.select(outbox.c.event_id, outbox.c.traceparent)).all()
+    assert [tuple(r) for r in rows] == [("e-1", None)]
+    fresh = sa.create_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    with fresh.begin() as conn:
+        assert apply_migrations(conn, [PLUMBING_MIGRATIONS])[:2] == [
+            ("plumbing", 1),
+            ("plumbing", 2),
+        ]
+        assert "traceparent" in {c["name"] for c in sa.inspect(conn).get_columns("outbox")}
