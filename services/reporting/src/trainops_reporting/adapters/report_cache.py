@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -27,6 +27,7 @@ from trainops_reporting.domain.disclosure import Pattern, Universe, build_univer
 from trainops_shared.logging import get_logger
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class ReportCache:
@@ -44,8 +45,8 @@ class ReportCache:
         self.misses = 0
 
     def get_or_compute(
-        self, conn: Connection, key: Hashable, compute: Callable[[Connection], Any]
-    ) -> Any:
+        self, conn: Connection, key: Hashable, compute: Callable[[Connection], T]
+    ) -> T:
         """Return the cached report for ``key`` at the current generation, or compute it.
 
         The generation is read on the same connection, before the report's own queries. A
@@ -59,7 +60,8 @@ class ReportCache:
             if slot in self._entries:
                 self._entries.move_to_end(slot)
                 self.hits += 1
-                return self._entries[slot]
+                cached: T = self._entries[slot]
+                return cached
         value = compute(conn)
         with self._lock:
             self.misses += 1

@@ -15,7 +15,6 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from trainops_reporting.adapters.report_cache import PatternCache, ReportCache
 from trainops_reporting.api.params import (
     ReportPolicy,
     load_policy,
@@ -28,7 +27,7 @@ from trainops_reporting.api.params import (
 )
 from trainops_reporting.api.schemas import DonorReportOut, SummaryOut
 from trainops_reporting.domain.disclosure import MEASURES
-from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
+from trainops_reporting.handlers.reports import ReportReader, ReportRequest
 from trainops_shared.auth import requires
 from trainops_shared.openapi_docs import operation_class, protected
 from trainops_shared.service import ServiceRuntime
@@ -46,39 +45,26 @@ CACHE_ENV = "TRAINOPS_REPORT_CACHE"
 Read when the app's first report is served. The cache only ever serves exact answers; turning it
 off is for measuring the queries themselves (the benchmark figures are taken with it off)."""
 
-_caches: weakref.WeakKeyDictionary[ServiceRuntime, ReportCache] = weakref.WeakKeyDictionary()
-
 
 def cache_enabled(env: Mapping[str, str] | None = None) -> bool:
     value = (os.environ if env is None else env).get(CACHE_ENV, "on").strip().lower()
     return value not in ("off", "0", "false", "no")
 
 
-def report_cache(runtime: ServiceRuntime) -> ReportCache:
-    """The report cache of this app instance (one per runtime: generations are per database).
-
-    Kept beside the runtime rather than injected through ``ServiceSpec.dependencies``, whose
-    providers Litestar rejects in trainops_shared as of this writing (an unannotated lambda
-    default); see the hand-over notes.
-    """
-    cache = _caches.get(runtime)
-    if cache is None:
-        cache = _caches[runtime] = ReportCache(enabled=cache_enabled())
-    return cache
-
-
-_policies: weakref.WeakKeyDictionary[ServiceRuntime, tuple[ReportPolicy, PatternCache]] = (
+_readers: weakref.WeakKeyDictionary[ServiceRuntime, tuple[ReportPolicy, ReportReader]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def policy_of(runtime: ServiceRuntime) -> tuple[ReportPolicy, PatternCache]:
-    """The disclosure settings (read at start-up by ``app.build_spec``) and the pattern cache
-    of this app instance."""
-    entry = _policies.get(runtime)
+def reader_of(runtime: ServiceRuntime) -> tuple[ReportPolicy, ReportReader]:
+    """The disclosure settings (checked at start-up by ``app.build_spec``) and the report
+    reader of this app instance, made at its first report: one per runtime, since the caches'
+    generations are those of its database.
+    """
+    entry = _readers.get(runtime)
     if entry is None:
         policy = load_policy()
-        entry = _policies[runtime] = (policy, PatternCache(policy.levels))
+        entry = _readers[runtime] = (policy, ReportReader(policy.levels, cache=cache_enabled()))
     return entry
 
 
@@ -127,8 +113,8 @@ def _request(
     training_id: str | None,
     k: str | None,
     by: str | None = None,
-) -> tuple[ReportRequest, PatternCache]:
-    policy, patterns = policy_of(runtime)
+) -> tuple[ReportRequest, ReportReader]:
+    policy, reader = reader_of(runtime)
     reject_window(start, end)
     training = parse_training(training_id)
     request = ReportRequest(
@@ -137,7 +123,7 @@ def _request(
         by=parse_dimensions(by, training),
         k=parse_k(k, policy.min_cell),
     )
-    return request, patterns
+    return request, reader
 
 
 @get(
@@ -158,14 +144,8 @@ async def get_summary(
     """Headline figures of the sessions starting in ``period``. The counts are the total cell
     of the donor tables of the same period (registrations, see ``definitions``) and obey the
     same suppression: a count from 1 to k-1 is never published."""
-    request, patterns = _request(runtime, from_, to, period, training_id, k)
-    data = await runtime.read(
-        partial(
-            report_cache(runtime).get_or_compute,
-            key=("summary", request),
-            compute=partial(summary_report, request=request, patterns=patterns),
-        )
-    )
+    request, reader = _request(runtime, from_, to, period, training_id, k)
+    data = await runtime.read(partial(reader.summary, request=request))
     return msgspec.convert(data, SummaryOut)
 
 
@@ -203,15 +183,9 @@ async def get_donor_report(
     breakdowns, margins, totals, the summary and periods), proven by linear programming, so
     no combination of requests recovers a count from 1 to k-1. ``suppressed`` gives the
     reason of each hidden count: ``primary`` (1..k-1) or ``complementary``."""
-    request, patterns = _request(runtime, from_, to, period, training_id, k, by)
+    request, reader = _request(runtime, from_, to, period, training_id, k, by)
     fmt = parse_format(format_)
-    data = await runtime.read(
-        partial(
-            report_cache(runtime).get_or_compute,
-            key=("donor", request),
-            compute=partial(donor_report, request=request, patterns=patterns),
-        )
-    )
+    data = await runtime.read(partial(reader.donor, request=request))
     if fmt == "csv":
         return Response(  # type: ignore[return-value]  # the CSV representation, documented
             content=donor_csv(data),

@@ -15,13 +15,14 @@ of the published cells, and differencing it against them would reveal who is in 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import msgspec
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.report_cache import PatternCache, Protected
+from trainops_reporting.adapters.report_cache import PatternCache, Protected, ReportCache
 from trainops_reporting.adapters.report_queries import mean, session_counts, training_labels
 from trainops_reporting.domain.disclosure import (
     FEEDBACK_MEASURE,
@@ -49,8 +50,10 @@ DEFINITIONS: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRequest:
+class ReportRequest(msgspec.Struct, frozen=True):
+    """A report asked for, as parsed and checked from the query string; hashable, it is the
+    report cache's key."""
+
     period: str = "all"
     training_id: uuid.UUID | None = None
     by: tuple[str, ...] = ()
@@ -108,7 +111,7 @@ def _published(
     if with_mean:
         sums = protected.universe.sums.get(cell)
         hidden_mean = FEEDBACK_MEASURE in flags or sums is None
-        out["satisfaction_mean"] = None if hidden_mean else mean(sums[3], sums[4])  # type: ignore[index]  # sums is set when not hidden_mean
+        out["satisfaction_mean"] = None if hidden_mean or sums is None else mean(sums[3], sums[4])
     out["suppressed"] = flags
     return out
 
@@ -209,3 +212,30 @@ def summary_report(
         "definitions": DEFINITIONS,
         "filters": filters_echo(request),
     }
+
+
+class ReportReader:
+    """The two reports of one app instance, with its caches: one per runtime, since the
+    generations the caches are keyed by are those of one database.
+
+    ``cache`` off computes every request (for measuring the queries themselves); the pattern
+    cache is always on, being exact per generation and costly to recompute.
+    """
+
+    def __init__(self, levels: Sequence[str], *, cache: bool = True) -> None:
+        self.reports = ReportCache(enabled=cache)
+        self.patterns = PatternCache(levels)
+
+    def summary(self, conn: Connection, request: ReportRequest) -> dict[str, Any]:
+        return self.reports.get_or_compute(
+            conn,
+            key=("summary", request),
+            compute=lambda c: summary_report(c, request, self.patterns),
+        )
+
+    def donor(self, conn: Connection, request: ReportRequest) -> dict[str, Any]:
+        return self.reports.get_or_compute(
+            conn,
+            key=("donor", request),
+            compute=lambda c: donor_report(c, request, self.patterns),
+        )
