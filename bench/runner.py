@@ -27,6 +27,7 @@ Benchmark = Callable[[Path, Sizes], dict[str, Any]]
 
 _MODULES = {
     "write_path": "bench.http_benchmarks",
+    "metrics_cost": "bench.metrics_benchmarks",
     "event_to_report": "bench.http_benchmarks",
     "soak": "bench.http_benchmarks",
     "projection": "bench.nats_benchmarks",
@@ -37,6 +38,7 @@ _MODULES = {
 
 BENCHMARKS: tuple[str, ...] = (
     "write_path",
+    "metrics_cost",
     "event_to_report",
     "soak",
     "projection",

@@ -15,7 +15,7 @@ from typing import Any
 
 HELP = "run the performance benchmarks (JSON on stdout)"
 DESCRIPTION = (
-    "Benchmarks: write_path, event_to_report, projection, relay, report_query, "
+    "Benchmarks: write_path, metrics_cost, event_to_report, projection, relay, report_query, "
     "footprint. Each runs for a bounded time against what it starts itself, with a "
     "bare baseline measured in the same run where one applies."
 )
