@@ -24,7 +24,7 @@ from bench.common import (
     wait_until,
 )
 from bench.sizes import Sizes
-from bench.workload import CITIES, SECTORS, bench_sessions, registration_body_template
+from bench.workload import CITIES, bench_sessions, registration_body_template
 from trainops_devtools.testing.ports import free_port
 from trainops_devtools.testing.postgres import (
     DEFAULT_ADMIN_URL,
@@ -32,6 +32,7 @@ from trainops_devtools.testing.postgres import (
     create_database,
     drop_database,
 )
+from trainops_shared.events.vocabulary import SECTORS
 
 CONNECTIONS = 64
 

@@ -16,18 +16,10 @@ from sqlalchemy import event as sa_event
 from bench.common import Stack, loadgen, rss_mb, token
 from bench.programme import cached_programme_run, programme_run
 from bench.sizes import Sizes
-from bench.workload import (
-    AGE_BANDS,
-    CITIES,
-    LANGUAGES,
-    SECTORS,
-    SEXES,
-    YEAR_START,
-    Profile,
-    session_scheduled,
-)
+from bench.workload import CITIES, YEAR_START, Profile, session_scheduled
 from trainops_devtools.testing.ports import free_port, port_is_free
 from trainops_shared.events import AttendanceRecorded, ParticipantRegistered, TrainingDefined
+from trainops_shared.events.vocabulary import AGE_BANDS, LANGUAGES, SECTORS, SEXES
 from trainops_shared.storage import apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS, processed_events
 

@@ -27,12 +27,18 @@ from trainops_shared.events import (
     SurveyPublished,
     TrainingDefined,
 )
+from trainops_shared.events.vocabulary import (
+    AGE_BANDS,
+    LANGUAGES,
+    SECTORS,
+    SEXES,
+    AgeBand,
+    Language,
+    Sector,
+    Sex,
+)
 
 CITIES = ("almaty", "astana", "shymkent", "karaganda", "aktobe", "taraz", "pavlodar", "oral")
-SECTORS = ("media", "blogger", "ngo", "akimat", "other")
-SEXES = ("female", "male", "other", "undisclosed")
-AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55+", "undisclosed")
-LANGUAGES = ("kk", "ru", "en")
 YEAR_START = datetime(2026, 1, 12, 5, 0, tzinfo=UTC)
 
 
@@ -44,10 +50,10 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 class Profile:
     participant_id: uuid.UUID
     city: str
-    sector: str
-    sex: str
-    age_band: str
-    language: str
+    sector: Sector
+    sex: Sex
+    age_band: AgeBand
+    language: Language
 
     def event_profile(self) -> ParticipantProfile:
         return ParticipantProfile(

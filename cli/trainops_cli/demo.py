@@ -48,7 +48,6 @@ from trainops_cli.api_client import (
 from trainops_devtools.demo_data import (
     CITIES,
     CITY_NAMES,
-    SEXES,
     Fact,
     Programme,
     RegistrationSpec,
@@ -59,6 +58,7 @@ from trainops_devtools.demo_data import (
     expected_summary,
     feedback_answers,
 )
+from trainops_shared.events.vocabulary import SEXES
 
 T = TypeVar("T")
 Say = Callable[[str], None]

@@ -29,10 +29,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from trainops_shared.events.vocabulary import SECTORS, AgeBand, Language, Sector, Sex
 
 # ----------------------------------------------------------------------------------------------
-# Reference values (issue 3)
+# Reference values
 
 CITY_ZONES: dict[str, str] = {
     "almaty": "Asia/Almaty",
@@ -55,10 +57,6 @@ CITY_NAMES: dict[str, str] = {
     "aktau": "Aktau",
     "kostanay": "Kostanay",
 }
-SECTORS: tuple[str, ...] = ("media", "blogger", "ngo", "akimat", "other")
-SEXES: tuple[str, ...] = ("female", "male", "other", "undisclosed")
-AGE_BANDS: tuple[str, ...] = ("18-24", "25-34", "35-44", "45-54", "55+", "undisclosed")
-LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
 SURVEY_ITEMS: tuple[str, ...] = ("overall", "relevance", "trainer", "knowledge_gain")
 
 CITY_WEIGHTS = {
@@ -71,9 +69,22 @@ CITY_WEIGHTS = {
     "oskemen": 10,
     "aktau": 10,
 }
-SECTOR_WEIGHTS = {"media": 30, "blogger": 20, "ngo": 22, "akimat": 20, "other": 8}
-SEX_WEIGHTS = {"female": 58, "male": 38, "other": 1, "undisclosed": 3}
-AGE_WEIGHTS = {"18-24": 10, "25-34": 35, "35-44": 30, "45-54": 15, "55+": 7, "undisclosed": 3}
+SECTOR_WEIGHTS: dict[Sector, int] = {
+    "media": 30,
+    "blogger": 20,
+    "ngo": 22,
+    "akimat": 20,
+    "other": 8,
+}
+SEX_WEIGHTS: dict[Sex, int] = {"female": 58, "male": 38, "other": 1, "undisclosed": 3}
+AGE_WEIGHTS: dict[AgeBand, int] = {
+    "18-24": 10,
+    "25-34": 35,
+    "35-44": 30,
+    "45-54": 15,
+    "55+": 7,
+    "undisclosed": 3,
+}
 
 # ----------------------------------------------------------------------------------------------
 # Names: (Cyrillic, passport Latin). Kazakh spellings keep ә ғ қ ң ө ұ ү һ і.
@@ -218,10 +229,10 @@ class SessionSpec:
 class Person:
     key: str
     city: str
-    sector: str
-    sex: str
-    age_band: str
-    language: str
+    sector: Sector
+    sex: Sex
+    age_band: AgeBand
+    language: Language
     name_cyrillic: str  # "Surname Name", as Kazakh lists usually write it
     name_latin: str  # "Name Surname", as in a passport
     email: str | None
@@ -299,7 +310,10 @@ def _reformat_phone(phone: str) -> str:
     return f"+7 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
 
 
-def _pick(rng: random.Random, weights: Mapping[str, int]) -> str:
+_K = TypeVar("_K", bound=str)
+
+
+def _pick(rng: random.Random, weights: Mapping[_K, int]) -> _K:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -471,7 +485,7 @@ def make_people(rng: random.Random, count: int) -> list[Person]:
         else:  # pragma: no cover - the name lists allow thousands of combinations
             raise RuntimeError("ran out of distinct names; extend the name lists")
         used_names.add((first[0], sur[0]))
-        language = ("kk" if rng.random() < 0.65 else "ru") if kazakh else "ru"
+        language: Language = ("kk" if rng.random() < 0.65 else "ru") if kazakh else "ru"
         if rng.random() < 0.04:
             language = "en"
         email: str | None = None

@@ -22,7 +22,9 @@ CITY_CODE_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,63}$"
 CityCode = Annotated[str, msgspec.Meta(pattern=CITY_CODE_PATTERN)]
 """A city as the catalogue names it (``almaty``, ``ust-kamenogorsk``)."""
 
-SECTORS: Final[tuple[str, ...]] = get_args(Sector)
-SEXES: Final[tuple[str, ...]] = get_args(Sex)
-AGE_BANDS: Final[tuple[str, ...]] = get_args(AgeBand)
-LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
+SECTORS: Final[tuple[Sector, ...]] = get_args(Sector)
+SEXES: Final[tuple[Sex, ...]] = get_args(Sex)
+AGE_BANDS: Final[tuple[AgeBand, ...]] = get_args(AgeBand)
+LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
+"""The same sets as tuples, typed with their ``Literal``: ``random.choice(SECTORS)`` is a
+``Sector``, and adding a sector stays one edit (the ``Literal`` above)."""
