@@ -10,7 +10,7 @@ through the outbox row) → CONSUMER span (child of the relay's span through the
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +50,21 @@ class System:
         return self.exporter.get_finished_spans()
 
 
-@pytest.fixture
-async def system(fresh_nats_server: Any, tmp_path: Path) -> AsyncIterator[System]:
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+async def system(
+    request: pytest.FixtureRequest, fresh_nats_server: Any, tmp_path: Path
+) -> AsyncIterator[System]:
+    """On SQLite the transaction functions run in the writer thread, on PostgreSQL in
+    SQLAlchemy's greenlet: the trace context must reach the outbox row on both."""
     exporter = InMemorySpanExporter()
+    new_database: Callable[[], str] | None = (
+        request.getfixturevalue("postgres_database") if request.param == "postgres" else None
+    )
     async with AsyncExitStack() as stack:
         clients = {}
         for name, build in (
@@ -63,7 +75,11 @@ async def system(fresh_nats_server: Any, tmp_path: Path) -> AsyncIterator[System
             settings = in_process_settings(
                 name,
                 nats_url=fresh_nats_server.url,
-                database_url=f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}",
+                database_url=(
+                    new_database()
+                    if new_database is not None
+                    else f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
+                ),
                 data_dir=tmp_path,
             )
             app = create_app(build(settings), settings, span_exporter=exporter)
