@@ -44,6 +44,15 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
+    "identity": _OPERATIONS
+    | {
+        "GET /sign-in",
+        "POST /sign-in",
+        "GET /refresh",
+        "POST /sign-out",
+        "GET /sign-in/oidc",
+        "GET /sign-in/oidc/callback",
+    },
 }
 """The routes that answer without a token: operations probes and metrics, and the participant's
 form and JSON submission (the invitation token in them is the credential)."""
@@ -104,6 +113,9 @@ class Seed:
             "training_id": self.training_id,
             "trainer_id": self.trainer_id,
             "token": self.invitation_token,
+            "username": "security-nobody",
+            "token_id": str(uuid.UUID(int=7)),
+            "identity_id": str(uuid.UUID(int=9)),
         }
 
 

@@ -121,11 +121,46 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /reports/summary": Rule(REPORTERS, "global"),
         "GET /reports/donor": Rule(REPORTERS, "global"),
     },
+    # Identity holds no programme or participant data: every route is the same in every
+    # region. Each person manages only their own password and tokens; accounts are the admin's.
+    "identity": {
+        "GET /health": PUBLIC,
+        "GET /ready": PUBLIC,
+        "GET /metrics": PUBLIC,
+        "GET /sign-in": PUBLIC,
+        "POST /sign-in": PUBLIC,
+        "GET /refresh": PUBLIC,
+        "POST /sign-out": PUBLIC,
+        "GET /sign-in/oidc": PUBLIC,
+        "GET /sign-in/oidc/callback": PUBLIC,
+        "GET /me": Rule(ANY_ROLE, "global"),
+        "POST /me/password": Rule(ANY_ROLE, "global"),
+        "GET /tokens": Rule(ANY_ROLE, "global"),
+        "POST /tokens": Rule(ANY_ROLE, "global"),
+        "POST /tokens/{token_id}/revoke": Rule(ANY_ROLE, "global"),
+        "POST /account/password": Rule(ANY_ROLE, "global"),
+        "POST /account/tokens": Rule(ANY_ROLE, "global"),
+        "POST /account/tokens/{token_id}/revoke": Rule(ANY_ROLE, "global"),
+        "GET /accounts": Rule(ADMINS, "global"),
+        "POST /accounts": Rule(ADMINS, "global"),
+        "POST /accounts/{username}/disable": Rule(ADMINS, "global"),
+        "POST /accounts/{username}/enable": Rule(ADMINS, "global"),
+        "POST /accounts/{username}/password": Rule(ADMINS, "global"),
+        "POST /accounts/{username}/role": Rule(ADMINS, "global"),
+        "GET /admin/accounts": Rule(ADMINS, "global"),
+        "POST /admin/accounts": Rule(ADMINS, "global"),
+        "POST /admin/accounts/{username}": Rule(ADMINS, "global"),
+        "GET /admin/oidc/pending": Rule(ADMINS, "global"),
+        "POST /admin/oidc/pending/{identity_id}": Rule(ADMINS, "global"),
+    },
 }
 for _routes in POLICY.values():
     # create_app gives every service the audit log: admins only, and no personal data in it,
     # so it reads the same whatever the region.
     _routes["GET /audit"] = Rule(ADMINS, "global")
+    # Every service's page for a signed-in browser (the identity service's own is the account
+    # page): who is signed in, and the sign-out form.
+    _routes["GET /"] = Rule(ANY_ROLE, "global")
 
 
 def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:

@@ -7,12 +7,15 @@ session yet), the others the session's own value, which the shared auth middlewa
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, URLEncodedBody
 
 from trainops_identity.api.cookies import (
@@ -27,6 +30,7 @@ from trainops_identity.api.cookies import (
 from trainops_identity.api.deps import PrincipalDep, WebDep
 from trainops_identity.api.oidc_texts import oidc_texts
 from trainops_identity.api.views import language_of, render, text
+from trainops_identity.domain.accounts import Account
 from trainops_identity.domain.errors import SessionEnded, SignInFailed, TooManyAttempts
 from trainops_identity.domain.redirects import safe_next
 from trainops_identity.handlers import accounts, tokens
@@ -38,9 +42,16 @@ from trainops_identity.handlers.sessions import (
 )
 from trainops_shared.auth import ROLES, SESSION_COOKIE, csrf_matches, requires
 from trainops_shared.errors import AppError
-from trainops_shared.openapi_docs import PublicOperation
+from trainops_shared.openapi_docs import BODY, INPUT, PublicOperation, error_responses
 
 HTML_OPT = {"any_query": True}
+HTML_429 = ResponseSpec(
+    data_container=str,
+    description="Too many failed sign-ins for this account or address: the page says how "
+    "long to wait, `Retry-After` in seconds.",
+    media_type=MediaType.HTML,
+    generate_examples=False,
+)
 
 
 class SignInForm(msgspec.Struct, kw_only=True):
@@ -123,6 +134,7 @@ def _sign_in_page(
     operation_class=PublicOperation,
     tags=["sign-in"],
     sync_to_thread=False,
+    responses=error_responses(*INPUT),
 )
 def sign_in_page(
     request: Request[Any, Any, Any],
@@ -136,18 +148,30 @@ def sign_in_page(
     return _sign_in_page(request, web, next_url=next_url or "", notice=notice)
 
 
-@post("/sign-in", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"], status_code=303)
+@post(
+    "/sign-in",
+    opt=HTML_OPT,
+    operation_class=PublicOperation,
+    tags=["sign-in"],
+    status_code=303,
+    responses={
+        **error_responses(413, 422),
+        **error_responses(400, 401, media_type=MediaType.HTML, limited=False),
+        429: HTML_429,
+    },
+)
 async def sign_in_submit(
     request: Request[Any, Any, Any], web: WebDep, data: URLEncodedBody[SignInForm]
 ) -> Response[Any]:
     """Check the password; on success set the session cookie and go back to ``next``."""
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
     if not csrf_matches(expected, data.csrf_token):
+        # 400, not 403: a stale or missing form value is what a person with an old tab sends.
         return _sign_in_page(
             request,
             web,
             next_url=data.next,
-            status=403,
+            status=400,
             error=text(request, "bad_form"),
             username=data.username[:64],
         )
@@ -185,7 +209,14 @@ def _sign_in_again(web: WebDep, next_url: str | None, *, ended: bool) -> Respons
     return redirect(f"/sign-in?{query}", [cleared_session_cookie(secure=web.cookie_secure)])
 
 
-@get("/refresh", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"])
+@get(
+    "/refresh",
+    opt=HTML_OPT,
+    operation_class=PublicOperation,
+    tags=["sign-in"],
+    status_code=303,
+    responses=error_responses(*INPUT),
+)
 async def refresh(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -203,7 +234,14 @@ async def refresh(
     return signed_in(web, started, next_url)
 
 
-@post("/sign-out", opt=HTML_OPT, operation_class=PublicOperation, tags=["sign-in"], status_code=303)
+@post(
+    "/sign-out",
+    opt=HTML_OPT,
+    operation_class=PublicOperation,
+    tags=["sign-in"],
+    status_code=303,
+    responses=error_responses(403, *BODY),
+)
 async def sign_out_submit(
     request: Request[Any, Any, Any], web: WebDep, data: URLEncodedBody[CsrfForm]
 ) -> Response[Any]:
@@ -246,9 +284,18 @@ async def _account_page(
     error: str = "",
     new_token: str = "",
 ) -> Response[str]:
-    account = await accounts.find_account(web.identity, principal.subject)
-    if account is None:
-        raise SessionEnded("the account no longer exists")
+    found = await accounts.find_account(web.identity, principal.subject)
+    # A development token (``trainops token``) names a subject that is no account: the page
+    # shows who the token says, and there are no personal tokens or password to manage.
+    account = found or Account(
+        account_id=uuid.UUID(int=0),
+        username=principal.subject,
+        role=principal.role,
+        region=principal.region,
+        disabled=False,
+        created_at=_now(),
+        changed_at=_now(),
+    )
     listed = await tokens.list_tokens(web.identity, username=account.username)
     return render(
         request,
@@ -265,7 +312,13 @@ async def _account_page(
     )
 
 
-@get("/", opt=HTML_OPT, tags=["account"])
+@get(
+    "/",
+    opt=HTML_OPT,
+    tags=["account"],
+    media_type=MediaType.HTML,
+    responses=error_responses(401, 403, media_type=MediaType.HTML),
+)
 async def account_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
 ) -> Response[str]:
@@ -273,7 +326,16 @@ async def account_page(
     return await _account_page(request, web, principal)
 
 
-@post("/account/password", tags=["account"], status_code=200)
+@post(
+    "/account/password",
+    tags=["account"],
+    status_code=200,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413),
+        **error_responses(422, media_type=MediaType.HTML, limited=False),
+    },
+)
 async def account_password(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -294,7 +356,16 @@ async def account_password(
     return await _account_page(request, web, principal, notice=text(request, "password_changed"))
 
 
-@post("/account/tokens", tags=["account"], status_code=201)
+@post(
+    "/account/tokens",
+    tags=["account"],
+    status_code=201,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413),
+        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
+    },
+)
 async def account_create_token(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -315,7 +386,16 @@ async def account_create_token(
     return await _account_page(request, web, principal, status=201, new_token=created.token)
 
 
-@post("/account/tokens/{token_id:str}/revoke", tags=["account"], status_code=200)
+@post(
+    "/account/tokens/{token_id:str}/revoke",
+    tags=["account"],
+    status_code=200,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413, 422),
+        **error_responses(404, media_type=MediaType.HTML, limited=False),
+    },
+)
 async def account_revoke_token(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -324,9 +404,12 @@ async def account_revoke_token(
     data: URLEncodedBody[CsrfForm],
 ) -> Response[str]:
     """Revoke one of one's personal API tokens (every service refuses it at once)."""
-    await tokens.revoke_token(
-        web.identity, username=principal.subject, token_id=token_id, now=_now()
-    )
+    try:
+        await tokens.revoke_token(
+            web.identity, username=principal.subject, token_id=token_id, now=_now()
+        )
+    except AppError as exc:
+        return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
     return await _account_page(request, web, principal, notice=text(request, "done"))
 
 
@@ -353,7 +436,14 @@ async def _admin_page(
     )
 
 
-@get("/admin/accounts", opt=HTML_OPT, tags=["accounts"], guards=[requires("admin")])
+@get(
+    "/admin/accounts",
+    opt=HTML_OPT,
+    tags=["accounts"],
+    guards=[requires("admin")],
+    media_type=MediaType.HTML,
+    responses=error_responses(401, 403),
+)
 async def admin_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
 ) -> Response[str]:
@@ -361,7 +451,17 @@ async def admin_page(
     return await _admin_page(request, web, principal)
 
 
-@post("/admin/accounts", tags=["accounts"], guards=[requires("admin")], status_code=201)
+@post(
+    "/admin/accounts",
+    tags=["accounts"],
+    guards=[requires("admin")],
+    status_code=201,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413),
+        **error_responses(409, 422, media_type=MediaType.HTML, limited=False),
+    },
+)
 async def admin_add(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -385,7 +485,15 @@ async def admin_add(
 
 
 @post(
-    "/admin/accounts/{username:str}", tags=["accounts"], guards=[requires("admin")], status_code=200
+    "/admin/accounts/{username:str}",
+    tags=["accounts"],
+    guards=[requires("admin")],
+    status_code=200,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413),
+        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
+    },
 )
 async def admin_change(
     request: Request[Any, Any, Any],
