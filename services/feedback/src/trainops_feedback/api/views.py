@@ -84,11 +84,13 @@ def _format_date(value: date | datetime) -> dict[str, str]:
 
 
 def _field_errors(errors: InvalidAnswers | Iterable[FieldError] | None) -> dict[str, FieldError]:
+    """The first error of each item (what the page marks), whichever way they were given."""
     if errors is None:
         return {}
-    items = errors.errors if isinstance(errors, InvalidAnswers) else tuple(errors)
+    if isinstance(errors, InvalidAnswers):
+        return errors.by_item()
     out: dict[str, FieldError] = {}
-    for error in items:
+    for error in errors:
         out.setdefault(error.item, error)
     return out
 
