@@ -9,11 +9,11 @@ sign-out form (posted to the identity service with the session's CSRF value).
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.params import Dependency
 
 from trainops_shared.auth import CSRF_FIELD, Principal
 from trainops_shared.openapi_docs import error_responses
@@ -58,7 +58,7 @@ def home_route(title: str, identity_url: str) -> Any:
         responses=error_responses(401, 403, media_type=MediaType.HTML),
         sync_to_thread=False,
     )
-    def home(principal: Annotated[Principal, Dependency(skip_validation=True)]) -> Response[str]:
+    def home(principal: NamedDependency[Principal]) -> Response[str]:
         """The service's page for a signed-in browser (anonymous: redirected to sign in)."""
         origin = identity_url.rstrip("/")
         return Response(
