@@ -74,11 +74,15 @@ def demo_cells(seed: int = 2020, participants: int = 300) -> list[FinestCell]:
     return _cells(rows)
 
 
-def generated_cells(seed: int, participants: int = 300) -> list[FinestCell]:
-    """A random programme: skewed cities, all sexes and age bands, 2 years of sessions."""
+CITY_WEIGHTS = (40, 25, 12, 8, 6, 4, 3, 2, 2, 1, 1, 1)
+
+
+def generated_cells(seed: int, participants: int = 300, cities: int = 8) -> list[FinestCell]:
+    """A random programme: ``cities`` skewed cities (a few big, many small; at most 12), all
+    sexes and age bands, 2 years of sessions."""
     rng = random.Random(seed)
-    cities = [f"city{i}" for i in range(8)]
-    city_weights = [40, 25, 12, 8, 6, 4, 3, 2]
+    city_weights = list(CITY_WEIGHTS[:cities])
+    cities_ = [f"city{i}" for i in range(len(city_weights))]
     sectors = ["health", "education", "social", "ngo", "other"]
     languages = ["kk", "ru", "en"]
     trainings = [f"T{i}" for i in range(5)]
@@ -90,7 +94,7 @@ def generated_cells(seed: int, participants: int = 300) -> list[FinestCell]:
     rows = []
     for _ in range(participants):
         profile = {
-            "city": rng.choices(cities, city_weights)[0],
+            "city": rng.choices(cities_, city_weights)[0],
             "sector": rng.choices(sectors, [30, 30, 20, 15, 5])[0],
             "sex": rng.choices(SEXES, [50, 42, 2, 6])[0],
             "age_band": rng.choices(AGE_BANDS, [10, 30, 30, 18, 8, 4])[0],

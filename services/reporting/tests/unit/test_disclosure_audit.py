@@ -2,10 +2,11 @@
 
 For each programme (the demo's plan and generated ones with several cities, sexes, age bands
 and many small cells), the universe holds every table a request can publish (every breakdown,
-its margins and total, the summary, every offered period). The attacker's LP runs over the
-finest combinations of dimension values no published zero rules out, knowing which cells are
-primary. It must prove nothing narrower than the labels themselves say, and it must find the
-leaks of the old single-table suppression applied to each table on its own.
+its margins and total, the summary, every offered period). The attacker's LP knows every
+visible value, every adding-up line, which cells are empty and what the labels mean: a primary
+count is 1..k-1, a complementary one k or more. It must prove nothing narrower of any primary
+cell than the rule itself tells (``rule_narrowed``: nothing at all on most programmes), and it
+must find the leaks of the old single-table suppression applied to each table on its own.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from disclosure_programmes import demo_cells, generated_cells
 from trainops_reporting.domain.disclosure import (
     MEASURES,
     CellId,
+    FinestCell,
+    Prover,
     Reason,
     Universe,
     audit,
     build_universe,
     protect,
+    rule_narrowed,
     shapes,
 )
+from trainops_reporting.domain.disclosure.labels import label_interval, line_bounds
 from trainops_reporting.domain.suppression import CountTable, suppress
 
 pytestmark = pytest.mark.unit
@@ -77,20 +82,106 @@ def demo() -> Universe:
 def test_the_demo_pattern_leaks_nothing_and_keeps_most_people_visible(demo: Universe) -> None:
     pattern = protect(demo, K)
     assert audit(demo, pattern.hidden, K) == {}
+    assert rule_narrowed(demo, K) == {}  # every primary cell of the demo keeps [1, k-1]
     assert _visible_share(demo, pattern.hidden["registered"]) >= 0.75
 
 
-@pytest.mark.parametrize(("seed", "participants"), [(1, 300), (2, 250), (3, 400)])
-def test_generated_programmes_leak_nothing(seed: int, participants: int) -> None:
-    universe = build_universe(generated_cells(seed, participants))
+PROGRAMMES = [
+    # (seed, participants, cities): skewed cities, every sex and age band, many small cells
+    (1, 300, 8),
+    (3, 400, 8),
+    (5, 150, 4),
+    (6, 220, 12),
+]
+
+
+@pytest.mark.parametrize(("seed", "participants", "cities"), PROGRAMMES)
+def test_generated_programmes_leak_nothing(seed: int, participants: int, cities: int) -> None:
+    universe = build_universe(generated_cells(seed, participants, cities))
     pattern = protect(universe, K)
     assert audit(universe, pattern.hidden, K) == {}
+    for measure, cells in pattern.hidden.items():
+        for cell, why in cells.items():
+            value = universe.value(cell, measure)
+            low, high = label_interval(why, K)
+            assert low <= value <= high, (measure, cell, why, value)
 
 
 def test_years_as_periods_leak_nothing() -> None:
     universe = build_universe(generated_cells(4, 2000), ("all", "year"))
     pattern = protect(universe, K)
     assert audit(universe, pattern.hidden, K) == {}
+
+
+def test_a_small_margin_split_two_ways_is_protected_as_far_as_the_rule_allows() -> None:
+    """Seed 2's city7: 7 registrations = 6 + 1 by age band and 4 + 3 by sex. Whatever is
+    hidden, the 6 reads "k or more" (or is shown), so the city holds at least 6 and each sex
+    at least 2: no pattern keeps [1, 4] there. The pattern must tell nothing more than that,
+    and nothing narrower anywhere else."""
+    universe = build_universe(generated_cells(2, 250, 8))
+    city7 = {
+        (c[1], c[2]): s[0]
+        for c, s in universe.sums.items()
+        if c[0] == "all" and c[2][:1] == ("city7",) and c[1][:1] == ("city",)
+    }
+    assert city7[("city",), ("city7",)] == 7
+    assert city7[("city", "sex"), ("city7", "male")] == 4
+    assert city7[("city", "sex"), ("city7", "female")] == 3
+    assert city7[("city", "age_band"), ("city7", "25-34")] == 6
+    narrowed = rule_narrowed(universe, K)["registered"]
+    assert narrowed == {
+        ("all", ("city", "age_band"), ("city7", "35-44")): (1.0, 3.0),
+        ("all", ("city", "mode"), ("city7", "hybrid")): (1.0, 3.0),
+        ("all", ("city", "sex"), ("city7", "female")): (2.0, 4.0),
+        ("all", ("city", "sex"), ("city7", "male")): (2.0, 4.0),
+    }
+    pattern = protect(universe, K)
+    proven = Prover(universe, "registered", K, over="cells").intervals(pattern.hidden["registered"])
+    for cell, interval in narrowed.items():
+        assert proven[cell] == pytest.approx(interval, abs=1e-6)
+    assert audit(universe, pattern.hidden, K) == {}
+
+
+def _line_universe(cells: dict[str, int]) -> Universe:
+    """One city split by sex only: its row, the sex margins and the total are one line."""
+    finest = [
+        FinestCell("2020-01", ("c1", "health", sex, "25-34", "ru", "online", "T1"), n, n, n)
+        for sex, n in cells.items()
+    ]
+    return build_universe(finest)
+
+
+def test_a_partner_too_small_for_its_primary_gives_it_away() -> None:
+    """female 2 (primary) + male 5 = 7 published: hiding the 5 as complementary ("5 or more")
+    proves the 2 is at most 2. The audit must see it; the planner must not do it."""
+    universe = _line_universe({"female": 2, "male": 5, "other": 9})
+    hidden: dict[str, dict[CellId, Reason]] = {m: {} for m in MEASURES}
+    for measure in MEASURES:
+        for cell in universe.sums:
+            value = universe.value(cell, measure)
+            if cell[1] in {("sex",), ("city", "sex")} and value == 2:
+                hidden[measure][cell] = "primary"
+            if cell[1] in {("sex",), ("city", "sex")} and value == 5:
+                hidden[measure][cell] = "complementary"
+    leaks = audit(universe, hidden, K)
+    assert leaks and all(high <= 2 + 1e-6 for cells in leaks.values() for _, high in cells.values())
+    pattern = protect(universe, K)
+    assert audit(universe, pattern.hidden, K) == {}
+    female = ("all", ("city", "sex"), ("c1", "female"))
+    assert pattern.reason(female, "registered") == "primary"
+    assert pattern.reason(("all", ("city", "sex"), ("c1", "male")), "registered") is None
+
+
+def test_one_line_bounds_follow_the_labels() -> None:
+    # primary 2 and complementary 5 beside a visible total of 7 (signs: children +1, parent -1)
+    members = [(1, 2), (1, 5), (-1, 7)]
+    assert line_bounds(members, {0: "primary", 1: "complementary"}, K) == {0: (1.0, 2.0)}
+    # with a partner of 9 instead, the primary keeps [1, 4]
+    members = [(1, 2), (1, 9), (-1, 11)]
+    assert line_bounds(members, {0: "primary", 1: "complementary"}, K) == {0: (1.0, 4.0)}
+    # a hidden parent of at least k over a primary and a visible 2 proves the primary >= 3
+    members = [(1, 4), (1, 2), (-1, 6)]
+    assert line_bounds(members, {0: "primary", 2: "complementary"}, K) == {0: (3.0, 4.0)}
 
 
 def test_the_old_single_table_suppression_leaks_under_the_same_audit(demo: Universe) -> None:
