@@ -15,11 +15,40 @@ by its invariants rather than by re-implementing the service's choice of cells:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from trainops_cli.api_client import TrainopsClient, poll
+
 MEASURES = ("registered", "attended", "feedback_responses")
+SUMMARY_KEYS = (
+    "sessions_scheduled",
+    "sessions_delivered",
+    "registered",
+    "attended",
+    "feedback_responses",
+    "satisfaction_mean",
+    "cities_reached",
+)
+
+
+def summary_of(client: TrainopsClient, **params: Any) -> dict[str, Any]:
+    """The programme summary's figures the tests compare (not its definitions or metadata)."""
+    answer = client.summary(**params)
+    return {key: answer[key] for key in SUMMARY_KEYS}
+
+
+def wait_equal(fetch: Callable[[], Any], want: Any, what: str, timeout: float = 90.0) -> None:
+    """Poll ``fetch`` until it returns ``want``; on timeout say what it returned last."""
+    seen: list[Any] = [None]
+
+    def probe() -> bool | None:
+        seen[0] = fetch()
+        return True if seen[0] == want else None
+
+    poll(probe, timeout=timeout, what=what, last=lambda: f"{seen[0]!r}, want {want!r}")
+
 
 Key = tuple[str, ...]
 TrueCells = Mapping[Key, Mapping[str, Any]]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from e2e_checks import summary_of, wait_equal
 
 from trainops_cli.api_client import TrainopsClient, poll, token_of
 from trainops_devtools.demo_data import (
@@ -28,16 +29,6 @@ from trainops_devtools.demo_data import (
 )
 
 pytestmark = pytest.mark.e2e
-
-SUMMARY_KEYS = (
-    "sessions_scheduled",
-    "sessions_delivered",
-    "registered",
-    "attended",
-    "feedback_responses",
-    "satisfaction_mean",
-    "cities_reached",
-)
 
 
 class Writer(threading.Thread):
@@ -71,21 +62,6 @@ class Writer(threading.Thread):
         if self.error is not None:
             raise self.error
         assert len(self.acked) == len(self.items)
-
-
-def _summary(client: TrainopsClient, training: str) -> dict[str, Any]:
-    answer = client.summary(training_id=training)
-    return {key: answer[key] for key in SUMMARY_KEYS}
-
-
-def _wait_equal(fetch: Callable[[], Any], want: Any, what: str, timeout: float = 90.0) -> None:
-    seen: list[Any] = [None]
-
-    def probe() -> bool | None:
-        seen[0] = fetch()
-        return True if seen[0] == want else None
-
-    poll(probe, timeout=timeout, what=what, last=lambda: f"{seen[0]!r}, want {want!r}")
 
 
 def _cells(client: TrainopsClient, training: str) -> dict[tuple[str, ...], dict[str, Any]]:
@@ -160,13 +136,13 @@ def test_reporting_killed_mid_stream_counts_every_acknowledged_write_once(
 
     sessions = [SessionFact(session_id, training, starts_at, "scheduled")]
     phase1 = facts({}, {}, "scheduled")
-    _wait_equal(
-        lambda: _summary(client, training),
+    wait_equal(
+        lambda: summary_of(client, training_id=training),
         expected_summary(phase1, sessions),
         "every acknowledged registration in the summary after the restart",
     )
-    assert _summary(client, training)["registered"] == len(people)
-    _wait_equal(
+    assert summary_of(client, training_id=training)["registered"] == len(people)
+    wait_equal(
         lambda: _cells(client, training),
         expected_cells(phase1, ("city",)),
         "every acknowledged registration in the donor cells",
@@ -197,12 +173,12 @@ def test_reporting_killed_mid_stream_counts_every_acknowledged_write_once(
     final = facts(attended, scores, "completed")
     want = expected_summary(final, sessions)
     assert want["feedback_responses"] == len(invitations)
-    _wait_equal(
-        lambda: _summary(client, training),
+    wait_equal(
+        lambda: summary_of(client, training_id=training),
         want,
         "every acknowledged attendance and response, exactly once, after the restart",
     )
-    _wait_equal(
+    wait_equal(
         lambda: _cells(client, training),
         expected_cells(final, ("city",)),
         "donor cells after the restart",

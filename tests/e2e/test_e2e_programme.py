@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from e2e_checks import check_csv_matches_json, check_donor_report, check_unsuppressed
+from e2e_checks import (
+    check_csv_matches_json,
+    check_donor_report,
+    check_unsuppressed,
+    summary_of,
+    wait_equal,
+)
 
-from trainops_cli.api_client import ApiError, TrainopsClient, poll, token_of
+from trainops_cli.api_client import ApiError, TrainopsClient, token_of
 from trainops_devtools.demo_data import (
     Fact,
     Person,
@@ -37,15 +42,6 @@ from trainops_devtools.demo_data import (
 
 pytestmark = pytest.mark.e2e
 
-SUMMARY_KEYS = (
-    "sessions_scheduled",
-    "sessions_delivered",
-    "registered",
-    "attended",
-    "feedback_responses",
-    "satisfaction_mean",
-    "cities_reached",
-)
 OVERALL_SCORES = (5, 4, 5, 3, 4, 5, 2, 5, 4, 1, 5, 4)
 
 
@@ -72,21 +68,6 @@ class Sess:
 
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _summary(client: TrainopsClient, **params: Any) -> dict[str, Any]:
-    answer = client.summary(**params)
-    return {key: answer[key] for key in SUMMARY_KEYS}
-
-
-def _wait_equal(fetch: Callable[[], Any], want: Any, what: str, timeout: float = 90.0) -> None:
-    seen: list[Any] = [None]
-
-    def probe() -> bool | None:
-        seen[0] = fetch()
-        return True if seen[0] == want else None
-
-    poll(probe, timeout=timeout, what=what, last=lambda: f"{seen[0]!r}, want {want!r}")
 
 
 def run_programme(client: TrainopsClient) -> None:
@@ -196,7 +177,7 @@ def run_programme(client: TrainopsClient) -> None:
 
     client.cancel_session(sessions["S3"].id, "venue unavailable")
     s3_ids = sorted(reg.id for reg in s3)
-    _wait_equal(
+    wait_equal(
         lambda: [client.get_registration(rid)["status"] for rid in s3_ids],
         ["cancelled"] * len(s3_ids),
         "registrations of the cancelled session cancelled",
@@ -274,8 +255,8 @@ def run_programme(client: TrainopsClient) -> None:
     assert want["registered"] > 40 and want["feedback_responses"] > 20
     by = ("city", "sex")
     cells = expected_cells(facts, by)
-    _wait_equal(lambda: _summary(client), want, "reporting summary")
-    _wait_equal(
+    wait_equal(lambda: summary_of(client), want, "reporting summary")
+    wait_equal(
         lambda: {
             tuple(str(r[d]) for d in by): {
                 m: r[m]
@@ -289,10 +270,10 @@ def run_programme(client: TrainopsClient) -> None:
 
     # Summary: per training and per window.
     for training in (ta, tb):
-        assert _summary(client, training_id=training) == expected_summary(
+        assert summary_of(client, training_id=training) == expected_summary(
             facts, session_facts, training=training
         )
-    assert _summary(client, period="all") == want
+    assert summary_of(client, period="all") == want
     with pytest.raises(ApiError) as refused:  # windows are refused, years not offered here
         client.summary(from_="2021-03-04", to="2021-04-01")
     assert refused.value.status == 422
