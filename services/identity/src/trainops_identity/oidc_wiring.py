@@ -68,10 +68,6 @@ class OidcWiring:
                 redirect_url=self.settings.redirect_url,
             )
 
-    async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-
     def context(self, web: Web) -> OidcContext | None:
         """The ``oidc`` dependency of the routes (``None``: not configured)."""
         if self.settings is None:

@@ -21,9 +21,10 @@ Neither the client secret, nor a code, nor a token is ever logged or put into an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
@@ -105,8 +106,7 @@ class OidcClient:
         clock: Any = time.time,
     ) -> None:
         self.settings = settings
-        self._http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS)
-        self._owns_http = http is None
+        self._shared_http = http
         self._clock = clock
         self._metadata: ProviderMetadata | None = None
         self._metadata_at = 0.0
@@ -117,14 +117,25 @@ class OidcClient:
         """How many times the JWKS was fetched (operators' and tests' view of the cache)."""
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        """Nothing to release: connections live only as long as one exchange (below)."""
+
+    @contextlib.asynccontextmanager
+    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client for one exchange with the provider. Sign-ins are rare next to the cost of
+        a connection, and a connection kept open across requests would outlive the service's
+        shutdown, which has no hook to close it."""
+        if self._shared_http is not None:
+            yield self._shared_http
+            return
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS) as http:
+            yield http
 
     # ---------------------------------------------------------------- provider documents
 
     async def _get_json(self, url: str, what: str) -> dict[str, Any]:
         try:
-            response = await self._http.get(url, headers={"Accept": "application/json"})
+            async with self._http() as http:
+                response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             log.warning("oidc_provider_unreachable", what=what, error=type(exc).__name__)
             raise OidcProviderUnavailable(
@@ -257,19 +268,21 @@ class OidcClient:
         """The ID token the token endpoint gives for ``code`` (client_secret_basic + PKCE)."""
         metadata = await self.metadata()
         try:
-            response = await self._http.post(
-                metadata.token_endpoint,
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": self.settings.redirect_url,
-                    "code_verifier": code_verifier,
-                },
-                auth=httpx.BasicAuth(
-                    _form_encode(self.settings.client_id), _form_encode(self.settings.client_secret)
-                ),
-                headers={"Accept": "application/json"},
-            )
+            async with self._http() as http:
+                response = await http.post(
+                    metadata.token_endpoint,
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": self.settings.redirect_url,
+                        "code_verifier": code_verifier,
+                    },
+                    auth=httpx.BasicAuth(
+                        _form_encode(self.settings.client_id),
+                        _form_encode(self.settings.client_secret),
+                    ),
+                    headers={"Accept": "application/json"},
+                )
         except httpx.HTTPError as exc:
             log.warning("oidc_token_endpoint_unreachable", error=type(exc).__name__)
             raise OidcProviderUnavailable(

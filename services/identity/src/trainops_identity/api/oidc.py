@@ -15,7 +15,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from trainops_identity.api.cookies import redirect
 from trainops_identity.api.deps import PrincipalDep, Web, WebDep
@@ -131,7 +131,7 @@ async def oidc_callback(
     request: Request[Any, Any, Any],
     web: WebDep,
     oidc: OidcDep,
-    state: Annotated[str | None, QueryParameter(max_length=2000)] = None,
+    oauth_state: Annotated[str | None, QueryParameter(name="state", max_length=2000)] = None,
     code: Annotated[str | None, QueryParameter(max_length=4000)] = None,
     error: Annotated[str | None, QueryParameter(max_length=200)] = None,
     iss: Annotated[str | None, QueryParameter(max_length=2000)] = None,
@@ -144,7 +144,13 @@ async def oidc_callback(
     client = request.client.host if request.client else None
     try:
         outcome = await oidc_handlers.finish_oidc_sign_in(
-            context, state=state, code=code, error=error, issuer=iss, client=client, now=_now()
+            context,
+            state=oauth_state,
+            code=code,
+            error=error,
+            issuer=iss,
+            client=client,
+            now=_now(),
         )
     except OidcSignInRefused as exc:
         log.warning("oidc_sign_in_refused", kind=exc.kind, reason=exc.message)
@@ -220,7 +226,7 @@ async def oidc_pending(web: WebDep) -> PendingList:
 async def oidc_assign(
     web: WebDep,
     principal: PrincipalDep,
-    identity_id: Annotated[str, Parameter(max_length=36)],
+    identity_id: Annotated[str, PathParameter(max_length=36)],
     data: JSONBody[AssignRequest],
 ) -> AssignedAccount:
     """Give a pending person an account (organisation sign-in only, no password) with a role

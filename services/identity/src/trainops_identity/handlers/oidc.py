@@ -53,9 +53,14 @@ class OidcContext:
     client: OidcClient
 
     @property
+    def provider_code(self) -> str:
+        """The provider as the audit log names it: the issuer's host name."""
+        return (urlsplit(self.settings.issuer).hostname or "provider").lower()[:50]
+
+    @property
     def actor(self) -> str:
         """How the audit log names changes the provider's claims made (not a person)."""
-        return f"oidc:{urlsplit(self.settings.issuer).hostname or 'provider'}"[:64]
+        return f"oidc:{self.provider_code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ async def finish_oidc_sign_in(
             method="oidc",
             now=now,
             client=client,
-            detail={"issuer": verified.issuer},
+            detail={"provider": ctx.provider_code},
         )
     except SignInFailed:
         raise OidcSignInRefused("account", "your trainops account is disabled") from None
