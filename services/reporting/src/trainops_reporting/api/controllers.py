@@ -101,7 +101,7 @@ KParam = Annotated[
 ]
 CSV_DESCRIPTION = (
     "The same table as CSV (`format=csv`): header, one line per row, then TOTAL; a primary "
-    "suppressed count reads `<k`, a complementary one `x`."
+    "suppressed count (1..k-1) reads `<k`, a complementary one (k or more) `x`."
 )
 
 
@@ -182,7 +182,7 @@ async def get_donor_report(
     Every table is cut from one suppression pattern over everything requestable (all
     breakdowns, margins, totals, the summary and periods), proven by linear programming, so
     no combination of requests recovers a count from 1 to k-1. ``suppressed`` gives the
-    reason of each hidden count: ``primary`` (1..k-1) or ``complementary``."""
+    reason of each hidden count: ``primary`` (1..k-1) or ``complementary`` (k or more)."""
     request, reader = _request(runtime, from_, to, period, training_id, k, by)
     fmt = parse_format(format_)
     data = await runtime.read(partial(reader.donor, request=request))
@@ -205,7 +205,7 @@ def _csv_value(value: Any, reason: str | None, k: int) -> str:
 
 def donor_csv(report: dict[str, Any]) -> str:
     """Header, one line per row, then ``TOTAL``; hidden counts read ``<k`` (primary) or ``x``
-    (complementary: it may hold any count, so it is never shown as ``<k``).
+    (complementary: it holds k or more, so it is never shown as ``<k``).
 
     Without dimensions the first column is ``scope`` so that the ``TOTAL`` line has a label.
     A satisfaction mean hidden with its responses is ``x`` too.

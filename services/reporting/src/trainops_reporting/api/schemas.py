@@ -46,7 +46,7 @@ class DonorTotals(msgspec.Struct, kw_only=True):
 class DonorReportOut(msgspec.Struct, kw_only=True):
     """``rows``: ``{<each by-dimension>: value, registered, attended, feedback_responses,
     satisfaction_mean, suppressed: {measure: "primary"|"complementary"}}``; a suppressed count
-    is ``null``: ``primary`` holds 1..k-1, ``complementary`` any count (hidden so that no
+    is ``null``: ``primary`` holds 1..k-1, ``complementary`` k or more (hidden so that no
     primary one can be derived). ``row_totals``/``column_totals`` are the table's margins (two
     dimensions). Every count is of ``unit`` (registrations), so the totals are the same for
     every ``by`` of a period and equal the summary's."""

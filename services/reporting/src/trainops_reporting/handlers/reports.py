@@ -41,12 +41,13 @@ DEFINITIONS: Final[dict[str, str]] = {
     "feedback_responses": "feedback responses, at most one per invitation (per registration)",
     "satisfaction_mean": "mean of the 1-5 overall rating; hidden with feedback_responses",
     "primary": "a count from 1 to k-1, hidden (CSV: <k)",
-    "complementary": "a count of k or more, or any count, hidden so that no primary cell can "
-    "be derived from the published ones (CSV: x)",
+    "complementary": "a count of k or more (zeros are never hidden), hidden so that no primary "
+    "cell can be derived from the published ones (CSV: x)",
     "period": "sessions by their start (UTC): all, a year YYYY, a quarter YYYY-Qn or a month "
     "YYYY-MM, as the server offers",
     "sessions_scheduled": "sessions (not people) that were not cancelled; not suppressed",
-    "cities_reached": "cities whose attended count is published and non-zero",
+    "cities_reached": "cities whose attended count is non-zero: shown, or hidden (a hidden count "
+    "is never zero), as the by=city table tells",
 }
 
 
@@ -194,9 +195,7 @@ def summary_report(
     cities = 0
     for labels in _present(protected, city_request, training):
         cell = _cell_id(city_request, training, labels)
-        if protected.pattern.reason(cell, "attended") is None and protected.universe.value(
-            cell, "attended"
-        ):
+        if protected.universe.value(cell, "attended") > 0:  # hidden or not: zeros are shown
             cities += 1
     return {
         "sessions_scheduled": scheduled,
