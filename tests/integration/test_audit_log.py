@@ -160,6 +160,7 @@ async def test_only_admins_read_the_log(client: AsyncTestClient[Litestar]) -> No
         ({"action": "Thing Closed"}, "action"),
         ({"actor": "two words"}, "actor"),
         ({"before": "0"}, "before"),
+        ({"before": str(2**63)}, "before"),
         ({"who": "acct-1"}, "who"),
     ],
 )

@@ -75,6 +75,8 @@ DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
 MAX_DETAIL_KEYS: Final = 16
 MAX_CODE_LENGTH: Final = 64
+MAX_ENTRY_ID: Final = 2**63 - 1
+"""The largest id a BIGINT holds: a larger ``before`` would overflow in SQL instead of paging."""
 
 DetailValue = int | float | bool | None | uuid.UUID | datetime | str
 """What a ``detail`` value may be; a ``str`` must also be a lower-case code (see module doc)."""
@@ -290,9 +292,13 @@ def audit_route(read: Reader[list[AuditEntry]]) -> Any:
             ),
         ] = None,
         before: Annotated[
-            int | None,
-            Parameter(description="Only entries older than this id (paging).", ge=1),
-        ] = None,
+            int,
+            Parameter(
+                description="Only entries older than this id (paging; the default is no bound).",
+                ge=1,
+                le=MAX_ENTRY_ID,
+            ),
+        ] = MAX_ENTRY_ID,
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     ) -> AuditPage:
         """Who changed what and when in this service (admins only), newest first.

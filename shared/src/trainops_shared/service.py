@@ -92,7 +92,6 @@ class ServiceSpec:
     produces: Sequence[StreamSpec] = ()
     event_handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
     public_paths: Sequence[str] = ()
-    error_statuses: Mapping[type[Exception], int] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     template_config: TemplateConfig[Any] | None = None
     """The engine of a service's server-rendered pages (``Template`` responses)."""
@@ -240,6 +239,8 @@ def _error_response(body: dict[str, Any]) -> Response[dict[str, Any]]:
 
 
 def _handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    """The one way a domain error becomes an answer: every service's errors derive from
+    :class:`~trainops_shared.errors.AppError` (or ``DomainError``) and carry their status."""
     return _error_response(exc.body())
 
 
@@ -318,18 +319,6 @@ def _handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     return _error_response(
         {"status": HTTP_500_INTERNAL_SERVER_ERROR, "error": "internal", "detail": "internal error"}
     )
-
-
-def _mapped_handler(status: int) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
-    def handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        code = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(status, "invalid")
-        body: dict[str, Any] = {"status": status, "error": code, "detail": str(exc)}
-        field_name = getattr(exc, "field", None)
-        if field_name:
-            body["field"] = field_name
-        return _error_response(body)
-
-    return handler
 
 
 MAX_JSON_DEPTH = 32
@@ -508,8 +497,6 @@ def create_app(
         TooManyRequestsException: handle_rate_limited,
         Exception: _handle_unexpected,
     }
-    for exc_type, status in spec.error_statuses.items():
-        exception_handlers[exc_type] = _mapped_handler(status)
 
     app = Litestar(
         route_handlers=[
