@@ -82,7 +82,7 @@ def test_a_mapping_naming_an_unknown_role_is_a_configuration_error() -> None:
     with pytest.raises(OidcConfigError, match="region map"):
         ClaimMapping(region_values={"x": "Not A Code"})
     with pytest.raises(OidcConfigError, match="mode"):
-        ClaimMapping(mode="guess")  # type: ignore[arg-type]
+        ClaimMapping(mode="guess")
 
 
 def test_usernames_come_from_the_provider_and_never_collide_by_design() -> None:
