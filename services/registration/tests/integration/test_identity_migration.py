@@ -83,7 +83,10 @@ def _person(city: str, email: str) -> dict[str, object]:
 
 
 def migrate_and_check(conn: Connection) -> None:
-    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [("registration", 3)]
+    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
+        ("registration", 3),
+        ("registration", 4),
+    ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}
     assert {"duplicate_flags", "participant_merges"} <= set(inspector.get_table_names())

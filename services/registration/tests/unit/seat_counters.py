@@ -131,7 +131,7 @@ def pick_registration(conn: Connection, session_id: uuid.UUID, status: str | Non
     ids = conn.execute(query.order_by(registrations.c.registration_id)).scalars().all()
     if not ids:
         return None
-    return uuid.UUID(ids[int(r * len(ids))])
+    return ids[int(r * len(ids))]
 
 
 def applied(handler: Callable[[Connection, Any], None], event: Any) -> Step:

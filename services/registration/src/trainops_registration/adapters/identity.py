@@ -36,10 +36,6 @@ _f = duplicate_flags.c
 _m = participant_merges.c
 
 
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None
-
-
 def get_participant_side(
     conn: Connection, participant_id: uuid.UUID, principal: Principal, *, for_update: bool = False
 ) -> MergeSide | None:
@@ -55,9 +51,9 @@ def get_participant_side(
     if row is None:
         return None
     return MergeSide(
-        participant_id=uuid.UUID(row.participant_id),
+        participant_id=row.participant_id,
         city=row.city,
-        merged_into=_uuid_or_none(row.merged_into),
+        merged_into=row.merged_into,
         email=row.email,
         phone=row.phone,
         organisation=row.organisation,
@@ -90,16 +86,16 @@ def insert_flag(conn: Connection, flag: DuplicateFlag) -> None:
 
 def _flag(row: Any) -> DuplicateFlag:
     return DuplicateFlag(
-        flag_id=uuid.UUID(row.flag_id),
-        participant_id=uuid.UUID(row.participant_id),
+        flag_id=row.flag_id,
+        participant_id=row.participant_id,
         city=row.city,
-        possible_duplicate_of=_uuid_or_none(row.possible_duplicate_of),
+        possible_duplicate_of=row.possible_duplicate_of,
         note=row.note,
         status=row.status,
         flagged_by=row.flagged_by,
         flagged_by_role=row.flagged_by_role,
         created_at=as_utc(row.created_at),
-        resolved_by_merge=_uuid_or_none(row.resolved_by_merge),
+        resolved_by_merge=row.resolved_by_merge,
     )
 
 
@@ -164,14 +160,14 @@ def participant_summaries(
         ).where(_p.participant_id.in_([str(i) for i in ids]), region_filter(principal, _p.city))
     ).all()
     return {
-        uuid.UUID(r.participant_id): ParticipantSummary(
-            participant_id=uuid.UUID(r.participant_id),
+        r.participant_id: ParticipantSummary(
+            participant_id=r.participant_id,
             full_name=r.full_name,
             email=r.email,
             phone=r.phone,
             organisation=r.organisation,
             city=r.city,
-            merged_into=_uuid_or_none(r.merged_into),
+            merged_into=r.merged_into,
             registrations=int(r.n),
         )
         for r in rows
@@ -206,7 +202,7 @@ def shared_contact_candidates(
     ).all()
     return [
         Candidate(
-            participant_id=uuid.UUID(r.participant_id),
+            participant_id=r.participant_id,
             city=r.city,
             name_key=r.name_key,
             email=r.email,
@@ -309,9 +305,9 @@ def insert_merge(conn: Connection, merge: Merge) -> None:
 
 def _merge(row: Any) -> Merge:
     return Merge(
-        merge_id=uuid.UUID(row.merge_id),
-        kept_participant_id=uuid.UUID(row.kept_participant_id),
-        merged_participant_id=uuid.UUID(row.merged_participant_id),
+        merge_id=row.merge_id,
+        kept_participant_id=row.kept_participant_id,
+        merged_participant_id=row.merged_participant_id,
         kept_city=row.kept_city,
         merged_city=row.merged_city,
         reason=row.reason,

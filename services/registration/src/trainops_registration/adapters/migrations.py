@@ -18,6 +18,7 @@ from trainops_registration.adapters.tables import (
     registrations,
     sessions,
 )
+from trainops_shared.columns import convert_string_uuid_columns
 from trainops_shared.storage import Migration, MigrationSet
 
 
@@ -93,6 +94,36 @@ def _identity_v3(conn: Connection) -> None:
         idempotency_keys.create(conn)
 
 
+UUID_COLUMNS = (
+    ("sessions", "session_id"),
+    ("sessions", "training_id"),
+    ("participants", "participant_id"),
+    ("participants", "merged_into"),
+    ("registrations", "registration_id"),
+    ("registrations", "session_id"),
+    ("registrations", "participant_id"),
+    ("duplicate_flags", "flag_id"),
+    ("duplicate_flags", "participant_id"),
+    ("duplicate_flags", "possible_duplicate_of"),
+    ("duplicate_flags", "resolved_by_merge"),
+    ("participant_merges", "merge_id"),
+    ("participant_merges", "kept_participant_id"),
+    ("participant_merges", "merged_participant_id"),
+)
+"""Every identifier column: ``String(36)`` text until v4, ``UUIDType`` storage from then on."""
+
+
+def _uuid_columns_v4(conn: Connection) -> None:
+    """Identifiers from 36-character text to the shared UUID column type, rows kept.
+
+    PostgreSQL converts each column to the native ``uuid`` type (a value that is not a UUID
+    fails the migration, which rolls back whole); SQLite rewrites the text to the 32 hex
+    digits ``sa.Uuid`` stores there. No foreign key joins these columns, so none is dropped.
+    On a fresh database the columns already have the new type and hold nothing to rewrite.
+    """
+    convert_string_uuid_columns(conn, UUID_COLUMNS)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -103,5 +134,6 @@ MIGRATIONS = MigrationSet(
             "identity per city, duplicate flags, merge audit, idempotency keys per principal",
             _identity_v3,
         ),
+        Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
     ),
 )

@@ -96,12 +96,12 @@ def match_participant(
         person,
         (
             Candidate(
-                participant_id=uuid.UUID(row.participant_id),
+                participant_id=row.participant_id,
                 city=row.city,
                 name_key=row.name_key,
                 email=row.email,
                 phone=row.phone,
-                merged_into=uuid.UUID(row.merged_into) if row.merged_into else None,
+                merged_into=row.merged_into,
             )
             for row in rows
         ),
@@ -109,7 +109,7 @@ def match_participant(
     )
     if chosen is None:
         return None
-    row = by_id[str(chosen.participant_id)]
+    row = by_id[chosen.participant_id]
     found = Person(
         participant_id=chosen.participant_id,
         full_name=row.full_name,
@@ -122,7 +122,7 @@ def match_participant(
     live = None
     if row.live_registration_id is not None:
         live = LiveRegistration(
-            registration_id=uuid.UUID(row.live_registration_id),
+            registration_id=row.live_registration_id,
             status=row.live_status,
             city=row.live_city,
         )

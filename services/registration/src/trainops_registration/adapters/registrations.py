@@ -28,7 +28,7 @@ def registration_from_row(row: RowMapping, *, with_person: bool = False) -> Regi
     person = None
     if with_person and row["p_full_name"] is not None:
         person = Person(
-            participant_id=uuid.UUID(row["participant_id"]),
+            participant_id=row["participant_id"],
             full_name=row["p_full_name"],
             name_key=row["p_name_key"],
             email=row["p_email"],
@@ -37,9 +37,9 @@ def registration_from_row(row: RowMapping, *, with_person: bool = False) -> Regi
             city=row["p_city"],
         )
     return Registration(
-        registration_id=uuid.UUID(row["registration_id"]),
-        session_id=uuid.UUID(row["session_id"]),
-        participant_id=uuid.UUID(row["participant_id"]),
+        registration_id=row["registration_id"],
+        session_id=row["session_id"],
+        participant_id=row["participant_id"],
         city=row["city"],
         sector=row["sector"],
         sex=row["sex"],
@@ -228,4 +228,4 @@ def live_sessions_of(conn: Connection, participant_id: uuid.UUID) -> frozenset[u
     ids = conn.execute(
         sa.select(_r.session_id).where(_r.participant_id == str(participant_id), NOT_CANCELLED)
     ).scalars()
-    return frozenset(uuid.UUID(s) for s in ids)
+    return frozenset(ids)

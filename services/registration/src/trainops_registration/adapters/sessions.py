@@ -25,8 +25,8 @@ _s = sessions.c
 
 def session_from_row(row: RowMapping) -> SessionCopy:
     return SessionCopy(
-        session_id=uuid.UUID(row["session_id"]),
-        training_id=uuid.UUID(row["training_id"]),
+        session_id=row["session_id"],
+        training_id=row["training_id"],
         mode=row["mode"],
         cities=[str(c).lower() for c in row["cities"]],
         timezone=row["timezone"],

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from trainops_shared.columns import UtcDateTime
+from trainops_shared.columns import UtcDateTime, UUIDType
 
 metadata = sa.MetaData()
 
-_UUID = sa.String(36)
+_UUID = UUIDType()
 _Time = UtcDateTime()
 
 sessions = sa.Table(

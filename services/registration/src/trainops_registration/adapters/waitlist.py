@@ -35,7 +35,7 @@ def seat_snapshot(conn: Connection, session: SessionCopy, *, head: int) -> Sessi
     waiting = sa.select(_r.registration_id, _r.waitlist_position).where(
         _r.session_id == sid, _r.status == "waitlisted"
     )
-    entries: dict[str, int] = {}
+    entries: dict[uuid.UUID, int] = {}
     if head > 0:
         for rid, pos in conn.execute(waiting.order_by(_r.waitlist_position).limit(head)).all():
             entries[rid] = int(pos)
@@ -45,7 +45,7 @@ def seat_snapshot(conn: Connection, session: SessionCopy, *, head: int) -> Sessi
     return SessionSeats(
         capacity=session.capacity,
         confirmed_count=session.confirmed_count,
-        waitlist=tuple(WaitlistEntry(uuid.UUID(rid), pos) for rid, pos in entries.items()),
+        waitlist=tuple(WaitlistEntry(rid, pos) for rid, pos in entries.items()),
     )
 
 
@@ -77,7 +77,7 @@ def promote(
     )
     rows = conn.execute(sa.select(registrations).where(_r.registration_id.in_(ids))).mappings()
     by_id = {r["registration_id"]: registration_from_row(r) for r in rows.all()}
-    return [by_id[i] for i in ids]
+    return [by_id[i] for i in registration_ids]
 
 
 def leave_waitlist(conn: Connection, session_id: uuid.UUID, position: int | None) -> None:
