@@ -243,6 +243,27 @@ async def test_local_account_of_the_same_name_is_not_taken_over(
         assert claims["sub"].startswith("alice-") and claims["role"] == "coordinator"
 
 
+async def test_a_role_changed_at_the_provider_applies_and_ends_old_sessions(
+    identity: Callable[..., Any], database_url: str
+) -> None:
+    async with identity() as client:
+        first = await sign_in(client, ALICE)
+        assert session_claims(first)["role"] == "coordinator"
+        old_cookie = first.cookies[SESSION_COOKIE]
+    # The organisation moves Alice: the same person now maps to reporting.
+    role_map = '{"kz-staff": "reporting"}'
+    async with identity(OIDC_ROLE_CLAIM="groups", OIDC_ROLE_MAP=role_map) as client:
+        claims = session_claims(await sign_in(client, ALICE))
+        assert (claims["sub"], claims["role"]) == ("alice", "reporting")
+        assert "region" not in claims
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, old_cookie)
+        refreshed = await client.get("/refresh", headers=HTML, follow_redirects=False)
+        assert refreshed.status_code == 303
+        assert "/sign-in" in refreshed.headers["location"]  # the old session was revoked
+        assert (await rows(database_url))["id_accounts"] == 1
+
+
 # ------------------------------------------------------------------ admin assigns
 
 
