@@ -55,7 +55,7 @@ def home_route(title: str, identity_url: str) -> Any:
         tags=["pages"],
         opt={"any_query": True},
         media_type=MediaType.HTML,
-        responses=error_responses(401, 403, media_type=MediaType.HTML),
+        responses=error_responses(401, 403),
         sync_to_thread=False,
     )
     def home(principal: NamedDependency[Principal]) -> Response[str]:

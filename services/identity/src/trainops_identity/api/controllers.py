@@ -27,7 +27,7 @@ from trainops_identity.api.schemas import (
 from trainops_identity.domain.accounts import Account
 from trainops_identity.handlers import accounts, tokens
 from trainops_shared.auth import requires
-from trainops_shared.openapi_docs import error_responses
+from trainops_shared.openapi_docs import BODY, INPUT, error_responses
 
 ADMIN = [requires("admin")]
 
@@ -61,7 +61,7 @@ async def me(principal: PrincipalDep) -> Me:
     )
 
 
-@post("/me/password", tags=["account"], status_code=204, responses=error_responses(401, 422))
+@post("/me/password", tags=["account"], status_code=204, responses=error_responses(401, 404, *BODY))
 async def change_password(
     web: WebDep, principal: PrincipalDep, data: JSONBody[PasswordChange]
 ) -> None:
@@ -82,7 +82,7 @@ async def list_tokens(web: WebDep, principal: PrincipalDep) -> list[TokenOut]:
     return [TokenOut(**row) for row in rows]
 
 
-@post("/tokens", tags=["tokens"], status_code=201, responses=error_responses(401, 404, 422))
+@post("/tokens", tags=["tokens"], status_code=201, responses=error_responses(401, 404, *BODY))
 async def create_token(
     web: WebDep, principal: PrincipalDep, data: JSONBody[NewToken]
 ) -> CreatedTokenOut:
@@ -107,7 +107,7 @@ async def create_token(
     "/tokens/{token_id:str}/revoke",
     tags=["tokens"],
     status_code=204,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, *INPUT),
 )
 async def revoke_token(
     web: WebDep, principal: PrincipalDep, token_id: Annotated[str, Parameter(max_length=64)]
@@ -129,7 +129,7 @@ async def list_accounts(web: WebDep) -> list[AccountOut]:
     tags=["accounts"],
     guards=ADMIN,
     status_code=201,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(401, 403, 409, *BODY),
 )
 async def add_account(
     web: WebDep, principal: PrincipalDep, data: JSONBody[NewAccount]
@@ -152,7 +152,7 @@ async def add_account(
     tags=["accounts"],
     guards=ADMIN,
     status_code=200,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, *INPUT),
 )
 async def disable_account(web: WebDep, principal: PrincipalDep, username: Name) -> AccountOut:
     """Disable an account: its sessions and tokens are revoked everywhere at once (admin)."""
@@ -167,7 +167,7 @@ async def disable_account(web: WebDep, principal: PrincipalDep, username: Name) 
     tags=["accounts"],
     guards=ADMIN,
     status_code=200,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, *INPUT),
 )
 async def enable_account(web: WebDep, principal: PrincipalDep, username: Name) -> AccountOut:
     """Enable a disabled account (admin)."""
@@ -182,7 +182,7 @@ async def enable_account(web: WebDep, principal: PrincipalDep, username: Name) -
     tags=["accounts"],
     guards=ADMIN,
     status_code=204,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, *BODY),
 )
 async def set_password(
     web: WebDep, principal: PrincipalDep, username: Name, data: JSONBody[NewPassword]
@@ -198,7 +198,7 @@ async def set_password(
     tags=["accounts"],
     guards=ADMIN,
     status_code=200,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, *BODY),
 )
 async def set_role(
     web: WebDep, principal: PrincipalDep, username: Name, data: JSONBody[NewRole]

@@ -134,6 +134,7 @@ def _sign_in_page(
     operation_class=PublicOperation,
     tags=["sign-in"],
     sync_to_thread=False,
+    media_type=MediaType.HTML,
     responses=error_responses(*INPUT),
 )
 def sign_in_page(
@@ -317,7 +318,7 @@ async def _account_page(
     opt=HTML_OPT,
     tags=["account"],
     media_type=MediaType.HTML,
-    responses=error_responses(401, 403, media_type=MediaType.HTML),
+    responses=error_responses(401, 403),
 )
 async def account_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
@@ -333,7 +334,7 @@ async def account_page(
     media_type=MediaType.HTML,
     responses={
         **error_responses(401, 403, 413),
-        **error_responses(422, media_type=MediaType.HTML, limited=False),
+        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
     },
 )
 async def account_password(
@@ -400,7 +401,7 @@ async def account_revoke_token(
     request: Request[Any, Any, Any],
     web: WebDep,
     principal: PrincipalDep,
-    token_id: Annotated[str, Parameter(max_length=64)],
+    token_id: str,
     data: URLEncodedBody[CsrfForm],
 ) -> Response[str]:
     """Revoke one of one's personal API tokens (every service refuses it at once)."""
@@ -499,7 +500,7 @@ async def admin_change(
     request: Request[Any, Any, Any],
     web: WebDep,
     principal: PrincipalDep,
-    username: Annotated[str, Parameter(max_length=64)],
+    username: str,
     data: URLEncodedBody[AccountForm],
 ) -> Response[str]:
     """Disable, enable, set the role of or set the password of one account."""
