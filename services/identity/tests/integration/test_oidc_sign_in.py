@@ -7,6 +7,7 @@ external identity written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -319,6 +320,35 @@ async def test_admin_assigns_role_and_region_on_first_sign_in(
             "coordinator",
             "almaty",
         )
+
+
+async def test_admin_gives_access_from_the_admin_page(identity: Callable[..., Any]) -> None:
+    async with identity(OIDC_ROLE_MODE="admin-assigns") as client:
+        empty = await client.get("/admin/oidc", headers={**HTML, **bearer("admin")})
+        assert empty.status_code == 200 and "Nobody is waiting." in empty.text
+        await sign_in(client, CAROL)
+        page = await client.get("/admin/oidc", headers={**HTML, **bearer("admin")})
+        assert "Waiting for access after signing in with Example Org" in page.text
+        assert "carol" in page.text and "carol@org.example" not in page.text
+        action = re.search(r'action="(/admin/oidc/pending/[^"]+/assign)"', page.text)
+        assert action is not None
+        refused = await client.post(
+            action.group(1),
+            data={"username": "carol", "role": "coordinator"},
+            headers={**HTML, **bearer("admin")},
+        )
+        assert refused.status_code == 422 and "region" in refused.text
+        done = await client.post(
+            action.group(1),
+            data={"username": "carol", "role": "coordinator", "region": "aktobe"},
+            headers={**HTML, **bearer("admin")},
+        )
+        assert done.status_code == 200, done.text
+        assert "carol can now sign in." in done.text and "Nobody is waiting." in done.text
+        not_admin = await client.get("/admin/oidc", headers={**HTML, **bearer("reporting")})
+        assert not_admin.status_code == 403
+        claims = session_claims(await sign_in(client, CAROL))
+        assert (claims["role"], claims["region"]) == ("coordinator", "aktobe")
 
 
 async def test_admin_assigned_role_is_not_overridden_by_claims(

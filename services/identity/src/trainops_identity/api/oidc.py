@@ -14,8 +14,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody, QueryParameter, URLEncodedBody
 
 from trainops_identity.api.cookies import redirect
 from trainops_identity.api.deps import PrincipalDep, Web, WebDep
@@ -26,13 +28,21 @@ from trainops_identity.domain.oidc_errors import OidcProviderUnavailable, OidcSi
 from trainops_identity.domain.redirects import safe_next
 from trainops_identity.handlers import oidc as oidc_handlers
 from trainops_identity.handlers.oidc import OidcContext
-from trainops_shared.auth import requires
+from trainops_shared.auth import ROLES, requires
+from trainops_shared.errors import AppError
 from trainops_shared.logging import get_logger
-from trainops_shared.openapi_docs import PublicOperation, error_responses
+from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
 
 log = get_logger(__name__)
 
 HTML_OPT = {"any_query": True}
+PENDING_PAGE = ResponseSpec(
+    data_container=str,
+    description="The provider vouched for the person, who has no role yet (admin-assigns "
+    "mode): a page saying an admin must give them one.",
+    media_type=MediaType.HTML,
+    generate_examples=False,
+)
 OidcDep = NamedDependency[OidcContext | None]
 """``None`` when no provider is configured (the browser routes then answer 404)."""
 
@@ -99,7 +109,8 @@ def _unavailable(
     opt=HTML_OPT,
     operation_class=PublicOperation,
     tags=["sign-in"],
-    responses=error_responses(404, 503, media_type="text/html"),
+    status_code=303,
+    responses=error_responses(404, *INPUT),
 )
 async def oidc_begin(
     request: Request[Any, Any, Any],
@@ -125,16 +136,23 @@ async def oidc_begin(
     opt=HTML_OPT,
     operation_class=PublicOperation,
     tags=["sign-in"],
-    responses=error_responses(400, 404, 503, media_type="text/html"),
+    status_code=303,
+    responses={
+        200: PENDING_PAGE,
+        **error_responses(404, 422),
+        **error_responses(400, media_type=MediaType.HTML, limited=False),
+    },
 )
 async def oidc_callback(
     request: Request[Any, Any, Any],
     web: WebDep,
     oidc: OidcDep,
-    oauth_state: Annotated[str | None, QueryParameter(name="state", max_length=2000)] = None,
-    code: Annotated[str | None, QueryParameter(max_length=4000)] = None,
-    error: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    iss: Annotated[str | None, QueryParameter(max_length=2000)] = None,
+    # Lengths are checked by the use case, so an oversized value is a refusal page like any
+    # other bad answer from the provider, not a JSON validation error.
+    oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
+    code: str | None = None,
+    error: str | None = None,
+    iss: str | None = None,
 ) -> Response[Any]:
     """Where the provider sends the browser back: the code is exchanged, the ID token
     verified and mapped, and a session started. Each refusal (unknown, expired or replayed
@@ -226,7 +244,7 @@ async def oidc_pending(web: WebDep) -> PendingList:
 async def oidc_assign(
     web: WebDep,
     principal: PrincipalDep,
-    identity_id: Annotated[str, PathParameter(max_length=36)],
+    identity_id: str,
     data: JSONBody[AssignRequest],
 ) -> AssignedAccount:
     """Give a pending person an account (organisation sign-in only, no password) with a role
@@ -243,4 +261,96 @@ async def oidc_assign(
     return AssignedAccount(username=account.username, role=account.role, region=account.region)
 
 
-OIDC_ROUTES = [oidc_begin, oidc_callback, oidc_pending, oidc_assign]
+class AssignForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    username: str = ""
+    role: str = ""
+    region: str = ""
+
+
+async def _pending_page(
+    request: Request[Any, Any, Any],
+    web: Web,
+    principal: PrincipalDep,
+    *,
+    status: int = 200,
+    notice: str = "",
+    error: str = "",
+) -> Response[str]:
+    o = oidc_texts(language_of(request), web.oidc_organisation or "OpenID Connect")
+    return render(
+        request,
+        "admin_oidc.html",
+        title_key="accounts_title",
+        origins=web.origins,
+        status=status,
+        csrf=principal.csrf or "",
+        o=o,
+        people=await oidc_handlers.list_pending(web.identity),
+        roles=ROLES,
+        configured=web.oidc_organisation is not None,
+        notice=notice,
+        error=error,
+    )
+
+
+@get(
+    "/admin/oidc",
+    opt=HTML_OPT,
+    tags=["accounts"],
+    guards=[requires("admin")],
+    media_type=MediaType.HTML,
+    responses=error_responses(401, 403),
+)
+async def oidc_admin_page(
+    request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
+) -> Response[str]:
+    """The people waiting for access after an organisation sign-in, each with a form to give
+    them a username, a role and (for a coordinator) a region."""
+    return await _pending_page(request, web, principal)
+
+
+@post(
+    "/admin/oidc/pending/{identity_id:str}/assign",
+    tags=["accounts"],
+    guards=[requires("admin")],
+    status_code=200,
+    media_type=MediaType.HTML,
+    responses={
+        **error_responses(401, 403, 413),
+        **error_responses(404, 409, 422, media_type=MediaType.HTML, limited=False),
+    },
+)
+async def oidc_admin_assign(
+    request: Request[Any, Any, Any],
+    web: WebDep,
+    principal: PrincipalDep,
+    identity_id: str,
+    data: URLEncodedBody[AssignForm],
+) -> Response[str]:
+    """The admin page's form: give one pending person an account (see ``oidc_assign``)."""
+    try:
+        account = await oidc_handlers.assign_pending(
+            web.identity,
+            actor=principal.subject,
+            identity_id=identity_id,
+            username=data.username,
+            role=data.role,
+            region=data.region or None,
+            now=_now(),
+        )
+    except AppError as exc:
+        return await _pending_page(request, web, principal, status=exc.status, error=exc.detail)
+    o = oidc_texts(language_of(request), web.oidc_organisation or "")
+    notice = o["assigned"].format(username=account.username)
+    return await _pending_page(request, web, principal, notice=notice)
+
+
+OIDC_ROUTES = [
+    oidc_begin,
+    oidc_callback,
+    oidc_pending,
+    oidc_assign,
+    oidc_admin_page,
+    oidc_admin_assign,
+]

@@ -9,6 +9,13 @@ from trainops_identity.api.texts import Language
 
 OIDC_TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
     "en": {
+        "pending_people_title": "Waiting for access after signing in with {organisation}",
+        "no_pending": "Nobody is waiting.",
+        "not_configured": "Organisation sign-in is not configured (OIDC_ISSUER).",
+        "first_seen": "first sign-in",
+        "give_access": "Give access",
+        "assigned": "{{username}} can now sign in.",
+        "accounts_link": "All accounts",
         "sign_in_with": "Sign in with {organisation}",
         "or": "or",
         "refused_title": "Sign-in with {organisation} did not work",
@@ -23,6 +30,13 @@ OIDC_TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "back": "Back to the sign-in page",
     },
     "ru": {
+        "pending_people_title": "Ожидают доступа после входа через {organisation}",
+        "no_pending": "Никто не ожидает.",
+        "not_configured": "Вход через организацию не настроен (OIDC_ISSUER).",
+        "first_seen": "первый вход",
+        "give_access": "Дать доступ",
+        "assigned": "{{username}} теперь может войти.",
+        "accounts_link": "Все учётные записи",
         "sign_in_with": "Войти через {organisation}",
         "or": "или",
         "refused_title": "Вход через {organisation} не удался",
@@ -37,6 +51,13 @@ OIDC_TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "back": "Вернуться на страницу входа",
     },
     "kk": {
+        "pending_people_title": "{organisation} арқылы кіргеннен кейін рұқсат күтуде",
+        "no_pending": "Ешкім күтпейді.",
+        "not_configured": "Ұйым арқылы кіру бапталмаған (OIDC_ISSUER).",
+        "first_seen": "алғашқы кіру",
+        "give_access": "Рұқсат беру",
+        "assigned": "{{username}} енді кіре алады.",
+        "accounts_link": "Барлық есептік жазбалар",
         "sign_in_with": "{organisation} арқылы кіру",
         "or": "немесе",
         "refused_title": "{organisation} арқылы кіру сәтсіз аяқталды",
