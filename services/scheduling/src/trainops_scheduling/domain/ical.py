@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from trainops_scheduling.domain.cities import FALLBACK_LANGUAGE, CityCatalogue
 from trainops_scheduling.domain.session import Session
 from trainops_scheduling.domain.times import format_local
+from trainops_shared.timeutil import as_utc, utc_now
 
 PRODID: Final[str] = "-//trainops//scheduling//EN"
 CRLF: Final[str] = "\r\n"
@@ -59,7 +60,7 @@ def fold_line(line: str, limit: int = MAX_LINE_OCTETS) -> str:
 
 def format_utc(instant: datetime) -> str:
     """A DATE-TIME in UTC form, e.g. ``20201222T040000Z``."""
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return as_utc(instant).strftime("%Y%m%dT%H%M%SZ")
 
 
 def session_title(title: Mapping[str, str], language: str) -> tuple[str, str]:
@@ -96,7 +97,7 @@ def render_session_ical(
     city in the session language with its local start time; without, it lists the city codes.
     ``dtstamp`` defaults to now; pass it for reproducible output.
     """
-    stamp = dtstamp if dtstamp is not None else datetime.now(UTC)
+    stamp = dtstamp if dtstamp is not None else utc_now()
     status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
     location = session.venue if session.venue else "Online"
     summary_language, summary = session_title(title, session.language)

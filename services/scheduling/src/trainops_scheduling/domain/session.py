@@ -167,9 +167,6 @@ class Session:
         if self.status != "scheduled":
             raise IllegalTransition(action, self.status)
 
-    def _next(self, **changes: object) -> Session:
-        return dataclasses.replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
-
     def reschedule(
         self, starts_at: datetime, ends_at: datetime, max_length: timedelta = MAX_SESSION_LENGTH
     ) -> Session:
@@ -178,7 +175,9 @@ class Session:
         check_interval(starts_at, ends_at, max_length)
         if (starts_at, ends_at) == (self.starts_at, self.ends_at):
             return self
-        return self._next(starts_at=starts_at, ends_at=ends_at)
+        return dataclasses.replace(
+            self, version=self.version + 1, starts_at=starts_at, ends_at=ends_at
+        )
 
     def change_capacity(self, capacity: int, max_capacity: int = DEFAULT_MAX_CAPACITY) -> Session:
         """Set the seat count (at most ``max_capacity``); returns ``self`` unchanged (same
@@ -190,16 +189,18 @@ class Session:
         validate_capacity(capacity, maximum=max_capacity)
         if capacity == self.capacity:
             return self
-        return self._next(capacity=capacity)
+        return dataclasses.replace(self, version=self.version + 1, capacity=capacity)
 
     def cancel(self, reason: str) -> Session:
         """Cancel with a reason participants will be told; cancelling twice is a conflict."""
         self._require_scheduled("cancel")
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidField("reason", "a cancellation reason is required")
-        return self._next(status="cancelled", cancel_reason=reason.strip())
+        return dataclasses.replace(
+            self, version=self.version + 1, status="cancelled", cancel_reason=reason.strip()
+        )
 
     def complete(self) -> Session:
         """Mark the session as held; a cancelled session never took place so cannot complete."""
         self._require_scheduled("complete")
-        return self._next(status="completed")
+        return dataclasses.replace(self, version=self.version + 1, status="completed")
