@@ -25,7 +25,9 @@ The mean satisfaction of a cell whose ``feedback_responses`` is hidden is hidden
 fewer than k responses can reveal an individual's answer.
 
 This protects one table against its own margins. Publishing less (e.g. dropping the margins) is
-always at least as safe; publishing other tables over overlapping breakdowns is not covered here.
+always at least as safe; publishing other tables over overlapping breakdowns is not covered here,
+which is why the reports are cut from the joint pattern of ``domain.disclosure`` instead. This
+rule stays as the baseline the disclosure audit must find leaks in (each table protected alone).
 """
 
 from __future__ import annotations
