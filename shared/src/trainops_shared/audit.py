@@ -83,7 +83,7 @@ DetailValue = int | float | bool | None | uuid.UUID | datetime | str
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
+_CODE = re.compile(r"^[a-z0-9:][a-z0-9_.:-]*$")  # a leading ":" for IPv6 (``::1``)
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _PERSONAL_KEY = re.compile(
     r"name|mail|phone|organi[sz]ation|^org$|^org_|contact|address|comment|iin|birth|passport"

@@ -86,6 +86,7 @@ def test_an_entry_keeps_who_what_when_and_which_record(engine: sa.Engine) -> Non
                 "session_id": other,
                 "starts_at": at,
                 "reason_code": None,
+                "client": "::1",
             },
             at=at,
         )
@@ -103,6 +104,7 @@ def test_an_entry_keeps_who_what_when_and_which_record(engine: sa.Engine) -> Non
         "session_id": str(other),
         "starts_at": "2026-11-30T09:15:00Z",
         "reason_code": None,
+        "client": "::1",
     }
 
 
