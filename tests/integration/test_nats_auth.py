@@ -284,11 +284,19 @@ def test_deploy_auth_conf_is_the_generated_permission_table() -> None:
     assert (REPO / "deploy" / "nats" / "auth.conf").read_text() == render_authorization()
 
 
-def test_consumed_streams_match_every_services_event_handlers(tmp_path: Path) -> None:
+def test_consumed_streams_match_every_services_event_handlers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The permission table names the streams each service reads; its handlers decide them."""
     import importlib
 
-    from trainops_devtools.testing.tokens import TEST_JWT_ENV
+    from trainops_devtools.testing.tokens import TEST_JWT_ENV, TEST_SIGNING_KEY
+    from trainops_shared.credentials import private_key_pem, write_secret_file
+
+    # The identity service signs with the private half of the key the others verify with.
+    key_file = tmp_path / "signing.key"
+    write_secret_file(key_file, private_key_pem(TEST_SIGNING_KEY).encode())
+    monkeypatch.setenv("JWT_SIGNING_KEY_FILE", str(key_file))
 
     for service, consumed in CONSUMES.items():
         app = importlib.import_module(f"trainops_{service}.app")

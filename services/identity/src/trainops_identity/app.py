@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from trainops_identity.adapters.passwords import Passwords
 from trainops_identity.adapters.signer import load_signer
 from trainops_identity.adapters.tables import MIGRATIONS
+from trainops_identity.api.admin_pages import ADMIN_PAGES
 from trainops_identity.api.controllers import ROUTES
 from trainops_identity.api.deps import Web, WebDep
 from trainops_identity.api.pages import PAGES
@@ -77,7 +78,7 @@ def build_spec(
 
     api = Router(
         path="/",
-        route_handlers=[*ROUTES, *PAGES, *oidc.routes],
+        route_handlers=[*ROUTES, *PAGES, *ADMIN_PAGES, *oidc.routes],
         dependencies={
             "web": Provide(provide_web, sync_to_thread=False),
             "oidc": Provide(provide_oidc, sync_to_thread=False),

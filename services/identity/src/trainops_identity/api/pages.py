@@ -40,7 +40,7 @@ from trainops_identity.handlers.sessions import (
     sign_in_with_password,
     sign_out,
 )
-from trainops_shared.auth import ROLES, SESSION_COOKIE, csrf_matches, requires
+from trainops_shared.auth import SESSION_COOKIE, csrf_matches
 from trainops_shared.errors import AppError
 from trainops_shared.openapi_docs import BODY, INPUT, PublicOperation, error_responses
 
@@ -87,7 +87,7 @@ class AccountForm(msgspec.Struct, kw_only=True):
     password: str = ""
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
@@ -95,7 +95,7 @@ def signed_in(web: WebDep, started: StartedSession, next_url: str | None) -> Res
     """The answer to any successful sign-in (password or organisation): the session cookie,
     and the browser sent back where it came from (one of our services only)."""
     target = safe_next(next_url, web.own_origin, web.origins)
-    return redirect(target, [session_cookie(started, secure=web.cookie_secure, now=_now())])
+    return redirect(target, [session_cookie(started, secure=web.cookie_secure, now=now_utc())])
 
 
 def _sign_in_page(
@@ -179,7 +179,11 @@ async def sign_in_submit(
     client = request.client.host if request.client else None
     try:
         started = await sign_in_with_password(
-            web.identity, username=data.username, password=data.password, client=client, now=_now()
+            web.identity,
+            username=data.username,
+            password=data.password,
+            client=client,
+            now=now_utc(),
         )
     except TooManyAttempts as exc:
         minutes = max(1, (exc.retry_after + 59) // 60)
@@ -229,7 +233,7 @@ async def refresh(
     if claims is None:
         return _sign_in_again(web, next_url, ended=False)
     try:
-        started = await refresh_session(web.identity, session_id=claims["sid"], now=_now())
+        started = await refresh_session(web.identity, session_id=claims["sid"], now=now_utc())
     except SessionEnded:
         return _sign_in_again(web, next_url, ended=True)
     return signed_in(web, started, next_url)
@@ -256,7 +260,7 @@ async def sign_out_submit(
         )
     if not csrf_matches(str(claims["csrf"]), given):
         raise CsrfRefused()
-    await sign_out(web.identity, session_id=claims["sid"], actor=str(claims["sub"]), now=_now())
+    await sign_out(web.identity, session_id=claims["sid"], actor=str(claims["sub"]), now=now_utc())
     return redirect("/sign-in?signed_out=true", [cleared_session_cookie(secure=web.cookie_secure)])
 
 
@@ -294,8 +298,8 @@ async def _account_page(
         role=principal.role,
         region=principal.region,
         disabled=False,
-        created_at=_now(),
-        changed_at=_now(),
+        created_at=now_utc(),
+        changed_at=now_utc(),
     )
     listed = await tokens.list_tokens(web.identity, username=account.username)
     return render(
@@ -350,7 +354,7 @@ async def account_password(
             username=principal.subject,
             current=data.current_password,
             new=data.new_password,
-            now=_now(),
+            now=now_utc(),
         )
     except AppError as exc:
         return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
@@ -380,7 +384,7 @@ async def account_create_token(
         days = 0
     try:
         created = await tokens.create_token(
-            web.identity, username=principal.subject, name=data.name, days=days, now=_now()
+            web.identity, username=principal.subject, name=data.name, days=days, now=now_utc()
         )
     except AppError as exc:
         return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
@@ -407,141 +411,11 @@ async def account_revoke_token(
     """Revoke one of one's personal API tokens (every service refuses it at once)."""
     try:
         await tokens.revoke_token(
-            web.identity, username=principal.subject, token_id=token_id, now=_now()
+            web.identity, username=principal.subject, token_id=token_id, now=now_utc()
         )
     except AppError as exc:
         return await _account_page(request, web, principal, status=exc.status, error=exc.detail)
     return await _account_page(request, web, principal, notice=text(request, "done"))
-
-
-async def _admin_page(
-    request: Request[Any, Any, Any],
-    web: WebDep,
-    principal: PrincipalDep,
-    *,
-    status: int = 200,
-    notice: str = "",
-    error: str = "",
-) -> Response[str]:
-    return render(
-        request,
-        "admin.html",
-        title_key="accounts_title",
-        origins=web.origins,
-        status=status,
-        csrf=principal.csrf or "",
-        accounts=await accounts.list_accounts(web.identity),
-        roles=ROLES,
-        notice=notice,
-        error=error,
-    )
-
-
-@get(
-    "/admin/accounts",
-    opt=HTML_OPT,
-    tags=["accounts"],
-    guards=[requires("admin")],
-    media_type=MediaType.HTML,
-    responses=error_responses(401, 403),
-)
-async def admin_page(
-    request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
-) -> Response[str]:
-    """Every account, with forms to add, disable/enable, set role and set password."""
-    return await _admin_page(request, web, principal)
-
-
-@post(
-    "/admin/accounts",
-    tags=["accounts"],
-    guards=[requires("admin")],
-    status_code=201,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(409, 422, media_type=MediaType.HTML, limited=False),
-    },
-)
-async def admin_add(
-    request: Request[Any, Any, Any],
-    web: WebDep,
-    principal: PrincipalDep,
-    data: URLEncodedBody[AccountForm],
-) -> Response[str]:
-    """Add an account from the admin page."""
-    try:
-        await accounts.add_account(
-            web.identity,
-            actor=principal.subject,
-            username=data.username,
-            role=data.role,
-            region=data.region or None,
-            password=data.password,
-            now=_now(),
-        )
-    except AppError as exc:
-        return await _admin_page(request, web, principal, status=exc.status, error=exc.detail)
-    return await _admin_page(request, web, principal, status=201, notice=text(request, "done"))
-
-
-@post(
-    "/admin/accounts/{username:str}",
-    tags=["accounts"],
-    guards=[requires("admin")],
-    status_code=200,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
-    },
-)
-async def admin_change(
-    request: Request[Any, Any, Any],
-    web: WebDep,
-    principal: PrincipalDep,
-    username: str,
-    data: URLEncodedBody[AccountForm],
-) -> Response[str]:
-    """Disable, enable, set the role of or set the password of one account."""
-    now = _now()
-    try:
-        if data.action in ("disable", "enable"):
-            await accounts.set_disabled(
-                web.identity,
-                actor=principal.subject,
-                username=username,
-                disabled=data.action == "disable",
-                now=now,
-            )
-        elif data.action == "set_role":
-            await accounts.set_role(
-                web.identity,
-                actor=principal.subject,
-                username=username,
-                role=data.role,
-                region=data.region or None,
-                now=now,
-            )
-        elif data.action == "set_password":
-            await accounts.set_password(
-                web.identity,
-                actor=principal.subject,
-                username=username,
-                password=data.password,
-                now=now,
-            )
-        else:
-            return await _admin_page(
-                request,
-                web,
-                principal,
-                status=422,
-                error="action: one of disable, enable, set_role, set_password",
-            )
-    except AppError as exc:
-        return await _admin_page(request, web, principal, status=exc.status, error=exc.detail)
-    return await _admin_page(request, web, principal, notice=text(request, "done"))
 
 
 PAGES = [
@@ -553,7 +427,4 @@ PAGES = [
     account_password,
     account_create_token,
     account_revoke_token,
-    admin_page,
-    admin_add,
-    admin_change,
 ]

@@ -7,10 +7,12 @@ browser's ``Accept-Language``, else Russian.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Final
 
-Language = Literal["kk", "ru", "en"]
-LANGUAGES: Final[tuple[Language, ...]] = ("kk", "ru", "en")
+from trainops_shared.events.vocabulary import LANGUAGES, Language
+
+__all__ = ["DEFAULT", "LANGUAGES", "LANG_COOKIE", "NAMES", "TEXTS", "Language", "choose"]
+
 DEFAULT: Final[Language] = "ru"
 LANG_COOKIE: Final = "trainops_lang"
 NAMES: Final[Mapping[Language, str]] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
