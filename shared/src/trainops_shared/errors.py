@@ -26,7 +26,8 @@ Two ways to build one, the same classes underneath:
 
 A family whose answers show only the sentence (no ``field:`` prefix) sets
 ``field_in_detail = False``. A family that must also be one of the shared statuses (so that
-``except NotFound`` catches it) lists both bases: ``class Gone(RegistrationError, NotFound)``.
+``except NotFound`` catches it) lists the shared status first, so its ``status`` and ``code``
+win, and keeps the family's field-first constructor: ``class Gone(NotFound, RegistrationError)``.
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ class _FamilyError(DomainError):
     code = "family_error"
 
 
-class _Missing(_FamilyError, NotFound):
-    code = "not_found"
+class _Missing(NotFound, _FamilyError):
+    """The shared status first: its status and code win, the family's constructor stays."""
 
 
 class _Plain(DomainError):
