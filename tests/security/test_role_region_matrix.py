@@ -152,6 +152,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /admin/accounts/{username}": Rule(ADMINS, "global"),
         "GET /admin/oidc/pending": Rule(ADMINS, "global"),
         "POST /admin/oidc/pending/{identity_id}": Rule(ADMINS, "global"),
+        "GET /admin/oidc": Rule(ADMINS, "global"),
+        "POST /admin/oidc/pending/{identity_id}/assign": Rule(ADMINS, "global"),
     },
 }
 for _routes in POLICY.values():

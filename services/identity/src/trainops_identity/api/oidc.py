@@ -31,7 +31,7 @@ from trainops_identity.handlers.oidc import OidcContext
 from trainops_shared.auth import ROLES, requires
 from trainops_shared.errors import AppError
 from trainops_shared.logging import get_logger
-from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
+from trainops_shared.openapi_docs import BODY, INPUT, PROTECTED, PublicOperation, error_responses
 
 log = get_logger(__name__)
 
@@ -239,7 +239,7 @@ async def oidc_pending(web: WebDep) -> PendingList:
     tags=["accounts"],
     guards=[requires("admin")],
     status_code=201,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(*PROTECTED, *BODY, 404, 409),
 )
 async def oidc_assign(
     web: WebDep,
