@@ -21,7 +21,6 @@ from litestar.params import (
     QueryParameter,
     RawBody,
 )
-from sqlalchemy.engine import Connection
 
 from trainops_registration.api import views
 from trainops_registration.api.responses import ImportBody, RegistrationBody, RegistrationPage
@@ -173,18 +172,17 @@ class RegistrationController(Controller):
     ) -> RegistrationPage:
         """Registrations the caller may see (a coordinator: their region's), oldest first."""
 
-        def query(conn: Connection) -> RegistrationPage:
-            page = registrations.read_registrations(
-                conn,
-                principal,
+        page = await runtime.read(
+            partial(
+                registrations.read_registrations,
+                principal=principal,
                 session_id=session_id,
                 status=status,
                 limit=limit,
                 offset=offset,
             )
-            return views.registration_page(page)
-
-        return await runtime.read(query)
+        )
+        return views.registration_page(page)
 
     @get("/{registration_id:uuid}", responses=protected(404))
     async def get_registration(
@@ -192,9 +190,11 @@ class RegistrationController(Controller):
     ) -> RegistrationBody:
         """One registration with the participant's personal data (404 outside your region)."""
 
-        def query(conn: Connection) -> RegistrationBody:
-            return views.registration_body(
-                registrations.read_registration(conn, registration_id, principal)
+        found = await runtime.read(
+            partial(
+                registrations.read_registration,
+                registration_id=registration_id,
+                principal=principal,
             )
-
-        return await runtime.read(query)
+        )
+        return views.registration_body(found)

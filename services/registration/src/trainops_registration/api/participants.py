@@ -14,7 +14,6 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Connection
 
 from trainops_registration.api import views
 from trainops_registration.api.responses import (
@@ -81,11 +80,12 @@ class ParticipantController(Controller):
     ) -> FlagPage:
         """Flags you may see (a coordinator: those on their region's people), oldest first."""
 
-        def query(conn: Connection) -> FlagPage:
-            page = identity.read_flags(conn, principal, status=status, limit=limit, offset=offset)
-            return views.flag_page(page)
-
-        return await runtime.read(query)
+        page = await runtime.read(
+            partial(
+                identity.read_flags, principal=principal, status=status, limit=limit, offset=offset
+            )
+        )
+        return views.flag_page(page)
 
     @get("/duplicate-candidates", guards=[requires("admin")], responses=protected())
     async def candidates(
@@ -93,10 +93,10 @@ class ParticipantController(Controller):
     ) -> CandidatesBody:
         """Participants of different cities sharing an e-mail or phone, and the open flags."""
 
-        def query(conn: Connection) -> CandidatesBody:
-            return views.candidates_body(identity.read_candidates(conn, principal, limit=limit))
-
-        return await runtime.read(query)
+        found = await runtime.read(
+            partial(identity.read_candidates, principal=principal, limit=limit)
+        )
+        return views.candidates_body(found)
 
     @post(
         "/merges",
@@ -121,9 +121,7 @@ class ParticipantController(Controller):
     ) -> MergePage:
         """The merge audit records, newest first."""
 
-        def query(conn: Connection) -> MergePage:
-            return views.merge_page(
-                identity.read_merges(conn, principal, limit=limit, offset=offset)
-            )
-
-        return await runtime.read(query)
+        page = await runtime.read(
+            partial(identity.read_merges, principal=principal, limit=limit, offset=offset)
+        )
+        return views.merge_page(page)
