@@ -143,6 +143,9 @@ async def test_nonce_of_another_sign_in_is_refused(client: OidcClient) -> None:
         ("claims", {"iat": None}, "lacks the iat claim"),
         ("claims", {"nonce": None}, "nonce does not belong"),
         ("claims", {"azp": "another-client"}, "azp claim names another client"),
+        ("claims", {"aud": ["trainops", "someone-else"]}, "several audiences"),
+        ("claims", {"sub": "x" * 256}, "longer than 255"),
+        ("claims", {"iat": 2_000_000_000_0}, "iat claim is wrong"),
     ],
 )
 async def test_broken_id_tokens_are_refused(

@@ -55,6 +55,8 @@ log = get_logger(__name__)
 DISCOVERY_TTL_SECONDS = 3600.0
 JWKS_TTL_SECONDS = 3600.0
 MAX_ID_TOKEN_BYTES = 16 * 1024
+MAX_SUBJECT_LENGTH = 255
+"""OpenID Connect Core §2: a ``sub`` is at most 255 ASCII characters."""
 HTTP_TIMEOUT_SECONDS = 10.0
 
 
@@ -369,6 +371,8 @@ class OidcClient:
             raise _refused(f"its {exc.claim} claim is wrong") from None
         except (JoseError, ValueError):
             raise _refused("its claims are malformed") from None
+        if len(claims["sub"]) > MAX_SUBJECT_LENGTH:
+            raise _refused(f"its sub claim is longer than {MAX_SUBJECT_LENGTH} characters")
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != settings.client_id:
             raise _refused("it names several audiences and we are not its authorized party")
