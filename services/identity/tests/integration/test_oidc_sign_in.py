@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +29,7 @@ from trainops_devtools.testing.oidc_provider import (
 )
 from trainops_devtools.testing.ports import free_port
 from trainops_devtools.testing.tokens import TEST_PUBLIC_KEY_PEM, bearer
+from trainops_identity.api import oidc as oidc_api
 from trainops_shared.auth import SESSION_COOKIE
 from trainops_shared.storage import open_database
 
@@ -414,6 +416,17 @@ async def test_replayed_state_is_refused(identity: Callable[..., Any], database_
         replay = await client.get(callback, headers=HTML)
         assert_refused(replay, "unknown, expired or already used")
         assert await rows(database_url) == before
+
+
+async def test_a_state_older_than_ten_minutes_is_refused(
+    identity: Callable[..., Any], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with identity() as client:
+        callback = await at_provider(await begin(client), BOB)
+        later = datetime.now(UTC) + timedelta(minutes=11)
+        monkeypatch.setattr(oidc_api, "_now", lambda: later)
+        assert_refused(await client.get(callback, headers=HTML), "unknown, expired")
+        assert (await rows(database_url))["id_accounts"] == 0
 
 
 async def test_unknown_or_missing_state_is_refused(
