@@ -197,7 +197,7 @@ async def test_invitations_follow_attendance_and_completion(
         )
         # Never two for one registration (a revoked one, e.g. of the cancelled registration
         # when the cancellation arrived after completion, still counts as its one invitation).
-        per_registration = {row[0]: row[1] for row in count}
+        per_registration = {str(row[0]): row[1] for row in count}
         assert set(per_registration) >= expected
         assert set(per_registration.values()) == {1}
         stored = await db.run(
@@ -358,10 +358,10 @@ async def test_submissions_json_and_form(
                 sa.select(responses).where(responses.c.session_id == str(sid))
             ).all()
         )
-        by_registration = {row.registration_id: row for row in stored}
+        by_registration = {str(row.registration_id): row for row in stored}
         assert set(by_registration) == {str(kk_reg.registration_id), str(ru_reg.registration_id)}
         kk_row = by_registration[str(kk_reg.registration_id)]
-        assert kk_row.response_id == response_id
+        assert str(kk_row.response_id) == response_id
         assert kk_row.comment == "Керемет тренинг!"
         assert kk_row.language == "kk"
         ru_row = by_registration[str(ru_reg.registration_id)]
@@ -399,7 +399,7 @@ async def test_survey_published_once_across_restarts(
             )
             assert rows == [
                 (
-                    str(DEFAULT_SURVEY_ID),
+                    DEFAULT_SURVEY_ID,
                     ["overall", "relevance", "trainer", "knowledge_gain", "materials"],
                 )
             ]

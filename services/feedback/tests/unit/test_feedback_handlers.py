@@ -153,11 +153,11 @@ class World:
             previous_status="confirmed",
         )
 
-    def invitations(self) -> dict[str, Any]:
+    def invitations(self) -> dict[uuid.UUID, Any]:
         rows = self.conn.execute(sa.select(invitations)).all()
         return {row.registration_id: row for row in rows}
 
-    def live(self) -> set[str]:
+    def live(self) -> set[uuid.UUID]:
         return {rid for rid, row in self.invitations().items() if row.revoked_at is None}
 
 
@@ -206,23 +206,23 @@ def test_one_invitation_per_attendee_following_attendance(world: World) -> None:
 
     completed = world.completed()
     world.apply(completed)
-    assert world.live() == {str(present.registration_id)}
-    first = world.invitations()[str(present.registration_id)]
+    assert world.live() == {present.registration_id}
+    first = world.invitations()[present.registration_id]
     # The wall clock gates nothing: a 2020 session gets a link valid 60 days from now.
     assert as_utc(first.expires_at) == NOW + timedelta(days=60)
 
     world.apply(world.attended(late))  # attendance recorded after completion
-    assert world.live() == {str(present.registration_id), str(late.registration_id)}
+    assert world.live() == {present.registration_id, late.registration_id}
 
     flip = world.attended(present, attended=False)
     world.apply(flip)
-    assert world.live() == {str(late.registration_id)}
+    assert world.live() == {late.registration_id}
     # A stale (older) version changes nothing, a newer one reinstates the same invitation.
     stale = msgspec.structs.replace(world.attended(present), aggregate_version=1)
     world.apply(stale)
-    assert world.live() == {str(late.registration_id)}
+    assert world.live() == {late.registration_id}
     world.apply(world.attended(present))
-    again = world.invitations()[str(present.registration_id)]
+    again = world.invitations()[present.registration_id]
     assert again.invitation_id == first.invitation_id
     assert again.revoked_at is None
     # The same completion again (a replay) creates nothing new.
@@ -236,13 +236,13 @@ def test_used_invitation_is_never_revoked(world: World, tokens: InvitationTokens
     world.apply(reg)
     world.apply(world.attended(reg))
     world.apply(world.completed())
-    row = world.invitations()[str(reg.registration_id)]
+    row = world.invitations()[reg.registration_id]
     token = tokens.token(row.invitation_id)
     submission = validate_answers(ANSWERS)
     command = commands.SubmitFeedback(token=token, submission=submission)
     commands.submit_feedback(world.conn, command, NOW)
     world.apply(world.attended(reg, attended=False))
-    assert world.invitations()[str(reg.registration_id)].revoked_at is None
+    assert world.invitations()[reg.registration_id].revoked_at is None
 
 
 def test_reschedule_moves_the_expiry_of_unused_links(world: World) -> None:
@@ -251,7 +251,7 @@ def test_reschedule_moves_the_expiry_of_unused_links(world: World) -> None:
     world.apply(reg)
     world.apply(world.attended(reg))
     world.apply(world.completed())
-    before = world.invitations()[str(reg.registration_id)]
+    before = world.invitations()[reg.registration_id]
     assert as_utc(before.expires_at) == NOW + timedelta(days=70)
     new_end = NOW + timedelta(days=20)
     world.apply(
@@ -263,7 +263,7 @@ def test_reschedule_moves_the_expiry_of_unused_links(world: World) -> None:
             ends_at=new_end,
         )
     )
-    after = world.invitations()[str(reg.registration_id)]
+    after = world.invitations()[reg.registration_id]
     assert as_utc(after.expires_at) == new_end + timedelta(days=60)
 
 
@@ -274,7 +274,7 @@ def _invited(world: World, tokens: InvitationTokens, **kwargs: Any) -> tuple[Any
     world.apply(reg)
     world.apply(world.attended(reg))
     world.apply(world.completed())
-    row = world.invitations()[str(reg.registration_id)]
+    row = world.invitations()[reg.registration_id]
     return reg, tokens.token(row.invitation_id)
 
 
@@ -291,7 +291,7 @@ def test_submit_once_then_conflict(world: World, tokens: InvitationTokens) -> No
         )
     stored = world.conn.execute(sa.select(responses)).one()
     assert stored.comment == "Жақсы"
-    assert stored.participant_id == str(reg.participant_id)
+    assert stored.participant_id == reg.participant_id
     payloads = world.conn.execute(
         sa.select(outbox.c.payload).where(outbox.c.subject == "feedback.feedback_submitted.v1")
     ).scalars()
@@ -303,7 +303,7 @@ def test_submit_once_then_conflict(world: World, tokens: InvitationTokens) -> No
     assert event.has_comment is True
     assert event.answers == ANSWERS
     assert event.invitation_id is not None
-    assert str(event.invitation_id) == stored.invitation_id  # reporting counts one per invitation
+    assert event.invitation_id == stored.invitation_id  # reporting counts one per invitation
     assert "comment" not in msgspec.json.decode(encode_event(event))
 
 
@@ -342,7 +342,7 @@ def test_listing_is_region_scoped(world: World, tokens: InvitationTokens) -> Non
         world.apply(world.attended(reg))
     world.apply(world.completed())
 
-    def listed(principal: Principal) -> set[str]:
+    def listed(principal: Principal) -> set[uuid.UUID]:
         links = commands.list_invitations(
             world.conn, world.session_id, principal, tokens, "https://x.kz/"
         )
@@ -350,7 +350,7 @@ def test_listing_is_region_scoped(world: World, tokens: InvitationTokens) -> Non
         return {link.registration_id for link in links}
 
     assert len(listed(Principal("a", "admin"))) == 3
-    assert listed(Principal("c", "coordinator", "aktobe")) == {str(regs[1].registration_id)}
+    assert listed(Principal("c", "coordinator", "aktobe")) == {regs[1].registration_id}
     with pytest.raises(NotFound):
         commands.list_invitations(
             world.conn, uuid.uuid4(), Principal("a", "admin"), tokens, "https://x.kz"
@@ -360,7 +360,7 @@ def test_listing_is_region_scoped(world: World, tokens: InvitationTokens) -> Non
 def test_survey_is_published_once(conn: Connection) -> None:
     assert commands.publish_survey(conn, POST_TRAINING_V1, NOW) is True
     assert commands.publish_survey(conn, POST_TRAINING_V1, NOW) is False
-    assert conn.execute(sa.select(surveys.c.survey_id)).scalars().all() == [str(DEFAULT_SURVEY_ID)]
+    assert conn.execute(sa.select(surveys.c.survey_id)).scalars().all() == [DEFAULT_SURVEY_ID]
     ids = conn.execute(sa.select(outbox.c.event_id)).scalars().all()
     assert ids == [str(published_event_id(DEFAULT_SURVEY_ID))]
 

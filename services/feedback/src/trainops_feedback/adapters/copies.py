@@ -21,8 +21,8 @@ from trainops_shared.upsert import update_if_newer, upsert_if_newer
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:
-    session_id: str
-    training_id: str
+    session_id: uuid.UUID
+    training_id: uuid.UUID
     starts_at: datetime
     ends_at: datetime
     status: str
@@ -33,9 +33,9 @@ class SessionRow:
 
 @dataclass(frozen=True, slots=True)
 class RegistrationRow:
-    registration_id: str
-    session_id: str
-    participant_id: str
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
     city: str
     language: str
     status: str
@@ -47,14 +47,12 @@ def save_training(
     conn: Connection, training_id: uuid.UUID, code: str, title: dict[str, str], version: int
 ) -> bool:
     """The training as of ``version``; ``False`` when the copy is as new already."""
-    values = {"training_id": str(training_id), "code": code, "title": dict(title)}
+    values = {"training_id": training_id, "code": code, "title": dict(title)}
     return upsert_if_newer(conn, trainings, {**values, "version": version})
 
 
-def get_session(conn: Connection, session_id: uuid.UUID | str) -> SessionRow | None:
-    row = conn.execute(
-        sa.select(sessions).where(sessions.c.session_id == str(session_id))
-    ).one_or_none()
+def get_session(conn: Connection, session_id: uuid.UUID) -> SessionRow | None:
+    row = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).one_or_none()
     if row is None:
         return None
     return SessionRow(
@@ -74,18 +72,18 @@ def save_session(conn: Connection, session_id: uuid.UUID, values: dict[str, Any]
 
     An existing copy keeps its status: only the cancellation or completion events change it.
     """
-    row = {"session_id": str(session_id), "status": "scheduled", **values}
+    row = {"session_id": session_id, "status": "scheduled", **values}
     return upsert_if_newer(conn, sessions, row, update=values)
 
 
-def change_session(conn: Connection, session_id: str, version: int, **changes: Any) -> bool:
+def change_session(conn: Connection, session_id: uuid.UUID, version: int, **changes: Any) -> bool:
     """Apply ``changes`` if ``version`` is newer than the copy's; ``False`` if it is not."""
     return update_if_newer(conn, sessions, {"session_id": session_id}, changes, version=version)
 
 
-def get_registration(conn: Connection, registration_id: uuid.UUID | str) -> RegistrationRow | None:
+def get_registration(conn: Connection, registration_id: uuid.UUID) -> RegistrationRow | None:
     row = conn.execute(
-        sa.select(registrations).where(registrations.c.registration_id == str(registration_id))
+        sa.select(registrations).where(registrations.c.registration_id == registration_id)
     ).one_or_none()
     if row is None:
         return None
@@ -106,12 +104,12 @@ def save_registration(conn: Connection, registration_id: uuid.UUID, values: dict
 
     An existing copy keeps its attendance: only ``AttendanceRecorded`` changes it.
     """
-    row = {"registration_id": str(registration_id), "attended": None, **values}
+    row = {"registration_id": registration_id, "attended": None, **values}
     return upsert_if_newer(conn, registrations, row, update=values)
 
 
 def change_registration(
-    conn: Connection, registration_id: str, version: int, **changes: Any
+    conn: Connection, registration_id: uuid.UUID, version: int, **changes: Any
 ) -> bool:
     """Apply ``changes`` if ``version`` is newer than the copy's; ``False`` if it is not."""
     return update_if_newer(

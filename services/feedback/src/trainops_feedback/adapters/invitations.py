@@ -30,7 +30,7 @@ def eligible_clause() -> sa.ColumnElement[bool]:
 
 
 def _registration_scope(
-    session_id: str, registration_id: str | None
+    session_id: uuid.UUID, registration_id: uuid.UUID | None
 ) -> list[sa.ColumnElement[bool]]:
     where = [registrations.c.session_id == session_id]
     if registration_id is not None:
@@ -39,8 +39,8 @@ def _registration_scope(
 
 
 def missing_invitations(
-    conn: Connection, session_id: str, registration_id: str | None = None
-) -> list[str]:
+    conn: Connection, session_id: uuid.UUID, registration_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
     """Registration ids that are eligible and have no invitation at all (never had one)."""
     query = (
         sa.select(registrations.c.registration_id)
@@ -64,7 +64,7 @@ def insert_invitations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None
         conn.execute(invitations.insert(), list(rows))
 
 
-def _eligible_ids(session_id: str, registration_id: str | None) -> sa.Select[Any]:
+def _eligible_ids(session_id: uuid.UUID, registration_id: uuid.UUID | None) -> sa.Select[Any]:
     return (
         sa.select(registrations.c.registration_id)
         .select_from(
@@ -76,7 +76,7 @@ def _eligible_ids(session_id: str, registration_id: str | None) -> sa.Select[Any
 
 
 def reinstate_invitations(
-    conn: Connection, session_id: str, registration_id: str | None, now: datetime
+    conn: Connection, session_id: uuid.UUID, registration_id: uuid.UUID | None, now: datetime
 ) -> int:
     """Un-revoke unused invitations whose registration is eligible again (same token/link)."""
     result = conn.execute(
@@ -91,7 +91,7 @@ def reinstate_invitations(
 
 
 def revoke_invitations(
-    conn: Connection, session_id: str, registration_id: str | None, now: datetime
+    conn: Connection, session_id: uuid.UUID, registration_id: uuid.UUID | None, now: datetime
 ) -> int:
     """Revoke unused, live invitations whose registration is no longer eligible."""
     query = (
@@ -106,7 +106,7 @@ def revoke_invitations(
     return int(conn.execute(query.values(revoked_at=now)).rowcount)
 
 
-def unused_invitations(conn: Connection, session_id: str) -> list[tuple[str, datetime]]:
+def unused_invitations(conn: Connection, session_id: uuid.UUID) -> list[tuple[uuid.UUID, datetime]]:
     """``(invitation_id, created_at)`` of the session's unused invitations."""
     rows = conn.execute(
         sa.select(invitations.c.invitation_id, invitations.c.created_at)
@@ -116,7 +116,7 @@ def unused_invitations(conn: Connection, session_id: str) -> list[tuple[str, dat
     return [(r.invitation_id, r.created_at) for r in rows]
 
 
-def set_invitation_expiry(conn: Connection, changes: Iterable[tuple[str, datetime]]) -> None:
+def set_invitation_expiry(conn: Connection, changes: Iterable[tuple[uuid.UUID, datetime]]) -> None:
     for invitation_id, expires_at in changes:
         conn.execute(
             invitations.update()
@@ -127,8 +127,8 @@ def set_invitation_expiry(conn: Connection, changes: Iterable[tuple[str, datetim
 
 @dataclass(frozen=True, slots=True)
 class ListedInvitation:
-    registration_id: str
-    invitation_id: str
+    registration_id: uuid.UUID
+    invitation_id: uuid.UUID
     language: str
     expires_at: datetime
     used_at: datetime | None
@@ -136,7 +136,7 @@ class ListedInvitation:
 
 def session_exists(conn: Connection, session_id: uuid.UUID) -> bool:
     found = conn.execute(
-        sa.select(sessions.c.session_id).where(sessions.c.session_id == str(session_id))
+        sa.select(sessions.c.session_id).where(sessions.c.session_id == session_id)
     ).first()
     return found is not None
 
@@ -158,7 +158,7 @@ def list_session_invitations(
                 registrations, registrations.c.registration_id == invitations.c.registration_id
             )
         )
-        .where(invitations.c.session_id == str(session_id))
+        .where(invitations.c.session_id == session_id)
         .where(invitations.c.revoked_at.is_(None))
         .where(region_filter(principal, registrations.c.city))
         .order_by(invitations.c.registration_id)

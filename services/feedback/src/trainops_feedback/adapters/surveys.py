@@ -13,7 +13,7 @@ from trainops_feedback.adapters.tables import surveys
 
 def survey_exists(conn: Connection, survey_id: uuid.UUID) -> bool:
     found = conn.execute(
-        sa.select(surveys.c.survey_id).where(surveys.c.survey_id == str(survey_id))
+        sa.select(surveys.c.survey_id).where(surveys.c.survey_id == survey_id)
     ).first()
     return found is not None
 
@@ -22,7 +22,5 @@ def insert_survey(
     conn: Connection, survey_id: uuid.UUID, code: str, items: list[str], now: datetime
 ) -> None:
     conn.execute(
-        surveys.insert().values(
-            survey_id=str(survey_id), code=code, items=list(items), published_at=now
-        )
+        surveys.insert().values(survey_id=survey_id, code=code, items=list(items), published_at=now)
     )

@@ -11,13 +11,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_shared.columns import UtcDateTime
+from trainops_shared.columns import UtcDateTime, UUIDType, convert_string_uuid_columns
 from trainops_shared.storage import Migration, MigrationSet
 
 metadata = sa.MetaData()
 
-_Uuid = sa.String(36)
-"""Ids as text: the v1 schema; moving to ``UUIDType`` is a data migration of every table."""
+_Uuid = UUIDType()
+"""Ids are ``uuid.UUID`` in Python, native ``uuid`` on PostgreSQL (text until migration 2)."""
 _Time = UtcDateTime()
 """Same DDL as ``DateTime(timezone=True)``; reads back aware UTC on SQLite too."""
 
@@ -104,8 +104,36 @@ responses = sa.Table(
 )
 
 
+def v1_metadata() -> sa.MetaData:
+    """The tables as migration 1 created them: every id a ``String(36)`` of the dashed form.
+
+    Migration 1 must keep creating exactly that, so a fresh install and an upgraded one go
+    through the same conversion and end with the same schema.
+    """
+    v1 = sa.MetaData()
+    for table in metadata.sorted_tables:
+        copy = table.to_metadata(v1)
+        for column in copy.columns:
+            if isinstance(column.type, UUIDType):
+                column.type = sa.String(36)
+    return v1
+
+
+UUID_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (table.name, column.name)
+    for table in metadata.sorted_tables
+    for column in table.columns
+    if isinstance(column.type, UUIDType)
+)
+"""Every id column of the service (no foreign keys between them, so one pass converts all)."""
+
+
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn)
+    v1_metadata().create_all(conn)
+
+
+def _uuid_ids(conn: Connection) -> None:
+    convert_string_uuid_columns(conn, UUID_COLUMNS)
 
 
 MIGRATIONS = MigrationSet(
@@ -116,5 +144,6 @@ MIGRATIONS = MigrationSet(
             "trainings, sessions, registrations, invitations, surveys, responses",
             _create_v1,
         ),
+        Migration(2, "ids as UUIDs (native uuid on PostgreSQL)", _uuid_ids),
     ),
 )

@@ -232,7 +232,7 @@ async def list_invitations(
     )
     body = [
         InvitationOut(
-            registration_id=uuid.UUID(link.registration_id),
+            registration_id=link.registration_id,
             url=link.url,
             language=link.language,
             expires_at=link.expires_at,

@@ -6,6 +6,7 @@ nothing about which tokens ever existed. A used link stays ``used`` forever: the
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,11 +20,11 @@ LinkState = Literal["open", "used", "not_found"]
 class InvitationView:
     """An invitation with what its page shows and its submission needs."""
 
-    invitation_id: str
-    registration_id: str
-    session_id: str
-    survey_id: str
-    participant_id: str
+    invitation_id: uuid.UUID
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    survey_id: uuid.UUID
+    participant_id: uuid.UUID
     language: str
     expires_at: datetime
     revoked_at: datetime | None

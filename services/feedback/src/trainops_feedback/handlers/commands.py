@@ -94,7 +94,7 @@ def usable_invitation(conn: Connection, token: str, now: datetime) -> Invitation
 
 @dataclass(frozen=True, slots=True)
 class InvitationLink:
-    registration_id: str
+    registration_id: uuid.UUID
     url: str
     language: str
     expires_at: datetime
@@ -161,7 +161,7 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
     submission = command.submission
     responses.insert_response(
         conn,
-        response_id=str(response_id),
+        response_id=response_id,
         invitation_id=view.invitation_id,
         survey_id=view.survey_id,
         session_id=view.session_id,
@@ -180,14 +180,14 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
                 aggregate_id=response_id,
                 aggregate_version=1,
                 response_id=response_id,
-                survey_id=uuid.UUID(view.survey_id),
-                session_id=uuid.UUID(view.session_id),
-                registration_id=uuid.UUID(view.registration_id),
-                participant_id=uuid.UUID(view.participant_id),
+                survey_id=view.survey_id,
+                session_id=view.session_id,
+                registration_id=view.registration_id,
+                participant_id=view.participant_id,
                 answers=dict(submission.answers),
                 language=language,
                 has_comment=submission.has_comment,
-                invitation_id=uuid.UUID(view.invitation_id),
+                invitation_id=view.invitation_id,
             )
         ],
     )

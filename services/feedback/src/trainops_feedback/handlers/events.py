@@ -19,6 +19,7 @@ the response stands.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -95,7 +96,7 @@ class FeedbackProjection:
 
     def on_session_scheduled(self, conn: Connection, event: SessionScheduled) -> None:
         values: dict[str, Any] = {
-            "training_id": str(event.training_id),
+            "training_id": event.training_id,
             "cities": list(event.cities),
             "language": event.language,
             "timezone": event.timezone,
@@ -105,7 +106,7 @@ class FeedbackProjection:
         }
         copies.save_session(conn, event.session_id, values)
 
-    def _known_session(self, conn: Connection, session_id: Any) -> copies.SessionRow:
+    def _known_session(self, conn: Connection, session_id: uuid.UUID) -> copies.SessionRow:
         """The session; raises :class:`RetryLater` while it is not known yet."""
         session = copies.get_session(conn, session_id)
         if session is None:
@@ -158,8 +159,8 @@ class FeedbackProjection:
         if copies.get_session(conn, event.session_id) is None:
             raise RetryLater(f"session {event.session_id} not known yet")
         values: dict[str, Any] = {
-            "session_id": str(event.session_id),
-            "participant_id": str(event.participant_id),
+            "session_id": event.session_id,
+            "participant_id": event.participant_id,
             "city": event.profile.city,
             "language": event.profile.language,
             "status": event.status,
@@ -172,7 +173,7 @@ class FeedbackProjection:
             self.reconcile(conn, current.session_id, current.registration_id)
 
     def _change_registration(
-        self, conn: Connection, registration_id: Any, version: int, **changes: Any
+        self, conn: Connection, registration_id: uuid.UUID, version: int, **changes: Any
     ) -> None:
         """Apply ``changes`` to a registration if ``version`` is newer than what it holds, then
         bring its invitation in line; raises :class:`RetryLater` when it is not known yet."""
@@ -201,7 +202,7 @@ class FeedbackProjection:
     # Invitations
 
     def reconcile(
-        self, conn: Connection, session_id: str, registration_id: str | None = None
+        self, conn: Connection, session_id: uuid.UUID, registration_id: uuid.UUID | None = None
     ) -> None:
         """Bring the invitations of a session (or of one registration) in line with the rule."""
         now = self.clock()
@@ -215,13 +216,13 @@ class FeedbackProjection:
         expires_at = self.expiry(session.ends_at, now)
         rows = []
         for reg_id in missing:
-            invitation_id = str(uuid7())
+            invitation_id = uuid7()
             rows.append(
                 {
                     "invitation_id": invitation_id,
                     "registration_id": reg_id,
                     "session_id": session_id,
-                    "survey_id": str(DEFAULT_SURVEY_ID),
+                    "survey_id": DEFAULT_SURVEY_ID,
                     "token_hash": self.tokens.token_hash(invitation_id),
                     "created_at": now,
                     "expires_at": expires_at,
