@@ -200,7 +200,7 @@ async def test_auth_config_limits_each_service_to_its_subjects(tmp_path: Path) -
     assert auth is not None
     env = {
         f"NATS_{name.upper()}_PASSWORD": f"pw-{name}"
-        for name in ("registration", "scheduling", "feedback", "reporting", "operator")
+        for name in ("registration", "scheduling", "feedback", "reporting", "identity", "operator")
     }
     with NatsServer(store_dir=tmp_path / "auth", auth_config=auth, env=env) as server:
         errors: list[Exception] = []
