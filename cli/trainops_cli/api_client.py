@@ -95,17 +95,24 @@ class ServiceUrls:
     scheduling: str
     feedback: str
     reporting: str
+    identity: str | None = None
+    """Where people sign in and manage accounts (``None``: a system without it)."""
 
     @classmethod
     def from_base(cls, base: str = "http://127.0.0.1", first_port: int = 8001) -> ServiceUrls:
         """``base`` (scheme and host) with the services on ``first_port``, ``+1``, ... in the
-        order registration, scheduling, feedback, reporting."""
+        order registration, scheduling, feedback, reporting, identity."""
         base = base.rstrip("/")
-        return cls(*(f"{base}:{first_port + i}" for i in range(len(SERVICE_NAMES))))
+        urls = {name: f"{base}:{first_port + i}" for i, name in enumerate(SERVICE_NAMES)}
+        return cls.from_mapping({**urls, "identity": f"{base}:{first_port + len(SERVICE_NAMES)}"})
 
     @classmethod
     def from_mapping(cls, urls: Mapping[str, str]) -> ServiceUrls:
-        return cls(**{name: urls[name].rstrip("/") for name in SERVICE_NAMES})
+        identity = urls.get("identity")
+        return cls(
+            **{name: urls[name].rstrip("/") for name in SERVICE_NAMES},
+            identity=identity.rstrip("/") if identity else None,
+        )
 
     def as_dict(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in SERVICE_NAMES}
