@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 
 from trainops_identity.api.cookies import redirect
 from trainops_identity.api.deps import PrincipalDep, Web, WebDep
@@ -150,9 +150,9 @@ async def oidc_callback(
     # Lengths are checked by the use case, so an oversized value is a refusal page like any
     # other bad answer from the provider, not a JSON validation error.
     oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
-    code: str | None = None,
-    error: str | None = None,
-    iss: str | None = None,
+    code: FromQuery[str | None] = None,
+    error: FromQuery[str | None] = None,
+    iss: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Where the provider sends the browser back: the code is exchanged, the ID token
     verified and mapped, and a session started. Each refusal (unknown, expired or replayed
@@ -244,7 +244,7 @@ async def oidc_pending(web: WebDep) -> PendingList:
 async def oidc_assign(
     web: WebDep,
     principal: PrincipalDep,
-    identity_id: str,
+    identity_id: FromPath[str],
     data: JSONBody[AssignRequest],
 ) -> AssignedAccount:
     """Give a pending person an account (organisation sign-in only, no password) with a role
@@ -325,7 +325,7 @@ async def oidc_admin_assign(
     request: Request[Any, Any, Any],
     web: WebDep,
     principal: PrincipalDep,
-    identity_id: str,
+    identity_id: FromPath[str],
     data: URLEncodedBody[AssignForm],
 ) -> Response[str]:
     """The admin page's form: give one pending person an account (see ``oidc_assign``)."""
