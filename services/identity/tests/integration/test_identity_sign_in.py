@@ -384,11 +384,15 @@ async def test_admin_api_checks_accounts_and_disabling_revokes_everything(
 
 
 async def test_owner_changes_their_password_with_the_current_one(
-    open_identity: Callable[..., Any],
+    open_identity: Callable[..., Any], nats_url: str
 ) -> None:
     async with open_identity() as client:
         await add(client, "owner", "reporting")
         assert (await sign_in(client, "owner", PASSWORD)).status_code == 303
+        elsewhere = claims(session_token(client))["sid"]  # e.g. a forgotten browser
+        client.cookies.clear()
+        assert (await sign_in(client, "owner", PASSWORD)).status_code == 303
+        here = claims(session_token(client))["sid"]
         csrf = {"X-CSRF-Token": claims(session_token(client))["csrf"]}
         wrong = await client.post(
             "/me/password",
@@ -402,6 +406,21 @@ async def test_owner_changes_their_password_with_the_current_one(
             headers=csrf,
         )
         assert ok.status_code == 204
+        assert (await client.get("/me")).status_code == 200  # the session it was changed from
+
+        async def other_session_ended() -> bool:
+            return any(
+                isinstance(e, SessionRevoked)
+                and e.session_id == elsewhere
+                and e.reason == "password_changed"
+                for e in await identity_events(nats_url)
+            )
+
+        await eventually(other_session_ended)
+        assert not any(
+            isinstance(e, SessionRevoked) and e.session_id == here
+            for e in await identity_events(nats_url)
+        )
         client.cookies.clear()
         assert (await sign_in(client, "owner", PASSWORD)).status_code == 401
         assert (await sign_in(client, "owner", "another fine phrase")).status_code == 303

@@ -72,6 +72,7 @@ async def change_password(
         current=data.current_password,
         new=data.new_password,
         now=_now(),
+        session_id=principal.session_id,
     )
 
 

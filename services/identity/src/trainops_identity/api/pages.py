@@ -355,6 +355,7 @@ async def account_password(
             current=data.current_password,
             new=data.new_password,
             now=now_utc(),
+            session_id=principal.session_id,
         )
     except AppError as exc:
         return await _account_page(request, web, principal, status=exc.status, error=exc.detail)

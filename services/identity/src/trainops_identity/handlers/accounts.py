@@ -22,7 +22,7 @@ from trainops_identity.domain.accounts import (
 )
 from trainops_identity.domain.errors import AccountExists, AccountNotFound, Invalid
 from trainops_identity.handlers.context import Identity
-from trainops_identity.handlers.revocation import revoke_everything
+from trainops_identity.handlers.revocation import revoke_everything, revoke_sessions
 from trainops_shared.events import uuid7
 
 
@@ -146,7 +146,8 @@ async def set_role(
 async def set_password(
     ctx: Identity, *, actor: str, username: str, password: str, now: datetime
 ) -> None:
-    """An administrator sets someone's password (a forgotten one)."""
+    """An administrator sets someone's password (a forgotten one); every session of the
+    account ends."""
     account = await ctx.store.read(lambda conn: _existing(conn, username))
     check_password(password, account.username)
     hashed = await asyncio.to_thread(ctx.passwords.hash, password)
@@ -154,9 +155,17 @@ async def set_password(
 
 
 async def change_own_password(
-    ctx: Identity, *, username: str, current: str, new: str, now: datetime
+    ctx: Identity,
+    *,
+    username: str,
+    current: str,
+    new: str,
+    now: datetime,
+    session_id: str | None = None,
 ) -> None:
-    """The owner changes their password; the current one is required."""
+    """The owner changes their password; the current one is required. Their other sessions
+    end (whoever else knew the old password is signed out); ``session_id``, the one they
+    changed it from, stays."""
     account = await ctx.store.read(lambda conn: _existing(conn, username))
     if not await asyncio.to_thread(ctx.passwords.verify, account.password_hash, current):
         raise Invalid("current_password: wrong password", field="current_password")
@@ -164,14 +173,23 @@ async def change_own_password(
     if new == current:
         raise Invalid("new_password: the new password equals the current one", field="new_password")
     hashed = await asyncio.to_thread(ctx.passwords.hash, new)
-    await _store_password(ctx, account.account_id, account.username, hashed, account.username, now)
+    await _store_password(
+        ctx, account.account_id, account.username, hashed, account.username, now, session_id
+    )
 
 
 async def _store_password(
-    ctx: Identity, account_id: uuid.UUID, username: str, hashed: str, actor: str, now: datetime
+    ctx: Identity,
+    account_id: uuid.UUID,
+    username: str,
+    hashed: str,
+    actor: str,
+    now: datetime,
+    keep_session: str | None = None,
 ) -> None:
     def store(conn: Connection) -> None:
         repo.update_account(conn, account_id, now, password_hash=hashed)
+        revoked = revoke_sessions(conn, account_id, "password_changed", now, keep=keep_session)
         repo.record_audit(
             conn,
             actor=actor,
@@ -179,6 +197,7 @@ async def _store_password(
             record_type="account",
             record_id=username,
             now=now,
+            detail={"revoked": revoked},
         )
 
     await ctx.store.write(store)

@@ -68,3 +68,18 @@ def revoke_everything(
             revoke_token_event(conn, token_id, account_id, expires_at, reason)
             count += 1
     return count
+
+
+def revoke_sessions(
+    conn: Connection,
+    account_id: uuid.UUID,
+    reason: SessionReason,
+    now: datetime,
+    keep: str | None = None,
+) -> int:
+    """Revoke the account's live sessions but ``keep``; how many were revoked."""
+    return sum(
+        revoke_session_in(conn, session.session_id, account_id, reason, now)
+        for session in repo.live_sessions(conn, account_id, now)
+        if session.session_id != keep
+    )
