@@ -162,6 +162,30 @@ def _distinct_where(flag: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.count(sa.distinct(sa.case((flag, facts.c.participant_id))))
 
 
+def _total(column: sa.ColumnElement[Any], label: str) -> sa.Label[Any]:
+    return sa.func.coalesce(sa.func.sum(column), 0).label(label)
+
+
+def _fact_sums() -> tuple[sa.Label[Any], ...]:
+    """The additive measures of facts: feedback responses and the overall rating's sums."""
+    return (
+        _total(facts.c.feedback_count, "feedback"),
+        _total(facts.c.overall_sum, "overall_sum"),
+        _total(facts.c.overall_count, "overall_count"),
+    )
+
+
+def _cube_sums() -> tuple[sa.Label[Any], ...]:
+    """Every measure of cube rows: people of a grain are disjoint across rows, so all add."""
+    return (
+        _total(cube.c.registered, "registered"),
+        _total(cube.c.attended, "attended"),
+        _total(cube.c.feedback, "feedback"),
+        _total(cube.c.overall_sum, "overall_sum"),
+        _total(cube.c.overall_count, "overall_count"),
+    )
+
+
 _RELEVANT = sa.or_(facts.c.registered, facts.c.attended, facts.c.feedback_count > 0)
 """Facts that count somewhere; waitlisted-only or cancelled registrations make no cell."""
 
@@ -173,9 +197,7 @@ def _donor_facts_query(flt: ReportFilter, by: Sequence[str]) -> sa.Select[Any]:
             *dims,
             _distinct_where(facts.c.registered).label("registered"),
             _distinct_where(facts.c.attended).label("attended"),
-            sa.func.coalesce(sa.func.sum(facts.c.feedback_count), 0).label("feedback"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_sum), 0).label("overall_sum"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_count), 0).label("overall_count"),
+            *_fact_sums(),
         )
         .where(*_window(flt, facts.c.starts_at, facts.c.training_id), _RELEVANT)
         .group_by(*dims)
@@ -190,11 +212,7 @@ def _donor_cube_query(flt: ReportFilter, by: Sequence[str]) -> sa.Select[Any]:
     return (
         sa.select(
             *dims,
-            sa.func.coalesce(sa.func.sum(cube.c.registered), 0).label("registered"),
-            sa.func.coalesce(sa.func.sum(cube.c.attended), 0).label("attended"),
-            sa.func.coalesce(sa.func.sum(cube.c.feedback), 0).label("feedback"),
-            sa.func.coalesce(sa.func.sum(cube.c.overall_sum), 0).label("overall_sum"),
-            sa.func.coalesce(sa.func.sum(cube.c.overall_count), 0).label("overall_count"),
+            *_cube_sums(),
         )
         .where(*_cube_scope(flt, cube_grain(flt, by)))
         .group_by(*dims)
@@ -247,32 +265,22 @@ def _summary_people_from_cube(conn: Connection, flt: ReportFilter) -> sa.Row[Any
     """Distinct people once each (per training under a training filter); cities reached are the
     cities of cells with an attendee (a person's city is that of their one cell)."""
     grain = GRAIN_TRAINING if flt.training_id is not None else GRAIN_PERSON
-    return conn.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(cube.c.registered), 0).label("registered"),
-            sa.func.coalesce(sa.func.sum(cube.c.attended), 0).label("attended"),
-            sa.func.coalesce(sa.func.sum(cube.c.feedback), 0).label("feedback"),
-            sa.func.coalesce(sa.func.sum(cube.c.overall_sum), 0).label("overall_sum"),
-            sa.func.coalesce(sa.func.sum(cube.c.overall_count), 0).label("overall_count"),
-            sa.func.count(sa.distinct(sa.case((cube.c.attended > 0, cube.c.city)))).label("cities"),
-        ).where(*_cube_scope(flt, grain))
-    ).one()
+    query: sa.Select[Any] = sa.select(
+        *_cube_sums(),
+        sa.func.count(sa.distinct(sa.case((cube.c.attended > 0, cube.c.city)))).label("cities"),
+    ).where(*_cube_scope(flt, grain))
+    return conn.execute(query).one()
 
 
 def summary_figures(conn: Connection, flt: ReportFilter, source: Source = "auto") -> SummaryFigures:
-    session_counts = conn.execute(
-        sa.select(
-            sa.func.count().filter(sessions.c.status != "cancelled").label("scheduled"),
-            sa.func.count().filter(sessions.c.status == "completed").label("delivered"),
-        ).where(*_window(flt, sessions.c.starts_at, sessions.c.training_id))
-    ).one()
+    scheduled, delivered = session_counts(conn, flt.start, flt.end, flt.training_id)
     if _use_cube(conn, flt, source):
         people = _summary_people_from_cube(conn, flt)
     else:
         people = _summary_people_from_facts(conn, flt)
     return SummaryFigures(
-        sessions_scheduled=int(session_counts.scheduled),
-        sessions_delivered=int(session_counts.delivered),
+        sessions_scheduled=scheduled,
+        sessions_delivered=delivered,
         participants_registered=int(people.registered),
         participants_attended=int(people.attended),
         feedback_responses=int(people.feedback),
@@ -287,9 +295,7 @@ def _summary_people_from_facts(conn: Connection, flt: ReportFilter) -> sa.Row[An
         sa.select(
             _distinct_where(facts.c.registered).label("registered"),
             _distinct_where(facts.c.attended).label("attended"),
-            sa.func.coalesce(sa.func.sum(facts.c.feedback_count), 0).label("feedback"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_sum), 0).label("overall_sum"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_count), 0).label("overall_count"),
+            *_fact_sums(),
             sa.func.count(sa.distinct(sa.case((facts.c.attended, facts.c.city)))).label("cities"),
         ).where(*_window(flt, facts.c.starts_at, facts.c.training_id))
     ).one()
@@ -318,9 +324,7 @@ def finest_cells(conn: Connection) -> list[FinestCell]:
             *dims,
             as_int["registered"].label("registered"),
             as_int["attended"].label("attended"),
-            sa.func.coalesce(sa.func.sum(facts.c.feedback_count), 0).label("feedback"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_sum), 0).label("overall_sum"),
-            sa.func.coalesce(sa.func.sum(facts.c.overall_count), 0).label("overall_count"),
+            *_fact_sums(),
         )
         .where(_RELEVANT)
         .group_by(facts.c.starts_at, *dims)
