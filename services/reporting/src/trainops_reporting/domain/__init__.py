@@ -1,4 +1,5 @@
-"""Pure reporting rules: report categories and small-cell suppression (no I/O)."""
+"""Pure reporting rules (no I/O): report categories, the projection's folding rules
+(``domain.projection``), small-cell suppression and disclosure control."""
 
 from trainops_reporting.domain.categories import (
     AGE_BANDS,
