@@ -281,6 +281,19 @@ async function admin(req, res, path) {
     sendJson(res, 200, { kid: signingKeys[0].kid, retired });
     return;
   }
+  if (path === '/admin/redirect-uris') {
+    // For a client whose address is known only once it runs (a service on a free port).
+    const uris = body.redirect_uris;
+    if (!Array.isArray(uris) || uris.length === 0 || !uris.every((u) => typeof u === 'string' && /^https?:\/\//.test(u))) {
+      sendJson(res, 400, { error: 'redirect_uris must be a non-empty list of http(s) URLs' });
+      return;
+    }
+    config.client.redirect_uris = uris;
+    provider = buildProvider({ keys: signingKeys });
+    handler = provider.callback();
+    sendJson(res, 200, { redirect_uris: uris });
+    return;
+  }
   if (path === '/admin/sabotage-next-id-token') {
     const modes = ['tamper', 'unknown-key', 'foreign-key-same-kid', 'claims'];
     if (!modes.includes(body.mode)) {

@@ -203,6 +203,12 @@ class OidcProvider:
         kid: str = self._admin("/admin/rotate-keys")["kid"]
         return kid
 
+    def set_redirect_uris(self, redirect_uris: Sequence[str]) -> None:
+        """Register new redirect URIs for the client (a service started after the provider
+        on a port it picked itself)."""
+        self._admin("/admin/redirect-uris", {"redirect_uris": list(redirect_uris)})
+        self.redirect_uris = list(redirect_uris)
+
     def signing_kids(self) -> list[str]:
         kids: list[str] = self._admin("/admin/keys")["kids"]
         return kids
