@@ -326,6 +326,8 @@ async def test_admin_assigns_role_and_region_on_first_sign_in(
 
 async def test_admin_gives_access_from_the_admin_page(identity: Callable[..., Any]) -> None:
     async with identity(OIDC_ROLE_MODE="admin-assigns") as client:
+        accounts_page = await client.get("/admin/accounts", headers={**HTML, **bearer("admin")})
+        assert 'href="/admin/oidc"' in accounts_page.text
         empty = await client.get("/admin/oidc", headers={**HTML, **bearer("admin")})
         assert empty.status_code == 200 and "Nobody is waiting." in empty.text
         await sign_in(client, CAROL)

@@ -10,8 +10,9 @@ from litestar.enums import MediaType
 from litestar.params import URLEncodedBody
 
 from trainops_identity.api.deps import PrincipalDep, WebDep
+from trainops_identity.api.oidc_texts import oidc_texts
 from trainops_identity.api.pages import HTML_OPT, AccountForm, now_utc
-from trainops_identity.api.views import render, text
+from trainops_identity.api.views import language_of, render, text
 from trainops_identity.handlers import accounts
 from trainops_shared.auth import ROLES, requires
 from trainops_shared.errors import AppError
@@ -38,6 +39,7 @@ async def _admin_page(
         roles=ROLES,
         notice=notice,
         error=error,
+        o=oidc_texts(language_of(request), web.oidc_organisation) if web.oidc_organisation else {},
     )
 
 
