@@ -27,6 +27,7 @@ PROBES: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "scheduling": ("programme_staff", "/trainings", (200,)),
     "feedback": ("programme_staff", f"/sessions/{uuid.UUID(int=7)}/invitations", (200, 404)),
     "reporting": ("reporting", "/reports/summary", (200,)),
+    "identity": ("reporting", "/me", (200,)),
 }
 """One authenticated read per service (role, path, the answers that count as served)."""
 
