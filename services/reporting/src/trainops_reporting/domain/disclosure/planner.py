@@ -37,6 +37,9 @@ from trainops_reporting.domain.disclosure.universe import (
 MAX_REPAIR_ROUNDS: Final[int] = 500
 PRUNE_LIMIT: Final[int] = 60
 """Complementary cells tried for giving back per measure (each try costs a few LPs)."""
+PRUNE_SOLVES: Final[int] = 200
+"""LPs pruning may spend per measure: bounds the pattern's time on small programmes, whose
+many small cells make every try dear (deterministic, unlike a time limit)."""
 
 
 @dataclass(frozen=True)
@@ -179,18 +182,22 @@ def _prune(
     prover: Prover,
     goals: Bounds,
     limit: int = PRUNE_LIMIT,
+    solves: int = PRUNE_SOLVES,
 ) -> None:
     """Give back complementary cells the proof does not need, biggest first.
 
     Greedy choices and repairs over-protect; each of the ``limit`` biggest complementary
     cells is shown again when every line stays closed and the LP still proves every primary
-    cell's goal without it.
+    cell's goal without it, as long as the tries have cost fewer than ``solves`` LPs.
     """
     chosen = sorted(
         (c for c, why in hidden.items() if why == "complementary"),
         key=lambda c: (-lines.value[c] * (2 if len(c[1]) == 2 else 1), c),
     )[:limit]
+    budget = prover.solves + solves
     for cell in chosen:
+        if prover.solves >= budget:
+            break
         if hidden.get(cell) != "complementary":
             continue
         released = _release(lines, hidden, cell)
