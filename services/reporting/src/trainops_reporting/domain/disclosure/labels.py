@@ -8,9 +8,9 @@ as a reader would, and the planner picks its hidden cells knowing that:
   never hidden, so the remaining hidden counts cannot be smaller, and anyone who knows the rule
   knows it; saying so in the label costs nothing and keeps the proof honest.
 
-``line_narrowed`` applies these bounds to one adding-up line at a time. It is the planner's cheap
-first look (choosing partners that leave every primary cell on the line its full range); the
-linear program over all lines decides.
+``line_bounds`` applies these bounds to one adding-up line at a time. It is the planner's cheap
+first look (a partner that would narrow a primary cell beside it costs more; a pruning try that
+would narrow one is not even proven); the linear program over all lines decides.
 """
 
 from __future__ import annotations
