@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.enums import MediaType
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 
 from trainops_identity.api.deps import PrincipalDep, WebDep
 from trainops_identity.api.oidc_texts import oidc_texts
@@ -106,7 +106,7 @@ async def admin_change(
     request: Request[Any, Any, Any],
     web: WebDep,
     principal: PrincipalDep,
-    username: str,
+    username: FromPath[str],
     data: URLEncodedBody[AccountForm],
 ) -> Response[str]:
     """Disable, enable, set the role of or set the password of one account."""

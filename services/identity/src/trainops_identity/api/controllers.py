@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 
 from trainops_identity.api.deps import PrincipalDep, WebDep
 from trainops_identity.api.schemas import (
@@ -43,7 +43,7 @@ def account_out(account: Account) -> AccountOut:
     )
 
 
-Name = Annotated[str, Parameter(max_length=64)]
+Name = Annotated[str, PathParameter(max_length=64)]
 
 
 def _now() -> datetime:
@@ -111,7 +111,7 @@ async def create_token(
     responses=error_responses(401, 404, *INPUT),
 )
 async def revoke_token(
-    web: WebDep, principal: PrincipalDep, token_id: Annotated[str, Parameter(max_length=64)]
+    web: WebDep, principal: PrincipalDep, token_id: Annotated[str, PathParameter(max_length=64)]
 ) -> None:
     """Revoke one of the caller's tokens: every service refuses it from now on."""
     await tokens.revoke_token(

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter, URLEncodedBody
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 
 from trainops_identity.api.cookies import (
     SIGN_IN_CSRF_COOKIE,
@@ -140,9 +140,9 @@ def _sign_in_page(
 def sign_in_page(
     request: Request[Any, Any, Any],
     web: WebDep,
-    next_url: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
-    ended: Annotated[bool, Parameter(query="ended")] = False,
-    signed_out: Annotated[bool, Parameter(query="signed_out")] = False,
+    next_url: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+    ended: Annotated[bool, QueryParameter()] = False,
+    signed_out: Annotated[bool, QueryParameter()] = False,
 ) -> Response[str]:
     """The one sign-in page of every service (``next``: where to go back afterwards)."""
     notice = text(request, "signed_out") if signed_out else text(request, "ended") if ended else ""
@@ -225,7 +225,7 @@ def _sign_in_again(web: WebDep, next_url: str | None, *, ended: bool) -> Respons
 async def refresh(
     request: Request[Any, Any, Any],
     web: WebDep,
-    next_url: Annotated[str | None, Parameter(query="next", max_length=2000)] = None,
+    next_url: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Response[None]:
     """A new short-lived cookie token while the session lives (idle and absolute expiry,
     not signed out, account enabled); else back to the sign-in page."""
@@ -406,7 +406,7 @@ async def account_revoke_token(
     request: Request[Any, Any, Any],
     web: WebDep,
     principal: PrincipalDep,
-    token_id: str,
+    token_id: FromPath[str],
     data: URLEncodedBody[CsrfForm],
 ) -> Response[str]:
     """Revoke one of one's personal API tokens (every service refuses it at once)."""
