@@ -77,6 +77,9 @@ def test_kill_9_of_each_service_in_turn_restarts_it_while_the_others_keep_answer
     trainops_up: Callable[..., UpProcess],
 ) -> None:
     up = trainops_up()
+    # A fresh install has no accounts: the summary says how to make the first admin.
+    assert f"Sign in with a browser: {up.urls['identity']}/sign-in" in up.text()
+    assert "trainops users add admin --role admin --password-stdin" in up.text()
     for name in SERVICES:
         old_pid = up.child_pid(name)
         poller = Poller(up, skip=name)
