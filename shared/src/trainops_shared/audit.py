@@ -156,6 +156,11 @@ def _checked_value(key: str, value: DetailValue) -> Any:
     )
 
 
+#: Built once: a fresh ``insert().values(...)`` per entry costs more than the write itself on
+#: the registration path (SQLAlchemy caches the compiled form of this one statement).
+_INSERT: Final = audit_log.insert()
+
+
 def record_audit(
     conn: Connection,
     actor: Principal | str,
@@ -183,15 +188,16 @@ def record_audit(
         )
     checked = _checked_detail(detail)
     conn.execute(
-        audit_log.insert().values(
-            occurred_at=as_utc(at) if at is not None else utc_now(),
-            actor=subject,
-            actor_role=role,
-            action=_checked_name(action, "action"),
-            record_type=_checked_name(record_type, "record_type"),
-            record_id=_checked_record_id(record_id),
-            detail=None if checked is None else msgspec.json.encode(checked).decode(),
-        )
+        _INSERT,
+        {
+            "occurred_at": as_utc(at) if at is not None else utc_now(),
+            "actor": subject,
+            "actor_role": role,
+            "action": _checked_name(action, "action"),
+            "record_type": _checked_name(record_type, "record_type"),
+            "record_id": _checked_record_id(record_id),
+            "detail": None if checked is None else msgspec.json.encode(checked).decode(),
+        },
     )
 
 
