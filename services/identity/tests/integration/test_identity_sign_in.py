@@ -188,6 +188,20 @@ async def test_failed_sign_ins_are_limited_per_account_with_retry_after(
         assert (await sign_in(client, "bystander", PASSWORD)).status_code == 303
 
 
+async def test_failed_sign_ins_are_limited_per_client_address(
+    open_identity: Callable[..., Any],
+) -> None:
+    """Many usernames tried from one address: after 20 failures in the window, every sign-in
+    from there waits, including one of a real account with its right password."""
+    async with open_identity() as client:
+        await add(client, "real", "reporting")
+        for attempt in range(20):
+            answer = await sign_in(client, f"guess{attempt}", "some password or other")
+            assert answer.status_code == 401
+        limited = await sign_in(client, "real", PASSWORD)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+
+
 async def test_languages_switch_and_are_remembered(open_identity: Callable[..., Any]) -> None:
     async with open_identity() as client:
         kazakh = await client.get("/sign-in", headers={**HTML, "accept-language": "kk-KZ,ru;q=0.5"})
