@@ -176,7 +176,7 @@ def report_query(workdir: Path, sizes: Sizes) -> dict[str, Any]:
         auth = {"Authorization": f"Bearer {token('reporting')}"}
         summary = httpx.get(f"{reporting.url}/reports/summary", headers=auth, timeout=60)
         summary.raise_for_status()
-        base = "/reports/donor?by=city,sector,sex"
+        base = "/reports/donor?by=city,sector"
         spec = {"mode": "sequential", "host": "127.0.0.1", "port": reporting.port, "headers": auth}
         cold = loadgen(
             {**spec, "paths": [f"{base}&k={5 + i}" for i in range(sizes.query_cold_requests)]}
@@ -192,7 +192,7 @@ def report_query(workdir: Path, sizes: Sizes) -> dict[str, Any]:
         registered = from_rebuild + fill["registrations_added"]
         return {
             "what": (
-                "GET /reports/donor?by=city,sector,sex, sequential requests on one keep-alive "
+                "GET /reports/donor?by=city,sector, sequential requests on one keep-alive "
                 "connection from a separate process, reporting service process on SQLite"
             ),
             "read_model": {

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 T = TypeVar("T")
+
+REPORT_TIMEOUT = 120.0
+"""Seconds a report request may take: the first donor table of a new read-model generation
+proves its suppression pattern with up to a few thousand linear programs."""
 SERVICE_NAMES: tuple[str, ...] = ("registration", "scheduling", "feedback", "reporting")
 
 
@@ -215,18 +219,31 @@ class TrainopsClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         expect: tuple[int, ...] = (200, 201),
+        timeout: float | None = None,
     ) -> httpx.Response:
+        """``timeout`` overrides the client's for this one request (see :data:`REPORT_TIMEOUT`)."""
         sent_headers = dict(headers or {})
         if role is not None:
             sent_headers["Authorization"] = f"Bearer {self.tokens(role, region)}"
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        response = self.http.request(method, url, json=json, params=clean, headers=sent_headers)
+
+        def send() -> httpx.Response:
+            return self.http.request(
+                method,
+                url,
+                json=json,
+                params=clean,
+                headers=sent_headers,
+                timeout=self.http.timeout if timeout is None else timeout,
+            )
+
+        response = send()
         for _ in range(self.RATE_LIMIT_RETRIES):
             if response.status_code != 429 or 429 in expect:
                 break
             # A bulk load (the demo) waits as long as the service asks instead of failing.
             time.sleep(retry_after(response))
-            response = self.http.request(method, url, json=json, params=clean, headers=sent_headers)
+            response = send()
         if response.status_code not in expect:
             shown = str(response.request.url)
             raise ApiError(method, shown, response.status_code, response.text, json, expect)
@@ -461,6 +478,7 @@ class TrainopsClient:
             "GET",
             f"{self.urls.reporting}/reports/summary",
             role="reporting",
+            timeout=REPORT_TIMEOUT,
             params=params,
             expect=(200,),
         )
@@ -476,6 +494,7 @@ class TrainopsClient:
             "GET",
             f"{self.urls.reporting}/reports/donor",
             role="reporting",
+            timeout=REPORT_TIMEOUT,
             params=self._donor_params(by, k, training_id, "json", window),
             expect=(200,),
         )
@@ -491,6 +510,7 @@ class TrainopsClient:
             "GET",
             f"{self.urls.reporting}/reports/donor",
             role="reporting",
+            timeout=REPORT_TIMEOUT,
             params=self._donor_params(by, k, training_id, "csv", window),
             expect=(200,),
         )

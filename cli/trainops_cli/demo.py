@@ -587,13 +587,14 @@ class Loader:
 
 def _agrees(summary: Mapping[str, Any], figure: str, want: int) -> bool:
     """A published figure equals what was sent; a suppressed one is consistent with it (a
-    primary one hides 1..k-1, a complementary one any count)."""
+    primary one hides 1..k-1, a complementary one k or more)."""
     reason = (summary.get("suppressed") or {}).get(figure)
     if reason is None:
         return bool(summary.get(figure) == want)
+    k = int(summary.get("k", 5))
     if reason == "primary":
-        return 1 <= want < int(summary.get("k", 5))
-    return True
+        return 1 <= want < k
+    return want >= k
 
 
 def _count(entry: Mapping[str, Any], measure: str) -> str:

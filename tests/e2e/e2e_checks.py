@@ -74,6 +74,8 @@ def _check_entry(where: str, entry: Mapping[str, Any], true: int, measure: str, 
         assert flag == "complementary", (
             f"{where} {measure}: hidden (true {true} >= k or 0) but flagged {flag!r}"
         )
+        # The label promises k or more: zeros are never hidden.
+        assert true >= k, f"{where} {measure}: complementary but true count {true} < k={k}"
         return True
     assert flag is None, f"{where} {measure}: published {value} but flagged {flag!r}"
     assert value == true, f"{where} {measure}: published {value}, expected {true}"
@@ -257,7 +259,7 @@ def check_csv_matches_json(rows: list[list[str]], report: Mapping[str, Any]) -> 
             if reason == "primary":
                 out.append(f"<{k}")
             elif reason is not None:
-                out.append("x")  # complementary: never shown as <k, it may hold any count
+                out.append("x")  # complementary: never shown as <k; it holds k or more
             elif value is None:
                 out.append("")
             else:
