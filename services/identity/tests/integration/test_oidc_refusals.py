@@ -81,12 +81,41 @@ async def test_wrong_nonce_is_refused(identity: Identity, database_url: str) -> 
 async def test_replayed_state_is_refused(identity: Identity, database_url: str) -> None:
     async with identity() as client:
         callback = await at_provider(await begin(client), BOB)
-        session_claims(await client.get(callback, headers=HTML, follow_redirects=False))
+        state = parse_qs(urlsplit(callback).query)["state"][0]
+        first = await client.get(callback, headers=HTML, follow_redirects=False)
+        session_claims(first)
+        assert first.cookies.get(oidc_api.STATE_COOKIE) in (None, "")  # the state cookie has served
         before = await rows(database_url)
         client.cookies.clear()
+        # Even with the browser's state cookie put back, the state works only once.
+        client.cookies.set(oidc_api.STATE_COOKIE, state, path=oidc_api.STATE_COOKIE_PATH)
         replay = await client.get(callback, headers=HTML)
         assert_refused(replay, "unknown, expired or already used")
         assert await rows(database_url) == before
+
+
+async def test_a_callback_from_another_browser_is_refused(
+    identity: Identity, database_url: str
+) -> None:
+    """Login CSRF: an attacker signs in at the provider and sends the callback URL to a victim,
+    whose browser never started that sign-in (it has no state cookie, or another one)."""
+    async with identity() as attacker:
+        callback = await at_provider(await begin(attacker), BOB)
+    async with identity() as victim:
+        await begin(victim)  # a sign-in of the victim's own, with its own state cookie
+        for cookies in (True, False):
+            if not cookies:
+                victim.cookies.clear()
+            refused = await victim.get(callback, headers=HTML)
+            assert_refused(refused, "not started in this browser")
+        assert (await rows(database_url))["id_accounts"] == 0
+        # The attacker's own attempt was not consumed by the refusals.
+        attacker_state = parse_qs(urlsplit(callback).query)["state"][0]
+        victim.cookies.set(oidc_api.STATE_COOKIE, attacker_state, path=oidc_api.STATE_COOKIE_PATH)
+        assert (
+            session_claims(await victim.get(callback, headers=HTML, follow_redirects=False))["sub"]
+            == "bob"
+        )
 
 
 async def test_a_state_older_than_ten_minutes_is_refused(
@@ -102,6 +131,7 @@ async def test_a_state_older_than_ten_minutes_is_refused(
 
 async def test_unknown_or_missing_state_is_refused(identity: Identity, database_url: str) -> None:
     async with identity() as client:
+        client.cookies.set(oidc_api.STATE_COOKIE, "made-up-state", path=oidc_api.STATE_COOKIE_PATH)
         unknown = await client.get(
             "/sign-in/oidc/callback",
             params={"state": "made-up-state", "code": "made-up-code"},

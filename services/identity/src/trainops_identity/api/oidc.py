@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
@@ -36,6 +37,8 @@ from trainops_shared.openapi_docs import BODY, INPUT, PROTECTED, PublicOperation
 log = get_logger(__name__)
 
 HTML_OPT = {"any_query": True}
+STATE_COOKIE = "trainops_oidc_state"
+STATE_COOKIE_PATH = "/sign-in/oidc"
 PENDING_PAGE = ResponseSpec(
     data_container=str,
     description="The provider vouched for the person, who has no role yet (admin-assigns "
@@ -123,10 +126,20 @@ async def oidc_begin(
     context = _configured(oidc)
     target = safe_next(next_url, web.own_origin, web.origins)
     try:
-        url = await oidc_handlers.begin_oidc_sign_in(context, next_url=target, now=_now())
+        started = await oidc_handlers.begin_oidc_sign_in(context, next_url=target, now=_now())
     except OidcProviderUnavailable as exc:
         return _unavailable(request, web, context, exc, next_url or "")
-    response = redirect(url)
+    cookie = Cookie(
+        key=STATE_COOKIE,
+        value=started.state,
+        path=STATE_COOKIE_PATH,
+        max_age=context.settings.attempt_ttl_seconds,
+        httponly=True,
+        # Lax: the provider sends the browser back with a top-level GET, which carries it.
+        samesite="lax",
+        secure=web.cookie_secure,
+    )
+    response = redirect(started.url, [cookie])
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -160,6 +173,7 @@ async def oidc_callback(
     no role) is a 400 page naming the check, and creates no session and no account."""
     context = _configured(oidc)
     client = request.client.host if request.client else None
+    response: Response[Any]
     try:
         outcome = await oidc_handlers.finish_oidc_sign_in(
             context,
@@ -167,19 +181,27 @@ async def oidc_callback(
             code=code,
             error=error,
             issuer=iss,
+            browser_state=request.cookies.get(STATE_COOKIE),
             client=client,
             now=_now(),
         )
     except OidcSignInRefused as exc:
         log.warning("oidc_sign_in_refused", kind=exc.kind, reason=exc.message)
-        return _result_page(request, web, context, kind="refused", status=400, reason=exc.message)
-    except OidcProviderUnavailable as exc:
-        return _unavailable(request, web, context, exc, "")
-    if outcome.session is None:
-        return _result_page(
-            request, web, context, kind="pending", status=200, next_url=outcome.next_url or ""
+        response = _result_page(
+            request, web, context, kind="refused", status=400, reason=exc.message
         )
-    return signed_in(web, outcome.session, outcome.next_url)
+    except OidcProviderUnavailable as exc:
+        response = _unavailable(request, web, context, exc, "")
+    else:
+        if outcome.session is None:
+            response = _result_page(
+                request, web, context, kind="pending", status=200, next_url=outcome.next_url or ""
+            )
+        else:
+            response = signed_in(web, outcome.session, outcome.next_url)
+    # One callback per started sign-in: whatever happened, the state cookie has served.
+    response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH)
+    return response
 
 
 # ------------------------------------------------------------------ admin: pending people

@@ -10,6 +10,7 @@ sign-in uses (:func:`trainops_identity.handlers.sessions.start_session`).
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,7 +73,18 @@ class OidcOutcome:
     pending: bool = False
 
 
-async def begin_oidc_sign_in(ctx: OidcContext, *, next_url: str | None, now: datetime) -> str:
+@dataclass(frozen=True, slots=True)
+class StartedAttempt:
+    """Where to send the browser, and the ``state`` it must also carry back in a cookie: a
+    callback URL made in someone else's browser (login CSRF) lacks it and is refused."""
+
+    url: str
+    state: str
+
+
+async def begin_oidc_sign_in(
+    ctx: OidcContext, *, next_url: str | None, now: datetime
+) -> StartedAttempt:
     """Store a new attempt (state, nonce, PKCE verifier) and return the provider URL."""
     request = await ctx.client.start()
     ttl = timedelta(seconds=ctx.settings.attempt_ttl_seconds)
@@ -90,7 +102,7 @@ async def begin_oidc_sign_in(ctx: OidcContext, *, next_url: str | None, now: dat
         )
 
     await ctx.identity.store.write(store)
-    return request.url
+    return StartedAttempt(url=request.url, state=request.state)
 
 
 def _check_callback(state: str | None, code: str | None, error: str | None) -> str:
@@ -112,12 +124,22 @@ async def finish_oidc_sign_in(
     code: str | None,
     error: str | None,
     issuer: str | None,
+    browser_state: str | None,
     client: str | None,
     now: datetime,
 ) -> OidcOutcome:
-    """The callback. Refusals raise :class:`OidcSignInRefused`; provider outages
+    """The callback. ``browser_state`` is the state cookie :func:`begin_oidc_sign_in`'s answer
+    set. Refusals raise :class:`OidcSignInRefused`; provider outages
     :class:`~trainops_identity.domain.oidc_errors.OidcProviderUnavailable`."""
     state = _check_callback(state, code, error)
+    if browser_state is None or not hmac.compare_digest(
+        browser_state.encode("utf-8", errors="replace"), state.encode("utf-8", errors="replace")
+    ):
+        log.warning("oidc_state_not_from_this_browser", cookie=browser_state is not None)
+        raise OidcSignInRefused(
+            "state",
+            "this sign-in was not started in this browser; start again from the sign-in page",
+        )
     attempt = await ctx.identity.store.write(lambda conn: oidc_repo.take_attempt(conn, state))
     if attempt is None or attempt.expires_at <= now:
         log.warning("oidc_state_refused", known=attempt is not None)
