@@ -31,6 +31,7 @@ def coordinator(region: str, subject: str | None = None) -> dict[str, str]:
 class Harness:
     def __init__(self, client: AsyncTestClient[Any], nc: NatsClient) -> None:
         self.client = client
+        self.nc = nc
         self.js = nc.jetstream()
 
     async def publish(self, *events: Event) -> None:
@@ -80,12 +81,17 @@ class Harness:
         return session_id
 
     async def register(
-        self, session_id: uuid.UUID, participant: dict[str, Any], headers: dict[str, str]
+        self,
+        session_id: uuid.UUID,
+        participant: dict[str, Any],
+        headers: dict[str, str],
+        key: str | None = None,
     ) -> Any:
+        extra = {"Idempotency-Key": key} if key else {}
         return await self.client.post(
             "/registrations",
             json={"session_id": str(session_id), "participant": participant},
-            headers=headers,
+            headers={**headers, **extra},
         )
 
     async def get(self, registration_id: str, headers: dict[str, str] = ADMIN) -> Any:

@@ -8,121 +8,39 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
-from litestar.testing import AsyncTestClient
-from nats.aio.client import Client as NatsClient
+from registration_support import Harness, person
 
 from trainops_devtools.testing.polling import eventually
-from trainops_devtools.testing.tokens import bearer, in_process_settings
-from trainops_registration.app import build_spec
+from trainops_devtools.testing.tokens import bearer
 from trainops_shared.events import (
     Event,
     ParticipantRegistered,
-    SessionScheduled,
-    decode_event,
-    encode_event,
 )
-from trainops_shared.events.streams import REGISTRATION
-from trainops_shared.service import create_app
 
 pytestmark = pytest.mark.integration
 
 Headers = dict[str, str]
 
 
-class Api:
-    """The service under test, tokens its install accepts, and scheduling's side of NATS."""
-
-    def __init__(self, client: AsyncTestClient[Any], nc: NatsClient) -> None:
-        self.client = client
-        self.js = nc.jetstream()
+class Api(Harness):
+    """The harness with sessions roomy enough for every test here, and tokens whose subject
+    defaults to what every development token says."""
 
     def as_(self, role: str, region: str | None = None, subject: str = "dev") -> Headers:
-        """Headers of a principal; ``subject`` defaults to what every development token says."""
         return bearer(role, region, subject)
 
-    async def schedule(self, cities: tuple[str, ...] = ("almaty", "aktobe")) -> uuid.UUID:
-        session_id = uuid.uuid4()
-        start = datetime(2021, 1, 20, 4, 0, tzinfo=UTC)
-        event = SessionScheduled(
-            aggregate_id=session_id,
-            aggregate_version=1,
-            session_id=session_id,
-            training_id=uuid.uuid4(),
-            mode="in_person",
-            cities=list(cities),
-            timezone="Asia/Almaty",
-            starts_at=start,
-            ends_at=start + timedelta(hours=6),
-            capacity=10,
-            language="ru",
-        )
-        await self.js.publish(
-            event.subject, encode_event(event), headers={"Nats-Msg-Id": str(event.event_id)}
-        )
-        admin = self.as_("admin")
-
-        async def known() -> bool:
-            probe = await self.register(session_id, person("Probe Person", "zz"), admin)
-            return bool(probe.status_code == 422)  # city zz is not the session's: it exists
-
-        await eventually(known)
-        return session_id
-
-    async def register(
-        self,
-        session_id: uuid.UUID,
-        participant: dict[str, Any],
-        headers: Headers,
-        key: str | None = None,
-    ) -> Any:
-        extra = {"Idempotency-Key": key} if key else {}
-        return await self.client.post(
-            "/registrations",
-            json={"session_id": str(session_id), "participant": participant},
-            headers={**headers, **extra},
-        )
-
-    async def registration_events(self) -> list[Event]:
-        info = await self.js.stream_info(REGISTRATION.name)
-        out: list[Event] = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await self.js.get_msg(REGISTRATION.name, seq)
-            assert msg.data is not None
-            out.append(decode_event(msg.data))
-        return out
-
-
-def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
-    return {
-        "full_name": name,
-        "sector": "ngo",
-        "sex": "female",
-        "age_band": "35-44",
-        "city": city,
-        "language": "ru",
-        **extra,
-    }
+    async def schedule(
+        self, capacity: int = 10, cities: tuple[str, ...] = ("almaty", "aktobe")
+    ) -> uuid.UUID:
+        return await super().schedule(capacity, cities)
 
 
 @pytest.fixture
-async def api(database_url: str, fresh_nats_server: Any, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = in_process_settings(
-        "registration", nats_url=fresh_nats_server.url, database_url=database_url, data_dir=tmp_path
-    )
-    app = create_app(build_spec(settings), settings)
-    nc = await nats.connect(fresh_nats_server.url)
-    try:
-        async with AsyncTestClient(app) as client:
-            yield Api(client, nc)
-    finally:
-        await nc.close()
+def api(harness: Harness) -> Api:
+    return Api(harness.client, harness.nc)
 
 
 AKTOBE_PERSON = person(
