@@ -4,7 +4,6 @@ and rows linked across regions before matching was confined to a city."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import identity as store
-from trainops_registration.adapters.tables import metadata, participants, registrations
+from trainops_registration.adapters.tables import participants, registrations
 from trainops_registration.api import views
 from trainops_registration.domain import ParticipantInput
 from trainops_registration.domain.records import Registration
@@ -24,34 +23,12 @@ from trainops_registration.handlers.registering import RegisterParticipant, regi
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, NotFound
 from trainops_shared.events import SessionScheduled
-from trainops_shared.tables import metadata as plumbing_metadata
 
 pytestmark = pytest.mark.unit
 
 ADMIN = Principal("dev", "admin")
 ALMATY = Principal("dev", "coordinator", "almaty")
 AKTOBE = Principal("dev", "coordinator", "Aktobe")  # region claims compare lower-cased
-
-
-@pytest.fixture
-def conn() -> Iterator[Connection]:
-    engine = sa.create_engine("sqlite://")
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _: Any) -> None:
-        dbapi_conn.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    with engine.connect() as connection:
-        with connection.begin():
-            metadata.create_all(connection)
-            plumbing_metadata.create_all(connection)
-        with connection.begin():
-            yield connection
-    engine.dispose()
 
 
 def session(conn: Connection) -> uuid.UUID:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import sessions
-from trainops_registration.adapters.tables import metadata
 from trainops_registration.api import views
 from trainops_registration.domain import Conflict as DomainConflict
 from trainops_registration.domain import ParticipantInput
@@ -33,7 +31,6 @@ from trainops_shared.events import (
     decode_event,
 )
 from trainops_shared.inbox import RetryLater
-from trainops_shared.tables import metadata as plumbing_metadata
 from trainops_shared.tables import outbox
 
 pytestmark = pytest.mark.unit
@@ -41,32 +38,6 @@ pytestmark = pytest.mark.unit
 ADMIN = Principal("admin-1", "admin")
 ALMATY = Principal("coord-almaty", "coordinator", "almaty")
 AKTOBE = Principal("coord-aktobe", "coordinator", "aktobe")
-
-
-@pytest.fixture
-def conn() -> Iterator[Connection]:
-    """One connection in one transaction, as the service's write path gives a handler.
-
-    pysqlite's own transaction handling is switched off (as ``trainops_shared.storage`` does)
-    so that the handlers' SAVEPOINTs work.
-    """
-    engine = sa.create_engine("sqlite://")
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _: Any) -> None:
-        dbapi_conn.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    with engine.connect() as connection:
-        with connection.begin():
-            metadata.create_all(connection)
-            plumbing_metadata.create_all(connection)
-        with connection.begin():
-            yield connection
-    engine.dispose()
 
 
 def scheduled(capacity: int = 1, version: int = 1) -> SessionScheduled:
