@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import nats
 import nats.errors
@@ -196,6 +196,31 @@ async def declare_all_streams(url: str, specs: Iterable[StreamSpec], replicas: i
         await ensure_streams(nc.jetstream(), [*specs, DEAD_LETTER], replicas)
     finally:
         await nc.close()
+
+
+async def connect_watched(
+    url: str | list[str],
+    *,
+    client: str,
+    watch: ConnectionWatch,
+    reconnected_cb: Callable[[], Awaitable[None]] | None = None,
+) -> NatsClient:
+    """A long-lived connection of a background loop (outbox relay, revocation feed): it retries
+    for ever, and ``watch`` reports each outage once instead of nats-py's line per attempt.
+    ``reconnected_cb`` replaces the watch's own when the caller must act on reconnection too
+    (it should then call ``watch.reconnected_cb`` itself)."""
+    return await nats.connect(
+        nats_servers(url),
+        name=client,
+        inbox_prefix=connection_inbox_prefix(url),
+        connect_timeout=2,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+        error_cb=watch.error_cb,
+        disconnected_cb=watch.disconnected_cb,
+        reconnected_cb=reconnected_cb or watch.reconnected_cb,
+    )
 
 
 def make_broker(url: str, *, service: str, timeout: float) -> NatsBroker:

@@ -15,15 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import nats
-import nats.errors
-import nats.js.errors
 import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js.client import JetStreamContext
 from sqlalchemy.engine import Connection
 
-from trainops_shared.broker import ConnectionWatch, connection_inbox_prefix, nats_servers
+from trainops_shared.broker import ConnectionWatch, connect_watched
 from trainops_shared.events import Event, encode_event
 from trainops_shared.events.streams import stream_for_subject
 from trainops_shared.logging import get_logger
@@ -145,17 +142,8 @@ class OutboxRelay:
 
     async def _connect(self) -> NatsClient:
         if self._nc is None or self._nc.is_closed:
-            self._nc = await nats.connect(
-                nats_servers(self._nats_url),
-                name=f"{self._name}-outbox-relay",
-                inbox_prefix=connection_inbox_prefix(self._nats_url),
-                connect_timeout=2,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                allow_reconnect=True,
-                error_cb=self._watch.error_cb,
-                disconnected_cb=self._watch.disconnected_cb,
-                reconnected_cb=self._watch.reconnected_cb,
+            self._nc = await connect_watched(
+                self._nats_url, client=f"{self._name}-outbox-relay", watch=self._watch
             )
         return self._nc
 

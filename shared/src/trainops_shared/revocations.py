@@ -30,7 +30,7 @@ from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from trainops_shared.auth import Principal
-from trainops_shared.broker import ConnectionWatch, connection_inbox_prefix, nats_servers
+from trainops_shared.broker import ConnectionWatch, connect_watched
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.streams import IDENTITY
 from trainops_shared.logging import get_logger
@@ -101,16 +101,10 @@ class RevocationFeed:
             self._schedule_replay()
 
         try:
-            self._nc = await nats.connect(
-                nats_servers(self._url),
-                name=f"{self._name}-revocations",
-                inbox_prefix=connection_inbox_prefix(self._url),
-                connect_timeout=2,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                allow_reconnect=True,
-                error_cb=self._watch.error_cb,
-                disconnected_cb=self._watch.disconnected_cb,
+            self._nc = await connect_watched(
+                self._url,
+                client=f"{self._name}-revocations",
+                watch=self._watch,
                 reconnected_cb=reconnected,
             )
             await self._nc.subscribe(f"{IDENTITY.context}.>", cb=self._on_message)
