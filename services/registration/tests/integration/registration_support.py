@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,11 @@ import nats
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
+from trainops_devtools.testing.events import session_scheduled
 from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_registration.app import build_spec
-from trainops_shared.events import Event, SessionScheduled, decode_event, encode_event
+from trainops_shared.events import Event, decode_event, encode_event
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import create_app
 
@@ -46,23 +47,14 @@ class Harness:
         self, capacity: int = 2, cities: tuple[str, ...] = ("almaty", "astana")
     ) -> uuid.UUID:
         """Publish SessionScheduled and wait until registration has its copy."""
-        session_id = uuid.uuid4()
-        start = datetime(2020, 12, 22, 4, 0, tzinfo=UTC)
-        await self.publish(
-            SessionScheduled(
-                aggregate_id=session_id,
-                aggregate_version=1,
-                session_id=session_id,
-                training_id=uuid.uuid4(),
-                mode="online",
-                cities=list(cities),
-                timezone="Asia/Almaty",
-                starts_at=start,
-                ends_at=start + timedelta(hours=8),
-                capacity=capacity,
-                language="ru",
-            )
+        event = session_scheduled(
+            capacity=capacity,
+            cities=cities,
+            starts_at=datetime(2020, 12, 22, 4, 0, tzinfo=UTC),
+            hours=8,
         )
+        session_id = event.session_id
+        await self.publish(event)
 
         async def known() -> bool:
             r = await self.client.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from trainops_devtools.testing.events import session_scheduled
 from trainops_devtools.testing.polling import eventually
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.tables import participants
@@ -26,7 +27,6 @@ from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import events, identity
 from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.auth import Principal
-from trainops_shared.events import SessionScheduled
 from trainops_shared.storage import apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
@@ -38,25 +38,9 @@ AKTOBE = Principal("dev", "coordinator", "aktobe")
 
 
 def schedule(conn: Connection) -> uuid.UUID:
-    sid = uuid.uuid4()
-    start = datetime(2021, 2, 1, 4, 0, tzinfo=UTC)
-    events.on_session_scheduled(
-        conn,
-        SessionScheduled(
-            aggregate_id=sid,
-            aggregate_version=1,
-            session_id=sid,
-            training_id=uuid.uuid4(),
-            mode="online",
-            cities=["almaty", "aktobe"],
-            timezone="Asia/Almaty",
-            starts_at=start,
-            ends_at=start + timedelta(hours=3),
-            capacity=5,
-            language="ru",
-        ),
-    )
-    return sid
+    event = session_scheduled(capacity=5, starts_at=datetime(2021, 2, 1, 4, 0, tzinfo=UTC), hours=3)
+    events.on_session_scheduled(conn, event)
+    return event.session_id
 
 
 def register(sid: uuid.UUID, city: str, principal: Principal) -> Any:

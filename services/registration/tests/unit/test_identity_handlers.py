@@ -4,7 +4,7 @@ and rows linked across regions before matching was confined to a city."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters import identity as store
 from trainops_registration.adapters.tables import participants, registrations
 from trainops_registration.api import views
@@ -22,7 +23,6 @@ from trainops_registration.handlers import registrations as reads
 from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, NotFound
-from trainops_shared.events import SessionScheduled
 
 pytestmark = pytest.mark.unit
 
@@ -32,25 +32,9 @@ AKTOBE = Principal("dev", "coordinator", "Aktobe")  # region claims compare lowe
 
 
 def session(conn: Connection) -> uuid.UUID:
-    sid = uuid.uuid4()
-    start = datetime(2021, 2, 1, 4, 0, tzinfo=UTC)
-    events.on_session_scheduled(
-        conn,
-        SessionScheduled(
-            aggregate_id=sid,
-            aggregate_version=1,
-            session_id=sid,
-            training_id=uuid.uuid4(),
-            mode="online",
-            cities=["almaty", "aktobe"],
-            timezone="Asia/Almaty",
-            starts_at=start,
-            ends_at=start + timedelta(hours=3),
-            capacity=5,
-            language="ru",
-        ),
-    )
-    return sid
+    event = session_scheduled(capacity=5, starts_at=datetime(2021, 2, 1, 4, 0, tzinfo=UTC), hours=3)
+    events.on_session_scheduled(conn, event)
+    return event.session_id
 
 
 def register(

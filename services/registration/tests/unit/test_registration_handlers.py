@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters import sessions
 from trainops_registration.api import views
 from trainops_registration.domain import Conflict as DomainConflict
@@ -41,20 +42,8 @@ AKTOBE = Principal("coord-aktobe", "coordinator", "aktobe")
 
 
 def scheduled(capacity: int = 1, version: int = 1) -> SessionScheduled:
-    sid = uuid.uuid4()
-    start = datetime(2021, 1, 20, 4, 0, tzinfo=UTC)
-    return SessionScheduled(
-        aggregate_id=sid,
-        aggregate_version=version,
-        session_id=sid,
-        training_id=uuid.uuid4(),
-        mode="in_person",
-        cities=["Almaty", "aktobe"],
-        timezone="Asia/Almaty",
-        starts_at=start,
-        ends_at=start + timedelta(hours=6),
-        capacity=capacity,
-        language="ru",
+    return session_scheduled(
+        version=version, capacity=capacity, cities=("Almaty", "aktobe"), mode="in_person"
     )
 
 
