@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,25 +15,12 @@ from trainops_scheduling.domain.records import TrainerRecord
 
 
 def _trainer(row: Any) -> TrainerRecord:
-    return TrainerRecord(
-        id=row.id,
-        name=row.name,
-        home_city=row.home_city,
-        version=row.version,
-        created_at=row.created_at,
-    )
+    # The table's columns are the record's fields, one for one.
+    return TrainerRecord(**row._mapping)
 
 
 def insert_trainer(conn: Connection, trainer: TrainerRecord) -> None:
-    conn.execute(
-        trainers.insert().values(
-            id=trainer.id,
-            name=trainer.name,
-            home_city=trainer.home_city,
-            version=trainer.version,
-            created_at=trainer.created_at,
-        )
-    )
+    conn.execute(trainers.insert().values(**asdict(trainer)))
 
 
 def lock_trainers(conn: Connection, trainer_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

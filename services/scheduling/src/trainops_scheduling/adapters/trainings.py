@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,27 +14,12 @@ from trainops_scheduling.domain.records import TrainingRecord
 
 
 def _training(row: Any) -> TrainingRecord:
-    return TrainingRecord(
-        id=row.id,
-        code=row.code,
-        title=dict(row.title),
-        target_sectors=list(row.target_sectors),
-        version=row.version,
-        created_at=row.created_at,
-    )
+    # The table's columns are the record's fields, one for one.
+    return TrainingRecord(**row._mapping)
 
 
 def insert_training(conn: Connection, training: TrainingRecord) -> None:
-    conn.execute(
-        trainings.insert().values(
-            id=training.id,
-            code=training.code,
-            title=training.title,
-            target_sectors=training.target_sectors,
-            version=training.version,
-            created_at=training.created_at,
-        )
-    )
+    conn.execute(trainings.insert().values(**asdict(training)))
 
 
 def get_training(conn: Connection, training_id: uuid.UUID) -> TrainingRecord | None:
