@@ -8,13 +8,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters.tables import registrations, sessions
 from trainops_registration.api.views import registration_json
 from trainops_registration.domain import ParticipantInput
@@ -27,7 +28,6 @@ from trainops_shared.events import (
     SessionCancelled,
     SessionCapacityChanged,
     SessionCompleted,
-    SessionScheduled,
 )
 
 ADMIN = Principal("admin-1", "admin")
@@ -183,18 +183,12 @@ class Scenario:
         sid = uuid.uuid4()
         capacity = self.rng.randint(0, 4)
         self.sessions.append(SessionState(sid, 1, capacity, "scheduled"))
-        event = SessionScheduled(
-            aggregate_id=sid,
-            aggregate_version=1,
+        event = session_scheduled(
             session_id=sid,
-            training_id=uuid.uuid4(),
-            mode="in_person",
-            cities=list(CITIES),
-            timezone="Asia/Almaty",
-            starts_at=self.start,
-            ends_at=self.start + timedelta(hours=6),
             capacity=capacity,
-            language="ru",
+            cities=CITIES,
+            mode="in_person",
+            starts_at=self.start,
         )
         return "schedule", applied(events.on_session_scheduled, event)
 
