@@ -8,9 +8,9 @@ so a late or redelivered older event can never roll it back.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -43,6 +43,19 @@ class RegistrationRow:
     version: int
 
 
+_Row = TypeVar("_Row", SessionRow, RegistrationRow)
+
+
+def _copy(
+    conn: Connection, key: sa.Column[Any], value: uuid.UUID, row_type: type[_Row]
+) -> _Row | None:
+    """The copy whose ``key`` is ``value``, as ``row_type``: the columns named by its fields."""
+    table = key.table
+    wanted = [table.c[f.name] for f in fields(row_type)]
+    row = conn.execute(sa.select(*wanted).where(key == value)).one_or_none()
+    return None if row is None else row_type(**row._mapping)
+
+
 def save_training(
     conn: Connection, training_id: uuid.UUID, code: str, title: dict[str, str], version: int
 ) -> bool:
@@ -52,19 +65,7 @@ def save_training(
 
 
 def get_session(conn: Connection, session_id: uuid.UUID) -> SessionRow | None:
-    row = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).one_or_none()
-    if row is None:
-        return None
-    return SessionRow(
-        session_id=row.session_id,
-        training_id=row.training_id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        status=row.status,
-        language=row.language,
-        timezone=row.timezone,
-        version=row.version,
-    )
+    return _copy(conn, sessions.c.session_id, session_id, SessionRow)
 
 
 def save_session(conn: Connection, session_id: uuid.UUID, values: dict[str, Any]) -> bool:
@@ -82,21 +83,7 @@ def change_session(conn: Connection, session_id: uuid.UUID, version: int, **chan
 
 
 def get_registration(conn: Connection, registration_id: uuid.UUID) -> RegistrationRow | None:
-    row = conn.execute(
-        sa.select(registrations).where(registrations.c.registration_id == registration_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    return RegistrationRow(
-        registration_id=row.registration_id,
-        session_id=row.session_id,
-        participant_id=row.participant_id,
-        city=row.city,
-        language=row.language,
-        status=row.status,
-        attended=row.attended,
-        version=row.version,
-    )
+    return _copy(conn, registrations.c.registration_id, registration_id, RegistrationRow)
 
 
 def save_registration(conn: Connection, registration_id: uuid.UUID, values: dict[str, Any]) -> bool:
