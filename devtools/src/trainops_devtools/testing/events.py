@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from trainops_shared.events import SessionScheduled
+from trainops_shared.events import SessionCapacityChanged, SessionScheduled
 from trainops_shared.events.scheduling import SessionMode
 
 START = datetime(2021, 1, 20, 4, 0, tzinfo=UTC)
@@ -39,4 +39,17 @@ def session_scheduled(
         ends_at=starts_at + timedelta(hours=hours),
         capacity=capacity,
         language="ru",
+    )
+
+
+def capacity_changed(
+    session_id: uuid.UUID, *, version: int, capacity: int, previous: int
+) -> SessionCapacityChanged:
+    """Scheduling's word that ``session_id`` now seats ``capacity`` instead of ``previous``."""
+    return SessionCapacityChanged(
+        aggregate_id=session_id,
+        aggregate_version=version,
+        session_id=session_id,
+        capacity=capacity,
+        previous_capacity=previous,
     )

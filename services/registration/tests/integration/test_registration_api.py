@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from registration_support import ADMIN, Harness, coordinator, person
 
+from trainops_devtools.testing.events import capacity_changed
 from trainops_devtools.testing.polling import eventually
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -21,7 +22,6 @@ from trainops_shared.events import (
     ParticipantRegistered,
     RegistrationCancelled,
     SessionCancelled,
-    SessionCapacityChanged,
     WaitlistPromoted,
     encode_event,
 )
@@ -89,15 +89,7 @@ async def test_seats_waitlist_promotions_attendance_and_session_cancel(harness: 
     assert (back.json()["status"], back.json()["waitlist_position"]) == ("waitlisted", 2)
 
     # Capacity up by one (scheduling's event): the head of the waitlist is promoted.
-    await h.publish(
-        SessionCapacityChanged(
-            aggregate_id=session_id,
-            aggregate_version=2,
-            session_id=session_id,
-            capacity=3,
-            previous_capacity=2,
-        )
-    )
+    await h.publish(capacity_changed(session_id, version=2, capacity=3, previous=2))
 
     async def promoted() -> bool:
         return bool((await h.get(ids[3])).json()["status"] == "confirmed")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from trainops_devtools.testing.events import session_scheduled
+from trainops_devtools.testing.events import capacity_changed, session_scheduled
 from trainops_registration.adapters.tables import registrations, sessions
 from trainops_registration.api.views import registration_json
 from trainops_registration.domain import ParticipantInput
@@ -26,7 +26,6 @@ from trainops_shared.auth import Principal
 from trainops_shared.errors import AppError
 from trainops_shared.events import (
     SessionCancelled,
-    SessionCapacityChanged,
     SessionCompleted,
 )
 
@@ -238,12 +237,11 @@ class Scenario:
         session = self.any_session()
         previous, session.capacity = session.capacity, self.rng.randint(0, 6)
         session.version += 1
-        event = SessionCapacityChanged(
-            aggregate_id=session.session_id,
-            aggregate_version=session.version,
-            session_id=session.session_id,
+        event = capacity_changed(
+            session.session_id,
+            version=session.version,
             capacity=session.capacity,
-            previous_capacity=previous,
+            previous=previous,
         )
         return applied(events.on_capacity_changed, event)
 

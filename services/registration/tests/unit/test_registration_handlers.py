@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_devtools.testing.events import session_scheduled
+from trainops_devtools.testing.events import capacity_changed, session_scheduled
 from trainops_registration.adapters import sessions
 from trainops_registration.api import views
 from trainops_registration.domain import Conflict as DomainConflict
@@ -25,7 +25,6 @@ from trainops_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from trainops_shared.events import (
     Event,
     ParticipantRegistered,
-    SessionCapacityChanged,
     SessionRescheduled,
     SessionScheduled,
     WaitlistPromoted,
@@ -82,13 +81,7 @@ def test_unknown_session_is_retried_later_and_registration_404s(conn: Connection
     with pytest.raises(RetryLater):
         events.on_capacity_changed(
             conn,
-            SessionCapacityChanged(
-                aggregate_id=ev.session_id,
-                aggregate_version=2,
-                session_id=ev.session_id,
-                capacity=3,
-                previous_capacity=1,
-            ),
+            capacity_changed(ev.session_id, version=2, capacity=3, previous=1),
         )
     with pytest.raises(NotFound) as info:
         register(conn, ev.session_id, "Aida Ermekova")
@@ -111,13 +104,7 @@ def test_older_event_never_rolls_the_copy_back(conn: Connection) -> None:
     )
     events.on_capacity_changed(  # version 2 arrives late: ignored
         conn,
-        SessionCapacityChanged(
-            aggregate_id=ev.session_id,
-            aggregate_version=2,
-            session_id=ev.session_id,
-            capacity=10,
-            previous_capacity=1,
-        ),
+        capacity_changed(ev.session_id, version=2, capacity=10, previous=1),
     )
     events.on_session_scheduled(conn, ev)  # a redelivered v1: ignored
     session = sessions.get_session(conn, ev.session_id)
@@ -135,13 +122,7 @@ def test_capacity_cut_keeps_confirmed_and_increase_promotes_in_order(conn: Conne
     def change(capacity: int, previous: int, version: int) -> None:
         events.on_capacity_changed(
             conn,
-            SessionCapacityChanged(
-                aggregate_id=ev.session_id,
-                aggregate_version=version,
-                session_id=ev.session_id,
-                capacity=capacity,
-                previous_capacity=previous,
-            ),
+            capacity_changed(ev.session_id, version=version, capacity=capacity, previous=previous),
         )
 
     change(1, 2, 2)
@@ -289,13 +270,7 @@ def test_requests_name_their_actor_and_leave_an_audit_trail_without_personal_dat
     # Events caused by scheduling's events name nobody.
     events.on_capacity_changed(
         conn,
-        SessionCapacityChanged(
-            aggregate_id=ev.session_id,
-            aggregate_version=2,
-            session_id=ev.session_id,
-            capacity=3,
-            previous_capacity=1,
-        ),
+        capacity_changed(ev.session_id, version=2, capacity=3, previous=1),
     )
     entries = list_audit(conn, AuditQuery())
     assert sorted(e.action for e in entries) == [
