@@ -140,6 +140,18 @@ async def get_trainer(runtime: Runtime, trainer_id: FromPath[uuid.UUID]) -> Trai
 # ------------------------------------------------------------------------------------------
 
 
+def session_change(action: str, *statuses: int) -> post:
+    """The route of one change to an existing session: ``POST /sessions/{id}/<action>``, writers
+    only, answering 200 with the session as it now is."""
+    return post(
+        f"/sessions/{{session_id:uuid}}/{action}",
+        guards=WRITERS,
+        status_code=HTTP_200_OK,
+        tags=["sessions"],
+        responses=protected(*statuses),
+    )
+
+
 @post("/sessions", guards=WRITERS, tags=["sessions"], responses=protected(413, 404, 409))
 async def schedule_session(
     runtime: Runtime,
@@ -176,13 +188,7 @@ async def schedule_session(
     return SessionOut.of(session, catalogue)
 
 
-@post(
-    "/sessions/{session_id:uuid}/reschedule",
-    guards=WRITERS,
-    status_code=HTTP_200_OK,
-    tags=["sessions"],
-    responses=protected(413, 404, 409),
-)
+@session_change("reschedule", 413, 404, 409)
 async def reschedule_session(
     runtime: Runtime,
     principal: Actor,
@@ -203,13 +209,7 @@ async def reschedule_session(
     return SessionOut.of(session, catalogue)
 
 
-@post(
-    "/sessions/{session_id:uuid}/capacity",
-    guards=WRITERS,
-    status_code=HTTP_200_OK,
-    tags=["sessions"],
-    responses=protected(413, 404, 409),
-)
+@session_change("capacity", 413, 404, 409)
 async def change_capacity(
     runtime: Runtime,
     principal: Actor,
@@ -231,13 +231,7 @@ async def change_capacity(
     return SessionOut.of(session, catalogue)
 
 
-@post(
-    "/sessions/{session_id:uuid}/cancel",
-    guards=WRITERS,
-    status_code=HTTP_200_OK,
-    tags=["sessions"],
-    responses=protected(413, 404, 409),
-)
+@session_change("cancel", 413, 404, 409)
 async def cancel_session(
     runtime: Runtime,
     principal: Actor,
@@ -252,13 +246,7 @@ async def cancel_session(
     return SessionOut.of(session, catalogue)
 
 
-@post(
-    "/sessions/{session_id:uuid}/complete",
-    guards=WRITERS,
-    status_code=HTTP_200_OK,
-    tags=["sessions"],
-    responses=protected(404, 409),
-)
+@session_change("complete", 404, 409)
 async def complete_session(
     runtime: Runtime, principal: Actor, catalogue: Catalogue, session_id: FromPath[uuid.UUID]
 ) -> SessionOut:
