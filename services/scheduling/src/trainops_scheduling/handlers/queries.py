@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -11,6 +12,15 @@ from trainops_scheduling.domain import Session
 from trainops_scheduling.domain.records import SessionFilter, TrainerRecord, TrainingRecord
 from trainops_shared.errors import NotFound
 
+_T = TypeVar("_T")
+
+
+def _found(value: _T | None, kind: str, key: uuid.UUID) -> _T:
+    """``value``, or the 404 that names the ``<kind>_id`` looked up."""
+    if value is None:
+        raise NotFound(f"no {kind} {key}", field=f"{kind}_id")
+    return value
+
 
 def list_trainings(conn: Connection) -> list[TrainingRecord]:
     """Every training, by code."""
@@ -18,10 +28,7 @@ def list_trainings(conn: Connection) -> list[TrainingRecord]:
 
 
 def get_training(conn: Connection, training_id: uuid.UUID) -> TrainingRecord:
-    training = trainings.get_training(conn, training_id)
-    if training is None:
-        raise NotFound(f"no training {training_id}", field="training_id")
-    return training
+    return _found(trainings.get_training(conn, training_id), "training", training_id)
 
 
 def list_trainers(conn: Connection) -> list[TrainerRecord]:
@@ -30,10 +37,7 @@ def list_trainers(conn: Connection) -> list[TrainerRecord]:
 
 
 def get_trainer(conn: Connection, trainer_id: uuid.UUID) -> TrainerRecord:
-    trainer = trainers.get_trainer(conn, trainer_id)
-    if trainer is None:
-        raise NotFound(f"no trainer {trainer_id}", field="trainer_id")
-    return trainer
+    return _found(trainers.get_trainer(conn, trainer_id), "trainer", trainer_id)
 
 
 def find_sessions(conn: Connection, flt: SessionFilter) -> list[Session]:
@@ -42,10 +46,7 @@ def find_sessions(conn: Connection, flt: SessionFilter) -> list[Session]:
 
 
 def get_session(conn: Connection, session_id: uuid.UUID) -> Session:
-    session = sessions.get_session(conn, session_id)
-    if session is None:
-        raise NotFound(f"no session {session_id}", field="session_id")
-    return session
+    return _found(sessions.get_session(conn, session_id), "session", session_id)
 
 
 def session_with_title(conn: Connection, session_id: uuid.UUID) -> tuple[Session, dict[str, str]]:
