@@ -91,7 +91,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "--base-port",
         type=int,
         default=8001,
-        help="registration's port; scheduling, feedback, reporting follow (default 8001)",
+        help="registration's port; scheduling, feedback, reporting, identity follow (default 8001)",
     )
     for name in ("registration", "scheduling", "feedback", "reporting"):
         parser.add_argument(f"--{name}-url", metavar="URL", help=f"{name} service URL")

@@ -1,4 +1,4 @@
-"""``trainops up``: run NATS and the four services on this machine until Ctrl-C.
+"""``trainops up``: run NATS and the five services on this machine until Ctrl-C.
 
 Data (SQLite files, the JetStream store, logs) lives in ``--data-dir`` / ``$TRAINOPS_DATA_DIR``
 (default ``~/.local/share/trainops``) and survives restarts. A service (or the nats-server ``up``
@@ -21,7 +21,7 @@ from typing import Any
 
 HELP = "run NATS and the services (four + identity) on this machine"
 DESCRIPTION = (
-    "Start (or connect to) NATS with JetStream and the four services, wait until they "
+    "Start (or connect to) NATS with JetStream and the five services, wait until they "
     "are ready, print where they are, and run until Ctrl-C."
 )
 
@@ -43,7 +43,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "--base-port",
         type=int,
         default=8001,
-        help="registration's port; scheduling, feedback, reporting follow (default: 8001)",
+        help="registration's port; scheduling, feedback, reporting, identity follow "
+        "(default: 8001)",
     )
     parser.add_argument(
         "--nats-url",
