@@ -7,29 +7,15 @@ ISO 639-1 (``kz`` is the country, ``rus`` the three-letter code), so those are u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final, get_args
 
 from trainops_shared.events.vocabulary import Language
+from trainops_shared.languages import DEFAULT_LANGUAGE, normalise_language
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Language", "normalise_language", "resolve_language"]
 
 LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 """The page languages, in the order the switcher shows them: the programme's vocabulary."""
-
-DEFAULT_LANGUAGE: Final[Language] = "ru"
-
-_ALIASES: Final[Mapping[str, Language]] = {"kz": "kk", "qq": "kk", "kaz": "kk", "rus": "ru"}
-"""Codes people type for Kazakh/Russian that are not ISO 639-1 (``kz`` is the country)."""
-
-
-def normalise_language(value: str | None) -> Language | None:
-    """``"RU"``, ``"ru-RU"``, ``"kz"`` → a supported code; anything else → ``None``."""
-    if not value:
-        return None
-    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
-    code = _ALIASES.get(code, code)
-    return next((language for language in LANGUAGES if language == code), None)
 
 
 def resolve_language(requested: str | None, participant_language: str | None = None) -> Language:

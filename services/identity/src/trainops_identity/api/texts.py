@@ -10,11 +10,21 @@ from collections.abc import Mapping
 from typing import Final
 
 from trainops_shared.events.vocabulary import LANGUAGES, Language
+from trainops_shared.languages import DEFAULT_LANGUAGE, LANG_COOKIE, from_accept_language
+from trainops_shared.languages import choose_language as choose
 
-__all__ = ["DEFAULT", "LANGUAGES", "LANG_COOKIE", "NAMES", "TEXTS", "Language", "choose"]
+__all__ = [
+    "DEFAULT",
+    "LANGUAGES",
+    "LANG_COOKIE",
+    "NAMES",
+    "TEXTS",
+    "Language",
+    "choose",
+    "from_accept_language",
+]
 
-DEFAULT: Final[Language] = "ru"
-LANG_COOKIE: Final = "trainops_lang"
+DEFAULT: Final[Language] = DEFAULT_LANGUAGE
 NAMES: Final[Mapping[Language, str]] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
@@ -142,37 +152,3 @@ TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "manage_accounts": "Тіркелгілерді басқару",
     },
 }
-
-
-def normalise(value: str | None) -> Language | None:
-    code = (value or "").strip().lower()[:8].split("-")[0]
-    code = {"kz": "kk", "kaz": "kk", "rus": "ru", "eng": "en"}.get(code, code)
-    return next((lang for lang in LANGUAGES if lang == code), None)
-
-
-def from_accept_language(header: str) -> Language | None:
-    """The first of the browser's languages (by q) that we have."""
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        weighted.append((-q, index, tag))
-    for negative_q, _, tag in sorted(weighted):
-        lang = normalise(tag)
-        if lang is not None and negative_q < 0:
-            return lang
-    return None
-
-
-def choose(requested: str | None, cookie: str | None, accept_language: str) -> Language:
-    return (
-        normalise(requested)
-        or normalise(cookie)
-        or from_accept_language(accept_language)
-        or DEFAULT
-    )
