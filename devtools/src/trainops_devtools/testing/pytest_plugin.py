@@ -38,6 +38,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from trainops_devtools.nats_server import DockerNatsServer, NatsAuth, NatsServer, start_nats
+from trainops_devtools.testing.browser import chrome as chrome  # a fixture: registered here
 from trainops_devtools.testing.oidc_provider import (
     oidc_provider_factory as oidc_provider_factory,  # a fixture: registered by being here
 )
