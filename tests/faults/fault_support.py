@@ -146,6 +146,9 @@ class Burst:
         self._lock = threading.Lock()
         self._deadline_s = deadline_s
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        self._open = threading.Event()
+        self._open.set()
+        self._in_flight = 0
         self.finished_at: float | None = None
 
     @property
@@ -165,22 +168,49 @@ class Burst:
             last=lambda: f"{self.acknowledged} acknowledged",
         )
 
+    @property
+    def answered_503(self) -> int:
+        return sum(error == "503" for outcome in self.outcomes for error in outcome.errors)
+
+    def pause(self, timeout: float = 30.0) -> None:
+        """Stop taking new people and wait for the requests in flight, so a fault that must
+        first win a lock (a writer starved by a busy burst) can take it before writes resume."""
+        self._open.clear()
+        poll(
+            lambda: True if self._in_flight == 0 else None,
+            timeout=timeout,
+            what="the burst's requests in flight to finish",
+            last=lambda: f"{self._in_flight} in flight",
+        )
+
+    def resume(self) -> None:
+        self._open.set()
+
     def join(self, timeout: float = 120.0) -> None:
         for thread in self._threads:
             thread.join(timeout)
             assert not thread.is_alive(), "the burst did not finish in time"
 
     def _take(self) -> Outcome | None:
-        with self._lock:
-            if self._next >= len(self.outcomes):
-                return None
-            outcome = self.outcomes[self._next]
-            self._next += 1
-            return outcome
+        while True:
+            self._open.wait()
+            with self._lock:
+                if not self._open.is_set():
+                    continue
+                if self._next >= len(self.outcomes):
+                    return None
+                outcome = self.outcomes[self._next]
+                self._next += 1
+                self._in_flight += 1
+                return outcome
 
     def _run(self) -> None:
         while (outcome := self._take()) is not None:
-            outcome.answer = self.send(outcome, time.monotonic() + self._deadline_s)
+            try:
+                outcome.answer = self.send(outcome, time.monotonic() + self._deadline_s)
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
 
     def send(self, outcome: Outcome, deadline: float) -> dict[str, Any] | None:
         """POST until answered or the deadline; errors are appended to ``outcome.errors``."""

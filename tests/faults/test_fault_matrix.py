@@ -346,13 +346,24 @@ def test_sqlite_write_lock_held_past_the_bound_mid_burst(
     system = fault_system()
     database = system.data_dir / "registration.db"
 
-    def inject(_: Burst) -> None:
+    def inject(burst: Burst) -> None:
+        # A busy burst can starve a second writer's busy handler until the burst is over, so the
+        # lock is taken while the burst is paused, and held (at least 4x the write bound) until
+        # a write has been refused with 503 while it waited.
+        burst.pause()
         locker = sqlite3.connect(database, isolation_level=None, timeout=10)
         try:
             locker.execute("BEGIN IMMEDIATE")
+            burst.resume()
             _hold(4 * WRITE_TIMEOUT_MS / 1000)
+            poll(
+                lambda: True if burst.answered_503 else None,
+                timeout=30,
+                what="a write refused with 503 while the lock is held",
+            )
             locker.execute("ROLLBACK")
         finally:
+            burst.resume()
             locker.close()
 
     report = _run_row(system, "sqlite-lock", inject, record_property)
