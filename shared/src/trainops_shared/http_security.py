@@ -71,6 +71,9 @@ RATE_UNITS: Final[tuple[RateUnit, ...]] = ("second", "minute", "hour")
 SWAGGER_UI_VERSION: Final = "5.35.0"
 STATIC_DIR: Final = Path(__file__).parent / "static"
 ASSETS_PATH: Final = "/schema/assets"
+CONSOLE_ASSETS: Final = "/assets/console"
+"""The consoles' stylesheet (:mod:`trainops_shared.console.pages`); versioned like the docs'."""
+_CACHED_PREFIXES: Final = (ASSETS_PATH + "/", CONSOLE_ASSETS + "/")
 """Where the vendored docs UI files are served (under ``/schema``: public, never limited)."""
 
 _SWAGGER = f"{ASSETS_PATH}/swagger-ui/{SWAGGER_UI_VERSION}"
@@ -361,7 +364,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     headers = list(message.get("headers") or [])
     present = {name.lower() for name, _ in headers}
     wanted = list(_ALWAYS)
-    if not path.startswith(ASSETS_PATH + "/"):
+    if not path.startswith(_CACHED_PREFIXES):
         docs = path == "/schema" or path.startswith("/schema/")
         wanted.append((b"cache-control", b"no-store"))
         wanted.append((b"content-security-policy", (DOCS_CSP if docs else API_CSP).encode()))
@@ -390,6 +393,17 @@ def docs_assets_router() -> Router:
         path=f"{ASSETS_PATH}/swagger-ui",
         directories=[STATIC_DIR / "swagger-ui"],
         name="docs-assets",
+        cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
+        include_in_schema=False,
+    )
+
+
+def console_assets_router() -> Router:
+    """The consoles' stylesheet; the version is in the path, so browsers keep it a year."""
+    return create_static_files_router(
+        path=CONSOLE_ASSETS,
+        directories=[STATIC_DIR / "console"],
+        name="console-assets",
         cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
         include_in_schema=False,
     )

@@ -50,6 +50,7 @@ from trainops_shared.home import home_route
 from trainops_shared.http_security import (
     HttpLimits,
     add_security_headers,
+    console_assets_router,
     docs_assets_router,
     docs_render_plugins,
     handle_rate_limited,
@@ -79,7 +80,7 @@ from trainops_shared.validation import instant_bounds
 T = TypeVar("T")
 log = get_logger(__name__)
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema", "^/assets/"]
 
 
 @dataclass(frozen=True)
@@ -504,6 +505,7 @@ def create_app(
             ready,
             *([runtime.metrics.route()] if runtime.metrics else []),
             docs_assets_router(),
+            console_assets_router(),
             audit_route(runtime.read),
             *spec.route_handlers,
             *([home_route(spec.title, settings.identity_url)] if spec.home_page else []),

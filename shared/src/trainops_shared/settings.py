@@ -82,6 +82,9 @@ class Settings:
     identity_url: str = ""
     """Where browsers sign in (``TRAINOPS_IDENTITY_URL``): a page request without a session is
     redirected to ``<identity_url>/sign-in``."""
+    service_urls: Mapping[str, str] = field(default_factory=dict)
+    """Where a browser finds each service's pages (``TRAINOPS_SERVICE_URLS``,
+    ``name=url,name=url``; default: this host's default ports), for the consoles' links."""
     cookie_secure: bool = False
     """Whether the session cookie is ``Secure`` (``TRAINOPS_COOKIE_SECURE``; default: when the
     public URL is HTTPS)."""
@@ -279,6 +282,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
     ).rstrip("/")
     if urlsplit(identity_url).scheme not in ("http", "https"):
         raise SettingsError(f"TRAINOPS_IDENTITY_URL={identity_url!r} is not an http(s) URL")
+    service_urls = _service_urls(env.get("TRAINOPS_SERVICE_URLS") or "", host)
     secure_default = "true" if public_url.startswith("https://") else "false"
     cookie_secure = _choice(env, "TRAINOPS_COOKIE_SECURE", secure_default, ("true", "false"))
     return Settings(
@@ -304,5 +308,23 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         feedback_link_key=link_key,
         nats_user=nats_user,
         identity_url=identity_url,
+        service_urls=service_urls,
         cookie_secure=cookie_secure == "true",
     )
+
+
+def _service_urls(raw: str, host: str) -> dict[str, str]:
+    urls = {name: f"http://{host}:{port}" for name, port in DEFAULT_PORTS.items()}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, sep, url = item.partition("=")
+        if not sep or name.strip() not in DEFAULT_PORTS:
+            raise SettingsError(
+                f"TRAINOPS_SERVICE_URLS: {item!r} is not service=url with a service of "
+                + ", ".join(DEFAULT_PORTS)
+            )
+        if urlsplit(url.strip()).scheme not in ("http", "https"):
+            raise SettingsError(f"TRAINOPS_SERVICE_URLS: {url.strip()!r} is not an http(s) URL")
+        urls[name.strip()] = url.strip().rstrip("/")
+    return urls

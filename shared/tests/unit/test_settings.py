@@ -30,6 +30,19 @@ def test_defaults_run_with_no_configuration(tmp_path):
     assert "BEGIN PUBLIC KEY" in s.jwt_public_key
 
 
+def test_service_urls_default_to_this_host_and_take_public_addresses(tmp_path):
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path), "TRAINOPS_HOST": "127.0.0.1"}
+    default = load_settings("registration", env).service_urls
+    assert default["scheduling"] == "http://127.0.0.1:8002"
+    assert default["identity"] == "http://127.0.0.1:8005"
+    public = load_settings(
+        "registration",
+        {**env, "TRAINOPS_SERVICE_URLS": " reporting=https://reports.example.org/ ,"},
+    ).service_urls
+    assert public["reporting"] == "https://reports.example.org"
+    assert public["feedback"] == "http://127.0.0.1:8003"
+
+
 def test_a_development_install_generates_its_own_keys_0600(tmp_path):
     env = {"TRAINOPS_DATA_DIR": str(tmp_path)}
     first = load_settings("feedback", env)
@@ -77,6 +90,8 @@ def test_secret_files_readable_by_others_are_refused(tmp_path):
         ({**PRODUCTION, "JWT_SECRET": "x" * 40}, "JWT_SECRET is not used"),
         ({"JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pub"}, "cannot read JWT public key"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
+        ({"TRAINOPS_SERVICE_URLS": "billing=http://x"}, "'billing=http://x' is not service=url"),
+        ({"TRAINOPS_SERVICE_URLS": "feedback=ftp://x"}, "'ftp://x' is not an http(s) URL"),
     ],
 )
 def test_bad_settings_say_what_to_fix(env, message, tmp_path):

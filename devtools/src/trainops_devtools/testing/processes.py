@@ -30,7 +30,11 @@ def identity_env(urls: Mapping[str, str]) -> dict[str, str]:
     """What every service of one system needs to know of sign-in: where the identity service
     is (pages redirect there), and, for identity, every service's origin (the only places a
     sign-in may send the browser back to)."""
-    env = {"TRAINOPS_SERVICE_ORIGINS": ",".join(urls.values())}
+    env = {
+        "TRAINOPS_SERVICE_ORIGINS": ",".join(urls.values()),
+        # The consoles link to each other (a coordinator's page to the feedback links, ...).
+        "TRAINOPS_SERVICE_URLS": ",".join(f"{name}={url}" for name, url in urls.items()),
+    }
     if "identity" in urls:
         env["TRAINOPS_IDENTITY_URL"] = urls["identity"]
     return env
