@@ -119,3 +119,12 @@ def update_session(
     return update_if_newer(
         conn, sessions, {"session_id": str(session_id)}, changes, version=version
     )
+
+
+_LIST_SESSIONS = sa.select(sessions).order_by(_s.starts_at, _s.session_id)
+
+
+def list_sessions(conn: Connection) -> list[SessionCopy]:
+    """Every session copy, earliest first; the caller narrows by region (``cities`` is JSON,
+    which SQLite and PostgreSQL filter differently, and the copy is small)."""
+    return [session_from_row(row) for row in conn.execute(_LIST_SESSIONS).mappings()]

@@ -1,0 +1,61 @@
+"""The coordinators' console main page through the real app: every language, region reach."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from registration_support import ADMIN, Harness, coordinator
+
+from trainops_devtools.testing.tokens import token_for
+from trainops_shared.console.pages import local_time
+
+pytestmark = pytest.mark.integration
+
+ALMATY = coordinator("almaty")
+AKTOBE = coordinator("aktobe")
+TITLES = {"kk": "Тіркеу: сессиялар", "ru": "Регистрация: сессии", "en": "Registration: sessions"}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+async def test_main_page_lists_own_region_sessions_in_each_language(
+    harness: Harness, lang: str
+) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    r = await harness.client.get("/", params={"lang": lang}, headers=ALMATY)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-language"] == lang
+    assert TITLES[lang] in r.text
+    assert f'id="session-{session_id}"' in r.text
+    assert 'href="/import"' in r.text
+    # The start in Almaty's local time, as the session's zone gives it.
+    assert local_time(datetime(2020, 12, 22, 4, 0, tzinfo=UTC), "Asia/Almaty") in r.text
+
+
+async def test_other_region_and_roles_do_not_see_the_session(harness: Harness) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    marker = f'id="session-{session_id}"'
+    other = await harness.client.get("/", params={"lang": "en"}, headers=AKTOBE)
+    assert other.status_code == 200, other.text
+    assert marker not in other.text
+    assert "No sessions." in other.text
+    # A coordinator cannot widen their reach with the admin's region filter.
+    widened = await harness.client.get("/", params={"region": "almaty"}, headers=AKTOBE)
+    assert marker not in widened.text
+    staff = {"Authorization": f"Bearer {token_for(role='programme_staff')}"}
+    planner = await harness.client.get("/", params={"lang": "en"}, headers=staff)
+    assert planner.status_code == 200
+    assert marker not in planner.text
+    assert "coordinators and admins only" in planner.text
+
+
+async def test_admin_sees_every_region_and_filters(harness: Harness) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    marker = f'id="session-{session_id}"'
+    every = await harness.client.get("/", params={"lang": "ru"}, headers=ADMIN)
+    assert marker in every.text
+    assert 'id="region-filter"' in every.text
+    almaty = await harness.client.get("/", params={"region": "almaty"}, headers=ADMIN)
+    assert marker in almaty.text
+    aktobe = await harness.client.get("/", params={"region": "aktobe"}, headers=ADMIN)
+    assert marker not in aktobe.text
