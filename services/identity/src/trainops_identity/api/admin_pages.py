@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.enums import MediaType
+from litestar import Request, Response
 from litestar.params import FromPath, URLEncodedBody
 
 from trainops_identity.api.deps import PrincipalDep, WebDep
 from trainops_identity.api.oidc_texts import oidc_texts
-from trainops_identity.api.pages import HTML_OPT, AccountForm, now_utc
+from trainops_identity.api.pages import AccountForm, now_utc
+from trainops_identity.api.routing import form_post, page_get
 from trainops_identity.api.views import language_of, render, text
 from trainops_identity.handlers import accounts
 from trainops_shared.auth import ROLES, requires
 from trainops_shared.errors import AppError
-from trainops_shared.openapi_docs import error_responses
 
 
 async def _admin_page(
@@ -43,14 +42,7 @@ async def _admin_page(
     )
 
 
-@get(
-    "/admin/accounts",
-    opt=HTML_OPT,
-    tags=["accounts"],
-    guards=[requires("admin")],
-    media_type=MediaType.HTML,
-    responses=error_responses(401, 403),
-)
+@page_get("/admin/accounts", tags=["accounts"], guards=[requires("admin")])
 async def admin_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
 ) -> Response[str]:
@@ -58,16 +50,12 @@ async def admin_page(
     return await _admin_page(request, web, principal)
 
 
-@post(
+@form_post(
     "/admin/accounts",
     tags=["accounts"],
     guards=[requires("admin")],
     status_code=201,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(409, 422, media_type=MediaType.HTML, limited=False),
-    },
+    page_errors=(409, 422),
 )
 async def admin_add(
     request: Request[Any, Any, Any],
@@ -91,17 +79,7 @@ async def admin_add(
     return await _admin_page(request, web, principal, status=201, notice=text(request, "done"))
 
 
-@post(
-    "/admin/accounts/{username:str}",
-    tags=["accounts"],
-    guards=[requires("admin")],
-    status_code=200,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
-    },
-)
+@form_post("/admin/accounts/{username:str}", tags=["accounts"], guards=[requires("admin")])
 async def admin_change(
     request: Request[Any, Any, Any],
     web: WebDep,

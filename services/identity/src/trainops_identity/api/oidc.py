@@ -24,6 +24,7 @@ from trainops_identity.api.cookies import redirect
 from trainops_identity.api.deps import PrincipalDep, Web, WebDep
 from trainops_identity.api.oidc_texts import oidc_texts
 from trainops_identity.api.pages import signed_in
+from trainops_identity.api.routing import HTML_OPT, form_post, page_get
 from trainops_identity.api.views import language_of, render
 from trainops_identity.domain.oidc_errors import OidcProviderUnavailable, OidcSignInRefused
 from trainops_identity.domain.redirects import safe_next
@@ -36,7 +37,6 @@ from trainops_shared.openapi_docs import BODY, INPUT, PROTECTED, PublicOperation
 
 log = get_logger(__name__)
 
-HTML_OPT = {"any_query": True}
 STATE_COOKIE = "trainops_oidc_state"
 STATE_COOKIE_PATH = "/sign-in/oidc"
 PENDING_PAGE = ResponseSpec(
@@ -316,14 +316,7 @@ async def _pending_page(
     )
 
 
-@get(
-    "/admin/oidc",
-    opt=HTML_OPT,
-    tags=["accounts"],
-    guards=[requires("admin")],
-    media_type=MediaType.HTML,
-    responses=error_responses(401, 403),
-)
+@page_get("/admin/oidc", tags=["accounts"], guards=[requires("admin")])
 async def oidc_admin_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
 ) -> Response[str]:
@@ -332,16 +325,11 @@ async def oidc_admin_page(
     return await _pending_page(request, web, principal)
 
 
-@post(
+@form_post(
     "/admin/oidc/pending/{identity_id:str}/assign",
     tags=["accounts"],
     guards=[requires("admin")],
-    status_code=200,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(404, 409, 422, media_type=MediaType.HTML, limited=False),
-    },
+    page_errors=(404, 409, 422),
 )
 async def oidc_admin_assign(
     request: Request[Any, Any, Any],

@@ -29,6 +29,7 @@ from trainops_identity.api.cookies import (
 )
 from trainops_identity.api.deps import PrincipalDep, WebDep
 from trainops_identity.api.oidc_texts import oidc_texts
+from trainops_identity.api.routing import HTML_OPT, form_post, page_get
 from trainops_identity.api.views import language_of, render, text
 from trainops_identity.domain.accounts import Account
 from trainops_identity.domain.errors import SessionEnded, SignInFailed, TooManyAttempts
@@ -44,7 +45,6 @@ from trainops_shared.auth import SESSION_COOKIE, csrf_matches
 from trainops_shared.errors import AppError
 from trainops_shared.openapi_docs import BODY, INPUT, PublicOperation, error_responses
 
-HTML_OPT = {"any_query": True}
 HTML_429 = ResponseSpec(
     data_container=str,
     description="Too many failed sign-ins for this account or address: the page says how "
@@ -317,13 +317,7 @@ async def _account_page(
     )
 
 
-@get(
-    "/",
-    opt=HTML_OPT,
-    tags=["account"],
-    media_type=MediaType.HTML,
-    responses=error_responses(401, 403),
-)
+@page_get("/", tags=["account"])
 async def account_page(
     request: Request[Any, Any, Any], web: WebDep, principal: PrincipalDep
 ) -> Response[str]:
@@ -331,16 +325,7 @@ async def account_page(
     return await _account_page(request, web, principal)
 
 
-@post(
-    "/account/password",
-    tags=["account"],
-    status_code=200,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
-    },
-)
+@form_post("/account/password", tags=["account"])
 async def account_password(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -362,16 +347,7 @@ async def account_password(
     return await _account_page(request, web, principal, notice=text(request, "password_changed"))
 
 
-@post(
-    "/account/tokens",
-    tags=["account"],
-    status_code=201,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413),
-        **error_responses(404, 422, media_type=MediaType.HTML, limited=False),
-    },
-)
+@form_post("/account/tokens", tags=["account"], status_code=201)
 async def account_create_token(
     request: Request[Any, Any, Any],
     web: WebDep,
@@ -392,15 +368,11 @@ async def account_create_token(
     return await _account_page(request, web, principal, status=201, new_token=created.token)
 
 
-@post(
+@form_post(
     "/account/tokens/{token_id:str}/revoke",
     tags=["account"],
-    status_code=200,
-    media_type=MediaType.HTML,
-    responses={
-        **error_responses(401, 403, 413, 422),
-        **error_responses(404, media_type=MediaType.HTML, limited=False),
-    },
+    page_errors=(404,),
+    json_errors=(422,),
 )
 async def account_revoke_token(
     request: Request[Any, Any, Any],
