@@ -22,7 +22,6 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "region": "Өңір",
         "all_regions": "Барлық өңірлер",
         "show": "Көрсету",
-        "import": "Қатысушыларды файлдан жүктеу",
         "not_registrar": "Бұл бет тек үйлестірушілер мен әкімшілерге арналған.",
     },
     "ru": {
@@ -40,7 +39,6 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "region": "Регион",
         "all_regions": "Все регионы",
         "show": "Показать",
-        "import": "Загрузить участников из файла",
         "not_registrar": "Эта страница только для координаторов и администраторов.",
     },
     "en": {
@@ -58,7 +56,6 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "region": "Region",
         "all_regions": "All regions",
         "show": "Show",
-        "import": "Import participants from a file",
         "not_registrar": "This page is for coordinators and admins only.",
     },
 }
