@@ -30,15 +30,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.workload import programme_events
-from trainops_reporting.adapters.cube import rebuild_cube
 from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_cache import PatternCache
-from trainops_reporting.adapters.report_queries import (
-    ReportFilter,
-    donor_cells,
-    summary_figures,
-)
-from trainops_reporting.adapters.tables import READ_MODEL_TABLES, cube, facts, people
+from trainops_reporting.adapters.report_queries import finest_cells
+from trainops_reporting.adapters.tables import READ_MODEL_TABLES, facts
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
 from trainops_shared.events import Event, ParticipantRegistered
@@ -111,41 +106,6 @@ async def copy_to_postgres(path: str, url: str) -> None:
         await conn.close()
 
 
-def verify_sqlite(path: str) -> None:
-    """At full size: the incrementally maintained cube == a rebuild from the facts (row for row,
-    by ``EXCEPT`` both ways), the cube's answers == the fact scan's; the tables are left in the
-    current definition (the rebuilt ones)."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        for table in (people, cube):
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_incr")
-            for index in sa.inspect(conn).get_indexes(f"{table.name}_incr"):
-                conn.exec_driver_sql(f"DROP INDEX {index['name']}")
-            table.create(conn)
-        started = time.perf_counter()
-        rebuild_cube(conn)
-        print(f"rebuild_cube: {time.perf_counter() - started:.1f} s")
-        for table in (people, cube):
-            cols = ", ".join(c.name for c in table.columns)
-            for a, b in ((table.name, f"{table.name}_incr"), (f"{table.name}_incr", table.name)):
-                diff = conn.exec_driver_sql(
-                    f"SELECT count(*) FROM (SELECT {cols} FROM {a} EXCEPT SELECT {cols} FROM {b})"
-                ).scalar_one()
-                assert diff == 0, (a, b, diff)
-            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            print(f"{table.name}: {rows} rows, incremental == rebuilt")
-            conn.exec_driver_sql(f"DROP TABLE {table.name}_incr")
-        conn.exec_driver_sql("ANALYZE")
-    with engine.connect() as conn:
-        training = conn.execute(sa.select(facts.c.training_id)).scalar()
-        for flt in (ReportFilter(), ReportFilter(training_id=training)):
-            for by in (("city", "sector", "sex"), ("training", "mode", "age_band"), ("language",)):
-                assert donor_cells(conn, flt, by, "cube") == donor_cells(conn, flt, by, "facts")
-                print(f"cube == facts for by={','.join(by)} training={flt.training_id}")
-            assert summary_figures(conn, flt, "cube") == summary_figures(conn, flt, "facts")
-    engine.dispose()
-
-
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -197,13 +157,7 @@ async def time_reports(url: str, fact_runs: int) -> None:
         ]
         for label, fn, runs in cases:
             await _time(db, label, fn, runs)
-        for label, cells_by in (("cells by=city,sector,sex (facts)", ("city", "sector", "sex")),):
-            await _time(
-                db,
-                label,
-                partial(donor_cells, flt=ReportFilter(), by=cells_by, source="facts"),
-                fact_runs,
-            )
+        await _time(db, "finest cells (the aggregate under every pattern)", finest_cells, fact_runs)
     finally:
         await db.close()
 
@@ -252,8 +206,6 @@ def main() -> None:
         asyncio.run(copy_to_postgres(sys.argv[2], sys.argv[3]))
     elif command == "time":
         asyncio.run(time_reports(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5))
-    elif command == "verify-sqlite":
-        verify_sqlite(sys.argv[2])
     elif command == "http":
         asyncio.run(time_http(sys.argv[2]))
     else:

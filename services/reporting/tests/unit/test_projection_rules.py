@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from trainops_reporting.domain.projection import (
-    FactDelta,
     counted_response_change,
     counts_as_registered,
-    delta_of,
     is_newer,
     overall_of,
-    profile_of,
 )
 
 pytestmark = pytest.mark.unit
@@ -62,26 +57,3 @@ def test_an_earlier_response_swaps_the_counted_rating_and_keeps_one_response() -
     assert (rated_over_unrated.overall_sum, rated_over_unrated.overall_count) == (3, 1)
     unrated_over_rated = counted_response_change(None, replaces=True, replaced_overall=3)
     assert (unrated_over_rated.overall_sum, unrated_over_rated.overall_count) == (-3, -1)
-
-
-def test_a_delta_carries_the_fact_cell_and_only_the_changes_given() -> None:
-    fact = {
-        "participant_id": uuid.UUID(int=1),
-        "training_id": uuid.UUID(int=2),
-        "mode": "online",
-        "city": "almaty",
-        "sector": "media",
-        "sex": "female",
-        "age_band": "25-34",
-        "language": "kk",
-    }
-    delta = delta_of(fact, registered=-1)
-    assert delta == FactDelta(
-        participant_id=uuid.UUID(int=1),
-        training_id=uuid.UUID(int=2),
-        mode="online",
-        profile=("almaty", "media", "female", "25-34", "kk"),
-        registered=-1,
-    )
-    assert delta.counts() == (-1, 0, 0, 0, 0)
-    assert profile_of(fact) == delta.profile

@@ -301,7 +301,7 @@ def test_one_response_counts_per_invitation(conn: Connection, programme: Program
 
 def test_migration_keeps_the_first_response_per_registration() -> None:
     """A read model projected before v3 (several responses on one registration) is reduced to
-    the first response per registration, with the facts and the cube recomputed."""
+    the first response per registration, with the facts recomputed."""
     programme = Programme()
     build_donor_scenario(programme)
     engine = sa.create_engine("sqlite://")

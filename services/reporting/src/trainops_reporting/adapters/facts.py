@@ -155,9 +155,6 @@ def add_fact_feedback(conn: Connection, registration_id: uuid.UUID, change: Resp
 
 
 _FACTS_OF_SESSION_UPDATE = facts.update().where(facts.c.session_id == _B("b_session_id"))
-_CONFIRMED_FACTS_OF_SESSION = sa.select(facts).where(
-    facts.c.session_id == _B("b_session_id"), facts.c.status == "confirmed"
-)
 _FACTS_OF_SESSION_CANCELLED = (
     facts.update()
     .where(facts.c.session_id == _B("b_session_id"))
@@ -173,11 +170,6 @@ _FACTS_OF_SESSION_REINSTATED = (
 def move_session_facts(conn: Connection, session_id: uuid.UUID, starts_at: datetime) -> None:
     """The session's facts take its new start (the window reports read it there)."""
     conn.execute(_FACTS_OF_SESSION_UPDATE, {"b_session_id": session_id, "starts_at": starts_at})
-
-
-def confirmed_facts(conn: Connection, session_id: uuid.UUID) -> list[sa.Row[Any]]:
-    """The session's facts holding a seat: those whose ``registered`` follows the session."""
-    return list(conn.execute(_CONFIRMED_FACTS_OF_SESSION, {"b_session_id": session_id}).all())
 
 
 def mark_session_facts(conn: Connection, session_id: uuid.UUID, *, cancelled: bool) -> None:

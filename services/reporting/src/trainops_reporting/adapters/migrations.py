@@ -1,8 +1,10 @@
 """The versioned migrations of the reporting read model (tables in ``adapters.tables``).
 
-Kept apart from the table definitions because two of them backfill the cube with
-``adapters.cube.rebuild_cube``, which itself reads the tables: tables ← cube ← migrations,
-one direction only.
+Versions 2 and 3 once also created and backfilled a pre-aggregated person/cell cube
+(``report_people``, ``report_cube``); no report reads it (every published figure is cut from the
+disclosure universe, built from the facts), while keeping it cost more than half of the
+projection's time per event. They now do the rest of their work only, and version 4 drops the
+two tables from databases that still have them; a fresh database never creates them.
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.cube import rebuild_cube
 from trainops_reporting.adapters.tables import (
-    cube,
     facts,
     feedback_responses,
     ix_facts_window_pg,
     ix_facts_window_sqlite,
     metadata,
     participants,
-    people,
     report_state,
     sessions,
     surveys,
@@ -46,7 +45,7 @@ def _create_v1(conn: Connection) -> None:
 
 
 def _create_v2(conn: Connection) -> None:
-    """The cube tables, built from the facts already projected; the covering window index.
+    """The covering window index.
 
     A database created at v1 by an older build has the non-covering SQLite index
     ``ix_report_facts_window`` (on PostgreSQL that name is the covering index, unchanged).
@@ -55,16 +54,14 @@ def _create_v2(conn: Connection) -> None:
         conn.execute(sa.text("DROP INDEX IF EXISTS ix_report_facts_window"))
     own = ix_facts_window_sqlite if conn.dialect.name == "sqlite" else ix_facts_window_pg
     own.create(conn, checkfirst=True)
-    metadata.create_all(conn, tables=(people, cube))
-    rebuild_cube(conn)
 
 
 def _create_v3(conn: Connection) -> None:
     """One counted response per invitation (per registration), enforced by a unique index.
 
     Responses counted before it (several per registration, e.g. forged with new response ids)
-    are reduced to the first submitted, and the facts' feedback sums and the cube are
-    recomputed from what is left.
+    are reduced to the first submitted, and the facts' feedback sums are recomputed from what is
+    left.
     """
     table = feedback_responses.name
     if "invitation_id" not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
@@ -97,7 +94,12 @@ def _create_v3(conn: Connection) -> None:
             f"ON {table} (registration_id)"
         )
     )
-    rebuild_cube(conn)
+
+
+def _drop_cube_v4(conn: Connection) -> None:
+    """The unread pre-aggregates go: no report reads them, and every event paid to keep them."""
+    for table in ("report_cube", "report_people"):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 
 def _uuid_type(conn: Connection) -> str:
@@ -108,7 +110,8 @@ MIGRATIONS = MigrationSet(
     "reporting",
     (
         Migration(1, "reporting read model: sessions, facts, feedback, state", _create_v1),
-        Migration(2, "pre-aggregated people and cube tables; covering window index", _create_v2),
+        Migration(2, "covering window index (once also the cube tables)", _create_v2),
         Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
+        Migration(4, "drop the unread people and cube pre-aggregates", _drop_cube_v4),
     ),
 )

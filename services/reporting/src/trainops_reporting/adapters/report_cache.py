@@ -4,10 +4,10 @@
 cached answer is served only while the read model is exactly what it was computed from. On a
 quiet model (donors pull reports between programme events) repeated and concurrent report
 requests then cost one primary-key read; the first request after a change pays the full query.
-``TRAINOPS_REPORT_CACHE=off`` disables it (``api.controllers``): the reports' own speed comes from
-the pre-aggregated cube, the cache only saves repeated identical requests. Several replicas each
-keep their own cache; the generation lives in the shared database, so none
-of them can serve a stale figure.
+``TRAINOPS_REPORT_CACHE=off`` disables it (``api.controllers``): a report is then cut from the
+disclosure pattern of the generation (one aggregate over the facts, see ``PatternCache``); the
+cache only saves repeated identical requests. Several replicas each keep their own cache; the
+generation lives in the shared database, so none of them can serve a stale figure.
 """
 
 from __future__ import annotations

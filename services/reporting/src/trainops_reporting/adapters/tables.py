@@ -13,29 +13,10 @@ the people, and a table's cells add up to its distinct-participant total, which 
 small-cell suppression relies on. (The latest-wins rule does not depend on arrival order, so a
 replay converges to the same rows.)
 
-Two read paths, both exact:
-
-* **the cube** (:data:`people`, :data:`cube`): a pre-aggregated count table maintained by the
-  projection in the same transaction as the facts (``adapters.cube``). Distinct counts *are*
-  additive over people, so the table is keyed by person, not by session or day: each participant
-  keeps one :data:`people` row per de-duplication ``grain`` (the person; the person and a
-  training; the person and a mode; the person, a training and a mode) with how many of their
-  facts at that grain are registered / attended and their feedback sums; :data:`cube` holds, per
-  grain and profile cell, how many people have a non-zero counter (plus the additive sums). A
-  person enters a cell when a counter goes 0→1, leaves it at 1→0, and moves with all their
-  contributions when a newer registration changes their profile. It answers every report with no
-  date window (or one that covers every session), with or without a training, in a scan of a few
-  thousand rows however many registrations there are.
-* **the fact table** for a date window: distinct participants over an arbitrary ``[from, to)``
-  are not decomposable (a person who sat in January and March is one person in Q1, and no
-  combination of per-day or per-session counts says so), so a windowed report scans the window of
-  :data:`facts`. The window index is covering on both backends (``INCLUDE`` columns on
-  PostgreSQL, every read column in the key on SQLite), so that scan never touches the table.
-
-Rows of :data:`people` and :data:`cube` exist exactly when one of their counters is non-zero, so
-both are a function of the facts alone and a replay in any order yields identical rows. On SQLite
-both are ``WITHOUT ROWID`` tables (clustered on their primary key, the only way they are read), so
-a report's scan of one grain reads one contiguous key range with every measure in it.
+Reports read the facts only: every published figure is a cell of the disclosure universe, which
+is one aggregate over :data:`facts` per read-model generation (``adapters.report_queries``,
+``finest_cells``). The window index is covering on both backends (``INCLUDE`` columns on
+PostgreSQL, every read column in the key on SQLite), so a window scan never touches the table.
 Finished reports are also cached per ``report_state.generation`` (``adapters.report_cache``).
 The versioned migrations that create and evolve these tables are in ``adapters.migrations``.
 
@@ -46,8 +27,6 @@ later attendance record) is still applied.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import sqlalchemy as sa
 
@@ -194,59 +173,6 @@ feedback_responses = sa.Table(
     sa.Column("invitation_id", UUIDType(), nullable=True),
 )
 
-NO_TRAINING = uuid.UUID(int=0)
-"""``training_id`` of the grains that do not split by training (a key column cannot be NULL)."""
-NO_MODE = ""
-"""``mode`` of the grains that do not split by mode."""
-
-GRAIN_PERSON = 0
-GRAIN_TRAINING = 1
-GRAIN_MODE = 2
-GRAIN_TRAINING_MODE = 3
-GRAINS = (GRAIN_PERSON, GRAIN_TRAINING, GRAIN_MODE, GRAIN_TRAINING_MODE)
-"""De-duplication levels: a person counts once per person / training / mode / both."""
-
-COUNTER_COLUMNS = ("feedback", "overall_sum", "overall_count")
-"""The additive measures (sums over facts), kept alike in :data:`people` and :data:`cube`."""
-
-people = sa.Table(
-    "report_people",
-    metadata,
-    sa.Column("participant_id", UUIDType(), primary_key=True),
-    sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("training_id", UUIDType(), primary_key=True),
-    sa.Column("mode", sa.String(16), primary_key=True),
-    # how many of the person's facts at this grain are registered / attended
-    sa.Column("registered_n", sa.Integer, nullable=False),
-    sa.Column("attended_n", sa.Integer, nullable=False),
-    sa.Column("feedback", sa.Integer, nullable=False),
-    sa.Column("overall_sum", sa.Integer, nullable=False),
-    sa.Column("overall_count", sa.Integer, nullable=False),
-    sqlite_with_rowid=False,
-)
-"""Per participant and grain key: the counters that decide whether they count in their cell."""
-
-cube = sa.Table(
-    "report_cube",
-    metadata,
-    sa.Column("grain", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("training_id", UUIDType(), primary_key=True),
-    sa.Column("mode", sa.String(16), primary_key=True),
-    sa.Column("city", sa.String(100), primary_key=True),
-    sa.Column("sector", sa.String(32), primary_key=True),
-    sa.Column("sex", sa.String(16), primary_key=True),
-    sa.Column("age_band", sa.String(16), primary_key=True),
-    sa.Column("language", sa.String(8), primary_key=True),
-    # people of the cell with registered_n > 0 / attended_n > 0
-    sa.Column("registered", sa.Integer, nullable=False),
-    sa.Column("attended", sa.Integer, nullable=False),
-    sa.Column("feedback", sa.Integer, nullable=False),
-    sa.Column("overall_sum", sa.Integer, nullable=False),
-    sa.Column("overall_count", sa.Integer, nullable=False),
-    sqlite_with_rowid=False,
-)
-"""Per grain key and profile cell: distinct people registered / attended, additive sums."""
-
 report_state = sa.Table(
     "report_state",
     metadata,
@@ -262,7 +188,5 @@ READ_MODEL_TABLES: tuple[sa.Table, ...] = (
     participants,
     facts,
     feedback_responses,
-    people,
-    cube,
 )
 """The projected tables (``report_state`` is bookkeeping, not part of the model)."""

@@ -7,11 +7,10 @@ id), never by arrival, so any delivery order converges to the same rows.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 OVERALL_ITEM: Final[str] = "overall"
 """The survey item whose answers make the satisfaction mean."""
@@ -41,53 +40,6 @@ def overall_of(answers: Mapping[str, int]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         return None
     return value
-
-
-def profile_of(row: Any) -> Profile:
-    """The profile cell of a fact or participant row (or mapping)."""
-    get = row.__getitem__ if isinstance(row, Mapping) else lambda name: getattr(row, name)
-    return (get("city"), get("sector"), get("sex"), get("age_band"), get("language"))
-
-
-Counts = tuple[int, int, int, int, int]
-"""``(registered, attended, feedback, overall_sum, overall_count)`` of a fact or cell."""
-ZERO: Final[Counts] = (0, 0, 0, 0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class FactDelta:
-    """A change of one fact's contribution: flags as ±1, sums as the amount added."""
-
-    participant_id: uuid.UUID
-    training_id: uuid.UUID
-    mode: str
-    profile: Profile
-    registered: int = 0
-    attended: int = 0
-    feedback: int = 0
-    overall_sum: int = 0
-    overall_count: int = 0
-
-    def counts(self) -> Counts:
-        return (
-            self.registered,
-            self.attended,
-            self.feedback,
-            self.overall_sum,
-            self.overall_count,
-        )
-
-
-def delta_of(fact: Any, **changes: int) -> FactDelta:
-    """A change of the contribution of ``fact`` (a facts row or the values of a new one)."""
-    get = fact.__getitem__ if isinstance(fact, Mapping) else lambda name: getattr(fact, name)
-    return FactDelta(
-        participant_id=get("participant_id"),
-        training_id=get("training_id"),
-        mode=get("mode"),
-        profile=profile_of(fact),
-        **changes,
-    )
 
 
 @dataclass(frozen=True, slots=True)

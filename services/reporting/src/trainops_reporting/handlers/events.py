@@ -12,9 +12,7 @@ catch, the handlers do (the rules are in ``domain.projection``, the statements i
 * re-publishes under a new event id: creation events are ignored when the row already exists, and
   a feedback response counts once per invitation (per registration: the first one counted).
 
-Every change of a fact's ``registered``/``attended`` flag, feedback sums or profile is also folded
-into the pre-aggregated cube (``adapters.cube``) in the same statement sequence, so the cube and
-the facts never disagree. Nothing here reads the wall clock, so replaying the streams into an
+Nothing here reads the wall clock, so replaying the streams into an
 empty database (in any order the retries produce) yields the same rows.
 """
 

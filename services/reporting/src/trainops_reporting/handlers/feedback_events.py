@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters import catalogue, facts, state
-from trainops_reporting.adapters.cube import apply_fact_deltas
-from trainops_reporting.domain.projection import counted_response_change, delta_of, overall_of
+from trainops_reporting.domain.projection import counted_response_change, overall_of
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished
 from trainops_shared.inbox import RetryLater
 from trainops_shared.timeutil import as_utc
@@ -65,14 +64,3 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
         },
     )
     facts.add_fact_feedback(conn, event.registration_id, change)
-    apply_fact_deltas(
-        conn,
-        [
-            delta_of(
-                fact,
-                feedback=change.feedback,
-                overall_sum=change.overall_sum,
-                overall_count=change.overall_count,
-            )
-        ],
-    )

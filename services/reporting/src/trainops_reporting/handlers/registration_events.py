@@ -14,13 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters import facts, state
-from trainops_reporting.adapters.cube import apply_fact_deltas, move_participant
 from trainops_reporting.domain.projection import (
     PROFILE_COLUMNS,
     counts_as_registered,
-    delta_of,
     is_newer,
-    profile_of,
 )
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -67,7 +64,6 @@ def _latest_profile(
         return current
     facts.set_participant_profile(conn, event.participant_id, stamp, incoming)
     if incoming != current:
-        move_participant(conn, event.participant_id, profile_of(current), profile_of(incoming))
         facts.relabel_facts(conn, event.participant_id, incoming)
     return incoming
 
@@ -104,8 +100,6 @@ def on_participant_registered(conn: Connection, event: ParticipantRegistered) ->
         "attendance_version": 0,
     }
     facts.add_fact(conn, values)
-    if registered:
-        apply_fact_deltas(conn, [delta_of(values, registered=1)])
 
 
 def _set_registration_status(
@@ -118,8 +112,6 @@ def _set_registration_status(
         return  # cancelled is final: a re-registration is a new registration
     registered = counts_as_registered(status, row.session_cancelled)
     facts.set_fact_status(conn, registration_id, status, event.aggregate_version, registered)
-    if registered != row.registered:
-        apply_fact_deltas(conn, [delta_of(row, registered=int(registered) - int(row.registered))])
 
 
 def on_registration_cancelled(conn: Connection, event: RegistrationCancelled) -> None:
@@ -139,5 +131,3 @@ def on_attendance_recorded(conn: Connection, event: AttendanceRecorded) -> None:
     if not is_newer(event.aggregate_version, row.attendance_version):
         return
     facts.set_fact_attendance(conn, event.registration_id, event.attended, event.aggregate_version)
-    if event.attended != row.attended:
-        apply_fact_deltas(conn, [delta_of(row, attended=int(event.attended) - int(row.attended))])

@@ -11,8 +11,7 @@ import uuid
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters import catalogue, facts, state
-from trainops_reporting.adapters.cube import apply_fact_deltas
-from trainops_reporting.domain.projection import delta_of, is_newer
+from trainops_reporting.domain.projection import is_newer
 from trainops_shared.events import (
     Event,
     SessionCancelled,
@@ -93,7 +92,7 @@ def on_session_capacity_changed(conn: Connection, event: SessionCapacityChanged)
 
 def _set_session_status(conn: Connection, event: Event, session_id: uuid.UUID, status: str) -> None:
     """A cancellation (or its reversal by a later status) flips ``registered`` on every fact of
-    the session that holds a seat; the cube follows in the same transaction."""
+    the session that holds a seat."""
     row = catalogue.session(conn, session_id)
     if row is None:
         raise _unseen(session_id, status)
@@ -102,12 +101,6 @@ def _set_session_status(conn: Connection, event: Event, session_id: uuid.UUID, s
     catalogue.set_session_status(conn, session_id, status, event.aggregate_version)
     cancelled = status == "cancelled"
     if cancelled != (row.status == "cancelled"):
-        # the facts whose ``registered`` flips: the confirmed ones (cancelled or waitlisted stay
-        # unregistered either way)
-        flipping = facts.confirmed_facts(conn, session_id)
-        apply_fact_deltas(
-            conn, (delta_of(fact, registered=-1 if cancelled else 1) for fact in flipping)
-        )
         facts.mark_session_facts(conn, session_id, cancelled=cancelled)
 
 

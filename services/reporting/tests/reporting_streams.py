@@ -1,15 +1,13 @@
-"""Random event streams and the cube-versus-facts oracle (shared by the unit and PG tests).
+"""Random event streams and how the consumer delivers them (shared by the unit and PG tests).
 
-Imported as ``reporting_cube_check`` (``tests/`` is on ``sys.path`` like ``reporting_programme``).
+Imported as ``reporting_streams`` (``tests/`` is on ``sys.path`` like ``reporting_programme``).
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -17,20 +15,10 @@ import sqlalchemy as sa
 from reporting_programme import Programme, december
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.cube import rebuild_cube
-from trainops_reporting.adapters.report_queries import ReportFilter, donor_cells, summary_figures
-from trainops_reporting.adapters.tables import cube, people, sessions
+from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.events import Event, ParticipantRegistered
 from trainops_shared.inbox import RetryLater
-
-DIMENSIONS = ("city", "sector", "sex", "age_band", "language", "mode", "training")
-BY_COMBINATIONS: list[tuple[str, ...]] = [
-    *(by for size in range(3) for by in itertools.permutations(DIMENSIONS, size)),
-    *itertools.combinations(DIMENSIONS, 3),
-]
-"""Every ``by`` of up to three dimensions: all orders of up to two (1 + 7 + 42), every set of
-three (35); the order of dimensions only orders the keys, so sets cover the grouping."""
 
 
 def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID]]:
@@ -125,33 +113,10 @@ def deliver(conn: Connection, events: Sequence[Event], rng: random.Random | None
             assert stalls <= len(queue), "no event can make progress"
 
 
-def pre_aggregates(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+def read_model(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, in a canonical order (the generation counter in
+    ``report_state`` counts deliveries, so it is left out)."""
     return {
         table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
-        for table in (people, cube)
+        for table in READ_MODEL_TABLES
     }
-
-
-def assert_cube_exact(conn: Connection, trainings: Sequence[uuid.UUID]) -> int:
-    """Cube answers == fact answers for every ``by`` (≤ 3 dims) and training filter; the
-    incrementally maintained rows == a rebuild from the facts. Returns the comparisons made."""
-    filters = [ReportFilter(), ReportFilter(training_id=uuid.uuid4())]
-    filters += [ReportFilter(training_id=t) for t in trainings]
-    bounds = conn.execute(sa.select(sa.func.min(sessions.c.starts_at))).scalar_one()
-    if bounds is not None:  # a window that covers everything: answered from the cube too
-        filters.append(ReportFilter(start=december(1, 0), end=december(1, 0) + timedelta(days=60)))
-    compared = 0
-    for flt in filters:
-        assert summary_figures(conn, flt, "cube") == summary_figures(conn, flt, "facts"), flt
-        for by in BY_COMBINATIONS:
-            cube_cells = donor_cells(conn, flt, by, "cube")
-            fact_cells = donor_cells(conn, flt, by, "facts")
-            assert cube_cells == fact_cells, (flt, by)
-            compared += 1
-    incremental = pre_aggregates(conn)
-    with conn.begin_nested() as savepoint:
-        rebuild_cube(conn)
-        rebuilt = pre_aggregates(conn)
-        savepoint.rollback()
-    assert incremental == rebuilt
-    return compared
