@@ -34,7 +34,7 @@ def read_session_page(driver: Any, feedback_url: str, session_id: str) -> dict[s
 
     sign_in(driver, f"{feedback_url}/", "aigerim", lang="ru")
     row = wait_for(lambda: driver.find_element(By.ID, f"session-{session_id}"), what="row")
-    seen: dict[str, Any] = {"row": row.text}
+    seen: dict[str, Any] = {"row": row.text, "home": phone_screenshot(driver, "feedback-home")}
     row.find_element(By.TAG_NAME, "a").click()
     wait_for(lambda: driver.find_elements(By.ID, "invitations"), what="invitations table")
     seen["title"] = text_of(driver, "page-title")

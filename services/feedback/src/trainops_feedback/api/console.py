@@ -151,6 +151,8 @@ async def session_page(
         )
     now = utc_now()
     rows = [_row(link, expired=is_expired(link.expires_at, now)) for link in found.links]
+    # The links still to send first: that is what the page is opened for.
+    rows.sort(key=lambda row: (row["url"] is None, row["code"]))
     return render_console(
         request,
         principal,
