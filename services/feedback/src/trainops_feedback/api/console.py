@@ -62,7 +62,7 @@ def participant_code(participant_id: uuid.UUID) -> str:
     return participant_id.hex[-CODE_LENGTH:]
 
 
-def _row(link: InvitationLink, *, expired: bool) -> dict[str, Any]:
+def invitation_row(link: InvitationLink, *, expired: bool) -> dict[str, Any]:
     return {
         "code": participant_code(link.participant_id),
         "language": link.language,
@@ -150,7 +150,7 @@ async def session_page(
             headers=NO_STORE,
         )
     now = utc_now()
-    rows = [_row(link, expired=is_expired(link.expires_at, now)) for link in found.links]
+    rows = [invitation_row(link, expired=is_expired(link.expires_at, now)) for link in found.links]
     # The links still to send first: that is what the page is opened for.
     rows.sort(key=lambda row: (row["url"] is None, row["code"]))
     return render_console(
