@@ -113,6 +113,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /f/{token}": PUBLIC,
         "POST /responses": PUBLIC,
         "GET /sessions/{session_id}/invitations": Rule(INVITERS, "collection"),
+        "GET /sessions/{session_id}/page": Rule(INVITERS, "item"),
     },
     "reporting": {
         "GET /health": PUBLIC,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from trainops_feedback.adapters.tables import MIGRATIONS
+from trainops_feedback.api.console import ROUTES as CONSOLE_ROUTES
+from trainops_feedback.api.console import TEMPLATE_CONFIG
 from trainops_feedback.api.controllers import ROUTES
-from trainops_feedback.api.views import TEMPLATE_CONFIG
 from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers.commands import publish_survey
 from trainops_feedback.handlers.events import FeedbackProjection
@@ -50,10 +51,11 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "session, a mobile web form in Kazakh, Russian or English, one response per link."
         ),
         migrations=MIGRATIONS,
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *CONSOLE_ROUTES],
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),
         public_paths=PUBLIC_PATHS,
         template_config=TEMPLATE_CONFIG,
+        home_page=False,
         on_start=publish_default_survey,
     )

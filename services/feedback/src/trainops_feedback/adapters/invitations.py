@@ -129,6 +129,7 @@ def set_invitation_expiry(conn: Connection, changes: Iterable[tuple[uuid.UUID, d
 class ListedInvitation:
     registration_id: uuid.UUID
     invitation_id: uuid.UUID
+    participant_id: uuid.UUID
     language: str
     expires_at: datetime
     used_at: datetime | None
@@ -151,6 +152,7 @@ def list_session_invitations(
             invitations.c.invitation_id,
             invitations.c.expires_at,
             invitations.c.used_at,
+            registrations.c.participant_id,
             registrations.c.language,
         )
         .select_from(
@@ -167,12 +169,99 @@ def list_session_invitations(
         ListedInvitation(
             registration_id=r.registration_id,
             invitation_id=r.invitation_id,
+            participant_id=r.participant_id,
             language=r.language,
             expires_at=r.expires_at,
             used_at=r.used_at,
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCounts:
+    """A session as the staff overview lists it, with its live invitations in one region."""
+
+    session_id: uuid.UUID
+    starts_at: datetime
+    timezone: str
+    status: str
+    training_title: dict[str, str]
+    invited: int
+    answered: int
+
+
+def _live_counts(principal: Principal) -> sa.Subquery:
+    """Per session: live invitations and answered ones among the principal's region's people."""
+    return (
+        sa.select(
+            invitations.c.session_id,
+            sa.func.count().label("invited"),
+            sa.func.count(invitations.c.used_at).label("answered"),
+        )
+        .select_from(
+            invitations.join(
+                registrations, registrations.c.registration_id == invitations.c.registration_id
+            )
+        )
+        .where(invitations.c.revoked_at.is_(None))
+        .where(region_filter(principal, registrations.c.city))
+        .group_by(invitations.c.session_id)
+        .subquery()
+    )
+
+
+def _session_counts(principal: Principal) -> sa.Select[Any]:
+    # Counted in a subquery and joined after: PostgreSQL cannot GROUP BY a ``json`` title.
+    counts = _live_counts(principal)
+    query = sa.select(
+        sessions.c.session_id,
+        sessions.c.starts_at,
+        sessions.c.timezone,
+        sessions.c.status,
+        trainings.c.title,
+        sa.func.coalesce(counts.c.invited, 0).label("invited"),
+        sa.func.coalesce(counts.c.answered, 0).label("answered"),
+    ).select_from(
+        sessions.outerjoin(counts, counts.c.session_id == sessions.c.session_id).outerjoin(
+            trainings, trainings.c.training_id == sessions.c.training_id
+        )
+    )
+    if principal.region_scope is not None:
+        # A coordinator's sessions are those with people of their region invited.
+        query = query.where(counts.c.session_id.is_not(None))
+    return query
+
+
+def _as_counts(row: Any) -> SessionCounts:
+    return SessionCounts(
+        session_id=row.session_id,
+        starts_at=row.starts_at,
+        timezone=row.timezone,
+        status=row.status,
+        training_title=dict(row.title or {}),
+        invited=int(row.invited),
+        answered=int(row.answered),
+    )
+
+
+def completed_session_counts(conn: Connection, principal: Principal) -> list[SessionCounts]:
+    """The completed sessions ``principal`` may see, latest first, with their invitation counts."""
+    query = (
+        _session_counts(principal)
+        .where(sessions.c.status == "completed")
+        .order_by(sessions.c.starts_at.desc(), sessions.c.session_id)
+    )
+    return [_as_counts(row) for row in conn.execute(query).all()]
+
+
+def session_counts(
+    conn: Connection, session_id: uuid.UUID, principal: Principal
+) -> SessionCounts | None:
+    """One session with its counts, or ``None`` when ``principal`` may not see it."""
+    query = _session_counts(principal).where(sessions.c.session_id == session_id)
+    row = conn.execute(query).one_or_none()
+    return None if row is None else _as_counts(row)
 
 
 def find_invitation(conn: Connection, token_hash: str) -> InvitationView | None:

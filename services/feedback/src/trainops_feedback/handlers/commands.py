@@ -95,6 +95,7 @@ def usable_invitation(conn: Connection, token: str, now: datetime) -> Invitation
 @dataclass(frozen=True, slots=True)
 class InvitationLink:
     registration_id: uuid.UUID
+    participant_id: uuid.UUID
     url: str
     language: str
     expires_at: datetime
@@ -115,6 +116,7 @@ def list_invitations(
     return [
         InvitationLink(
             registration_id=row.registration_id,
+            participant_id=row.participant_id,
             url=f"{base}/f/{tokens.token(row.invitation_id)}",
             language=row.language,
             expires_at=row.expires_at,
