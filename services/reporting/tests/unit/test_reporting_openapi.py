@@ -1,5 +1,5 @@
-"""The reporting OpenAPI document tells what the routes do: periods, the CSV representation,
-the error answers."""
+"""The reporting OpenAPI document tells what the routes do: periods, the CSV, XLSX and PDF
+representations, the error answers."""
 
 from __future__ import annotations
 
@@ -33,7 +33,18 @@ def _operations(tmp_path: Path) -> dict[str, Any]:
 def test_report_routes_document_parameters_media_types_and_errors(tmp_path: Path) -> None:
     operations = _operations(tmp_path)
     donor = operations["/reports/donor"]
-    assert set(donor["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    documents = {
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    assert set(donor["responses"]["200"]["content"]) == {"application/json", "text/csv", *documents}
+    summary = operations["/reports/summary"]["responses"]["200"]["content"]
+    assert set(summary) == {"application/json", *documents}
+    assert summary["application/pdf"]["schema"]["format"] == "binary"
+    for operation in operations.values():
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert "xlsx" in parameters["format"]["description"]
+        assert "Accept-Language" in parameters["lang"]["description"]
     for operation in operations.values():
         assert {"401", "403", "422"} <= set(operation["responses"])
         parameters = {p["name"]: p for p in operation["parameters"]}

@@ -1,21 +1,40 @@
-"""Thin HTTP routes of the reporting service: parse → read (cached) → JSON or CSV."""
+"""Thin HTTP routes of the reporting service: parse → read (cached) → JSON or a download
+(CSV, XLSX, PDF) rendered from that same answer."""
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
 import os
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.params import QueryParameter
 
+from trainops_reporting.adapters.export_pdf import PDF_MEDIA_TYPE, pdf_bytes
+from trainops_reporting.adapters.export_xlsx import XLSX_MEDIA_TYPE, xlsx_bytes
+from trainops_reporting.adapters.exports import (
+    ExportTable,
+    donor_csv,
+    donor_table,
+    summary_table,
+)
 from trainops_reporting.api.params import (
+    SUMMARY_FORMATS,
     ReportPolicy,
     load_policy,
     parse_dimensions,
@@ -26,17 +45,17 @@ from trainops_reporting.api.params import (
     reject_window,
 )
 from trainops_reporting.api.schemas import DonorReportOut, SummaryOut
-from trainops_reporting.domain.disclosure import MEASURES
 from trainops_reporting.handlers.reports import ReportReader, ReportRequest
 from trainops_shared.auth import requires
-from trainops_shared.openapi_docs import operation_class, protected
+from trainops_shared.events.vocabulary import Language
+from trainops_shared.languages import LANG_COOKIE, choose_language
+from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 
 Runtime = NamedDependency[ServiceRuntime]
 """Explicitly injected (Litestar 2.23+ deprecates inferring dependencies from parameter names)."""
 
 REPORT_ROLES = ("reporting", "programme_staff", "admin")
-COMPLEMENTARY_MARK = "x"
 CSV_MEDIA_TYPE = "text/csv"
 """Litestar appends ``; charset=utf-8`` to text media types itself."""
 
@@ -103,6 +122,86 @@ CSV_DESCRIPTION = (
     "The same table as CSV (`format=csv`): header, one line per row, then TOTAL; a primary "
     "suppressed count (1..k-1) reads `<k`, a complementary one (k or more) `x`."
 )
+XLSX_DESCRIPTION = (
+    "The same figures as an XLSX workbook (`format=xlsx`): one sheet with a title block "
+    "(period, training, breakdown, k, when generated, the disclosure note), a frozen header "
+    "row, the rows and the total; counts are numbers, a hidden count the text `<k` or `x`."
+)
+PDF_DESCRIPTION = (
+    "The same figures as an A4 PDF (`format=pdf`): title, parameters, the table (its header "
+    "repeated on every page), hidden counts as `<k` or `x`, page numbers and the disclosure "
+    "note in the footer."
+)
+LangParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang",
+        description="Language of the XLSX and PDF headings and category names: kk, ru or en. "
+        "Without it: the `trainops_lang` cookie, then `Accept-Language`, then ru. JSON and CSV "
+        "carry codes and are the same in every language.",
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A representation of a 200 answer beside JSON: media type, what it holds, binary or text."""
+
+    media_type: str
+    description: str
+    binary: bool = True
+
+
+def downloads_operation(*downloads: Download) -> type[Operation]:
+    """An OpenAPI operation whose 200 answer lists every download beside the JSON body."""
+
+    @dataclass
+    class DownloadOperation(Operation):
+        def __post_init__(self) -> None:
+            answer = (self.responses or {}).get("200")
+            if not isinstance(answer, OpenAPIResponse):
+                return
+            content = dict(answer.content or {})
+            for download in downloads:
+                schema = Schema(type=OpenAPIType.STRING, description=download.description)
+                if download.binary:
+                    schema.format = OpenAPIFormat.BINARY
+                content[download.media_type] = OpenAPIMediaType(schema=schema)
+            answer.content = content
+
+    return DownloadOperation
+
+
+DOCUMENTS = (
+    Download(XLSX_MEDIA_TYPE, XLSX_DESCRIPTION),
+    Download(PDF_MEDIA_TYPE, PDF_DESCRIPTION),
+)
+RENDERERS: Mapping[str, tuple[str, Callable[[ExportTable], bytes]]] = {
+    "xlsx": (XLSX_MEDIA_TYPE, xlsx_bytes),
+    "pdf": (PDF_MEDIA_TYPE, pdf_bytes),
+}
+
+
+def _language(request: Request[Any, Any, Any], lang: str | None) -> Language:
+    return choose_language(
+        lang, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language", "")
+    )
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+async def document(table: ExportTable, fmt: str) -> Response[bytes]:
+    """The file of ``table`` in ``fmt`` (xlsx or pdf), rendered off the event loop: laying out
+    a long PDF takes long enough to hold up every other request of the service."""
+    media_type, render = RENDERERS[fmt]
+    content = await asyncio.to_thread(render, table)
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers=attachment(f"{table.filename}.{fmt}"),
+    )
 
 
 def _request(
@@ -132,20 +231,31 @@ def _request(
     tags=["reports"],
     summary="Programme summary of a reporting period (same suppression as the donor tables)",
     responses=protected(),
+    operation_class=downloads_operation(*DOCUMENTS),
 )
 async def get_summary(
+    request: Request[Any, Any, Any],
     runtime: Runtime,
     from_: FromParam = None,
     to: ToParam = None,
     period: PeriodParam = None,
     training_id: TrainingParam = None,
     k: KParam = None,
+    format_: Annotated[
+        str | None,
+        QueryParameter(name="format", description="json (default), xlsx or pdf"),
+    ] = None,
+    lang: LangParam = None,
 ) -> SummaryOut:
     """Headline figures of the sessions starting in ``period``. The counts are the total cell
     of the donor tables of the same period (registrations, see ``definitions``) and obey the
     same suppression: a count from 1 to k-1 is never published."""
-    request, reader = _request(runtime, from_, to, period, training_id, k)
-    data = await runtime.read(partial(reader.summary, request=request))
+    asked, reader = _request(runtime, from_, to, period, training_id, k)
+    fmt = parse_format(format_, SUMMARY_FORMATS)
+    data = await runtime.read(partial(reader.summary, request=asked))
+    if fmt in RENDERERS:
+        table = summary_table(data, _language(request, lang), datetime.now(UTC))
+        return await document(table, fmt)  # type: ignore[return-value]  # documented download
     return msgspec.convert(data, SummaryOut)
 
 
@@ -153,11 +263,14 @@ async def get_summary(
     "/reports/donor",
     guards=[requires(*REPORT_ROLES)],
     tags=["reports"],
-    summary="Disaggregated donor table with small-cell suppression (JSON or CSV)",
+    summary="Disaggregated donor table with small-cell suppression (JSON, CSV, XLSX or PDF)",
     responses=protected(),
-    operation_class=operation_class(also_200=(CSV_MEDIA_TYPE, CSV_DESCRIPTION)),
+    operation_class=downloads_operation(
+        Download(CSV_MEDIA_TYPE, CSV_DESCRIPTION, binary=False), *DOCUMENTS
+    ),
 )
 async def get_donor_report(
+    request: Request[Any, Any, Any],
     runtime: Runtime,
     from_: FromParam = None,
     to: ToParam = None,
@@ -174,8 +287,10 @@ async def get_donor_report(
     ] = None,
     k: KParam = None,
     format_: Annotated[
-        str | None, QueryParameter(name="format", description="json (default) or csv")
+        str | None,
+        QueryParameter(name="format", description="json (default), csv, xlsx or pdf"),
     ] = None,
+    lang: LangParam = None,
 ) -> DonorReportOut:
     """Registrations registered/attended, feedback responses and mean satisfaction per cell.
 
@@ -183,51 +298,16 @@ async def get_donor_report(
     breakdowns, margins, totals, the summary and periods), proven by linear programming, so
     no combination of requests recovers a count from 1 to k-1. ``suppressed`` gives the
     reason of each hidden count: ``primary`` (1..k-1) or ``complementary`` (k or more)."""
-    request, reader = _request(runtime, from_, to, period, training_id, k, by)
+    asked, reader = _request(runtime, from_, to, period, training_id, k, by)
     fmt = parse_format(format_)
-    data = await runtime.read(partial(reader.donor, request=request))
+    data = await runtime.read(partial(reader.donor, request=asked))
     if fmt == "csv":
         return Response(  # type: ignore[return-value]  # the CSV representation, documented
             content=donor_csv(data),
             media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": 'attachment; filename="donor-report.csv"'},
+            headers=attachment("donor-report.csv"),
         )
+    if fmt in RENDERERS:
+        table = donor_table(data, _language(request, lang), datetime.now(UTC))
+        return await document(table, fmt)  # type: ignore[return-value]  # documented download
     return msgspec.convert(data, DonorReportOut)
-
-
-def _csv_value(value: Any, reason: str | None, k: int) -> str:
-    if reason == "primary":
-        return f"<{k}"
-    if reason is not None:
-        return COMPLEMENTARY_MARK
-    return "" if value is None else str(value)
-
-
-def donor_csv(report: dict[str, Any]) -> str:
-    """Header, one line per row, then ``TOTAL``; hidden counts read ``<k`` (primary) or ``x``
-    (complementary: it holds k or more, so it is never shown as ``<k``).
-
-    Without dimensions the first column is ``scope`` so that the ``TOTAL`` line has a label.
-    A satisfaction mean hidden with its responses is ``x`` too.
-    """
-    dims: list[str] = list(report["by"]) or ["scope"]
-    k = int(report["k"])
-    columns = [*MEASURES, "satisfaction_mean"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*dims, *columns])
-
-    def line(labels: list[str], entry: dict[str, Any]) -> list[str]:
-        flags = entry.get("suppressed", {})
-        cells = [_csv_value(entry[m], flags.get(m), k) for m in MEASURES]
-        mean_hidden = "feedback_responses" in flags
-        cells.append(
-            COMPLEMENTARY_MARK if mean_hidden else _csv_value(entry["satisfaction_mean"], None, k)
-        )
-        return [*labels, *cells]
-
-    for row in report["rows"]:
-        labels = [str(row.get(d, "")) for d in dims] if report["by"] else ["all"]
-        writer.writerow(line(labels, row))
-    writer.writerow(line(["TOTAL"] + [""] * (len(dims) - 1), report["totals"]))
-    return out.getvalue()

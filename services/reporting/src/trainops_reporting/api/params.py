@@ -23,7 +23,10 @@ from trainops_shared.errors import Invalid
 from trainops_shared.settings import SettingsError
 from trainops_shared.validation import instant_bounds
 
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "xlsx", "pdf")
+"""What ``/reports/donor`` answers in."""
+SUMMARY_FORMATS = ("json", "xlsx", "pdf")
+"""The summary has no CSV: a handful of headline figures is not a table of rows to load."""
 MAX_K = 1000
 """Past any cell of a programme of this size; a bound keeps k an ordinary number everywhere."""
 MIN_CELL_ENV = "REPORT_MIN_CELL"
@@ -141,10 +144,13 @@ def parse_k(raw: str | None, minimum: int = DEFAULT_K) -> int:
     return k
 
 
-def parse_format(raw: str | None) -> str:
+def parse_format(raw: str | None, offered: tuple[str, ...] = FORMATS) -> str:
+    """The representation asked for; the raw value is echoed short, being the caller's text."""
     value = (raw or "json").strip().lower()
-    if value not in FORMATS:
-        raise Invalid(f"format={raw!r} is not one of {', '.join(FORMATS)}", field="format")
+    if value not in offered:
+        raise Invalid(
+            f"format={(raw or '')[:12]!r} is not one of {', '.join(offered)}", field="format"
+        )
     return value
 
 

@@ -1,0 +1,105 @@
+"""A report table as an A4 PDF, built in memory with the vendored DejaVu Sans.
+
+The fonts are embedded (subset) so Kazakh and Russian letters render the same on every reader,
+whatever fonts its host has. The disclosure note is in every page's footer: a page printed
+alone still says what ``<k`` and ``x`` mean.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import as_file, files
+from typing import Final
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import Align
+
+from trainops_reporting.adapters.exports import Cell, ExportTable, shown
+
+PDF_MEDIA_TYPE: Final[str] = "application/pdf"
+FONT_FAMILY: Final[str] = "DejaVu"
+_FONTS: Final = files("trainops_shared") / "static" / "fonts" / "dejavu-2.37"
+_MARGIN: Final[float] = 15
+_FOOTER: Final[float] = 26
+"""Room kept at the bottom of each page for the note and the page number (mm)."""
+_HEADER_FILL: Final[tuple[int, int, int]] = (221, 228, 238)
+
+
+class _Document(FPDF):
+    def __init__(self, table: ExportTable) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._table = table
+        for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
+            with as_file(_FONTS / name) as path:
+                self.add_font(FONT_FAMILY, style, path)
+        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
+        self.set_auto_page_break(auto=True, margin=_FOOTER)
+        self.set_title(table.title)
+        self.set_lang(table.lang)
+        self.set_creator("trainops reporting")
+
+    def footer(self) -> None:
+        self.set_y(-_FOOTER + 4)
+        self.set_font(FONT_FAMILY, size=7)
+        self.set_text_color(70, 70, 70)
+        self.multi_cell(0, 3.4, self._table.note, new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 5, f"{self._table.page_word} {self.page_no()} / {{nb}}", align=Align.R)
+        self.set_text_color(0, 0, 0)
+
+
+def _column_widths(pdf: FPDF, table: ExportTable) -> list[float]:
+    """Widths in proportion to what each column must hold: its longest value, and the longest
+    word of its heading (headings wrap between words, never inside one)."""
+    pdf.set_font(FONT_FAMILY, "B", 9)
+    needed = [
+        max(pdf.get_string_width(word) for word in [*name.split(), ""]) for name in table.columns
+    ]
+    pdf.set_font(FONT_FAMILY, size=9)
+    lines = [*table.rows, *([table.total] if table.total is not None else [])]
+    for line in lines:
+        for index, value in enumerate(line):
+            needed[index] = max(needed[index], pdf.get_string_width(shown(value)))
+    return [width + 4 for width in needed]
+
+
+def pdf_bytes(table: ExportTable) -> bytes:
+    """Title, parameters, then the table; its header row repeats on every page it runs to."""
+    pdf = _Document(table)
+    pdf.add_page()
+    pdf.set_font(FONT_FAMILY, "B", 15)
+    pdf.multi_cell(0, 8, table.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    pdf.set_font(FONT_FAMILY, size=9)
+    for name, setting in table.parameters:
+        pdf.set_font(FONT_FAMILY, "B", 9)
+        pdf.cell(62, 5, name)
+        pdf.set_font(FONT_FAMILY, size=9)
+        pdf.multi_cell(0, 5, setting, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    labels = table.label_columns
+    widths = _column_widths(pdf, table)
+    bold = FontFace(emphasis="BOLD")
+    pdf.set_font(FONT_FAMILY, size=9)
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        line_height=5,
+        headings_style=FontFace(emphasis="BOLD", fill_color=_HEADER_FILL),
+        repeat_headings=1,
+        text_align="LEFT",
+        padding=1.2,
+    ) as grid:
+        heading = grid.row()
+        for index, name in enumerate(table.columns):
+            heading.cell(name, align=Align.L if index < labels else Align.R)
+        lines: list[tuple[tuple[Cell, ...], FontFace | None]] = [
+            (line, None) for line in table.rows
+        ]
+        if table.total is not None:
+            lines.append((table.total, bold))
+        for line, style in lines:
+            row = grid.row()
+            for index, value in enumerate(line):
+                align = Align.L if index < labels else Align.R
+                row.cell(shown(value), align=align, style=style)
+    return bytes(pdf.output())

@@ -1,0 +1,91 @@
+"""A report table as an XLSX workbook, built in memory.
+
+Counts are written as numbers so a donor can sum and chart them; a hidden count is the text
+marker (``<k`` or ``x``), never a number, so no formula can mistake it for a zero.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Final
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from trainops_reporting.adapters.exports import Cell, ExportTable
+
+XLSX_MEDIA_TYPE: Final[str] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_HEADER_FILL: Final[PatternFill] = PatternFill("solid", fgColor="DDE4EE")
+_RULE: Final[Border] = Border(bottom=Side(style="thin", color="555555"))
+_TOP_RULE: Final[Border] = Border(top=Side(style="thin", color="555555"))
+_MIN_WIDTH: Final[int] = 10
+_MAX_WIDTH: Final[int] = 42
+
+
+def _width(cell: Cell) -> int:
+    return len(f"{cell:.2f}" if isinstance(cell, float) else str(cell))
+
+
+def xlsx_bytes(table: ExportTable) -> bytes:
+    """One sheet: title block (parameters and the disclosure note), header row, rows, total.
+
+    The header row is frozen (and repeated when printed) so long tables keep their headings.
+    """
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = table.title[:31]
+    width = len(table.columns)
+    sheet.append([table.title])
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    for name, setting in table.parameters:
+        sheet.append([name, setting])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.append([table.note])
+    note_row = sheet.max_row
+    sheet.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=width)
+    note = sheet.cell(row=note_row, column=1)
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    note.font = Font(italic=True, size=9)
+    sheet.row_dimensions[note_row].height = 15 * max(2, len(table.note) // (12 * width) + 1)
+    sheet.append([])
+
+    sheet.append(list(table.columns))
+    header_row = sheet.max_row
+    for column in range(1, width + 1):
+        heading = sheet.cell(row=header_row, column=column)
+        heading.font = Font(bold=True)
+        heading.fill = _HEADER_FILL
+        heading.border = _RULE
+        heading.alignment = Alignment(
+            wrap_text=True,
+            vertical="center",
+            horizontal="left" if column <= table.label_columns else "right",
+        )
+    lines = [*table.rows, *([table.total] if table.total is not None else [])]
+    for line in lines:
+        sheet.append(list(line))
+        for column, value in enumerate(line, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            if column > table.label_columns:
+                cell.alignment = Alignment(horizontal="right")
+                if isinstance(value, float):
+                    cell.number_format = "0.00"
+    if table.total is not None:
+        for column in range(1, width + 1):
+            total = sheet.cell(row=sheet.max_row, column=column)
+            total.font = Font(bold=True)
+            total.border = _TOP_RULE
+
+    for column in range(1, width + 1):
+        values = [table.columns[column - 1], *(line[column - 1] for line in lines)]
+        widest = max(_width(value) for value in values)
+        sheet.column_dimensions[get_column_letter(column)].width = min(
+            _MAX_WIDTH, max(_MIN_WIDTH, widest + 2)
+        )
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,320 @@
+"""The downloadable shapes of the reports: CSV, and the table the XLSX and PDF files render.
+
+Every file is cut from the answer the report handlers give the JSON route, never recomputed,
+so a download cannot disagree with the API or escape its suppression. A hidden count is
+written as a marker, never as a number: ``<k`` for a primary one (it holds 1..k-1) and ``x``
+for a complementary one (it holds k or more, so ``<k`` would be false); a mean over hidden
+responses is ``x`` too. The same markers in every format, so a reader learns them once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from trainops_reporting.domain.disclosure import FEEDBACK_MEASURE, MEASURES
+from trainops_shared.console.labels import label
+from trainops_shared.events.vocabulary import Language
+
+COMPLEMENTARY_MARK: Final[str] = "x"
+MEAN: Final[str] = "satisfaction_mean"
+LABELLED_DIMENSIONS: Final[frozenset[str]] = frozenset(
+    {"city", "sector", "sex", "age_band", "language", "mode"}
+)
+"""Dimensions whose values are category codes with words; training values are shown as given."""
+
+Cell = int | float | str
+"""A written value: a count or mean as a number, a marker or a label as text."""
+
+
+def primary_mark(k: int) -> str:
+    return f"<{k}"
+
+
+def marked(value: Any, reason: str | None, k: int) -> Cell:
+    """A count as published: the number, or the marker of why it is hidden ('' for none)."""
+    if reason == "primary":
+        return primary_mark(k)
+    if reason is not None:
+        return COMPLEMENTARY_MARK
+    if value is None:
+        return ""
+    return value if isinstance(value, int | float) else str(value)
+
+
+def _measures_of(entry: Mapping[str, Any], k: int) -> list[Cell]:
+    flags: Mapping[str, str] = entry.get("suppressed", {})
+    cells = [marked(entry[m], flags.get(m), k) for m in MEASURES]
+    mean_hidden = FEEDBACK_MEASURE in flags
+    cells.append(COMPLEMENTARY_MARK if mean_hidden else marked(entry[MEAN], None, k))
+    return cells
+
+
+def donor_csv(report: Mapping[str, Any]) -> str:
+    """Header, one line per row, then ``TOTAL``, with codes as column names and values (a
+    machine-readable file); hidden counts read ``<k`` or ``x``.
+
+    Without dimensions the first column is ``scope`` so that the ``TOTAL`` line has a label.
+    """
+    dims: list[str] = list(report["by"]) or ["scope"]
+    k = int(report["k"])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*dims, *MEASURES, MEAN])
+    for row in report["rows"]:
+        labels = [str(row.get(d, "")) for d in dims] if report["by"] else ["all"]
+        writer.writerow([*labels, *_measures_of(row, k)])
+    writer.writerow(["TOTAL", *[""] * (len(dims) - 1), *_measures_of(report["totals"], k)])
+    return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTable:
+    """A report as a person reads it: a title, the parameters it was asked with, one table
+    (``label_columns`` text columns, then numbers or markers), its total line, the note."""
+
+    lang: Language
+    title: str
+    parameters: tuple[tuple[str, str], ...]
+    columns: tuple[str, ...]
+    label_columns: int
+    rows: tuple[tuple[Cell, ...], ...]
+    total: tuple[Cell, ...] | None
+    note: str
+    page_word: str
+    filename: str
+
+
+_TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
+    "kk": {
+        "donor_title": "Донорлық есеп",
+        "summary_title": "Бағдарлама қорытындысы",
+        "period": "Кезең",
+        "all_periods": "Барлық кезеңдер",
+        "training": "Тренинг",
+        "all_trainings": "Барлық тренингтер",
+        "by": "Топтау",
+        "no_by": "Жоқ (тек жиынтық)",
+        "k": "Ұяшықтың ең аз мөлшері (k)",
+        "generated": "Жасалған уақыты",
+        "unit": "Есеп бірлігі",
+        "unit_value": "тіркелулер (бір сессиядағы бір адам)",
+        "total": "Барлығы",
+        "figure": "Көрсеткіш",
+        "value": "Мәні",
+        "page": "Бет",
+        "city": "Қала",
+        "sector": "Сала",
+        "sex": "Жынысы",
+        "age_band": "Жас тобы",
+        "language": "Тілі",
+        "mode": "Формат",
+        "registered": "Тіркелген",
+        "attended": "Қатысқан",
+        "feedback_responses": "Пікірлер",
+        "satisfaction_mean": "Орташа қанағаттану (1–5)",
+        "sessions_scheduled": "Жоспарланған сессиялар",
+        "sessions_delivered": "Өткізілген сессиялар",
+        "cities_reached": "Қамтылған қалалар",
+        "note": (
+            "Шағын ұяшықтарды жасыру (k = {k}): 1 мен {k1} аралығындағы сан жасырылып, "
+            "«<{k}» деп белгіленеді; «x» — жарияланған сандардан ешбір шағын санды есептеп "
+            "шығаруға болмауы үшін жасырылған, {k} немесе одан көп сан. Орташа қанағаттану "
+            "пікірлер санымен бірге жасырылады. Барлық сандар — тіркелулер (бір сессиядағы "
+            "бір адам)."
+        ),
+    },
+    "ru": {
+        "donor_title": "Отчёт для донора",
+        "summary_title": "Сводка программы",
+        "period": "Период",
+        "all_periods": "Все периоды",
+        "training": "Тренинг",
+        "all_trainings": "Все тренинги",
+        "by": "Разбивка",
+        "no_by": "Нет (только итоги)",
+        "k": "Минимальный размер ячейки (k)",
+        "generated": "Сформирован",
+        "unit": "Единица счёта",
+        "unit_value": "регистрации (один человек на одной сессии)",
+        "total": "Итого",
+        "figure": "Показатель",
+        "value": "Значение",
+        "page": "Стр.",
+        "city": "Город",
+        "sector": "Сектор",
+        "sex": "Пол",
+        "age_band": "Возрастная группа",
+        "language": "Язык",
+        "mode": "Формат",
+        "registered": "Зарегистрировано",
+        "attended": "Присутствовали",
+        "feedback_responses": "Отзывы",
+        "satisfaction_mean": "Средняя удовлетворённость (1–5)",
+        "sessions_scheduled": "Запланировано сессий",
+        "sessions_delivered": "Проведено сессий",
+        "cities_reached": "Охвачено городов",
+        "note": (
+            "Подавление малых ячеек (k = {k}): число от 1 до {k1} скрыто и обозначено «<{k}»; "
+            "«x» — число {k} или больше, скрытое, чтобы ни одно малое число нельзя было "
+            "вычислить по опубликованным. Средняя удовлетворённость скрыта вместе с числом "
+            "отзывов. Все числа — регистрации (один человек на одной сессии)."
+        ),
+    },
+    "en": {
+        "donor_title": "Donor report",
+        "summary_title": "Programme summary",
+        "period": "Period",
+        "all_periods": "All periods",
+        "training": "Training",
+        "all_trainings": "All trainings",
+        "by": "Breakdown",
+        "no_by": "None (totals only)",
+        "k": "Minimum cell size (k)",
+        "generated": "Generated",
+        "unit": "Unit",
+        "unit_value": "registrations (one person in one session)",
+        "total": "Total",
+        "figure": "Figure",
+        "value": "Value",
+        "page": "Page",
+        "city": "City",
+        "sector": "Sector",
+        "sex": "Sex",
+        "age_band": "Age band",
+        "language": "Language",
+        "mode": "Mode",
+        "registered": "Registered",
+        "attended": "Attended",
+        "feedback_responses": "Feedback responses",
+        "satisfaction_mean": "Mean satisfaction (1–5)",
+        "sessions_scheduled": "Sessions scheduled",
+        "sessions_delivered": "Sessions delivered",
+        "cities_reached": "Cities reached",
+        "note": (
+            "Small-cell suppression (k = {k}): a count from 1 to {k1} is hidden and marked "
+            "<{k}; x marks a count of {k} or more, hidden so that no small count can be "
+            "derived from the published ones. A mean satisfaction is hidden with its "
+            "responses. Every count is of registrations (one person in one session)."
+        ),
+    },
+}
+"""Headings per language; the category values' words come from the shared labels."""
+
+
+def texts(lang: Language) -> Mapping[str, str]:
+    return _TEXTS[lang]
+
+
+def _heading(dimension: str, words: Mapping[str, str]) -> str:
+    return words.get(dimension, dimension)
+
+
+def _value_word(dimension: str, value: Any, lang: Language) -> str:
+    text = "" if value is None else str(value)
+    return label(dimension, text, lang) if dimension in LABELLED_DIMENSIONS else text
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _parameters(
+    report: Mapping[str, Any], words: Mapping[str, str], generated_at: datetime
+) -> list[tuple[str, str]]:
+    filters: Mapping[str, Any] = report["filters"]
+    period = str(filters["period"])
+    training = filters.get("training_id")
+    return [
+        (words["period"], words["all_periods"] if period == "all" else period),
+        (words["training"], str(training) if training else words["all_trainings"]),
+        (words["k"], str(report["k"])),
+        (words["unit"], words["unit_value"]),
+        (words["generated"], _stamp(generated_at)),
+    ]
+
+
+def _note(words: Mapping[str, str], k: int) -> str:
+    return words["note"].format(k=k, k1=k - 1)
+
+
+def donor_table(report: Mapping[str, Any], lang: Language, generated_at: datetime) -> ExportTable:
+    """The donor answer as one table: the ``by`` columns (category words in ``lang``), the
+    measures, and the total line. Without dimensions the answer's only row is the total
+    itself, so the table is the total line alone."""
+    words = texts(lang)
+    by: Sequence[str] = list(report["by"])
+    k = int(report["k"])
+    parameters = _parameters(report, words, generated_at)
+    breakdown = ", ".join(_heading(d, words) for d in by) if by else words["no_by"]
+    parameters.insert(2, (words["by"], breakdown))
+    label_columns = max(len(by), 1)
+    columns = (
+        *(_heading(d, words) for d in by),
+        *([""] if not by else []),
+        *(words[m] for m in (*MEASURES, MEAN)),
+    )
+    rows = tuple(
+        (*(_value_word(d, row.get(d), lang) for d in by), *_measures_of(row, k))
+        for row in (report["rows"] if by else [])
+    )
+    total = (words["total"], *[""] * (label_columns - 1), *_measures_of(report["totals"], k))
+    return ExportTable(
+        lang=lang,
+        title=words["donor_title"],
+        parameters=tuple(parameters),
+        columns=tuple(columns),
+        label_columns=label_columns,
+        rows=rows,
+        total=total,
+        note=_note(words, k),
+        page_word=words["page"],
+        filename="donor-report",
+    )
+
+
+SUMMARY_FIGURES: Final[tuple[str, ...]] = (
+    "sessions_scheduled",
+    "sessions_delivered",
+    *MEASURES,
+    MEAN,
+    "cities_reached",
+)
+
+
+def summary_table(report: Mapping[str, Any], lang: Language, generated_at: datetime) -> ExportTable:
+    """The summary answer as a two-column table of its headline figures, hidden counts
+    marked as in the donor tables (sessions and cities are never suppressed)."""
+    words = texts(lang)
+    k = int(report["k"])
+    flags: Mapping[str, str] = report.get("suppressed", {})
+    rows: list[tuple[Cell, ...]] = []
+    for figure in SUMMARY_FIGURES:
+        if figure == MEAN and FEEDBACK_MEASURE in flags:
+            value: Cell = COMPLEMENTARY_MARK
+        else:
+            value = marked(report[figure], flags.get(figure), k)
+        rows.append((words[figure], value))
+    return ExportTable(
+        lang=lang,
+        title=words["summary_title"],
+        parameters=tuple(_parameters(report, words, generated_at)),
+        columns=(words["figure"], words["value"]),
+        label_columns=1,
+        rows=tuple(rows),
+        total=None,
+        note=_note(words, k),
+        page_word=words["page"],
+        filename="summary-report",
+    )
+
+
+def shown(cell: Cell) -> str:
+    """A cell as text in a document: a mean to two decimals, as the API rounds it."""
+    if isinstance(cell, float):
+        return f"{cell:.2f}"
+    return str(cell)

@@ -1,0 +1,253 @@
+"""The XLSX and PDF builders: what a donor opens is the API's answer, in their language, with
+every hidden count a marker and never a number."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from trainops_reporting.adapters.export_pdf import pdf_bytes
+from trainops_reporting.adapters.export_xlsx import xlsx_bytes
+from trainops_reporting.adapters.exports import donor_csv, donor_table, summary_table
+
+pytestmark = pytest.mark.unit
+
+AT = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+DEFINITIONS = {"unit": "registrations"}
+
+
+def cell(labels: dict[str, str], values: dict[str, int | None], **flags: str) -> dict[str, Any]:
+    """A published cell as the handlers give it; a flagged measure keeps a value on purpose:
+    the builders must print the marker whatever the value says."""
+    mean = None if "feedback_responses" in flags else 4.25
+    return {**labels, **values, "satisfaction_mean": mean, "suppressed": flags}
+
+
+def city_sex_report() -> dict[str, Any]:
+    rows = [
+        cell(
+            {"city": "oskemen", "sex": "female"},
+            {"registered": 41, "attended": 3, "feedback_responses": 2},
+            attended="primary",
+            feedback_responses="primary",
+        ),
+        cell(
+            {"city": "oskemen", "sex": "male"},
+            {"registered": 52, "attended": 37, "feedback_responses": 29},
+            attended="complementary",
+            feedback_responses="complementary",
+        ),
+        cell(
+            {"city": "almaty", "sex": "female"},
+            {"registered": 63, "attended": 48, "feedback_responses": 31},
+        ),
+    ]
+    return {
+        "by": ["city", "sex"],
+        "k": 5,
+        "unit": "registrations",
+        "definitions": DEFINITIONS,
+        "rows": rows,
+        "totals": cell({}, {"registered": 156, "attended": 88, "feedback_responses": 62}),
+        "row_totals": [],
+        "column_totals": [],
+        "suppressed_cells": 4,
+        "filters": {"period": "2026-Q1", "training_id": None},
+    }
+
+
+HIDDEN = {"3", "2", "37", "29"}
+"""The values the flagged cells carry in the input: none may be written anywhere."""
+
+
+def sheet_of(content: bytes) -> Worksheet:
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def header_row(sheet: Worksheet, heading: str, column: int = 1) -> int:
+    return next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, column).value == heading)
+
+
+def test_the_workbook_holds_the_title_block_header_rows_and_total_with_markers() -> None:
+    sheet = sheet_of(xlsx_bytes(donor_table(city_sex_report(), "ru", AT)))
+    assert sheet.cell(1, 1).value == "Отчёт для донора"
+    block = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(2, 8)}
+    assert block == {
+        "Период": "2026-Q1",
+        "Тренинг": "Все тренинги",
+        "Разбивка": "Город, Пол",
+        "Минимальный размер ячейки (k)": "5",
+        "Единица счёта": "регистрации (один человек на одной сессии)",
+        "Сформирован": "2026-03-05 09:30 UTC",
+    }
+    note = str(sheet.cell(8, 1).value)
+    assert "от 1 до 4" in note and "«<5»" in note and "«x»" in note
+
+    top = header_row(sheet, "Город")
+    assert [c.value for c in sheet[top]] == [
+        "Город",
+        "Пол",
+        "Зарегистрировано",
+        "Присутствовали",
+        "Отзывы",
+        "Средняя удовлетворённость (1–5)",
+    ]
+    table = [[c.value for c in row] for row in sheet.iter_rows(min_row=top + 1)]
+    assert table == [
+        ["Усть-Каменогорск", "Женский", 41, "<5", "<5", "x"],
+        ["Усть-Каменогорск", "Мужской", 52, "x", "x", "x"],
+        ["Алматы", "Женский", 63, 48, 31, 4.25],
+        ["Итого", None, 156, 88, 62, 4.25],
+    ]
+    assert sheet.freeze_panes == f"A{top + 1}"
+    assert sheet.cell(top + 3, 6).number_format == "0.00"
+    assert sheet.cell(top + 4, 1).font.bold
+    assert sheet.column_dimensions["A"].width >= len("Усть-Каменогорск")
+    hidden_numbers = [
+        c.value
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, int | float) and str(c.value) in HIDDEN
+    ]
+    assert hidden_numbers == []
+
+
+def test_the_workbook_marks_cells_as_the_csv_does() -> None:
+    report = city_sex_report()
+    sheet = sheet_of(xlsx_bytes(donor_table(report, "en", AT)))
+    top = header_row(sheet, "City")
+    from_xlsx = [[str(c.value) for c in row][2:] for row in sheet.iter_rows(min_row=top + 1)]
+    from_csv = [line.split(",")[2:] for line in donor_csv(report).splitlines()[1:]]
+    assert from_xlsx == from_csv
+
+
+def test_a_report_without_breakdown_is_its_total_line() -> None:
+    report = city_sex_report()
+    report["by"] = []
+    report["rows"] = [report["totals"]]
+    sheet = sheet_of(xlsx_bytes(donor_table(report, "kk", AT)))
+    assert sheet.cell(1, 1).value == "Донорлық есеп"
+    assert sheet.cell(4, 2).value == "Жоқ (тек жиынтық)"
+    top = header_row(sheet, "Тіркелген", column=2)
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=top)]
+    assert rows[0] == [None, "Тіркелген", "Қатысқан", "Пікірлер", "Орташа қанағаттану (1–5)"]
+    assert rows[1:] == [["Барлығы", 156, 88, 62, 4.25]]
+
+
+def summary_report() -> dict[str, Any]:
+    return {
+        "sessions_scheduled": 3,
+        "sessions_delivered": 2,
+        "registered": 4,
+        "attended": None,
+        "feedback_responses": None,
+        "satisfaction_mean": None,
+        "cities_reached": 1,
+        "suppressed": {
+            "registered": "primary",
+            "attended": "primary",
+            "feedback_responses": "primary",
+        },
+        "k": 6,
+        "unit": "registrations",
+        "definitions": DEFINITIONS,
+        "filters": {"period": "all", "training_id": "9c1f3a56-2f5e-4c55-9d0f-0a2b3c4d5e6f"},
+    }
+
+
+def test_the_summary_workbook_lists_the_headline_figures() -> None:
+    sheet = sheet_of(xlsx_bytes(summary_table(summary_report(), "en", AT)))
+    assert sheet.cell(1, 1).value == "Programme summary"
+    assert sheet.cell(2, 2).value == "All periods"
+    assert sheet.cell(3, 2).value == "9c1f3a56-2f5e-4c55-9d0f-0a2b3c4d5e6f"
+    top = header_row(sheet, "Figure")
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=top + 1)]
+    assert rows == [
+        ["Sessions scheduled", 3],
+        ["Sessions delivered", 2],
+        ["Registered", "<6"],  # the 4 the input carries is never written
+        ["Attended", "<6"],
+        ["Feedback responses", "<6"],
+        ["Mean satisfaction (1–5)", "x"],
+        ["Cities reached", 1],
+    ]
+
+
+def pdf_pages(content: bytes) -> list[str]:
+    document = pdfium.PdfDocument(content)
+    return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+
+
+def long_report(rows: int) -> dict[str, Any]:
+    report = city_sex_report()
+    cities = ["oskemen", "almaty", "astana", "aktobe", "kostanay", "almaty_region"]
+    report["rows"] = [
+        cell(
+            {"city": cities[i % len(cities)], "sex": ("female", "male")[i % 2]},
+            {"registered": 100 + i, "attended": 1, "feedback_responses": 70},
+            attended="primary",
+        )
+        for i in range(rows)
+    ]
+    return report
+
+
+def test_the_pdf_renders_kazakh_and_russian_and_repeats_its_header_on_every_page(
+    tmp_path: Path,
+) -> None:
+    content = pdf_bytes(donor_table(long_report(90), "kk", AT))
+    assert content.startswith(b"%PDF-")
+    document = pdfium.PdfDocument(content)
+    width, height = document[0].get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    image = document[0].render(scale=2).to_pil()
+    image.save(tmp_path / "donor-kk-page1.png")
+    assert abs(image.size[0] - 2 * width) <= 1 and abs(image.size[1] - 2 * height) <= 1
+    darkest, lightest = image.convert("L").getextrema()
+    assert darkest < 64 and lightest == 255  # black text on white, not a blank page
+
+    pages = pdf_pages(content)
+    assert len(pages) >= 3
+    first = pages[0]
+    for text in ("Донорлық есеп", "Кезең", "Топтау", "Қала, Жынысы", "Өскемен", "Әйел"):
+        assert text in first, text
+    for number, page in enumerate(pages, start=1):
+        assert "Тіркелген" in page and "Қатысқан" in page, number  # the repeated header
+        assert f"Бет {number} / {len(pages)}" in page
+        assert "Шағын ұяшықтарды жасыру (k = 5)" in page
+    assert "Барлығы" in pages[-1]
+    assert sum(page.count("<5") for page in pages) == 90 + len(pages)  # cells + the note's "<5"
+
+
+def test_the_pdf_never_writes_a_hidden_count() -> None:
+    pages = pdf_pages(pdf_bytes(donor_table(city_sex_report(), "ru", AT)))
+    assert len(pages) == 1
+    text = pages[0]
+    for heading in ("Отчёт для донора", "Зарегистрировано", "Присутствовали", "Итого"):
+        assert heading in text
+    assert "Усть-Каменогорск" in text and "Мужской" in text
+    table = text[text.index("Зарегистрировано") : text.index("Подавление малых ячеек")]
+    numbers = set(re.findall(r"(?<![<\d.])\d+(?![\d.])", table)) - {"1", "5"}  # heading 1–5
+    assert numbers == {"41", "52", "63", "48", "31", "156", "88", "62"}
+    assert not numbers & HIDDEN
+    assert table.count("<5") == 2 and "4.25" in table
+
+
+def test_the_summary_pdf_marks_its_hidden_figures() -> None:
+    text = pdf_pages(pdf_bytes(summary_table(summary_report(), "ru", AT)))[0]
+    assert "Сводка программы" in text and "Все периоды" in text
+    assert "Зарегистрировано" in text and text.count("<6") >= 3
+    assert not re.search(
+        r"(?<![<\d])4(?![\d.–])", text.split("Значение", 1)[1].split("Подавление")[0]
+    )
