@@ -121,6 +121,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /metrics": PUBLIC,
         "GET /reports/summary": Rule(REPORTERS, "global"),
         "GET /reports/donor": Rule(REPORTERS, "global"),
+        "GET /donor": Rule(REPORTERS, "global"),
     },
     # Identity holds no programme or participant data: every route is the same in every
     # region. Each person manages only their own password and tokens; accounts are the admin's.

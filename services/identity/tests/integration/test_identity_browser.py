@@ -77,7 +77,7 @@ def journey(driver: Any, urls: dict[str, str], username: str) -> dict[str, Any]:
     driver.get(f"{urls['reporting']}/")
     wait_for(lambda: driver.current_url.startswith(urls["reporting"]))
     seen["reporting_user"] = text_of("username")
-    seen["reporting_title"] = text_of("service")
+    seen["reporting_title"] = text_of("page-title")
     seen["resources"] = driver.execute_script(
         "return performance.getEntriesByType('navigation')"
         ".concat(performance.getEntriesByType('resource'))"
@@ -109,7 +109,7 @@ async def test_sign_in_once_use_two_services_sign_out_everywhere(
         assert seen["lang"] in ("kk", "ru", "en")
         assert seen["scheduling_user"] == username and seen["reporting_user"] == username
         assert seen["scheduling_title"] == "trainops scheduling"
-        assert seen["reporting_title"] == "trainops reporting"
+        assert seen["reporting_title"] == "Reports: programme dashboard"
         cookie = seen["cookie"]
         assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
         assert cookie["domain"] == "127.0.0.1" and cookie["path"] == "/"
