@@ -87,6 +87,10 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /participants/merges": Rule(ADMINS, "global"),
         "GET /register": Rule(REGISTRARS, "collection"),
         "POST /register": Rule(REGISTRARS, "body", "register_form"),
+        "GET /people": Rule(REGISTRARS, "collection"),
+        "GET /people/{participant_id}": Rule(REGISTRARS, "item"),
+        "POST /people/{participant_id}": Rule(REGISTRARS, "item", "correct_form"),
+        "POST /people/{participant_id}/cancel": Rule(REGISTRARS, "item", "cancel_form"),
     },
     "scheduling": {
         "GET /health": PUBLIC,

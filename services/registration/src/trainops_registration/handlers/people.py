@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import participants, people, registrations, sessions
 from trainops_registration.domain import ParticipantInput, validate_participant
-from trainops_registration.domain.errors import Conflict, NotFound
+from trainops_registration.domain.errors import Conflict, Invalid, NotFound
 from trainops_registration.domain.participant import (
     canonical_participant,
     name_key,
@@ -105,14 +105,14 @@ class PersonCorrection:
 
 def correct_person(conn: Connection, command: PersonCorrection, principal: Principal) -> Person:
     """Validate as registering does, refuse a contact another person of the city holds (409 at
-    that field), store, and audit which fields changed (names of fields, never values)."""
+    that field), store, and audit which fields changed (their names, never their values)."""
+    stored = people.get_person(conn, command.participant_id, principal, for_update=True)
+    if stored is None:
+        raise _person_not_found(command.participant_id)
     full_name = validate_full_name(command.full_name, "full_name")
     email = validate_email(command.email, "email")
     phone = normalise_phone(command.phone, "phone")
     organisation = validate_organisation(command.organisation, "organisation")
-    stored = people.get_person(conn, command.participant_id, principal, for_update=True)
-    if stored is None:
-        raise _person_not_found(command.participant_id)
     corrected = replace(
         stored,
         full_name=full_name,
@@ -143,7 +143,7 @@ def correct_person(conn: Connection, command: PersonCorrection, principal: Princ
         "participant.corrected",
         "participant",
         stored.participant_id,
-        {"fields": ",".join(changed)},
+        {"changed": ".".join(changed)},
         at=now,
     )
     return corrected
@@ -161,15 +161,22 @@ class Cancelled:
 def cancel_for_person(
     conn: Connection,
     participant_id: uuid.UUID,
-    registration_id: uuid.UUID,
+    registration_id: str,
     principal: Principal,
     correlation_id: uuid.UUID,
 ) -> Cancelled:
-    """Cancel one of the person's registrations (another person's, or another region's: 404)."""
-    found = registrations.get_registration(conn, registration_id, principal)
+    """Cancel one of the person's registrations (another person's, or another region's: 404;
+    the person is looked up first, so another region's person is 404 whatever the form says)."""
+    if people.get_person(conn, participant_id, principal) is None:
+        raise _person_not_found(participant_id)
+    try:
+        chosen = uuid.UUID(registration_id.strip())
+    except ValueError:
+        raise Invalid("registration_id", "choose a registration to cancel") from None
+    found = registrations.get_registration(conn, chosen, principal)
     if found is None or found.participant_id != participant_id:
-        raise NotFound("registration_id", f"registration {registration_id} not found")
-    cancelled, promoted = cancel_and_promote(conn, registration_id, principal, correlation_id)
+        raise NotFound("registration_id", f"registration {chosen} not found")
+    cancelled, promoted = cancel_and_promote(conn, chosen, principal, correlation_id)
     shown = [
         visible
         for p in promoted
