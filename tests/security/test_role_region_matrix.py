@@ -91,6 +91,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /people/{participant_id}": Rule(REGISTRARS, "item"),
         "POST /people/{participant_id}": Rule(REGISTRARS, "item", "correct_form"),
         "POST /people/{participant_id}/cancel": Rule(REGISTRARS, "item", "cancel_form"),
+        # A session of several regions is every one of them's: region B opens it, sees its own.
+        "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
+        "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
     },
     "scheduling": {
         "GET /health": PUBLIC,
