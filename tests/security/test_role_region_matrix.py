@@ -24,10 +24,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import httpx
 import pytest
-from security_support import PUBLIC_ROUTES, REGION_B, ROLES, SecuritySystem, Seed
+from security_support import PUBLIC_ROUTES, REGION_A, REGION_B, ROLES, SecuritySystem, Seed
 
 from trainops_devtools.testing.attack import (
     Operation,
@@ -84,6 +85,15 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /participants/duplicate-candidates": Rule(ADMINS, "global"),
         "POST /participants/merges": Rule(ADMINS, "global", "merge"),
         "GET /participants/merges": Rule(ADMINS, "global"),
+        "GET /register": Rule(REGISTRARS, "collection"),
+        "POST /register": Rule(REGISTRARS, "body", "register_form"),
+        "GET /people": Rule(REGISTRARS, "collection"),
+        "GET /people/{participant_id}": Rule(REGISTRARS, "item"),
+        "POST /people/{participant_id}": Rule(REGISTRARS, "item", "correct_form"),
+        "POST /people/{participant_id}/cancel": Rule(REGISTRARS, "item", "cancel_form"),
+        # A session of several regions is every one of them's: region B opens it, sees its own.
+        "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
+        "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
     },
     "scheduling": {
         "GET /health": PUBLIC,
@@ -177,6 +187,18 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         header = "full_name,email,phone,organisation,sector,sex,age_band,city,language\n"
         row = f"{seed.canary.full_name},{seed.canary.email},,,media,female,25-34,{REGION_B},ru\n"
         return "text/csv", header + row
+    forms: dict[str, dict[str, str]] = {
+        "register_form": {
+            "session_id": seed.open_session_id,
+            **seed.canary.participant(REGION_A),
+            "confirm_duplicate": "yes",
+        },
+        "correct_form": {"full_name": "Attacker Renamed", "email": "", "phone": ""},
+        "cancel_form": {"registration_id": seed.registration_id},
+        "attendance_form": {"registration_id": seed.registration_id, "attended": "false"},
+    }
+    if name in forms:
+        return "application/x-www-form-urlencoded", urlencode(forms[name])
     bodies: dict[str, Any] = {
         "not_attended": {"attended": False},
         "flag": {"note": "seen in Aktobe", "possible_duplicate_of": seed.participant_id},

@@ -93,6 +93,18 @@ def cancel_registration(
     correlation_id: uuid.UUID,
 ) -> Registration:
     """Cancel; a confirmed seat goes to the first waitlisted person in the same transaction."""
+    cancelled, _ = cancel_and_promote(conn, registration_id, principal, correlation_id)
+    return cancelled
+
+
+def cancel_and_promote(
+    conn: Connection,
+    registration_id: uuid.UUID,
+    principal: Principal,
+    correlation_id: uuid.UUID,
+) -> tuple[Registration, list[Registration]]:
+    """:func:`cancel_registration`, also answering the registrations the freed seat promoted
+    (the console says who moved up)."""
     record, session = _locked(conn, registration_id, principal)
     ensure_registrations_can_change(session.status)
     ensure_can_cancel(record.status)
@@ -140,7 +152,7 @@ def cancel_registration(
         },
         at=now,
     )
-    return _as_changed(conn, registration_id, principal)
+    return _as_changed(conn, registration_id, principal), promoted
 
 
 def record_attendance(

@@ -1,16 +1,21 @@
 """The sessions a coordinator registers people for: their region's copies of scheduling's
-sessions, upcoming first."""
+sessions, upcoming first; one session's people and their attendance."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import sessions
+from trainops_registration.adapters import registrations, sessions
+from trainops_registration.domain.errors import NotFound
 from trainops_registration.domain.identity import region_code
-from trainops_registration.domain.records import SessionCopy
+from trainops_registration.domain.records import Registration, SessionCopy
+from trainops_registration.domain.seats import RegistrationStatus
+from trainops_registration.handlers.registrations import record_attendance
 from trainops_shared.auth import Principal
 
 
@@ -36,3 +41,66 @@ def read_region_sessions(
     upcoming = [s for s in found if s.ends_at >= now]
     past = sorted((s for s in found if s.ends_at < now), key=lambda s: s.starts_at, reverse=True)
     return RegionSessions(region=region, upcoming=upcoming, past=past)
+
+
+class SessionRoster(msgspec.Struct, frozen=True, kw_only=True):
+    """A session's people the reader may see: confirmed by name, the waiting list in order."""
+
+    session: SessionCopy
+    confirmed: list[Registration]
+    waitlist: list[Registration]
+
+
+ROSTER_MAX: Final = 10_000
+"""More registrations than any session seats: a roster is read whole."""
+
+
+def _visible_session(conn: Connection, session_id: uuid.UUID, principal: Principal) -> SessionCopy:
+    """The session copy, if it takes people of the principal's region (else 404)."""
+    found = sessions.get_session(conn, session_id)
+    scope = region_code(principal.region_scope)
+    if found is None or (scope is not None and scope not in found.cities):
+        raise NotFound("session_id", f"session {session_id} not found")
+    return found
+
+
+def read_session_roster(
+    conn: Connection, session_id: uuid.UUID, principal: Principal
+) -> SessionRoster:
+    """A coordinator sees only the registrations of their region, also in a session of
+    several cities."""
+    session = _visible_session(conn, session_id, principal)
+
+    def of(status: RegistrationStatus) -> list[Registration]:
+        found, _ = registrations.list_registrations(
+            conn, principal, session_id=session_id, status=status, limit=ROSTER_MAX, offset=0
+        )
+        return found
+
+    confirmed = sorted(
+        of("confirmed"), key=lambda r: (r.person.full_name if r.person else "", r.registration_id)
+    )
+    waitlist = sorted(of("waitlisted"), key=lambda r: r.waitlist_position or 0)
+    return SessionRoster(session=session, confirmed=confirmed, waitlist=waitlist)
+
+
+def record_session_attendance(
+    conn: Connection,
+    session_id: uuid.UUID,
+    registration_ids: list[uuid.UUID],
+    attended: bool,
+    principal: Principal,
+    correlation_id: uuid.UUID,
+) -> list[Registration]:
+    """Record the same answer for many registrations of one session, all or none (one of
+    another session, or another region's: 404 and nothing recorded)."""
+    _visible_session(conn, session_id, principal)
+    recorded = []
+    for registration_id in registration_ids:
+        found = registrations.get_registration(conn, registration_id, principal)
+        if found is None or found.session_id != session_id:
+            raise NotFound("registration_id", f"registration {registration_id} not found")
+        recorded.append(
+            record_attendance(conn, registration_id, attended, principal, correlation_id)
+        )
+    return recorded

@@ -1,0 +1,133 @@
+"""The console's page of one session: who holds a seat, the waiting list in its order, and the
+attendance checklist (many people marked at once, or un-marked again).
+
+A coordinator sees a session that takes people of their region, and in it only their region's
+registrations; a session of other regions only does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from trainops_registration.api.console_forms import (
+    error_message,
+    form_post,
+    form_values,
+    not_found_page,
+    page_get,
+    parse_uuid,
+    texts_of,
+)
+from trainops_registration.handlers.sessions import read_session_roster, record_session_attendance
+from trainops_shared.auth import Principal
+from trainops_shared.console.pages import render_console
+from trainops_shared.errors import AppError, NotFound
+from trainops_shared.events import uuid7
+from trainops_shared.service import ServiceRuntime
+
+Runtime = NamedDependency[ServiceRuntime]
+Caller = NamedDependency[Principal]
+SessionId = FromPath[uuid.UUID]
+ATTENDED = {"true": True, "false": False}
+
+
+async def _session_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    runtime: ServiceRuntime,
+    session_id: uuid.UUID,
+    *,
+    notice: str = "",
+    problem: str = "",
+    status: int = 200,
+) -> Template:
+    _, texts = texts_of(request)
+    try:
+        roster = await runtime.read(
+            partial(read_session_roster, session_id=session_id, principal=principal)
+        )
+    except NotFound as exc:
+        return not_found_page(request, principal, exc)
+    return render_console(
+        request,
+        principal,
+        "registration/session.html",
+        {"r": texts, "roster": roster, "notice": notice, "problem": problem},
+        title=texts["session_title"],
+        active="registration",
+        status=status,
+    )
+
+
+@page_get("/sessions/{session_id:uuid}")
+async def session_page(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """The session's confirmed people with the attendance checklist, and its waiting list."""
+    return await _session_page(request, principal, runtime, session_id)
+
+
+@form_post("/sessions/{session_id:uuid}/attendance")
+async def mark_attendance(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """Record attended (or not attended, to undo) for every ticked person, all or none."""
+    _, texts = texts_of(request)
+    submitted = await form_values(request)
+    chosen = [parse_uuid(v) for v in submitted.get("registration_id", [])]
+    answer = ATTENDED.get((submitted.get("attended") or [""])[0])
+    ids = [c for c in chosen if c is not None]
+    if not ids or len(ids) != len(chosen) or answer is None:
+        return await _session_page(
+            request,
+            principal,
+            runtime,
+            session_id,
+            problem=texts["choose_someone"],
+            status=422,
+        )
+    try:
+        recorded = await runtime.write(
+            partial(
+                record_session_attendance,
+                session_id=session_id,
+                registration_ids=ids,
+                attended=answer,
+                principal=principal,
+                correlation_id=uuid7(),
+            )
+        )
+    except NotFound as exc:
+        return not_found_page(request, principal, exc)
+    except AppError as exc:
+        return await _session_page(
+            request,
+            principal,
+            runtime,
+            session_id,
+            problem=error_message(exc, texts),
+            status=exc.status,
+        )
+    return await _session_page(
+        request,
+        principal,
+        runtime,
+        session_id,
+        notice=texts["attendance_saved"].format(count=len(recorded)),
+    )
+
+
+SESSION_PAGES = [session_page, mark_attendance]
