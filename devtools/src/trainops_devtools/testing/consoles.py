@@ -125,6 +125,9 @@ def phone_screenshot(driver: Any, name: str, directory: Path | None = None) -> P
             directory = Path(tempfile.gettempdir()) / "trainops-screenshots"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
+    # Headless Chromium may open wider than asked: measure the page at phone width, where it
+    # is taller, or the bottom of it is cut off.
+    driver.set_window_size(412, 915)
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     driver.set_window_size(412, min(max(height + 120, 915), 4000))
     try:
