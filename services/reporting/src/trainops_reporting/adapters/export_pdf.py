@@ -75,7 +75,7 @@ def pdf_bytes(table: ExportTable) -> bytes:
         pdf.set_font(FONT_FAMILY, "B", 9)
         pdf.cell(names_width, 5, name)
         pdf.set_font(FONT_FAMILY, size=9)
-        pdf.multi_cell(0, 5, setting, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, shown(setting), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     labels = table.label_columns
