@@ -87,7 +87,7 @@ def test_the_workbook_holds_the_title_block_header_rows_and_total_with_markers()
         "Период": "2026-Q1",
         "Тренинг": "Все тренинги",
         "Разбивка": "Город, Пол",
-        "Минимальный размер ячейки (k)": "5",
+        "Минимальный размер ячейки (k)": 5,
         "Единица счёта": "регистрации (один человек на одной сессии)",
         "Сформирован": "2026-03-05 09:30 UTC",
     }
@@ -113,7 +113,7 @@ def test_the_workbook_holds_the_title_block_header_rows_and_total_with_markers()
     assert sheet.freeze_panes == f"A{top + 1}"
     assert sheet.cell(top + 3, 6).number_format == "0.00"
     assert sheet.cell(top + 4, 1).font.bold
-    assert sheet.column_dimensions["A"].width >= len("Усть-Каменогорск")
+    assert sheet.column_dimensions["A"].width >= len("Минимальный размер ячейки (k)")
     hidden_numbers = [
         c.value
         for row in sheet.iter_rows()

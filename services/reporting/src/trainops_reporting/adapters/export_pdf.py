@@ -48,7 +48,8 @@ class _Document(FPDF):
 
 def _column_widths(pdf: FPDF, table: ExportTable) -> list[float]:
     """Widths in proportion to what each column must hold: its longest value, and the longest
-    word of its heading (headings wrap between words, never inside one)."""
+    word of its heading (headings wrap between words, never inside one). A narrow table (the
+    summary's two columns) keeps about its natural width rather than spanning the page."""
     pdf.set_font(FONT_FAMILY, "B", 9)
     needed = [
         max(pdf.get_string_width(word) for word in [*name.split(), ""]) for name in table.columns
@@ -68,12 +69,13 @@ def pdf_bytes(table: ExportTable) -> bytes:
     pdf.set_font(FONT_FAMILY, "B", 15)
     pdf.multi_cell(0, 8, table.title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
-    pdf.set_font(FONT_FAMILY, size=9)
+    pdf.set_font(FONT_FAMILY, "B", 9)
+    names_width = max(pdf.get_string_width(name) for name, _ in table.parameters) + 5
     for name, setting in table.parameters:
         pdf.set_font(FONT_FAMILY, "B", 9)
-        pdf.cell(62, 5, name)
+        pdf.cell(names_width, 5, name)
         pdf.set_font(FONT_FAMILY, size=9)
-        pdf.multi_cell(0, 5, setting, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, shown(setting), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     labels = table.label_columns
@@ -82,7 +84,8 @@ def pdf_bytes(table: ExportTable) -> bytes:
     pdf.set_font(FONT_FAMILY, size=9)
     with pdf.table(
         col_widths=widths,
-        width=pdf.epw,
+        width=min(pdf.epw, 1.5 * sum(widths)),
+        align="LEFT",
         line_height=5,
         headings_style=FontFace(emphasis="BOLD", fill_color=_HEADER_FILL),
         repeat_headings=1,

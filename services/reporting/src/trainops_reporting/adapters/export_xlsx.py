@@ -80,6 +80,8 @@ def xlsx_bytes(table: ExportTable) -> bytes:
 
     for column in range(1, width + 1):
         values = [table.columns[column - 1], *(line[column - 1] for line in lines)]
+        if column == 1:  # the parameter names sit in column A, beside their values
+            values.extend(name for name, _ in table.parameters)
         widest = max(_width(value) for value in values)
         sheet.column_dimensions[get_column_letter(column)].width = min(
             _MAX_WIDTH, max(_MIN_WIDTH, widest + 2)

@@ -79,7 +79,7 @@ class ExportTable:
 
     lang: Language
     title: str
-    parameters: tuple[tuple[str, str], ...]
+    parameters: tuple[tuple[str, Cell], ...]
     columns: tuple[str, ...]
     label_columns: int
     rows: tuple[tuple[Cell, ...], ...]
@@ -225,14 +225,14 @@ def _stamp(at: datetime) -> str:
 
 def _parameters(
     report: Mapping[str, Any], words: Mapping[str, str], generated_at: datetime
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Cell]]:
     filters: Mapping[str, Any] = report["filters"]
     period = str(filters["period"])
     training = filters.get("training_id")
     return [
         (words["period"], words["all_periods"] if period == "all" else period),
         (words["training"], str(training) if training else words["all_trainings"]),
-        (words["k"], str(report["k"])),
+        (words["k"], int(report["k"])),
         (words["unit"], words["unit_value"]),
         (words["generated"], _stamp(generated_at)),
     ]
