@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import httpx
 import pytest
@@ -276,7 +276,9 @@ def unsent_leaks(response: httpx.Response, canaries: Mapping[str, str]) -> list[
     """Canary values in the answer that the caller did not send itself (an echo of the token in
     the URL, or of a name in the request body, discloses nothing)."""
     request = response.request
-    sent = str(request.url) + request.content.decode("utf-8", errors="replace")
+    body = request.content.decode("utf-8", errors="replace")
+    # A form body is percent-encoded: what it echoes back is the decoded text.
+    sent = str(request.url) + body + unquote_plus(body)
     return [
         label for label in leaks(response.content, canaries) if label not in leaks(sent, canaries)
     ]

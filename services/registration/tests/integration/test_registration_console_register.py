@@ -115,7 +115,7 @@ async def test_result_says_confirmed_then_waitlisted_with_position(harness: Harn
     assert "Aigerim Seitova is registered" in first.text
     second = await harness.client.post(
         "/register",
-        data=form(session_id, "Dana Nurlanova"),
+        data=form(session_id, "Dana Nurlanova", sex="", age_band=""),  # blank: not stated
         params={"lang": "en"},
         headers=ALMATY,
     )

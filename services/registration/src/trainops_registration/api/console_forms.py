@@ -35,6 +35,8 @@ from trainops_shared.errors import AppError
 from trainops_shared.events.vocabulary import Language
 from trainops_shared.openapi_docs import error_responses
 
+UNDISCLOSED_WHEN_BLANK: Final = frozenset({"sex", "age_band"})
+"""Optional categories: a blank choice means the person did not say."""
 PAGE_OPT: Final = {"any_query": True}
 """Pages take ``?lang=`` and whatever a browser appends."""
 REGISTRAR_GUARDS: Final = [requires("admin", "coordinator")]
@@ -112,8 +114,11 @@ def person_problems(values: Mapping[str, str], texts: Mapping[str, str]) -> dict
     for name, check in _CHECKS.items():
         if name not in values:
             continue
+        value = values[name]
+        if name in UNDISCLOSED_WHEN_BLANK and not value:
+            value = "undisclosed"
         try:
-            check(values[name], name)
+            check(value, name)
         except ValueError:
             problems[name] = texts[f"err_{name}"]
     return problems
