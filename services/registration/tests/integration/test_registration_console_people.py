@@ -143,3 +143,12 @@ async def test_cancelling_says_who_moved_up_and_another_region_cannot(harness: H
     assert twice.status_code == 409, twice.text
     assert "The registration&#39;s status does not allow this." in twice.text
     assert f'id="cancel-{seat["id"]}"' not in twice.text
+
+
+async def test_search_takes_wildcards_literally(harness: Harness) -> None:
+    session_id = await harness.schedule(capacity=5, cities=("almaty",))
+    await registered(harness, session_id, "Aigerim Seitova", email="a.s@mail.kz")
+    for query in ("%", "_", "%@%", "a%s@mail", "a_s@mail.kz"):
+        r = await harness.client.get("/people", params={"q": query, "lang": "en"}, headers=ALMATY)
+        assert r.status_code == 200, r.text
+        assert "Seitova" not in r.text, query

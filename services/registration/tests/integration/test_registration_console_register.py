@@ -178,3 +178,18 @@ async def test_registering_the_same_person_twice_is_refused_at_the_session(
     assert 'id="f-session_id-error"' in again.text
     assert "Бұл адам осы сессияға тіркеліп қойған." in again.text
     assert len(await registrations_of(harness, session_id)) == 1
+
+
+async def test_same_name_in_another_spelling_is_asked_about_too(harness: Harness) -> None:
+    earlier = await harness.schedule(capacity=5, cities=("almaty",))
+    later = await harness.schedule(capacity=5, cities=("almaty",))
+    first = form(earlier, "Seitova Aigerim", organisation="Almaty Weekly")
+    assert (await harness.client.post("/register", data=first, headers=ALMATY)).status_code == 201
+    asked = await harness.client.post(
+        "/register", data=form(later, "Айгерім Сейтова"), params={"lang": "ru"}, headers=ALMATY
+    )
+    assert asked.status_code == 200, asked.text
+    assert "Возможно, этот человек уже есть в вашем регионе: Seitova Aigerim, Almaty Weekly." in (
+        asked.text
+    )
+    assert await registrations_of(harness, later) == []
