@@ -160,3 +160,36 @@ async def test_probable_duplicate_is_shown_first_within_the_region_only(
     assert theirs.status_code == 201, theirs.text
     assert 'id="duplicate"' not in theirs.text
     assert "Almaty Weekly" not in theirs.text
+
+
+async def test_registering_the_same_person_twice_is_refused_at_the_session(
+    harness: Harness,
+) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    once = form(session_id, "Aigerim Seitova", email="a.seitova@mail.kz")
+    assert (await harness.client.post("/register", data=once, headers=ALMATY)).status_code == 201
+    again = await harness.client.post(
+        "/register",
+        data={**once, "confirm_duplicate": "yes"},
+        params={"lang": "kk"},
+        headers=ALMATY,
+    )
+    assert again.status_code == 409, again.text
+    assert 'id="f-session_id-error"' in again.text
+    assert "Бұл адам осы сессияға тіркеліп қойған." in again.text
+    assert len(await registrations_of(harness, session_id)) == 1
+
+
+async def test_same_name_in_another_spelling_is_asked_about_too(harness: Harness) -> None:
+    earlier = await harness.schedule(capacity=5, cities=("almaty",))
+    later = await harness.schedule(capacity=5, cities=("almaty",))
+    first = form(earlier, "Seitova Aigerim", organisation="Almaty Weekly")
+    assert (await harness.client.post("/register", data=first, headers=ALMATY)).status_code == 201
+    asked = await harness.client.post(
+        "/register", data=form(later, "Айгерім Сейтова"), params={"lang": "ru"}, headers=ALMATY
+    )
+    assert asked.status_code == 200, asked.text
+    assert "Возможно, этот человек уже есть в вашем регионе: Seitova Aigerim, Almaty Weekly." in (
+        asked.text
+    )
+    assert await registrations_of(harness, later) == []

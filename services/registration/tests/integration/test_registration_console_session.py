@@ -125,8 +125,9 @@ async def test_waitlisted_person_cannot_be_marked(harness: Harness) -> None:
     r = await harness.client.post(
         f"/sessions/{session_id}/attendance",
         data={"registration_id": [seat["id"], waiting["id"]], "attended": "true"},
+        params={"lang": "ru"},
         headers=ALMATY,
     )
     assert r.status_code == 409, r.text
-    assert 'role="alert"' in r.text
+    assert "При текущем статусе регистрации это действие невозможно." in r.text
     assert await attended(harness, seat) is None

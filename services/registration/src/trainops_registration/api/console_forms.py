@@ -159,6 +159,18 @@ def error_message(error: AppError, texts: Mapping[str, str]) -> str:
         return texts["err_city_session"]
     if error.status == 422 and f"err_{field}" in texts:
         return texts[f"err_{field}"]
+    if error.status == 409:
+        known = {
+            "participant": "err_already_registered",
+            "session.status": "err_session_state",
+            "status": "err_registration_state",
+            "email": "err_contact_taken",
+            "phone": "err_contact_taken",
+        }
+        if field == "participant" and "already registered" not in error.detail:
+            return str(getattr(error, "message", error.detail))
+        if field in known:
+            return texts[known[field]]
     return str(getattr(error, "message", error.detail))
 
 

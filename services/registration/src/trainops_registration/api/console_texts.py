@@ -89,6 +89,10 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "attended_no": "Қатыспады",
         "attended_unknown": "Белгіленбеген",
         "error_title": "Орындалмады",
+        "err_already_registered": "Бұл адам осы сессияға тіркеліп қойған.",
+        "err_session_state": "Сессияның қазіргі күйінде бұл әрекет мүмкін емес.",
+        "err_registration_state": "Тіркеудің қазіргі күйінде бұл әрекет мүмкін емес.",
+        "err_contact_taken": "Бұл қаладағы басқа қатысушыда осы байланыс бар.",
     },
     "ru": {
         "home_title": "Регистрация: сессии",
@@ -172,6 +176,10 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "attended_no": "Не присутствовал(а)",
         "attended_unknown": "Не отмечено",
         "error_title": "Не выполнено",
+        "err_already_registered": "Этот человек уже зарегистрирован на эту сессию.",
+        "err_session_state": "При текущем статусе сессии это действие невозможно.",
+        "err_registration_state": "При текущем статусе регистрации это действие невозможно.",
+        "err_contact_taken": "Этот контакт уже есть у другого участника этого города.",
     },
     "en": {
         "home_title": "Registration: sessions",
@@ -255,5 +263,9 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "attended_no": "Did not attend",
         "attended_unknown": "Not marked",
         "error_title": "Not done",
+        "err_already_registered": "This person is already registered for this session.",
+        "err_session_state": "The session's status does not allow this now.",
+        "err_registration_state": "The registration's status does not allow this.",
+        "err_contact_taken": "Another participant of this city already has this contact.",
     },
 }
