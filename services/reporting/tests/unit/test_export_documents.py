@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from trainops_reporting.adapters.export_pdf import pdf_bytes
-from trainops_reporting.adapters.export_xlsx import xlsx_bytes
-from trainops_reporting.adapters.exports import donor_csv, donor_table, summary_table
+from trainops_reporting.api.export_pdf import pdf_bytes
+from trainops_reporting.api.export_xlsx import xlsx_bytes
+from trainops_reporting.api.exports import donor_csv, donor_table, summary_table
 
 pytestmark = pytest.mark.unit
 

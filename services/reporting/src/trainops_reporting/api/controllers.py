@@ -25,9 +25,9 @@ from litestar.openapi.spec import (
 )
 from litestar.params import QueryParameter
 
-from trainops_reporting.adapters.export_pdf import PDF_MEDIA_TYPE, pdf_bytes
-from trainops_reporting.adapters.export_xlsx import XLSX_MEDIA_TYPE, xlsx_bytes
-from trainops_reporting.adapters.exports import (
+from trainops_reporting.api.export_pdf import PDF_MEDIA_TYPE, pdf_bytes
+from trainops_reporting.api.export_xlsx import XLSX_MEDIA_TYPE, xlsx_bytes
+from trainops_reporting.api.exports import (
     ExportTable,
     donor_csv,
     donor_table,

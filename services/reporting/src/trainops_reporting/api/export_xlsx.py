@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from trainops_reporting.adapters.exports import Cell, ExportTable
+from trainops_reporting.api.exports import Cell, ExportTable
 
 XLSX_MEDIA_TYPE: Final[str] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_FILL: Final[PatternFill] = PatternFill("solid", fgColor="DDE4EE")

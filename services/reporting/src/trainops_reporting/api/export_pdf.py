@@ -13,7 +13,7 @@ from typing import Final
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align
 
-from trainops_reporting.adapters.exports import Cell, ExportTable, shown
+from trainops_reporting.api.exports import Cell, ExportTable, shown
 
 PDF_MEDIA_TYPE: Final[str] = "application/pdf"
 FONT_FAMILY: Final[str] = "DejaVu"
