@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
+from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
@@ -25,7 +26,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "and change their own region only; personal data never leaves this service."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[RegistrationController, ParticipantController, home],
+        route_handlers=[RegistrationController, ParticipantController, ImportPages, home],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],

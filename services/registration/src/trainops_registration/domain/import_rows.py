@@ -127,6 +127,8 @@ class ParsedRow:
 class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    headers: dict[Column, str] = field(default_factory=dict)
+    """Each recognised column's header cell as the file writes it (for an error table)."""
 
     @property
     def clean(self) -> bool:
@@ -239,8 +241,9 @@ def read_rows(
         return ParsedFile()
     header_number, header_cells = table.rows[0]
     positions, problems = map_header(header_number, header_cells)
+    headers = {column: header_cells[index] for index, column in positions.items()}
     if problems:
-        return ParsedFile(problems=problems)
+        return ParsedFile(problems=problems, headers=headers)
     parsed: list[ParsedRow] = []
     earlier: list[tuple[int, Candidate]] = []
     for number, cells in table.rows[1:]:
@@ -288,7 +291,7 @@ def read_rows(
             continue
         earlier.append((number, candidate))
         parsed.append(ParsedRow(number, person))
-    return ParsedFile(rows=parsed, problems=problems)
+    return ParsedFile(rows=parsed, problems=problems, headers=headers)
 
 
 def _participant(values: Mapping[Column, str]) -> ParticipantInput:

@@ -11,6 +11,7 @@ the coordinator's language.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from trainops_registration.adapters import sessions
 from trainops_registration.domain.identity import region_code
 from trainops_registration.domain.import_file import FileProblem, file_problem_detail, read_table
 from trainops_registration.domain.import_rows import (
+    Column,
     ParsedFile,
     ProblemCode,
     RowProblem,
@@ -69,9 +71,12 @@ class ImportRefused(Invalid):
         file_problem: FileProblem | None = None,
         rows: int = 0,
         region: str | None = None,
+        headers: Mapping[Column, str] | None = None,
     ) -> None:
         self.problems = problems or []
         self.file_problem = file_problem
+        self.headers: Mapping[Column, str] = headers or {}
+        """Each known column's header cell as the file writes it."""
         if file_problem is not None:
             detail = file_problem_detail(file_problem)
             super().__init__(detail, field="file", errors=[_entry(None, "file", detail)])
@@ -126,7 +131,12 @@ def check_file(
     except FileProblem as problem:
         raise ImportRefused(file_problem=problem) from None
     if parsed.problems:
-        raise ImportRefused(problems=parsed.problems, rows=len(table.rows) - 1, region=region)
+        raise ImportRefused(
+            problems=parsed.problems,
+            rows=len(table.rows) - 1,
+            region=region,
+            headers=parsed.headers,
+        )
     return parsed
 
 
@@ -168,7 +178,9 @@ def import_participants(
         session = session.with_registration(record)
     if problems:
         # Raising rolls back the registrations already added: all or nothing.
-        raise ImportRefused(problems=problems, rows=len(parsed.rows), region=scope)
+        raise ImportRefused(
+            problems=problems, rows=len(parsed.rows), region=scope, headers=parsed.headers
+        )
     for record in created:
         audit_registered(conn, principal, record)
     return Imported(command.session_id, created)
