@@ -329,6 +329,7 @@ def test_a_row_with_more_values_than_columns_is_one_problem() -> None:
 def test_a_coordinator_imports_their_own_region_only() -> None:
     parsed = parse(csv_bytes([EN_HEADER, ROW_2, [*ROW_2[:6], "Астана", "kk"]]), region="almaty")
     assert where(parsed.problems) == [(3, "city", "other_region")]
+    assert parsed.problems[0].value == "Астана"  # as the file writes it
     assert "almaty" in problem_detail(parsed.problems[0], region="almaty")
     # An admin (no region) may import any city the session takes people from.
     parsed = parse(

@@ -273,10 +273,11 @@ def read_rows(
                 values[column] = value
         city = values["city"]
         if city and not any(p.column == "city" for p in row_problems):
+            written = next(cells[i] for i, c in positions.items() if c == "city").strip()
             if region is not None and city != region:
-                row_problems.append(RowProblem(number, "city", city, "other_region"))
+                row_problems.append(RowProblem(number, "city", written, "other_region"))
             elif session_cities is not None and city not in session_cities:
-                row_problems.append(RowProblem(number, "city", city, "not_session_city"))
+                row_problems.append(RowProblem(number, "city", written, "not_session_city"))
         if row_problems:
             problems.extend(row_problems)
             continue
