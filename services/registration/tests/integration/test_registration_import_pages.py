@@ -218,7 +218,7 @@ async def test_another_regions_session_and_a_missing_file_are_refused(harness: H
     good = b"full_name,sector,city,language\nAida Ermekova,media,almaty,ru\n"
     status, html = await upload(harness, almaty, good, ADMIN, lang="en")
     assert status == 200, html
-    assert "1 participants registered: 1 confirmed, 0 waitlisted." in html
+    assert "Participants registered: 1 (1 confirmed, 0 waitlisted)." in html
 
 
 async def test_the_import_pages_are_for_registrars_only(harness: Harness) -> None:
@@ -230,3 +230,33 @@ async def test_the_import_pages_are_for_registrars_only(harness: Harness) -> Non
         assert r.status_code == 403, (path, r.status_code)
     r = await harness.client.get("/import")
     assert r.status_code == 401
+
+
+async def test_the_json_import_reads_excels_files_too(harness: Harness) -> None:
+    session_id = await harness.schedule(capacity=1, cities=("almaty",))
+    url = f"/registrations/import?session_id={session_id}"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Аты-жөні", "Сала", "Қала", "Тіл"])
+    sheet.append(["Жанар Әбенова", "БАҚ", "Алматы", "Қазақша"])
+    out = io.BytesIO()
+    book.save(out)
+    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    r = await harness.client.post(
+        url, content=out.getvalue(), headers={"Content-Type": media, **ALMATY}
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["imported"], r.json()["confirmed"]) == (1, 1)
+    r = await harness.client.post(
+        url, content=RU_EXCEL.encode("cp1251"), headers={"Content-Type": "text/csv", **ALMATY}
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["imported"], r.json()["waitlisted"]) == (3, 3)
+    bad = "ФИО;Сектор;Город;Язык\r\nЕрлан Нуров;Пресса;Актобе;Русский\r\n".encode("cp1251")
+    r = await harness.client.post(url, content=bad, headers={"Content-Type": "text/csv", **ALMATY})
+    assert r.status_code == 422
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [(2, "sector"), (2, "city")]
+    # The answer names the problem, never the cell: a cell may hold a name.
+    assert "Пресса" not in r.text and "Ерлан" not in r.text
+    assert await registered(harness, session_id) == 4

@@ -222,7 +222,9 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "table_caption": "Every problem of every row (row numbers as Excel shows them)",
         "summary": "{count} problems in {rows} rows. Nothing was imported.",
         "fix_and_retry": "Correct the file and upload it again:",
-        "done": "{imported} participants registered: {confirmed} confirmed, {waitlisted} waitlisted.",  # noqa: E501
+        "done": (
+            "Participants registered: {imported} ({confirmed} confirmed, {waitlisted} waitlisted)."
+        ),
         "back": "Back to sessions",
         "again": "Import another file",
         "example_name": "Aigerim Seitkali",
@@ -230,12 +232,16 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "example_phone": "+7 701 123 45 67",
         "example_organisation": "Almaty Weekly",
         "session_required": "Choose a session.",
-        "session_unknown": "This session is not one of your region's sessions open for registration.",  # noqa: E501
+        "session_unknown": (
+            "This session is not one of your region's sessions open for registration."
+        ),
         "file_required": "Choose a file to upload.",
         "file_empty": "The file is empty.",
         "file_too_large": "The file is too large (over {detail} KB). Split it into smaller files.",
         "too_many_rows": "At most {detail} rows per file. Split the file.",
-        "too_many_columns": "A row has more than {detail} cells. Keep only the participant columns.",  # noqa: E501
+        "too_many_columns": (
+            "A row has more than {detail} cells. Keep only the participant columns."
+        ),
         "not_text": "The file cannot be read as text. Save it in Excel as “CSV UTF-8” or “.xlsx”.",
         "not_csv": (
             "Row {detail} is not valid CSV (an unclosed quote or an overlong cell). Open the "
