@@ -4,15 +4,18 @@ and every bad field of every row reported at once (no database, no server)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
 from trainops_registration.domain.import_file import (
+    MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_FILE_BYTES,
     MAX_ROWS,
+    MAX_UNPACKED_BYTES,
     FileProblem,
     declared_kind,
     decode_text,
@@ -209,6 +212,23 @@ def test_the_column_limit_is_a_problem_not_a_silent_cut() -> None:
         "full_name",
         "city",
     ]
+
+
+def test_a_workbook_inflating_past_its_bound_is_refused_before_it_is_read() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (MAX_UNPACKED_BYTES + 1))
+    assert len(out.getvalue()) < MAX_FILE_BYTES
+    with pytest.raises(FileProblem) as info:
+        read_table(out.getvalue())
+    assert info.value.code == "file_too_large"
+
+
+def test_an_overlong_cell_is_cut_for_display_and_still_refused() -> None:
+    table = read_table(xlsx_bytes([EN_HEADER, ["A" * 5000, *ROW_2[1:]]]))
+    assert len(table.rows[1][1][0]) == MAX_CELL_CHARS
+    parsed = read_rows(table, region="almaty")
+    assert where(parsed.problems) == [(2, "full_name", "invalid")]
 
 
 def test_a_nul_inside_a_data_cell_is_that_fields_problem() -> None:
