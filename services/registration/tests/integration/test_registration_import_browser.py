@@ -109,6 +109,11 @@ async def test_a_coordinator_fixes_and_imports_a_list_on_the_phone(
         wait_for(lambda: chrome.find_element(By.ID, "notice"), what="the result")
         seen["done"] = text_of(chrome, "notice")
         seen["done_shot"] = phone_screenshot(chrome, "registration-import-done")
+        chrome.find_element(By.ID, "again").click()
+        wait_for(lambda: chrome.find_element(By.ID, "import-form"), what="the form again")
+        chrome.find_element(By.ID, "lang-kk").click()
+        wait_for(lambda: text_of(chrome, "page-title") == "Тізімді файлдан жүктеу", what="kk")
+        seen["form_shot"] = phone_screenshot(chrome, "registration-import-form-kk")
         assert_stayed_local(chrome)
         return seen
 
