@@ -21,7 +21,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.response import Template
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -68,7 +68,7 @@ FORM_BODY: Final = (
         type=OpenAPIType.OBJECT,
         required=["session_id", "file"],
         properties={
-            "session_id": Schema(type=OpenAPIType.STRING, format=None),
+            "session_id": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID),
             "file": Schema(type=OpenAPIType.STRING, description="the file's bytes"),
             CSRF_FIELD: Schema(type=OpenAPIType.STRING),
         },
