@@ -94,6 +94,10 @@ POLICY: dict[str, dict[str, Rule]] = {
         # A session of several regions is every one of them's: region B opens it, sees its own.
         "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
         "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
+        "GET /import": Rule(REGISTRARS, "collection"),
+        "GET /import/template.csv": Rule(REGISTRARS, "global"),
+        "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
+        "POST /import": Rule(REGISTRARS, "body", "import_form"),
     },
     "scheduling": {
         "GET /health": PUBLIC,
@@ -199,6 +203,17 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
     }
     if name in forms:
         return "application/x-www-form-urlencoded", urlencode(forms[name])
+    if name == "import_form":
+        # The import page's form naming region A's session, with the same file.
+        _, rows = attack_body("import_csv", seed)
+        boundary = "trainops-attack-form"
+        parts = (
+            f'Content-Disposition: form-data; name="session_id"\r\n\r\n{seed.session_id}',
+            'Content-Disposition: form-data; name="file"; filename="list.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n{rows}",
+        )
+        body = "".join(f"--{boundary}\r\n{part}\r\n" for part in parts) + f"--{boundary}--\r\n"
+        return f"multipart/form-data; boundary={boundary}", body
     bodies: dict[str, Any] = {
         "not_attended": {"attended": False},
         "flag": {"note": "seen in Aktobe", "possible_duplicate_of": seed.participant_id},

@@ -7,6 +7,7 @@ from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
+from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
@@ -35,6 +36,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *REGISTER_PAGES,
             *PEOPLE_PAGES,
             *SESSION_PAGES,
+            ImportPages,
         ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,

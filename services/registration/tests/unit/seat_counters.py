@@ -274,7 +274,7 @@ class Scenario:
             f"{p.full_name},{p.email},{p.sector},{p.city},{p.language}\n" for p in rows
         )
         command = ImportParticipants(
-            session_id=self.any_session().session_id, csv_bytes=csv_text.encode()
+            session_id=self.any_session().session_id, file_bytes=csv_text.encode()
         )
         return lambda conn: import_participants(conn, command, ADMIN)
 

@@ -229,7 +229,7 @@ def test_csv_import_reports_every_bad_row_and_saves_nothing(conn: Connection) ->
         "Berik Omarov,,media,almaty,de\n"
         "Too,Many,Values,almaty,ru,extra\n"
     )
-    command = ImportParticipants(session_id=ev.session_id, csv_bytes=csv_text.encode())
+    command = ImportParticipants(session_id=ev.session_id, file_bytes=csv_text.encode())
     with pytest.raises(Invalid) as info:
         import_participants(conn, command, ALMATY)
     problems = [(p["line"], p.get("field")) for p in info.value.extra["errors"]]
@@ -238,13 +238,13 @@ def test_csv_import_reports_every_bad_row_and_saves_nothing(conn: Connection) ->
     with pytest.raises(Invalid) as header:
         import_participants(
             conn,
-            ImportParticipants(session_id=ev.session_id, csv_bytes=b"name,city\nA,almaty\n"),
+            ImportParticipants(session_id=ev.session_id, file_bytes=b"name,city\nA,almaty\n"),
             ALMATY,
         )
     assert header.value.field == "header"
     with pytest.raises(Invalid):
         import_participants(
-            conn, ImportParticipants(session_id=ev.session_id, csv_bytes=b"\xff\xfe"), ALMATY
+            conn, ImportParticipants(session_id=ev.session_id, file_bytes=b"\xff\xfe"), ALMATY
         )
 
 
@@ -299,7 +299,7 @@ def test_an_import_audits_each_registration_it_makes(conn: Connection) -> None:
         "Aida Ermekova,aida@x.kz,media,almaty,ru\n"
         "Berik Omarov,berik@x.kz,media,almaty,ru\n"
     )
-    command = ImportParticipants(session_id=ev.session_id, csv_bytes=csv_text.encode())
+    command = ImportParticipants(session_id=ev.session_id, file_bytes=csv_text.encode())
     imported = import_participants(conn, command, ALMATY)
     entries = list_audit(conn, AuditQuery(action="registration.registered"))
     assert sorted(e.record_id for e in entries) == sorted(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import (
@@ -25,6 +25,7 @@ from litestar.params import (
 from trainops_registration.api import views
 from trainops_registration.api.responses import ImportBody, RegistrationBody, RegistrationPage
 from trainops_registration.api.schemas import AttendanceRequest, RegistrationRequest
+from trainops_registration.domain.import_file import declared_kind
 from trainops_registration.domain.seats import RegistrationStatus
 from trainops_registration.handlers import registering, registrations
 from trainops_registration.handlers.imports import ImportParticipants, import_participants
@@ -39,10 +40,12 @@ Runtime = NamedDependency[ServiceRuntime]
 Caller = NamedDependency[Principal]
 RegistrationId = FromPath[uuid.UUID]
 CSV_IMPORT_BODY = (
-    "UTF-8 CSV, one participant per line after a header line naming the columns "
+    "CSV (UTF-8, UTF-16 or cp1251; comma, semicolon or tab) or an XLSX workbook, one "
+    "participant per row after a header row naming the columns "
     "full_name, email, phone, organisation, sector, sex, age_band, city, language "
-    "(any order; email, phone and organisation may be empty). All or nothing: any bad row "
-    "fails the import with a 422 listing every problem by line and field."
+    "(any order; email, phone and organisation may be empty; at most 1000 rows and 1 MB). "
+    "All or nothing: any bad row fails the import with a 422 listing every problem by "
+    "row number and field."
 )
 CSV_SCHEMA = Schema(
     type=OpenAPIType.STRING,
@@ -108,18 +111,25 @@ class RegistrationController(Controller):
     )
     async def import_csv(
         self,
+        request: Request[Any, Any, Any],
         body: RawBody,
         runtime: Runtime,
         principal: Caller,
         session_id: FromQuery[uuid.UUID],
     ) -> ImportBody:
-        """Register every participant of a CSV file for one session, all or nothing.
+        """Register every participant of a CSV or XLSX file for one session, all or nothing.
 
-        The body is UTF-8 CSV (``Content-Type: text/csv``) with a header line naming the columns
-        ``full_name, email, phone, organisation, sector, sex, age_band, city, language``. Any bad
-        row fails the whole import with a 422 listing every problem by line number and field.
+        The body is CSV (``Content-Type: text/csv``; UTF-8, UTF-16 or cp1251, separated by
+        commas, semicolons or tabs) or an XLSX workbook (its first sheet), with a header line
+        naming the columns ``full_name, email, phone, organisation, sector, sex, age_band, city,
+        language`` (or their titles in the import template, in kk, ru or en). Any bad row
+        fails the whole import with a 422 listing every problem by row number and field.
         """
-        command = ImportParticipants(session_id=session_id, csv_bytes=bytes(body))
+        command = ImportParticipants(
+            session_id=session_id,
+            file_bytes=bytes(body),
+            declared=declared_kind(request.headers.get("content-type", "")),
+        )
         imported = await runtime.write(
             partial(import_participants, command=command, principal=principal)
         )

@@ -1,25 +1,34 @@
-"""CSV import of a session's participants: every bad row reported, nothing saved unless all
-rows are good.
+"""Import of a session's participants from a CSV or XLSX file: every bad row and every bad
+field reported, nothing saved unless all rows are good.
 
 Coordinators keep lists in spreadsheets; a half-imported list is worse than none (who is in,
-who is not?), so the import is one transaction, and its error answer lists every problem with
-the CSV line number and the column, so the whole file can be fixed in one pass.
+who is not?), so the import is one transaction, and its refusal lists every problem with the
+row number the spreadsheet shows and the column, so the whole file can be fixed in one pass.
+The JSON API and the import page share this use case; the page words the same problems in
+the coordinator's language.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.domain import Invalid as DomainInvalid
-from trainops_registration.domain import ParticipantInput, validate_participant
+from trainops_registration.adapters import sessions
 from trainops_registration.domain.identity import region_code
-from trainops_registration.domain.participant import canonical_participant
+from trainops_registration.domain.import_file import FileProblem, file_problem_detail, read_table
+from trainops_registration.domain.import_rows import (
+    Column,
+    ParsedFile,
+    ProblemCode,
+    RowProblem,
+    problem_detail,
+    read_rows,
+)
+from trainops_registration.domain.participant import canonical_participant, validate_participant
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers.registering import (
     add_registration,
@@ -27,19 +36,18 @@ from trainops_registration.handlers.registering import (
     load_open_session,
 )
 from trainops_shared.auth import Principal
-from trainops_shared.errors import AppError, DomainError, Invalid
+from trainops_shared.errors import AppError, Conflict, DomainError, Invalid
 from trainops_shared.events import uuid7
 from trainops_shared.timeutil import utc_now
-
-REQUIRED_COLUMNS = ("full_name", "sector", "city", "language")
-OPTIONAL_COLUMNS = ("email", "phone", "organisation", "sex", "age_band")
-MAX_ROWS = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class ImportParticipants:
     session_id: uuid.UUID
-    csv_bytes: bytes
+    file_bytes: bytes
+    """The upload as sent: CSV in UTF-8, UTF-16 or cp1251 with any Excel separator, or XLSX."""
+    declared: Literal["csv", "xlsx"] | None = None
+    """What the upload's media type or file name says it is (see :func:`declared_kind`)."""
     correlation_id: uuid.UUID = field(default_factory=uuid7)
 
 
@@ -51,134 +59,128 @@ class Imported:
     registrations: list[Registration]
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    line: int
-    data: dict[str, str]
+class ImportRefused(Invalid):
+    """422: nothing was imported. ``problems`` (or ``file_problem`` for a file that could not
+    be read at all) are kept as values so that a page can word them in its own language; the
+    JSON body carries the English ``errors`` list of line, field and detail."""
+
+    def __init__(
+        self,
+        *,
+        problems: list[RowProblem] | None = None,
+        file_problem: FileProblem | None = None,
+        rows: int = 0,
+        region: str | None = None,
+        headers: Mapping[Column, str] | None = None,
+    ) -> None:
+        self.problems = problems or []
+        self.file_problem = file_problem
+        self.headers: Mapping[Column, str] = headers or {}
+        """Each known column's header cell as the file writes it."""
+        if file_problem is not None:
+            detail = file_problem_detail(file_problem)
+            super().__init__(detail, field="file", errors=[_entry(None, "file", detail)])
+            return
+        errors = [_problem_entry(p, region) for p in self.problems]
+        first = errors[0]
+        if all(p.code in _HEADER_CODES for p in self.problems):
+            summary = "the header line names the wrong columns; nothing was imported"
+        else:
+            summary = f"{len({p.row for p in self.problems})} of {rows} rows have problems"
+        super().__init__(
+            f"{summary}; nothing was imported. First: line {first['line']}: {first['detail']}",
+            field=(
+                "header"
+                if first.get("field") == "header"
+                else f"line {first['line']}" + (f" {first['field']}" if first.get("field") else "")
+            ),
+            errors=errors,
+        )
 
 
-def _problem(line: int | None, field_name: str | None, detail: str) -> dict[str, Any]:
+_HEADER_CODES = frozenset({"missing_column", "unknown_column", "duplicate_column"})
+
+
+def _entry(line: int | None, field_name: str | None, detail: str) -> dict[str, Any]:
     out: dict[str, Any] = {"line": line, "detail": detail}
     if field_name:
         out["field"] = field_name
     return out
 
 
-def parse_csv(raw: bytes) -> list[_Row]:
-    """Rows keyed by column; raises :class:`Invalid` for a file that is not a usable CSV."""
+def _problem_entry(problem: RowProblem, region: str | None) -> dict[str, Any]:
+    where = "header" if problem.code in _HEADER_CODES else problem.column
+    return _entry(problem.row, where, problem_detail(problem, region=region))
+
+
+def check_file(
+    raw: bytes,
+    *,
+    region: str | None,
+    session_cities: list[str] | None,
+    declared: Literal["csv", "xlsx"] | None = None,
+) -> ParsedFile:
+    """The file's rows, or :class:`ImportRefused` naming every problem found in it."""
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8",
-            field="file",
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        raise Invalid("the file is empty; expected a header line and rows", field="file")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown columns: {', '.join(unknown)}")
-        raise Invalid(
-            "; ".join(parts) + f" (columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})",
-            field="header",
-            errors=[_problem(1, "header", "; ".join(parts))],
+        table = read_table(raw, declared)
+        if not table.rows:
+            raise FileProblem("no_header")
+        parsed = read_rows(table, region=region, session_cities=session_cities)
+        if not parsed.problems and not parsed.rows:
+            raise FileProblem("no_rows")
+    except FileProblem as problem:
+        raise ImportRefused(file_problem=problem) from None
+    if parsed.problems:
+        raise ImportRefused(
+            problems=parsed.problems,
+            rows=len(table.rows) - 1,
+            region=region,
+            headers=parsed.headers,
         )
-    reader.fieldnames = header
-    rows: list[_Row] = []
-    try:
-        for record in reader:
-            if len(rows) >= MAX_ROWS:
-                raise Invalid(f"at most {MAX_ROWS} rows per import; split the file", field="file")
-            extra = record.get(None)  # type: ignore[call-overload,unused-ignore]  # restkey is None
-            values = {k: (v or "").strip() for k, v in record.items() if k is not None}
-            if extra:
-                values["__extra__"] = "1"
-            if not any(v for k, v in values.items() if k != "__extra__"):
-                continue  # blank line
-            rows.append(_Row(reader.line_num, values))
-    except csv.Error as exc:
-        # The csv module's own message names the problem (a field past its size limit, ...)
-        # and never quotes the cell.
-        raise Invalid(f"line {reader.line_num} is not valid CSV ({exc})", field="file") from None
-    if not rows:
-        raise Invalid("the file has a header but no rows", field="file")
-    return rows
+    return parsed
 
 
 def import_participants(
     conn: Connection, command: ImportParticipants, principal: Principal
 ) -> Imported:
-    """POST /registrations/import: validate every row, then register them in file order."""
-    rows = parse_csv(command.csv_bytes)
-    problems: list[dict[str, Any]] = []
-    people = []
+    """POST /registrations/import and the import page: check every row, then register them
+    in file order, all in one transaction.
+
+    The file is judged before the session is required, so a bad file gets its whole error
+    list even while the session's event is still on its way; the session's cities join the
+    checks when the session is known.
+    """
     scope = region_code(principal.region_scope)
-    for row in rows:
-        if "__extra__" in row.data:
-            problems.append(_problem(row.line, None, "more values than columns"))
-            continue
-        try:
-            person = canonical_participant(
-                validate_participant(
-                    ParticipantInput(
-                        full_name=row.data.get("full_name", ""),
-                        sector=row.data.get("sector", ""),
-                        city=row.data.get("city", ""),
-                        language=row.data.get("language", ""),
-                        sex=row.data.get("sex") or "undisclosed",
-                        age_band=row.data.get("age_band") or "undisclosed",
-                        email=row.data.get("email") or None,
-                        phone=row.data.get("phone") or None,
-                        organisation=row.data.get("organisation") or None,
-                    ),
-                    field_prefix="",
-                )
-            )
-        except DomainInvalid as exc:
-            problems.append(_problem(row.line, exc.field, exc.message))
-            continue
-        if scope is not None and person.city != scope:
-            problems.append(
-                _problem(row.line, "city", f"a coordinator of {scope} imports {scope} only")
-            )
-            continue
-        people.append((row, person))
-    if problems:
-        raise _rejected(problems, len(rows))
+    known = sessions.get_session(conn, command.session_id, for_update=False)
+    parsed = check_file(
+        command.file_bytes,
+        region=scope,
+        session_cities=list(known.cities) if known is not None else None,
+        declared=command.declared,
+    )
     session = load_open_session(conn, command.session_id)
     now = utc_now()
     created: list[Registration] = []
-    for row, person in people:
+    problems: list[RowProblem] = []
+    for row in parsed.rows:
+        person = canonical_participant(validate_participant(row.participant, field_prefix=""))
         try:
             record = add_registration(
                 conn, session, person, principal, now, command.correlation_id, field_prefix=""
             )
         except AppError as exc:
             sentence = exc.message if isinstance(exc, DomainError) else exc.detail
-            problems.append(_problem(row.line, exc.field, sentence))
+            code: ProblemCode = "already_registered" if isinstance(exc, Conflict) else "refused"
+            problems.append(RowProblem(row.row, None, "", code, reason=sentence))
             continue
         created.append(record)
         # The seat counters moved in the database; the next row decides on the moved ones.
         session = session.with_registration(record)
     if problems:
-        raise _rejected(problems, len(rows))
+        # Raising rolls back the registrations already added: all or nothing.
+        raise ImportRefused(
+            problems=problems, rows=len(parsed.rows), region=scope, headers=parsed.headers
+        )
     for record in created:
         audit_registered(conn, principal, record)
     return Imported(command.session_id, created)
-
-
-def _rejected(problems: list[dict[str, Any]], total: int) -> Invalid:
-    first = problems[0]
-    return Invalid(
-        f"{len(problems)} of {total} rows have problems; nothing was imported. First: line "
-        f"{first['line']}: {first['detail']}",
-        field=f"line {first['line']}" + (f" {first['field']}" if first.get("field") else ""),
-        errors=problems,
-    )
