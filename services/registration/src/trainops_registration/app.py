@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
+from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
-from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
