@@ -284,7 +284,8 @@ async def donor_page(
     policy, reader = reader_of(runtime)
     k = policy.min_cell
     choices = await runtime.read(partial(builder_choices, reader=reader, k=k))
-    chosen_by = [d for d in (by or []) if d]
+    # Checkboxes send ``by`` once per breakdown; a link may also carry the API's ``city,sex``.
+    chosen_by = [part.strip() for d in (by or []) for part in d.split(",") if part.strip()]
     context: dict[str, Any] = {
         "r": texts,
         "k": k,
