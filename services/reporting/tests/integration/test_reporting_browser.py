@@ -147,6 +147,12 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     )
     phone_screenshot(driver, "reporting-donor")
     _laptop_screenshot(driver, "reporting-donor-laptop")
+    # The same table in Kazakh: the language link keeps the question.
+    driver.find_element(By.ID, "lang-kk").send_keys(Keys.ENTER)
+    wait_for(lambda: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "kk")
+    assert text_of(driver, "page-title") == "Донорға арналған есеп"
+    assert driver.find_element(By.ID, "row-almaty-male").text.startswith("Алматы Ер")
+    phone_screenshot(driver, "reporting-donor-kk")
 
     # A refused breakdown comes back as the form with the error beside the field.
     for code in ("city", "sex"):
@@ -155,7 +161,7 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
         driver.find_element(By.ID, f"by-{code}").send_keys(Keys.SPACE)
     driver.find_element(By.CSS_SELECTOR, "#donor-form button[type=submit]").send_keys(Keys.ENTER)
     error = wait_for(lambda: driver.find_element(By.ID, "f-by-error"), what="the by error")
-    assert "one must be city" in error.text
+    assert "біреуі қала" in error.text
     assert not driver.find_elements(By.ID, "donor-table")
     assert assert_stayed_local(driver)
     api.close()

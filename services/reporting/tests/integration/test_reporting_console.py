@@ -179,6 +179,9 @@ async def test_donor_table_marks_every_hidden_cell_and_nothing_else(
     assert rows["row-almaty-male"]["registered"] == "&lt;5"
     assert rows["row-almaty-male"]["attended"] == "&lt;5"
     assert "2" not in "".join(rows["row-almaty-male"].values())
+    # The API's spelling of the breakdowns asks for the same table.
+    joined = await client.get("/donor", params={"by": "city,sex", "lang": "en"}, headers=REPORTING)
+    assert _rows_of(joined.text) == rows
     # The download is the API's CSV of the same table.
     assert 'href="/reports/donor?period=all&amp;by=city%2Csex&amp;format=csv"' in r.text
     csv = await client.get(

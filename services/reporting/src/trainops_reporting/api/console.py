@@ -30,7 +30,6 @@ from trainops_reporting.handlers.dashboard import (
     CHART_DIMENSIONS,
     builder_choices,
     dashboard,
-    donor_table,
 )
 from trainops_reporting.handlers.reports import ReportRequest
 from trainops_shared.auth import Principal, requires
@@ -284,7 +283,8 @@ async def donor_page(
     policy, reader = reader_of(runtime)
     k = policy.min_cell
     choices = await runtime.read(partial(builder_choices, reader=reader, k=k))
-    chosen_by = [d for d in (by or []) if d]
+    # Checkboxes send ``by`` once per breakdown; a link may also carry the API's ``city,sex``.
+    chosen_by = [part.strip() for d in (by or []) for part in d.split(",") if part.strip()]
     context: dict[str, Any] = {
         "r": texts,
         "k": k,
@@ -313,7 +313,7 @@ async def donor_page(
             status = 400
             context["errors"] = dict([_field_error(exc, texts)])
         else:
-            report = await runtime.read(partial(donor_table, reader=reader, request=report_request))
+            report = await runtime.read(partial(reader.donor, request=report_request))
             query = {"period": report_request.period}
             if training is not None:
                 query["training_id"] = str(training)

@@ -67,7 +67,3 @@ def builder_choices(conn: Connection, reader: ReportReader, k: int) -> dict[str,
         key=lambda item: item[1],
     )
     return {"periods": periods_present(conn, reader, k), "trainings": trainings}
-
-
-def donor_table(conn: Connection, reader: ReportReader, request: ReportRequest) -> dict[str, Any]:
-    return reader.donor(conn, request)
