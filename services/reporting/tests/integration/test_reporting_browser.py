@@ -49,6 +49,40 @@ async def _publish(nats_url: str, events: list[Event]) -> None:
         await nc.close()
 
 
+def _download(driver: Any, directory: Path, link_text: str, suffix: str) -> bytes:
+    """Follow the page's download link by keyboard; the bytes of the file the browser saved."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    before = set(directory.iterdir())
+    driver.find_element(By.PARTIAL_LINK_TEXT, link_text).send_keys(Keys.ENTER)
+
+    def saved() -> Path | None:
+        new = [p for p in set(directory.iterdir()) - before if p.suffix == suffix]
+        return new[0] if new else None  # a partial download ends in .crdownload
+
+    path = wait_for(saved, what=f"the {suffix} download")
+    return path.read_bytes()
+
+
+def _workbook(data: bytes) -> list[list[Any]]:
+    """Every row of the workbook's sheet as values (openpyxl refuses a file that is not one)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    assert sheet is not None
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+
+
 def _laptop_screenshot(driver: Any, name: str) -> Path:
     """The whole page at a laptop's width, beside the phone screenshots."""
     directory = (
@@ -145,6 +179,20 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     assert download.get_attribute("href").endswith(
         "/reports/donor?period=all&by=city%2Csex&format=csv"
     )
+    # The three downloads, each taken by the browser itself (its session cookie) and opened.
+    downloads = Path(tempfile.mkdtemp(prefix="trainops-downloads-"))
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    csv_text = _download(driver, downloads, "CSV", ".csv").decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("city,sex,")
+    assert any(line.startswith("almaty,male,<5") for line in csv_text.splitlines())
+    workbook = _workbook(_download(driver, downloads, "Excel", ".xlsx"))
+    assert any(row[:3] == ["Almaty", "Male", "<5"] for row in workbook), workbook
+    cities = {row["city"] for row in report["rows"]}
+    assert cities <= {row[0].lower() for row in workbook if row and isinstance(row[0], str)}
+    totals = [row for row in workbook if row and row[0] == "Total"]
+    assert totals and report["totals"]["registered"] in totals[-1], workbook
     phone_screenshot(driver, "reporting-donor")
     _laptop_screenshot(driver, "reporting-donor-laptop")
     # The same table in Kazakh: the language link keeps the question.
@@ -153,6 +201,8 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     assert text_of(driver, "page-title") == "Донорға арналған есеп"
     assert driver.find_element(By.ID, "row-almaty-male").text.startswith("Алматы Ер")
     phone_screenshot(driver, "reporting-donor-kk")
+    pdf_text = _pdf_text(_download(driver, downloads, "PDF", ".pdf"))
+    assert "Донорлық есеп" in pdf_text and "Алматы" in pdf_text
 
     # A refused breakdown comes back as the form with the error beside the field.
     for code in ("city", "sex"):

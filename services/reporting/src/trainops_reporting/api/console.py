@@ -323,9 +323,13 @@ async def donor_page(
                 table=_table(report, lang, texts),
                 downloads=[
                     (
-                        texts["download_csv"],
-                        "/reports/donor?" + urlencode({**query, "format": "csv"}),
+                        texts[f"download_{fmt}"],
+                        "/reports/donor?"
+                        + urlencode(
+                            {**query, "format": fmt, **({} if fmt == "csv" else {"lang": lang})}
+                        ),
                     )
+                    for fmt in ("csv", "xlsx", "pdf")
                 ],
             )
     return render_console(

@@ -66,6 +66,8 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "suppressed_count": "Жасырылған ұяшықтар: {n}.",
         "download": "Жүктеп алу",
         "download_csv": "CSV (кесте)",
+        "download_xlsx": "Excel (XLSX)",
+        "download_pdf": "PDF (басып шығаруға)",
         "err_period": "Осы сервер беретін кезеңді таңдаңыз.",
         "err_training_id": "Тізімнен тренингті таңдаңыз.",
         "err_by": "Ең көбі екі бөлініс, екеу болса — біреуі қала; тренинг таңдалса — тек қала.",
@@ -128,6 +130,8 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "suppressed_count": "Скрытых ячеек: {n}.",
         "download": "Скачать",
         "download_csv": "CSV (таблица)",
+        "download_xlsx": "Excel (XLSX)",
+        "download_pdf": "PDF (для печати)",
         "err_period": "Выберите период, который предлагает этот сервер.",
         "err_training_id": "Выберите тренинг из списка.",
         "err_by": "Не более двух разбивок; если две, одна из них — город; с выбранным тренингом — "
@@ -189,6 +193,8 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "suppressed_count": "Hidden cells: {n}.",
         "download": "Download",
         "download_csv": "CSV (spreadsheet)",
+        "download_xlsx": "Excel (XLSX)",
+        "download_pdf": "PDF (to print)",
         "err_period": "Choose a period this server reports by.",
         "err_training_id": "Choose a training from the list.",
         "err_by": "At most two breakdowns, and with two one must be city; with a training "
