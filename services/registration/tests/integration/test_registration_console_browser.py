@@ -74,6 +74,7 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     seen: dict[str, Any] = {}
     sign_in(driver, f"{registration}/", "aigerim", lang="kk")
     wait_for(lambda: driver.find_element(By.ID, f"session-{session_id}"), what="session row")
+    seen["home_shot"] = phone_screenshot(driver, "registration-home")
     driver.find_element(By.ID, "to-register").send_keys(Keys.ENTER)
     wait_for(lambda: driver.find_element(By.ID, "register-form"), what="registration form")
     seen["form_lang"] = driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
@@ -154,7 +155,14 @@ async def test_coordinator_registers_finds_and_marks_in_chromium(
     assert seen["ticked"] is True
     assert seen["attendance_notice"] == "Қатысу сақталды: 1."
     assert seen["attended"] == "yes"
-    for shot in ("form_shot", "result_shot", "search_shot", "person_shot", "session_shot"):
+    for shot in (
+        "home_shot",
+        "form_shot",
+        "result_shot",
+        "search_shot",
+        "person_shot",
+        "session_shot",
+    ):
         assert seen[shot].stat().st_size > 10_000, shot
 
     person_url = f"{registration}{seen['person_path']}"
