@@ -1,0 +1,63 @@
+"""The development mail catcher: what an SMTP client sends becomes one ``.eml`` file, as sent."""
+
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import aiosmtplib
+import pytest
+
+from trainops_devtools.mail_catcher import MailCatcher
+
+pytestmark = pytest.mark.integration
+
+
+def _message(message_id: str, body: str = "Сәлем, әлем") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "no-reply@localhost"
+    message["To"] = "someone@example.org"
+    message["Subject"] = "Тіркеу"
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    return message
+
+
+async def test_each_message_becomes_one_eml_file_and_a_resend_is_kept_once(tmp_path):
+    with MailCatcher(tmp_path / "mail") as catcher:
+        assert catcher.port > 0 and catcher.url == f"smtp://127.0.0.1:{catcher.port}"
+        first = _message("<one@localhost>")
+        await aiosmtplib.send(first, hostname="127.0.0.1", port=catcher.port)
+        await aiosmtplib.send(_message("<two@localhost>"), hostname="127.0.0.1", port=catcher.port)
+        # The same message again (a sender's retry after a crash): accepted, not kept twice.
+        await aiosmtplib.send(first, hostname="127.0.0.1", port=catcher.port)
+        files = catcher.files()
+        assert len(files) == 2 and catcher.received == 3 and catcher.duplicates == 1
+        parsed = message_from_bytes(files[0].read_bytes(), policy=default_policy)
+        ids = {
+            str(message_from_bytes(f.read_bytes(), policy=default_policy)["Message-ID"])
+            for f in files
+        }
+        assert ids == {"<one@localhost>", "<two@localhost>"}
+        assert parsed.get_content_type() == "text/plain"
+        assert not list((tmp_path / "mail").glob("*.part"))
+    # Stopped: the port is closed, a client is refused (what an outage looks like to a sender).
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await aiosmtplib.send(
+            _message("<three@localhost>"), hostname="127.0.0.1", port=catcher.port, timeout=5
+        )
+
+
+async def test_a_restarted_catcher_on_the_same_port_still_dedupes_by_message_id(tmp_path):
+    with MailCatcher(tmp_path / "mail") as catcher:
+        port = catcher.port
+        await aiosmtplib.send(_message("<same@localhost>"), hostname="127.0.0.1", port=port)
+    with MailCatcher(tmp_path / "mail", port=port) as again:
+        await aiosmtplib.send(_message("<same@localhost>"), hostname="127.0.0.1", port=port)
+        assert len(again.files()) == 1 and again.duplicates == 1
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path):
+    with MailCatcher(tmp_path / "a") as catcher:
+        other = MailCatcher(tmp_path / "b", port=catcher.port)
+        with pytest.raises(RuntimeError, match="cannot listen"):
+            other.start()
