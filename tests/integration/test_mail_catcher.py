@@ -1,5 +1,7 @@
 """The development mail catcher: what an SMTP client sends becomes one ``.eml`` file, as sent."""
 
+import socket
+import time
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -61,3 +63,51 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
         other = MailCatcher(tmp_path / "b", port=catcher.port)
         with pytest.raises(RuntimeError, match="cannot listen"):
             other.start()
+
+
+def test_run_system_points_registration_at_its_own_catcher(tmp_path, monkeypatch):
+    """What ``trainops up`` does: a catcher in ``<data dir>/mail``, the services' SMTP_URL at it,
+    the registration relay sending there, and the catcher stopped with the system."""
+    from trainops_devtools.supervisor import run_system
+    from trainops_devtools.testing.ports import free_port
+
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    monkeypatch.delenv("NATS_URL", raising=False)
+    with run_system(
+        data_dir=tmp_path / "data",
+        base_port=free_port(),
+        nats_port=free_port(),
+        services=("registration",),
+    ) as system:
+        catcher = system.mail_catcher
+        assert catcher is not None
+        assert catcher.directory == tmp_path.resolve() / "data" / "mail"
+        assert system.services["registration"].env["SMTP_URL"] == catcher.url
+        log = system.services["registration"].log_path
+
+        def relay_started() -> bool:
+            return f'"smtp": "{catcher.url}"' in log.read_text(encoding="utf-8")
+
+        deadline = time.monotonic() + 20
+        while not relay_started():
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")[-2000:]
+            time.sleep(0.1)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", catcher.port), timeout=2).close()
+
+
+def test_run_system_leaves_a_configured_smtp_server_alone(tmp_path, monkeypatch):
+    from trainops_devtools.supervisor import run_system
+    from trainops_devtools.testing.ports import free_port
+
+    monkeypatch.delenv("NATS_URL", raising=False)
+    with MailCatcher(tmp_path / "elsewhere") as external, run_system(
+        data_dir=tmp_path / "data",
+        base_port=free_port(),
+        nats_port=free_port(),
+        services=("registration",),
+        extra_env={"SMTP_URL": external.url},
+    ) as system:
+        assert system.mail_catcher is None
+        assert system.services["registration"].env["SMTP_URL"] == external.url
+    assert not (tmp_path / "data" / "mail").exists()
