@@ -294,3 +294,18 @@ async def test_the_running_service_mails_a_registration_once(
     assert str(message["Subject"]).startswith("Қатысуыңыз расталды")
     assert calendar_of(message) is not None
     assert catcher.duplicates == 0
+
+
+async def test_a_row_that_cannot_be_rendered_is_recorded_not_retried(db, tmp_path):
+    session_id = await scheduled(db)
+    await register(db, session_id, 1)
+    await db.write(lambda c: c.execute(message_outbox.update().values(language="xx")))
+    clock = Clock()
+    with MailCatcher(tmp_path / "mail") as catcher:
+        relay = relay_to(db, catcher.port, clock)
+        assert await relay.send_due() == 1
+        clock.now += timedelta(hours=1)
+        assert await relay.send_due() == 0
+        assert catcher.received == 0
+    (row,) = await rows(db)
+    assert (row["status"], row["last_error"]) == ("failed", "cannot be rendered (KeyError)")

@@ -28,9 +28,15 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from trainops_registration.adapters import outbox
-from trainops_registration.domain.messages import MAX_ATTEMPTS, render_message, retry_delay
+from trainops_registration.domain.messages import (
+    MAX_ATTEMPTS,
+    MessageFacts,
+    render_message,
+    retry_delay,
+)
 from trainops_shared.logging import get_logger
 from trainops_shared.mail import (
     Attachment,
@@ -123,23 +129,15 @@ class MailRelay:
             log.info("mail_not_sent", message_id=str(row.message_id), reason="no_address")
             return
         now = self._clock()
-        rendered = render_message(facts, now)
-        message = compose(
-            sender=mail.sender,
-            to=facts.email,
-            to_name=facts.full_name,
-            reply_to=mail.reply_to,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            message_id=message_id_for(f"{row.message_id}.registration", mail.sender),
-            date=now,
-            calendar=(
-                Attachment("invitation.ics", "text/calendar; method=REQUEST", rendered.calendar)
-                if rendered.calendar is not None
-                else None
-            ),
-        )
+        try:
+            message = self._compose(row, facts, now)
+        except (KeyError, ValueError, TypeError) as exc:
+            # A row this code cannot render (a language or zone it does not know) would fail the
+            # same way on every attempt: recorded, not retried every lease.
+            reason = f"cannot be rendered ({type(exc).__name__})"
+            await self._db.write(lambda c: outbox.mark_failed(c, row.message_id, reason))
+            log.error("mail_failed", message_id=str(row.message_id), error=reason)
+            return
         try:
             await self._mailer.send(message)
         except MailFailed as exc:
@@ -149,6 +147,30 @@ class MailRelay:
         await self._db.write(lambda c: outbox.mark_sent(c, row.message_id, sent_at))
         self.sent += 1
         log.info("mail_sent", message_id=str(row.message_id), kind=facts.kind)
+
+    def _compose(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> EmailMessage:
+        """The finished message of ``row``; its Message-ID is the row's, on every attempt."""
+        mail = self._mail
+        rendered = render_message(facts, now)
+        calendar = None
+        if rendered.calendar is not None:
+            calendar = Attachment(
+                "invitation.ics", "text/calendar; method=REQUEST", rendered.calendar
+            )
+        return compose(
+            sender=mail.sender,
+            to=facts.email,
+            to_name=facts.full_name,
+            reply_to=mail.reply_to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=message_id_for(f"{row.message_id}.registration", mail.sender),
+            date=now,
+            calendar=calendar,
+        )
 
     async def _failed(self, row: outbox.ClaimedMessage, failure: MailFailed) -> None:
         """A 5xx, or too many temporary failures: recorded for good; else tried again later."""
