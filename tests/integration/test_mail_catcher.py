@@ -1,5 +1,6 @@
 """The development mail catcher: what an SMTP client sends becomes one ``.eml`` file, as sent."""
 
+import asyncio
 import socket
 import time
 from email import message_from_bytes
@@ -101,13 +102,29 @@ def test_run_system_leaves_a_configured_smtp_server_alone(tmp_path, monkeypatch)
     from trainops_devtools.testing.ports import free_port
 
     monkeypatch.delenv("NATS_URL", raising=False)
-    with MailCatcher(tmp_path / "elsewhere") as external, run_system(
-        data_dir=tmp_path / "data",
-        base_port=free_port(),
-        nats_port=free_port(),
-        services=("registration",),
-        extra_env={"SMTP_URL": external.url},
-    ) as system:
+    with (
+        MailCatcher(tmp_path / "elsewhere") as external,
+        run_system(
+            data_dir=tmp_path / "data",
+            base_port=free_port(),
+            nats_port=free_port(),
+            services=("registration",),
+            extra_env={"SMTP_URL": external.url},
+        ) as system,
+    ):
         assert system.mail_catcher is None
         assert system.services["registration"].env["SMTP_URL"] == external.url
     assert not (tmp_path / "data" / "mail").exists()
+
+
+async def test_stopping_with_a_client_still_connected_closes_its_session(tmp_path):
+    catcher = MailCatcher(tmp_path / "mail")
+    catcher.start()
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=catcher.port, timeout=5)
+    await client.connect()
+    await client.ehlo()
+    started = time.monotonic()
+    await asyncio.to_thread(catcher.stop)
+    assert time.monotonic() - started < 5
+    with pytest.raises(aiosmtplib.SMTPException):
+        await client.noop()

@@ -43,6 +43,13 @@ def message_key(data: bytes) -> str:
     return hashlib.sha256(message_id.encode() if message_id else data).hexdigest()[:24]
 
 
+async def _cancel_sessions() -> None:
+    sessions = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in sessions:
+        task.cancel()
+    await asyncio.gather(*sessions, return_exceptions=True)
+
+
 class _Keeper:
     """The aiosmtpd handler: every accepted message becomes a file (or a counted duplicate)."""
 
@@ -116,7 +123,10 @@ class MailCatcher:
             started.set()
             loop.run_forever()
             self._server.close()
-            loop.run_until_complete(self._server.wait_closed())
+            # Sessions still open (a client that never said QUIT) end with the catcher: their
+            # tasks are cancelled, which closes their connections; a partial message is lost,
+            # as with any SMTP server that goes away.
+            loop.run_until_complete(_cancel_sessions())
             loop.close()
 
         self._thread = threading.Thread(target=serve, name="mail-catcher", daemon=True)
