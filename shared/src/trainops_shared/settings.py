@@ -95,6 +95,8 @@ class MailSettings:
     server: SmtpServer | None
     sender: str
     reply_to: str | None = None
+    timeout: float = 30.0
+    """Longest one delivery may take (``SMTP_TIMEOUT_MS``): a hung server is then an outage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +398,7 @@ def load_mail_settings(env: Mapping[str, str], mode: str) -> MailSettings:
         server=server,
         sender=validate_mail_address(sender, "MAIL_FROM"),
         reply_to=validate_mail_address(reply_to, "MAIL_REPLY_TO") if reply_to else None,
+        timeout=_int(env, "SMTP_TIMEOUT_MS", 30_000, 1000, 300_000) / 1000,
     )
 
 

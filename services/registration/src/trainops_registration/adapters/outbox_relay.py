@@ -30,6 +30,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from sqlalchemy.engine import Connection
+
 from trainops_registration.adapters import outbox
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
@@ -55,9 +57,12 @@ log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
 
-LEASE = timedelta(minutes=2)
-"""How long a claim keeps other senders off a row: longer than one SMTP delivery may take
-(:data:`trainops_shared.mail.SMTP_TIMEOUT_S`), so a live sender is never overtaken."""
+
+def lease_for(mail: MailSettings) -> timedelta:
+    """How long a claim keeps other senders off a row: twice the longest a delivery may take
+    (``SMTP_TIMEOUT_MS``) and a margin, so a live sender is never overtaken; it is also how
+    long a row claimed by a sender that died waits before another takes it."""
+    return timedelta(seconds=2 * mail.timeout + 5)
 
 
 class MailRelay:
@@ -70,7 +75,7 @@ class MailRelay:
         clock: Clock = utc_now,
         poll_interval: float = 2.0,
         batch_size: int = 20,
-        lease: timedelta = LEASE,
+        lease: timedelta | None = None,
     ) -> None:
         self._db = db
         self._mailer = mailer
@@ -78,7 +83,7 @@ class MailRelay:
         self._clock = clock
         self._poll_interval = poll_interval
         self._batch_size = batch_size
-        self._lease = lease
+        self._lease = lease or lease_for(mail)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -112,14 +117,21 @@ class MailRelay:
                 self._wake.clear()
 
     async def send_due(self) -> int:
-        """Claim and send one batch of due rows; how many were handled (sent or not)."""
-        now = self._clock()
-        claimed = await self._db.write(
-            lambda c: outbox.claim_due(c, now, self._lease, self._batch_size)
-        )
-        for row in claimed:
-            await self._deliver(row)
-        return len(claimed)
+        """Send due rows, up to a batch; how many were handled (sent or not).
+
+        Rows are claimed one at a time, right before each is sent: a relay that dies holds
+        back one message (until its lease ends), not a batch."""
+        handled = 0
+        while handled < self._batch_size:
+            claimed = await self._db.write(self._claim_one)
+            if not claimed:
+                break
+            await self._deliver(claimed[0])
+            handled += 1
+        return handled
+
+    def _claim_one(self, conn: Connection) -> list[outbox.ClaimedMessage]:
+        return outbox.claim_due(conn, self._clock(), self._lease, 1)
 
     async def _deliver(self, row: outbox.ClaimedMessage) -> None:
         mail = self._mail
@@ -206,7 +218,7 @@ class MailDelivery:
             pending = await db.read(outbox.message_counts)
             log.warning("mail_not_configured", pending=pending.get("pending", 0))
             return
-        self.relay = MailRelay(db, SmtpMailer(mail.server), mail)
+        self.relay = MailRelay(db, SmtpMailer(mail.server, timeout=mail.timeout), mail)
         await self.relay.start()
         log.info("mail_relay_started", smtp=mail.server.url_redacted)
 
