@@ -108,3 +108,18 @@ def test_composed_message_has_text_html_and_the_calendar():
     (attachment,) = list(parsed.iter_attachments())
     assert attachment.get_filename() == "invite.ics"
     assert attachment.get_param("method") == "REQUEST"
+
+
+def test_the_password_is_in_no_repr_of_the_settings_and_the_timeout_is_read(tmp_path):
+    settings = load_settings(
+        "registration",
+        {
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+            "SMTP_URL": "smtps://mailer:s3cr3t-pw@mail.example.org",
+            "SMTP_TIMEOUT_MS": "5000",
+        },
+    )
+    assert settings.mail is not None and settings.mail.timeout == 5.0
+    assert "s3cr3t-pw" not in repr(settings)
+    with pytest.raises(SettingsError, match="SMTP_TIMEOUT_MS"):
+        load_settings("registration", {"TRAINOPS_DATA_DIR": str(tmp_path), "SMTP_TIMEOUT_MS": "5"})

@@ -195,6 +195,27 @@ class Refusing:
         return "550 5.1.1 <" + address + ">: no such mailbox"
 
 
+class Busy:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "451 4.3.0 try again later"
+
+
+async def test_a_4xx_answer_is_retried_later(db):
+    session_id = await scheduled(db)
+    await register(db, session_id, 1)
+    controller = Controller(Busy(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        clock = Clock()
+        assert await relay_to(db, controller.port, clock).send_due() == 1
+    finally:
+        controller.stop()
+    (row,) = await rows(db)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"] == "SMTP 451: message refused"
+    assert row["next_attempt_at"] == clock.now + retry_delay(1)
+
+
 async def test_a_5xx_answer_is_recorded_and_never_retried(db):
     session_id = await scheduled(db)
     await register(db, session_id, 1)
