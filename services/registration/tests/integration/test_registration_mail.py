@@ -5,6 +5,7 @@ dies between the server's acknowledgement and its own record of it. SQLite and P
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -330,3 +331,38 @@ async def test_a_row_that_cannot_be_rendered_is_recorded_not_retried(db, tmp_pat
         assert catcher.received == 0
     (row,) = await rows(db)
     assert (row["status"], row["last_error"]) == ("failed", "cannot be rendered (KeyError)")
+
+
+class Slow:
+    """Takes a second to accept each message, and says when one is being handed over."""
+
+    def __init__(self) -> None:
+        self.receiving = threading.Event()
+        self.accepted = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.receiving.set()
+        await asyncio.sleep(1)
+        self.accepted += 1
+        return "250 OK"
+
+
+async def test_stopping_lets_the_message_being_sent_finish_and_be_marked(db):
+    session_id = await scheduled(db, capacity=5)
+    for n in range(3):
+        await register(db, session_id, n)
+    handler = Slow()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        server = SmtpServer(host="127.0.0.1", port=controller.port, security="plain")
+        relay = MailRelay(db, SmtpMailer(server, timeout=5), MailSettings(server, SENDER))
+        await relay.start()
+        assert await asyncio.to_thread(handler.receiving.wait, 10)
+        await relay.stop()
+    finally:
+        controller.stop()
+    # The one in flight finished and was recorded; the others wait for the next start.
+    statuses = sorted(r["status"] for r in await rows(db))
+    assert handler.accepted == 1 and statuses == ["pending", "pending", "sent"]
+    assert all(r["claimed_until"] is None for r in await rows(db))

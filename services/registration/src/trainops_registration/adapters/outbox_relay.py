@@ -65,6 +65,11 @@ def lease_for(mail: MailSettings) -> timedelta:
     return timedelta(seconds=2 * mail.timeout + 5)
 
 
+STOP_GRACE_S = 10.0
+"""How long a stopping service waits for the message being handed over (within the service's
+own shutdown bound of 15 s per step)."""
+
+
 class MailRelay:
     def __init__(
         self,
@@ -73,7 +78,7 @@ class MailRelay:
         mail: MailSettings,
         *,
         clock: Clock = utc_now,
-        poll_interval: float = 2.0,
+        poll_interval: float = 1.0,
         batch_size: int = 20,
         lease: timedelta | None = None,
     ) -> None:
@@ -84,26 +89,31 @@ class MailRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._lease = lease or lease_for(mail)
-        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
 
-    def notify(self) -> None:
-        """Look now (a registration just committed) instead of at the next poll."""
-        self._wake.set()
-
     async def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="mail-relay")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    async def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Let the message being handed over finish (so a stop never causes a resend), then
+        end; a delivery still hanging after ``grace`` seconds is cut off (and, not marked, sent
+        again later with the same Message-ID)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 handled = await self.send_due()
             except asyncio.CancelledError:
@@ -113,8 +123,7 @@ class MailRelay:
                 handled = 0
             if handled == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                self._wake.clear()
+                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
 
     async def send_due(self) -> int:
         """Send due rows, up to a batch; how many were handled (sent or not).
@@ -122,7 +131,7 @@ class MailRelay:
         Rows are claimed one at a time, right before each is sent: a relay that dies holds
         back one message (until its lease ends), not a batch."""
         handled = 0
-        while handled < self._batch_size:
+        while handled < self._batch_size and not self._stopping.is_set():
             claimed = await self._db.write(self._claim_one)
             if not claimed:
                 break
