@@ -7,6 +7,9 @@ died (exit code or signal, the relevant lines of that run's own log) and when it
 crash loop (``--max-crashes`` exits within ``--crash-window``) stops everything, with exit code
 1, naming the service and its last log lines. Ctrl-C or SIGTERM stops the services (SIGTERM,
 then SIGKILL after a grace period), then NATS, and exits 0.
+
+Unless ``$SMTP_URL`` names a real server, a local mail catcher receives every message the
+services send and keeps each one as an ``.eml`` file in ``<data dir>/mail``.
 """
 
 from __future__ import annotations
@@ -103,6 +106,14 @@ def _print_summary(system: Any, postgres: str | None) -> None:
         lines.append(f"  {'databases':<{width}}SQLite files in {system.data_dir}")
     lines.append(f"  {'data dir':<{width}}{system.data_dir}")
     lines.append(f"  {'logs':<{width}}{system.logs_dir}/<service>.log")
+    catcher = system.mail_catcher
+    if catcher is not None:
+        lines.append(
+            f"  {'mail':<{width}}{catcher.directory}/*.eml  (every message sent, caught by "
+            f"the development mail server at {catcher.url}; nothing leaves this machine)"
+        )
+    else:
+        lines.append(f"  {'mail':<{width}}sent to the SMTP server of $SMTP_URL")
     first = next(iter(system.urls.values()))
     identity = system.urls.get("identity")
     if identity:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from trainops_devtools.mail_catcher import MailCatcher
 from trainops_devtools.nats_server import (
     DockerNatsServer,
     NatsAuth,
@@ -103,6 +104,8 @@ class SystemHandle:
     """The install's token signing key (``<data dir>/secrets``); the services hold its public
     half only."""
     nats: NatsServer | DockerNatsServer | None = None
+    mail_catcher: MailCatcher | None = None
+    """The development mail catcher the services send to (``None``: ``SMTP_URL`` was given)."""
     stopped: bool = field(default=False, init=False)
 
     @property
@@ -149,6 +152,8 @@ class SystemHandle:
             return
         self.stopped = True
         stop_all(list(self.services.values()), timeout)
+        if self.mail_catcher is not None:
+            self.mail_catcher.stop()
         if self.nats is not None:
             self.nats.stop()
 
@@ -273,6 +278,10 @@ def run_system(
     on ``base_port``, ``base_port+1``, ... (in :data:`SERVICES` order), wait until every
     ``/ready`` answers, yield a :class:`SystemHandle`, and stop everything on exit.
 
+    Unless ``SMTP_URL`` is set (in the environment or ``extra_env``), a development mail
+    catcher keeps every message the services send in ``<data dir>/mail`` and the services'
+    ``SMTP_URL`` points at it.
+
     Raises :class:`LaunchError` (with the failing service's log tail) when start-up fails;
     whatever was started by then is stopped first.
     """
@@ -319,7 +328,16 @@ def run_system(
         nats=nats,
     )
     sign_in = identity_env({name: f"http://{host}:{port}" for name, port in ports.items()})
+    mail_env: dict[str, str] = {}
     try:
+        if not (os.environ.get("SMTP_URL") or (extra_env or {}).get("SMTP_URL")):
+            # Loopback only, whatever --host says: the catcher is for this machine's services.
+            handle.mail_catcher = MailCatcher(root / "mail", host="127.0.0.1")
+            try:
+                handle.mail_catcher.start()
+            except RuntimeError as exc:
+                raise LaunchError(str(exc)) from exc
+            mail_env["SMTP_URL"] = handle.mail_catcher.url
         for name in services:
             port = ports[name]
             env = service_env(
@@ -331,7 +349,7 @@ def run_system(
                 data_dir=root,
                 jwt_public_key=public_key_pem(key),
                 public_url=f"http://{host}:{port}",
-                extra={**sign_in, **(extra_env or {})},
+                extra={**sign_in, **mail_env, **(extra_env or {})},
             )
             # Services are long-lived: let them cache bytecode even where the shell disables it
             # (PYTHONDONTWRITEBYTECODE=1 here), so every later start skips ~1 s of compiling.

@@ -94,6 +94,8 @@ class ServiceSpec:
     event_handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
     public_paths: Sequence[str] = ()
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    """Stops what ``on_start`` started, before the database closes."""
     template_config: TemplateConfig[Any] | None = None
     """The engine of a service's server-rendered pages (``Template`` responses)."""
     home_page: bool = True
@@ -187,6 +189,8 @@ class ServiceRuntime:
         await self._bounded("revocations", self.revocation_feed.stop())
         await self._bounded("broker", self._stop_broker())
         await self._bounded("relay", self.relay.stop())
+        if self.spec.on_stop is not None:
+            await self._bounded("on_stop", self.spec.on_stop(self))
         await self._bounded("database", self.db.close())
         if self.tracing is not None:
             await self._bounded("tracing", asyncio.to_thread(self.tracing.shutdown))

@@ -11,6 +11,11 @@ production refuses to start without an explicit key. The feedback link key is se
 (``FEEDBACK_LINK_KEY_FILE``, generated likewise in development). NATS credentials come from a
 0600 file (``NATS_CREDENTIALS_FILE``) instead of the URL; every message that shows a URL hides
 its password.
+
+Mail goes to the SMTP server of ``SMTP_URL`` (``smtp://`` plain, ``smtp+starttls://``,
+``smtps://`` implicit TLS; user and password in the URL or the password in
+``SMTP_PASSWORD_FILE``): the password lives only in :class:`SmtpServer` and is left out of its
+``repr`` and of every message that shows the URL.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from trainops_shared.credentials import (
     FEEDBACK_LINK_KEY_FILE,
@@ -52,6 +59,44 @@ class SettingsError(Exception):
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "trainops"
+
+
+SMTP_SCHEMES: dict[str, Literal["plain", "starttls", "tls"]] = {
+    "smtp": "plain",
+    "smtp+starttls": "starttls",
+    "smtps": "tls",
+}
+SMTP_DEFAULT_PORTS = {"plain": 25, "starttls": 587, "tls": 465}
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """Where mail is handed over: ``SMTP_URL`` parsed (``smtp+starttls://user:pass@host:587``)."""
+
+    host: str
+    port: int
+    security: Literal["plain", "starttls", "tls"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def url_redacted(self) -> str:
+        """The URL fit for messages and logs: the user is shown, the password never."""
+        scheme = next(k for k, v in SMTP_SCHEMES.items() if v == self.security)
+        user = f"{self.username}:***@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Outgoing mail: the server (``None``: none configured, messages wait in the outbox) and
+    the addresses every message is sent from and answered to."""
+
+    server: SmtpServer | None
+    sender: str
+    reply_to: str | None = None
+    timeout: float = 30.0
+    """Longest one delivery may take (``SMTP_TIMEOUT_MS``): a hung server is then an outage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +133,9 @@ class Settings:
     cookie_secure: bool = False
     """Whether the session cookie is ``Secure`` (``TRAINOPS_COOKIE_SECURE``; default: when the
     public URL is HTTPS)."""
+    mail: MailSettings | None = None
+    """Outgoing mail (``SMTP_URL``, ``MAIL_FROM``, ``MAIL_REPLY_TO``); only registration, the
+    one service that holds addresses, loads it."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -259,6 +307,101 @@ def _nats_connection(
     return with_nats_credentials(url, credentials), credentials.user
 
 
+def parse_smtp_url(url: str, password_value: str | None = None) -> SmtpServer:
+    """``SMTP_URL`` as a :class:`SmtpServer` (``password_value``: from ``SMTP_PASSWORD`` or
+    ``SMTP_PASSWORD_FILE``, for a URL that names only the user); a bad URL is a
+    :class:`SettingsError` that shows the URL without its password."""
+    shown = redact_urls(url)
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"SMTP_URL={shown!r} has an invalid port") from None
+    security = SMTP_SCHEMES.get(parts.scheme)
+    if security is None:
+        raise SettingsError(
+            f"SMTP_URL={shown!r}: use smtp://host:25, smtp+starttls://user:password@host:587 "
+            "or smtps://user:password@host:465"
+        )
+    if not parts.hostname:
+        raise SettingsError(f"SMTP_URL={shown!r} names no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SettingsError(f"SMTP_URL={shown!r}: only scheme, credentials, host and port")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if password_value is not None:
+        if password:
+            raise SettingsError(
+                "set the SMTP password in SMTP_URL or SMTP_PASSWORD(_FILE), not both"
+            )
+        password = password_value.strip()
+    if password and not username:
+        raise SettingsError(f"SMTP_URL={shown!r} has a password but no user")
+    if username and not password:
+        raise SettingsError(
+            f"SMTP_URL={shown!r} names user {username!r} without a password: put it in the URL "
+            "or in SMTP_PASSWORD_FILE"
+        )
+    if username and security == "plain" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SettingsError(
+            f"SMTP_URL={shown!r} would send the password unencrypted: use smtp+starttls:// or "
+            "smtps://"
+        )
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or SMTP_DEFAULT_PORTS[security],
+        security=security,
+        username=username,
+        password=password,
+    )
+
+
+def validate_mail_address(raw: str, name: str) -> str:
+    """``raw`` if it is one address (``user@host`` or ``Name <user@host>``), else a
+    :class:`SettingsError` naming ``name``."""
+    display, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    plausible = bool(at and local) and ("." in domain or domain == "localhost")
+    if not plausible or "\n" in raw or "\r" in raw:
+        raise SettingsError(f"{name}={raw!r} is not an e-mail address (name@example.org)")
+    try:
+        Address(display_name=display, addr_spec=address)
+    except (ValueError, IndexError):
+        raise SettingsError(f"{name}={raw!r} is not an e-mail address (name@example.org)") from None
+    return raw.strip()
+
+
+DEVELOPMENT_MAIL_FROM = "trainops <no-reply@localhost>"
+
+
+def load_mail_settings(env: Mapping[str, str], mode: str) -> MailSettings:
+    """``SMTP_URL`` / ``SMTP_PASSWORD_FILE``, ``MAIL_FROM``, ``MAIL_REPLY_TO``.
+
+    Without ``SMTP_URL`` nothing is sent (messages wait); with one in production the sender must
+    be given, since a made-up from-address is refused or marked as spam by real servers.
+    """
+    url = env.get("SMTP_URL") or ""
+    password, _ = _file_or_value(env, "SMTP_PASSWORD", "SMTP password")
+    server = parse_smtp_url(url, password) if url else None
+    if server is None and password is not None:
+        raise SettingsError("SMTP_PASSWORD(_FILE) is set but SMTP_URL is not")
+    sender = env.get("MAIL_FROM") or ""
+    if not sender:
+        if mode == "production" and server is not None:
+            raise SettingsError(
+                "MAIL_FROM is required with SMTP_URL when TRAINOPS_ENV=production: the "
+                "from-address, e.g. 'Training programme <no-reply@example.org>'"
+            )
+        sender = DEVELOPMENT_MAIL_FROM
+    reply_to = env.get("MAIL_REPLY_TO") or None
+    return MailSettings(
+        server=server,
+        sender=validate_mail_address(sender, "MAIL_FROM"),
+        reply_to=validate_mail_address(reply_to, "MAIL_REPLY_TO") if reply_to else None,
+        timeout=_int(env, "SMTP_TIMEOUT_MS", 30_000, 1000, 300_000) / 1000,
+    )
+
+
 def load_settings(service: str, env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings of ``service`` from ``env`` (default: ``os.environ``)."""
     env = os.environ if env is None else env
@@ -310,6 +453,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         identity_url=identity_url,
         service_urls=service_urls,
         cookie_secure=cookie_secure == "true",
+        mail=load_mail_settings(env, mode) if service == "registration" else None,
     )
 
 

@@ -37,6 +37,7 @@ from typing import Any, Literal, TypeVar, cast
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from trainops_devtools.mail_catcher import MailCatcher
 from trainops_devtools.nats_server import DockerNatsServer, NatsAuth, NatsServer, start_nats
 from trainops_devtools.testing.browser import chrome as chrome  # a fixture: registered here
 from trainops_devtools.testing.oidc_provider import (
@@ -215,6 +216,16 @@ class ServiceHarness:
         # The services' development key pair, made before they start (they would make it
         # themselves otherwise); the harness signs with its private half.
         self.signing_key: Ed25519PrivateKey = load_signing_key(ensure_signing_key(self.data_dir))
+        self.mail: MailCatcher | None = None
+
+    def mail_catcher(self) -> MailCatcher:
+        """The development mail catcher of these services (``<data dir>/mail``, as ``trainops
+        up`` has it): started on first use, the ``SMTP_URL`` of every service started after
+        that, stopped after the services."""
+        if self.mail is None:
+            self.mail = MailCatcher(self.data_dir / "mail")
+            self.mail.start()
+        return self.mail
 
     def start(
         self,
@@ -239,6 +250,7 @@ class ServiceHarness:
         started: list[ServiceProcess] = []
         ports = {name: free_port() for name in services}
         sign_in = identity_env({name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
+        mail = {"SMTP_URL": self.mail.url} if self.mail is not None else {}
         for name in services:
             if name in self.processes:
                 raise ValueError(f"service {name} is already started")
@@ -258,7 +270,7 @@ class ServiceHarness:
                 nats_url=nats_url,
                 database_url=url,
                 data_dir=data_dir,
-                extra={**sign_in, **(extra_env or {})},
+                extra={**sign_in, **mail, **(extra_env or {})},
             )
             process = start_service(
                 name,
@@ -284,6 +296,8 @@ class ServiceHarness:
 
     def stop_all(self) -> None:
         stop_all(list(self.processes.values()))
+        if self.mail is not None:
+            self.mail.stop()
 
 
 @pytest.fixture

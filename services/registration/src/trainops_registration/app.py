@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trainops_registration.adapters.migrations import MIGRATIONS
+from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_people import PEOPLE_PAGES
@@ -12,7 +13,7 @@ from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
 from trainops_shared.events.streams import REGISTRATION
-from trainops_shared.service import ServiceSpec
+from trainops_shared.service import ServiceRuntime, ServiceSpec
 from trainops_shared.settings import Settings
 
 
@@ -20,7 +21,16 @@ def build_spec(settings: Settings) -> ServiceSpec:
     """Registration: coordinators' participants, seats, waitlist and attendance.
 
     It keeps its own copy of sessions from scheduling's events and never calls scheduling.
+    It is the one service that mails participants, since it alone holds their addresses.
     """
+    mail = MailDelivery(settings)
+
+    async def start_mail(runtime: ServiceRuntime) -> None:
+        await mail.start(runtime.db)
+
+    async def stop_mail(_: ServiceRuntime) -> None:
+        await mail.stop()
+
     return ServiceSpec(
         name="registration",
         title="trainops registration",
@@ -42,4 +52,6 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
+        on_start=start_mail,
+        on_stop=stop_mail,
     )

@@ -31,8 +31,23 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v4() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4]
+def test_migration_set_is_v1_to_v5() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5]
+
+
+def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
+    engine = sqlite_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            conn.exec_driver_sql("DROP TABLE message_outbox")
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 5) in applied
+            assert "message_outbox" in sa.inspect(conn).get_table_names()
+            indexes = {i["name"] for i in sa.inspect(conn).get_indexes("message_outbox")}
+            assert {"ix_message_outbox_due", "ux_message_outbox_cause"} <= indexes
+    engine.dispose()
 
 
 def insert_v1_rows(conn: Connection, rng: random.Random) -> dict[str, tuple[int, int, int]]:
@@ -112,6 +127,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 2),
                 ("registration", 3),
                 ("registration", 4),
+                ("registration", 5),
             ]
         with conn.begin():
             stored = {

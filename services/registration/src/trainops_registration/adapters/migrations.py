@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
     PER_CITY_UNIQUE,
     duplicate_flags,
@@ -124,6 +125,13 @@ def _uuid_columns_v4(conn: Connection) -> None:
     convert_string_uuid_columns(conn, UUID_COLUMNS)
 
 
+def _message_outbox_v5(conn: Connection) -> None:
+    """The message outbox (participants' mail, decided with its cause); nothing to backfill:
+    registrations made before it were never promised a message. On a fresh database v1 made
+    it already."""
+    message_outbox.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -135,5 +143,6 @@ MIGRATIONS = MigrationSet(
             _identity_v3,
         ),
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
+        Migration(5, "message outbox of participants' mail", _message_outbox_v5),
     ),
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import registrations, sessions, waitlist
+from trainops_registration.adapters import outbox, registrations, sessions, waitlist
 from trainops_registration.domain import promotions_after_capacity_change
 from trainops_registration.domain.records import SessionCopy
 from trainops_registration.handlers.registrations import promotion_events
@@ -97,6 +97,7 @@ def on_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None
     snapshot = waitlist.seat_snapshot(conn, session, head=max(event.capacity, 0))
     to_promote = promotions_after_capacity_change(snapshot, event.capacity)
     promoted = waitlist.promote(conn, event.session_id, to_promote, now)
+    outbox.queue_promotions(conn, promoted, session, now)
     ids = _reaction_ids(event)
     record_events(conn, promotion_events(promoted, now, ids["correlation_id"], ids["causation_id"]))
 

@@ -18,7 +18,13 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import idempotency, participants, registrations, sessions
+from trainops_registration.adapters import (
+    idempotency,
+    outbox,
+    participants,
+    registrations,
+    sessions,
+)
 from trainops_registration.domain import (
     Participant,
     ParticipantInput,
@@ -118,7 +124,8 @@ def add_registration(
     *,
     field_prefix: str = "participant",
 ) -> Registration:
-    """Register ``person`` for the (locked, open) ``session``: confirm or waitlist, record event."""
+    """Register ``person`` for the (locked, open) ``session``: confirm or waitlist, record the
+    event and queue the message telling the person which it is."""
     if person.city not in session.cities:
         raise Invalid(
             f"the session takes participants from {', '.join(session.cities)}, "
@@ -162,6 +169,7 @@ def add_registration(
             waitlisted=1,
             last_position=position - session.last_waitlist_position,
         )
+    outbox.queue_message(conn, decision.status, registration, session, now)
     record_events(
         conn,
         [

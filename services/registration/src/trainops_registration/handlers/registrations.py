@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import registrations, sessions, waitlist
+from trainops_registration.adapters import outbox, registrations, sessions, waitlist
 from trainops_registration.domain import (
     ensure_can_cancel,
     ensure_can_record_attendance,
@@ -130,6 +130,7 @@ def cancel_and_promote(
         cause="participant",
     )
     promoted = waitlist.promote(conn, session.session_id, to_promote, now)
+    outbox.queue_promotions(conn, promoted, session, now)
     record_events(
         conn,
         [
