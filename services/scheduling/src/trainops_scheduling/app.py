@@ -23,6 +23,7 @@ from trainops_scheduling.domain import (
     CityCatalogue,
     InvalidField,
 )
+from trainops_scheduling.handlers.registration_events import EVENT_HANDLERS
 from trainops_shared.events.streams import SCHEDULING
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings, SettingsError
@@ -96,6 +97,7 @@ def build_spec(
         migrations=MIGRATIONS,
         route_handlers=[api],
         produces=[SCHEDULING],
+        event_handlers=EVENT_HANDLERS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
     )

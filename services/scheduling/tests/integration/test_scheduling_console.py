@@ -9,11 +9,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
 from litestar.testing import AsyncTestClient
 
+from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import in_process_settings, token_for
 from trainops_scheduling.app import build_spec
+from trainops_shared.events import (
+    Event,
+    ParticipantProfile,
+    ParticipantRegistered,
+    RegistrationCancelled,
+    encode_event,
+)
 from trainops_shared.service import create_app
 
 pytestmark = pytest.mark.integration
@@ -334,3 +343,69 @@ async def test_other_roles_read_but_never_change(
     assert (await client.get(f"/sessions/{session_id}", headers=STAFF)).json()["status"] == (
         "scheduled"
     )
+
+
+async def publish(nats_url: str, *events: Event) -> None:
+    """Into JetStream as registration's outbox relay publishes them (de-duplicated by id)."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for event in events:
+            headers = {"Nats-Msg-Id": str(event.event_id)}
+            await js.publish(event.subject, encode_event(event), headers=headers)
+    finally:
+        await nc.close()
+
+
+def registration(session_id: str, status: str, version: int = 1, **ids: Any) -> dict[str, Any]:
+    registration_id = ids.get("registration_id", uuid.uuid4())
+    return {
+        "aggregate_id": registration_id,
+        "aggregate_version": version,
+        "registration_id": registration_id,
+        "session_id": uuid.UUID(session_id),
+        "participant_id": ids.get("participant_id", uuid.uuid4()),
+        **({"status": status} if status else {}),
+    }
+
+
+async def test_previews_show_how_many_people_a_change_affects(
+    client: AsyncTestClient[Any], nats_url: str
+) -> None:
+    _, _, session_id = await setup(client)
+    profile = ParticipantProfile(
+        city="aktobe", sector="media", sex="female", age_band="25-34", language="ru"
+    )
+    seated = [
+        ParticipantRegistered(profile=profile, **registration(session_id, "confirmed"))
+        for _ in range(3)
+    ]
+    waiting = ParticipantRegistered(
+        profile=profile, waitlist_position=1, **registration(session_id, "waitlisted")
+    )
+    first = seated[0]
+    same = {"registration_id": first.registration_id, "participant_id": first.participant_id}
+    left = RegistrationCancelled(
+        previous_status="confirmed", **registration(session_id, "", 2, **same)
+    )
+    # The cancellation comes twice (a relay retry): counted once.
+    await publish(nats_url, *seated, waiting, left, left)
+    path = f"/programme/sessions/{session_id}"
+
+    async def counted() -> str:
+        page = await client.get(path, params={"lang": "en"}, headers=STAFF)
+        shown = (
+            'id="session-confirmed">2<' in page.text and 'id="session-waitlisted">1<' in page.text
+        )
+        return page.text if shown else ""
+
+    await eventually(counted, what="registration counts on the session page")
+    cancel = await client.post(path, data={"action": "cancel", "reason": "Flood"}, headers=STAFF)
+    assert "This change affects 2 confirmed people and 1 on the waiting list." in cancel.text
+    seats = await client.post(
+        path, data={"action": "capacity", "capacity": "1"}, params={"lang": "ru"}, headers=STAFF
+    )
+    assert "Подтверждённых участников на 1 больше, чем новое число мест." in seats.text
+    home = await client.get("/", headers=STAFF)
+    row = home.text.split(f'id="session-{session_id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="num confirmed">2<' in row and 'class="num waitlisted">1<' in row

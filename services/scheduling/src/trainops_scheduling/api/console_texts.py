@@ -75,6 +75,13 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Күнтізбеге жүктеу (.ics)",
         "open": "Ашу",
         "required": "Бұл өрісті толтыру міндетті.",
+        "confirmed": "Расталған",
+        "waitlisted": "Күту тізімі",
+        "affects": (
+            "Бұл өзгеріс {confirmed} расталған қатысушыға және күту тізіміндегі "
+            "{waitlisted} адамға әсер етеді."
+        ),
+        "over_capacity": "Расталған қатысушылар жаңа орын санынан {over} адамға көп.",
     },
     "ru": {
         "home_title": "Расписание: сессии",
@@ -146,6 +153,13 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Скачать в календарь (.ics)",
         "open": "Открыть",
         "required": "Это поле обязательно.",
+        "confirmed": "Подтверждено",
+        "waitlisted": "Лист ожидания",
+        "affects": (
+            "Изменение затронет {confirmed} подтверждённых участников и {waitlisted} "
+            "в листе ожидания."
+        ),
+        "over_capacity": "Подтверждённых участников на {over} больше, чем новое число мест.",
     },
     "en": {
         "home_title": "Schedule: sessions",
@@ -215,5 +229,11 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Add to calendar (.ics)",
         "open": "Open",
         "required": "This field is required.",
+        "confirmed": "Confirmed",
+        "waitlisted": "Waiting list",
+        "affects": (
+            "This change affects {confirmed} confirmed people and {waitlisted} on the waiting list."
+        ),
+        "over_capacity": "{over} more people are confirmed than the new capacity allows.",
     },
 }

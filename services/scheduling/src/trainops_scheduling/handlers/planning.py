@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from trainops_scheduling.adapters import sessions, trainers, trainings
+from trainops_scheduling.adapters import registrations, sessions, trainers, trainings
 from trainops_scheduling.domain import (
     DEFAULT_MAX_CAPACITY,
     CityCatalogue,
@@ -27,16 +27,22 @@ from trainops_scheduling.domain import (
 )
 from trainops_scheduling.domain.cities import load_zone
 from trainops_scheduling.domain.records import SessionFilter, TrainerRecord, TrainingRecord
+from trainops_scheduling.domain.registrations import RegistrationCounts
 from trainops_shared.errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)
 class Board:
-    """Sessions with what a page needs to name them: trainings and trainers by id."""
+    """Sessions with what a page needs to name them (trainings and trainers by id) and how
+    many people registration holds for each."""
 
     sessions: list[Session]
     trainings: dict[uuid.UUID, TrainingRecord]
     trainers: dict[uuid.UUID, TrainerRecord]
+    counts: dict[uuid.UUID, RegistrationCounts]
+
+    def counts_of(self, session: Session) -> RegistrationCounts:
+        return self.counts.get(session.id, RegistrationCounts()).shown()
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ def _board(conn: Connection, found: list[Session]) -> Board:
         sessions=found,
         trainings={t.id: t for t in trainings.list_trainings(conn)},
         trainers={t.id: t for t in trainers.list_trainers(conn)},
+        counts=registrations.counts_of(conn, [s.id for s in found]),
     )
 
 
