@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
@@ -80,15 +79,15 @@ async def home(
     principal: Actor,
     runtime: Runtime,
     catalogue: Catalogue,
-    city: FromQuery[str | None] = None,
-    training_id: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
 ) -> Template:
-    """Every session, upcoming first, each in its city's local time; filter by city, training
-    and status. A filter value that names nothing known is ignored, never an error page."""
+    """Every session, upcoming first, each in its city's local time; filter by ``?city=``,
+    ``?training_id=`` and ``?status=``. A page's query is read, not declared (like ``?lang=``):
+    a filter value that names nothing known is ignored, never an error page."""
     view = View(request, principal, catalogue)
+    query = request.query_params
+    city, training_id, status = query.get("city"), query.get("training_id"), query.get("status")
     picked_city = city if city in catalogue else None
-    picked_status: Status | None = status if status in STATUSES else None  # type: ignore[assignment]
+    picked_status: Status | None = status if status in STATUSES else None
     picked_training = _parse_uuid(training_id)
     flt = SessionFilter(
         city=picked_city, training_id=picked_training, status=picked_status, limit=BOARD_LIMIT
@@ -118,14 +117,14 @@ async def calendar_page(
     principal: Actor,
     runtime: Runtime,
     catalogue: Catalogue,
-    view: FromQuery[str | None] = None,
 ) -> Template:
-    """A week (cities × days) or month (weeks × days) of sessions, in each city's local time.
+    """A week (cities × days, ``?view=week``, the default) or month (``?view=month``, weeks ×
+    days) of sessions, in each city's local time.
 
     ``?date=`` picks the period (any day of it, default today in the first city's zone); an
     unreadable date shows today rather than an error page, a bookmark outliving its format.
     """
-    shown = "month" if view == "month" else "week"
+    shown = "month" if request.query_params.get("view") == "month" else "week"
     raw = request.query_params.get("date")
     today = now_utc().astimezone(catalogue.zone_of(catalogue.codes[0])).date()
     try:

@@ -21,6 +21,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
 from litestar.response import Template
 
 from trainops_scheduling.api.console_texts import TEXTS
@@ -49,20 +50,26 @@ AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
 
 
-def page(path: str, *, guards: list[Any] | None = None) -> HTTPRouteHandler:
-    """A signed-in page: HTML, any query (``?lang=``), 401/403 as the API answers them."""
+def page(
+    path: str, *, guards: list[Any] | None = None, not_found: bool = False
+) -> HTTPRouteHandler:
+    """A signed-in page: HTML, any query (``?lang=``), 401/403 (and, for a page of one thing,
+    404) as the API answers them."""
     return get(
         path,
         tags=["pages"],
         opt=PAGE_OPT,
         guards=guards or [],
         media_type=MediaType.HTML,
-        responses=error_responses(401, 403),
+        responses=error_responses(401, 403, *((404,) if not_found else ())),
     )
 
 
-def form_target(path: str) -> HTTPRouteHandler:
-    """A page's form target, planners only; refusals re-render the page with the message."""
+def form_target(path: str, *, of_one: bool = False, redirects: bool = False) -> HTTPRouteHandler:
+    """A page's form target, planners only: refusals (409, 422) re-render the page with the
+    message; a target of one thing (``of_one``) answers 404 as the API does; one that
+    ``redirects`` sends the browser on (303) to the page of what it saved."""
+    saved = {303: ResponseSpec(None, description="Saved: see the page it names")}
     return post(
         path,
         tags=["pages"],
@@ -71,8 +78,9 @@ def form_target(path: str) -> HTTPRouteHandler:
         status_code=200,
         media_type=MediaType.HTML,
         responses={
-            **error_responses(401, 403, 413),
-            **error_responses(404, 409, 422, media_type=MediaType.HTML, limited=False),
+            **(saved if redirects else {}),
+            **error_responses(401, 403, 413, *((404,) if of_one else ())),
+            **error_responses(409, 422, media_type=MediaType.HTML, limited=False),
         },
     )
 

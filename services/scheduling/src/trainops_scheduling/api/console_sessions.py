@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, Final
 
 from litestar.datastructures import FormMultiDict
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
@@ -81,7 +81,7 @@ async def new_session_page(
 SESSION_TEXT_FIELDS: Final = ("training_id", "mode", "starts_at", "ends_at", "capacity", "language")
 
 
-@form_target("/programme/sessions/new")
+@form_target("/programme/sessions/new", redirects=True)
 async def new_session_submit(
     request: AnyRequest,
     principal: Actor,
@@ -180,17 +180,18 @@ async def _session_page(
     )
 
 
-@page("/programme/sessions/{session_id:uuid}")
+@page("/programme/sessions/{session_id:uuid}", not_found=True)
 async def session_page(
     request: AnyRequest,
     principal: Actor,
     runtime: Runtime,
     catalogue: Catalogue,
     session_id: FromPath[uuid.UUID],
-    saved: FromQuery[str | None] = None,
 ) -> Template:
-    """One session in each of its cities' local time; planners get the change forms."""
+    """One session in each of its cities' local time; planners get the change forms
+    (``?saved=1``, where a change lands, says it was saved)."""
     view = View(request, principal, catalogue)
+    saved = request.query_params.get("saved") == "1"
     return await _session_page(
         view, runtime, session_id, notice=view.texts["saved"] if saved else ""
     )
@@ -252,7 +253,7 @@ def _preview_step(
     raise FormRefused(422, "", f"action: one of {', '.join(SESSION_ACTIONS)}")
 
 
-@form_target("/programme/sessions/{session_id:uuid}")
+@form_target("/programme/sessions/{session_id:uuid}", of_one=True, redirects=True)
 async def session_change(
     request: AnyRequest,
     principal: Actor,
