@@ -148,6 +148,34 @@ async def test_every_page_in_each_language(client: AsyncTestClient[Any], lang: s
     assert f'id="session-{session_id}"' not in cancelled.text
 
 
+async def test_sessions_that_ended_are_listed_after_the_coming_ones(
+    client: AsyncTestClient[Any],
+) -> None:
+    training_id, _, upcoming_id = await setup(client)
+    older, newer = [
+        await api(
+            client,
+            "/sessions",
+            {
+                "training_id": training_id,
+                "mode": "online",
+                "cities": ["almaty"],
+                "starts_at": f"2020-12-{day}T10:00",
+                "ends_at": f"2020-12-{day}T12:00",
+                "capacity": 10,
+                "language": "kk",
+            },
+        )
+        for day in (21, 22)
+    ]
+    home = await client.get("/", headers=STAFF)
+    upcoming, past = home.text.split('id="past-title"', 1)
+    assert f'id="session-{upcoming_id}"' in upcoming
+    assert f'id="session-{older["id"]}"' not in upcoming
+    # The latest past session first.
+    assert past.index(f'id="session-{newer["id"]}"') < past.index(f'id="session-{older["id"]}"')
+
+
 async def test_new_session_is_previewed_then_saved(client: AsyncTestClient[Any]) -> None:
     training_id, trainer_id, _ = await setup(client)
     form = new_form(training_id, trainer_id)

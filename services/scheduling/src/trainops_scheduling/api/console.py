@@ -59,6 +59,8 @@ from trainops_shared.validation import check_text
 TEMPLATE_CONFIG: Final = TemplateConfig(
     instance=console_engine(Path(__file__).with_name("templates"))
 )
+UPCOMING_SHOWN: Final = 500
+PAST_SHOWN: Final = 100
 
 
 # ------------------------------------------------------------------------------------------
@@ -89,11 +91,12 @@ async def home(
     picked_city = city if city in catalogue else None
     picked_status: Status | None = status if status in STATUSES else None
     picked_training = _parse_uuid(training_id)
-    flt = SessionFilter(
-        city=picked_city, training_id=picked_training, status=picked_status, limit=BOARD_LIMIT
+    flt = SessionFilter(city=picked_city, training_id=picked_training, status=picked_status)
+    board, upcoming, past = await runtime.read(
+        partial(
+            planning.read_home, flt=flt, now=now_utc(), upcoming=UPCOMING_SHOWN, past=PAST_SHOWN
+        )
     )
-    board = await runtime.read(partial(planning.read_board, flt=flt))
-    upcoming, past = planning.upcoming_and_past(board.sessions, now_utc())
     return view.render(
         "scheduling/home.html",
         "home_title",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from trainops_scheduling.adapters import registrations, sessions, trainers, trainings
 from trainops_scheduling.domain import (
     DEFAULT_MAX_CAPACITY,
+    MAX_SESSION_LENGTH,
     CityCatalogue,
     InvalidField,
     Session,
@@ -171,10 +172,23 @@ def preview_complete(conn: Connection, *, session_id: uuid.UUID) -> Preview:
     return Preview(after, [], _board(conn, [after]))
 
 
-def upcoming_and_past(
-    found: Sequence[Session], now: datetime
-) -> tuple[list[Session], list[Session]]:
-    """Sessions still to end, earliest first, then the ones that ended, latest first."""
-    upcoming = [s for s in found if s.ends_at > now]
-    past = sorted((s for s in found if s.ends_at <= now), key=lambda s: s.starts_at, reverse=True)
-    return upcoming, past
+def read_home(
+    conn: Connection, flt: SessionFilter, now: datetime, upcoming: int, past: int
+) -> tuple[Board, list[Session], list[Session]]:
+    """Up to ``upcoming`` sessions still to end, earliest first, and up to ``past`` that have
+    ended, latest first, matching ``flt``'s city, training and status.
+
+    Two queries, so a long history never pushes the coming sessions off the page: a session
+    that started up to :data:`MAX_SESSION_LENGTH` ago may still be running.
+    """
+    coming = sessions.find_sessions(
+        conn, replace(flt, starts_from=now - MAX_SESSION_LENGTH, limit=upcoming)
+    )
+    # Sessions still running started before now too; they are left out of the past, so the
+    # query asks for as many more as the first list may hold.
+    ended = sessions.find_sessions(
+        conn, replace(flt, starts_before=now, newest_first=True, limit=past + upcoming)
+    )
+    ahead = [s for s in coming if s.ends_at > now]
+    behind = [s for s in ended if s.ends_at <= now][:past]
+    return _board(conn, [*ahead, *behind]), ahead, behind
