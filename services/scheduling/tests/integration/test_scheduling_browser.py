@@ -84,8 +84,13 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     field("confirm").send_keys(Keys.ENTER)
     wait_for(lambda: "saved=1" in driver.current_url, what="the moved session")
     seen["moved"] = text_of(driver, "local-aktobe")
+    driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
+    wait_for(lambda: field("calendar"), what="the month in Kazakh")
+    seen["kk_title"] = text_of(driver, "page-title")
+    seen["kk_month"] = text_of(driver, "calendar")
+    seen["kk_shot"] = phone_screenshot(driver, "scheduling-calendar-month-kk")
     assert_stayed_local(driver)
-    for name in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot"):
+    for name in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
         seen[name] = seen[name].stat().st_size
     return seen
 
@@ -116,5 +121,7 @@ async def test_programme_staff_plan_and_move_a_session(
     assert "Ethical coverage" not in seen["next_week"]
     assert "02.03.2027 10:00 UTC+5 → 04.03.2027 15:00 UTC+5" in seen["reschedule_preview"]
     assert seen["moved"] == "04.03.2027 15:00 UTC+5 – 04.03.2027 18:00 UTC+5"
-    for shot in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot"):
+    assert seen["kk_title"] == "Кесте: күнтізбе"
+    assert "15:00–18:00 Ethical coverage" in seen["kk_month"] and "Ақтөбе" in seen["kk_month"]
+    for shot in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
         assert seen[shot] > 0

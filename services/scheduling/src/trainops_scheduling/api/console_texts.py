@@ -75,6 +75,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Күнтізбеге жүктеу (.ics)",
         "open": "Ашу",
         "required": "Бұл өрісті толтыру міндетті.",
+        "weekdays": "Дс Сс Ср Бс Жм Сб Жс",
         "confirmed": "Расталған",
         "waitlisted": "Күту тізімі",
         "affects": (
@@ -153,6 +154,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Скачать в календарь (.ics)",
         "open": "Открыть",
         "required": "Это поле обязательно.",
+        "weekdays": "Пн Вт Ср Чт Пт Сб Вс",
         "confirmed": "Подтверждено",
         "waitlisted": "Лист ожидания",
         "affects": (
@@ -229,6 +231,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "download_ics": "Add to calendar (.ics)",
         "open": "Open",
         "required": "This field is required.",
+        "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
         "confirmed": "Confirmed",
         "waitlisted": "Waiting list",
         "affects": (
