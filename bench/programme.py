@@ -52,7 +52,7 @@ CONSUMES = {
     "reporting": (SCHEDULING, REGISTRATION, FEEDBACK),
     "feedback": (SCHEDULING, REGISTRATION),
     "registration": (SCHEDULING,),
-    "scheduling": (),
+    "scheduling": (REGISTRATION,),
 }
 
 

@@ -71,7 +71,7 @@ def journey(driver: Any, urls: dict[str, str], username: str) -> dict[str, Any]:
     password.send_keys(Keys.ENTER)
     wait_for(lambda: driver.current_url.startswith(urls["scheduling"]))
     seen["scheduling_user"] = text_of("username")
-    seen["scheduling_title"] = text_of("service")
+    seen["scheduling_title"] = text_of("page-title")
     cookie = driver.get_cookie(SESSION_COOKIE)
     seen["cookie"] = cookie
     driver.get(f"{urls['reporting']}/")
@@ -108,7 +108,7 @@ async def test_sign_in_once_use_two_services_sign_out_everywhere(
         assert seen["sign_in_origin"] == urlsplit(urls["identity"]).netloc
         assert seen["lang"] in ("kk", "ru", "en")
         assert seen["scheduling_user"] == username and seen["reporting_user"] == username
-        assert seen["scheduling_title"] == "trainops scheduling"
+        assert seen["scheduling_title"] == "Schedule: sessions"
         assert seen["reporting_title"] == "Reports: programme dashboard"
         cookie = seen["cookie"]
         assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"

@@ -15,6 +15,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from trainops_scheduling.adapters.tables import MIGRATIONS
+from trainops_scheduling.api.console import CONSOLE_ROUTES, TEMPLATE_CONFIG
 from trainops_scheduling.api.controllers import ROUTES
 from trainops_scheduling.domain import (
     CAPACITY_CEILING,
@@ -22,6 +23,7 @@ from trainops_scheduling.domain import (
     CityCatalogue,
     InvalidField,
 )
+from trainops_scheduling.handlers.registration_events import EVENT_HANDLERS
 from trainops_shared.events.streams import SCHEDULING
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings, SettingsError
@@ -79,7 +81,7 @@ def build_spec(
     # so Litestar can resolve them by name at start-up.
     api = Router(
         path="/",
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *CONSOLE_ROUTES],
         dependencies={
             "catalogue": Provide(provide_catalogue, sync_to_thread=False),
             "max_capacity": Provide(provide_max_capacity, sync_to_thread=False),
@@ -95,4 +97,7 @@ def build_spec(
         migrations=MIGRATIONS,
         route_handlers=[api],
         produces=[SCHEDULING],
+        event_handlers=EVENT_HANDLERS,
+        template_config=TEMPLATE_CONFIG,
+        home_page=False,
     )

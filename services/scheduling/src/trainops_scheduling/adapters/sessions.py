@@ -130,7 +130,8 @@ def sessions_overlapping(
 
 
 def find_sessions(conn: Connection, flt: SessionFilter) -> list[Session]:
-    """Sessions matching ``flt``, earliest first; a city filter goes through the city index."""
+    """Sessions matching ``flt``, earliest first (latest first with ``flt.newest_first``); a city
+    filter goes through the city index."""
     query = sa.select(sessions)
     start_column: sa.ColumnElement[Any] = sessions.c.starts_at
     if flt.city is not None:
@@ -146,5 +147,10 @@ def find_sessions(conn: Connection, flt: SessionFilter) -> list[Session]:
         query = query.where(start_column >= flt.starts_from)
     if flt.starts_before is not None:
         query = query.where(start_column < flt.starts_before)
-    query = query.order_by(sessions.c.starts_at, sessions.c.id).limit(flt.limit).offset(flt.offset)
+    order = (
+        (sessions.c.starts_at.desc(), sessions.c.id.desc())
+        if flt.newest_first
+        else (sessions.c.starts_at, sessions.c.id)
+    )
+    query = query.order_by(*order).limit(flt.limit).offset(flt.offset)
     return [_session(r) for r in conn.execute(query).all()]

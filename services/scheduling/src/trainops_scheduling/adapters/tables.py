@@ -86,11 +86,32 @@ session_trainers = sa.Table(
 )
 
 
+projection_metadata = sa.MetaData()
+
+registration_counts = sa.Table(
+    "registration_counts",
+    projection_metadata,
+    sa.Column("session_id", sa.Uuid, primary_key=True),
+    sa.Column("confirmed", sa.Integer, nullable=False),
+    sa.Column("waitlisted", sa.Integer, nullable=False),
+)
+"""Per session, how many people registration holds as confirmed and as waitlisted: the sum of
+its public events (no registration, participant or profile is kept). A session scheduled here
+and one only registration has heard of are the same key; no foreign key, events may come first."""
+
+
 def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def _create_v2(conn: Connection) -> None:
+    projection_metadata.create_all(conn)
+
+
 MIGRATIONS = MigrationSet(
     "scheduling",
-    (Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),),
+    (
+        Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),
+        Migration(2, "registration counts per session, from registration's events", _create_v2),
+    ),
 )

@@ -35,7 +35,10 @@ class TrainerRecord:
 
 @dataclass(frozen=True, slots=True)
 class SessionFilter:
-    """What ``GET /sessions`` may narrow by; ``starts_from``/``starts_before`` are UTC bounds."""
+    """What ``GET /sessions`` may narrow by; ``starts_from``/``starts_before`` are UTC bounds.
+
+    ``newest_first`` turns the order round (latest start first), so a limited query of the past
+    returns the most recent sessions rather than the oldest."""
 
     city: str | None = None
     training_id: uuid.UUID | None = None
@@ -44,3 +47,4 @@ class SessionFilter:
     starts_before: datetime | None = None
     limit: int = 1000
     offset: int = 0
+    newest_first: bool = False

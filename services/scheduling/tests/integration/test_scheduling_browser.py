@@ -1,0 +1,127 @@
+"""Programme staff plan a session in a real browser (headless Chromium), by keyboard only.
+
+Identity and scheduling run as processes on a real nats-server; ``bolat`` is made with
+``trainops users add``. He schedules a session, sees it in the list and the calendar, and
+moves it, each change previewed before it is saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from trainops_devtools.testing.browser import assert_stayed_local
+from trainops_devtools.testing.consoles import (
+    add_staff,
+    identity_database,
+    phone_screenshot,
+    sign_in,
+    text_of,
+    wait_for,
+)
+from trainops_devtools.testing.pytest_plugin import ServiceHarness
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
+
+
+def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
+    """Bolat's journey: what the pages showed, and the size of each phone screenshot."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    seen: dict[str, Any] = {}
+
+    def field(element_id: str) -> Any:
+        return driver.find_element(By.ID, element_id)
+
+    sign_in(driver, f"{base}/programme/sessions/new?lang=en", "bolat")
+    wait_for(lambda: field("session-form"), what="the new session form")
+    field("f-training_id").send_keys("Ethical")
+    field("f-mode").send_keys("In person")
+    driver.find_element(By.CSS_SELECTOR, "input[name=cities][value=aktobe]").send_keys(Keys.SPACE)
+    field("f-starts_at").send_keys("2027-03-02 10:00")
+    field("f-ends_at").send_keys("2027-03-02 13:00")
+    field("f-capacity").send_keys("25")
+    field("f-language").send_keys("Russian")
+    field("f-trainer_ids-1").send_keys(Keys.SPACE)
+    field("f-venue").send_keys("Aktobe press centre", Keys.ENTER)
+    wait_for(lambda: field("preview-ok"), what="the preview")
+    seen["preview"] = text_of(driver, "preview")
+    seen["preview_shot"] = phone_screenshot(driver, "scheduling-new-session-preview")
+    field("confirm").send_keys(Keys.ENTER)
+    wait_for(lambda: "saved=1" in driver.current_url, what="the saved session")
+    seen["session_url"] = driver.current_url.split("?", 1)[0]
+    seen["saved_notice"] = text_of(driver, "notice")
+    seen["local"] = text_of(driver, "local-aktobe")
+
+    driver.get(f"{base}/")
+    wait_for(lambda: field("upcoming"), what="the sessions list")
+    seen["list"] = text_of(driver, "upcoming")
+    seen["list_shot"] = phone_screenshot(driver, "scheduling-sessions")
+    driver.get(f"{base}/calendar?view=week&date=2027-03-02")
+    wait_for(lambda: field("calendar"), what="the week")
+    seen["week"] = text_of(driver, "calendar")
+    field("cal-next").send_keys(Keys.ENTER)
+    wait_for(lambda: "date=2027-03-08" in driver.current_url, what="the next week")
+    seen["next_week"] = text_of(driver, "calendar")
+    field("cal-previous").send_keys(Keys.ENTER)
+    wait_for(lambda: "date=2027-03-01" in driver.current_url, what="back a week")
+    seen["calendar_shot"] = phone_screenshot(driver, "scheduling-calendar-week")
+
+    driver.get(seen["session_url"])
+    starts = wait_for(lambda: field("f-starts_at"), what="the reschedule form")
+    starts.clear()
+    starts.send_keys("2027-03-04 15:00")
+    ends = field("f-ends_at")
+    ends.clear()
+    ends.send_keys("2027-03-04 18:00", Keys.ENTER)
+    wait_for(lambda: field("preview-change"), what="the reschedule preview")
+    seen["reschedule_preview"] = text_of(driver, "preview-change")
+    seen["reschedule_shot"] = phone_screenshot(driver, "scheduling-reschedule-preview")
+    field("confirm").send_keys(Keys.ENTER)
+    wait_for(lambda: "saved=1" in driver.current_url, what="the moved session")
+    seen["moved"] = text_of(driver, "local-aktobe")
+    driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
+    wait_for(lambda: field("calendar"), what="the month in Kazakh")
+    seen["kk_title"] = text_of(driver, "page-title")
+    seen["kk_month"] = text_of(driver, "calendar")
+    seen["kk_shot"] = phone_screenshot(driver, "scheduling-calendar-month-kk")
+    assert_stayed_local(driver)
+    for name in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
+        seen[name] = seen[name].stat().st_size
+    return seen
+
+
+async def test_programme_staff_plan_and_move_a_session(
+    chrome: Any, service_processes: ServiceHarness
+) -> None:
+    processes = await asyncio.to_thread(service_processes.start, ["identity", "scheduling"])
+    base = processes["scheduling"].url
+    add_staff(identity_database(service_processes.data_dir), "bolat")
+    staff = {"Authorization": f"Bearer {service_processes.token('programme_staff')}"}
+    async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as api:
+        training = await api.post(
+            "/trainings", json={"code": "ethics", "title": {"en": "Ethical coverage"}}
+        )
+        assert training.status_code == 201, training.text
+        trainer = await api.post("/trainers", json={"name": "Aigerim", "home_city": "Almaty"})
+        assert trainer.status_code == 201, trainer.text
+
+    seen = await asyncio.to_thread(plan_and_move, chrome, base)
+
+    assert "02.03.2027 10:00 UTC+5 – 02.03.2027 13:00 UTC+5" in seen["preview"]
+    assert "Aigerim" in seen["preview"]
+    assert seen["saved_notice"] == "Saved."
+    assert seen["local"] == "02.03.2027 10:00 UTC+5 – 02.03.2027 13:00 UTC+5"
+    assert "Ethical coverage" in seen["list"] and "Aktobe" in seen["list"]
+    assert "10:00–13:00 Ethical coverage" in seen["week"]
+    assert "Ethical coverage" not in seen["next_week"]
+    assert "02.03.2027 10:00 UTC+5 → 04.03.2027 15:00 UTC+5" in seen["reschedule_preview"]
+    assert seen["moved"] == "04.03.2027 15:00 UTC+5 – 04.03.2027 18:00 UTC+5"
+    assert seen["kk_title"] == "Кесте: күнтізбе"
+    assert "15:00–18:00 Ethical coverage" in seen["kk_month"] and "Ақтөбе" in seen["kk_month"]
+    for shot in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
+        assert seen[shot] > 0
