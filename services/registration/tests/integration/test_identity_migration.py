@@ -86,7 +86,7 @@ def migrate_and_check(conn: Connection) -> None:
     assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
         ("registration", 3),
         ("registration", 4),
-        ("registration", 5),
+        ("registration", 6),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 from registration_support import ADMIN, Harness, coordinator
 
+from trainops_devtools.testing.events import session_scheduled
+from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import token_for
 from trainops_shared.console.pages import local_time
+from trainops_shared.events import TrainingDefined
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +69,43 @@ async def test_admin_sees_every_region_and_filters(harness: Harness) -> None:
     assert marker in almaty.text
     aktobe = await harness.client.get("/", params={"region": "aktobe"}, headers=ADMIN)
     assert marker not in aktobe.text
+
+
+async def test_sessions_are_named_by_their_training_in_the_page_language(
+    harness: Harness,
+) -> None:
+    """Scheduling's training definition names the session's training; one never defined shows
+    its short id."""
+    training_id = uuid.uuid4()
+    await harness.publish(
+        TrainingDefined(
+            aggregate_id=training_id,
+            aggregate_version=1,
+            training_id=training_id,
+            code="ETH-1",
+            title={"kk": "Этикалық жариялау", "ru": "Этичное освещение", "en": "Ethical coverage"},
+        )
+    )
+    named = msgspec.structs.replace(
+        session_scheduled(cities=("almaty",), starts_at=datetime(2030, 3, 4, 5, 0, tzinfo=UTC)),
+        training_id=training_id,
+    )
+    unnamed = session_scheduled(
+        cities=("almaty",), starts_at=datetime(2030, 3, 5, 5, 0, tzinfo=UTC)
+    )
+    await harness.publish(named, unnamed)
+
+    async def both_listed() -> bool:
+        page = await harness.client.get("/", params={"lang": "en"}, headers=ALMATY)
+        return f'id="session-{named.session_id}"' in page.text and (
+            f'id="session-{unnamed.session_id}"' in page.text
+        )
+
+    await eventually(both_listed)
+    for lang, title in (("kk", "Этикалық жариялау"), ("ru", "Этичное освещение")):
+        page = await harness.client.get("/", params={"lang": lang}, headers=ALMATY)
+        row = page.text.split(f'id="session-{named.session_id}"')[1].split("</tr>")[0]
+        assert title in row
+    page = await harness.client.get("/", params={"lang": "en"}, headers=ALMATY)
+    row = page.text.split(f'id="session-{unnamed.session_id}"')[1].split("</tr>")[0]
+    assert str(unnamed.training_id)[:8] in row

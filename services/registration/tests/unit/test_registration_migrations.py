@@ -31,8 +31,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v5() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5]
+def test_migration_set_is_v1_to_v6() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -47,6 +47,20 @@ def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
             assert "message_outbox" in sa.inspect(conn).get_table_names()
             indexes = {i["name"] for i in sa.inspect(conn).get_indexes("message_outbox")}
             assert {"ix_message_outbox_due", "ux_message_outbox_cause"} <= indexes
+    engine.dispose()
+
+
+def test_v6_adds_the_trainings_names_to_an_older_database() -> None:
+    engine = sqlite_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            conn.exec_driver_sql("DROP TABLE trainings")
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 6) in applied
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("trainings")}
+            assert columns == {"training_id", "code", "title"}
     engine.dispose()
 
 
@@ -128,6 +142,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 3),
                 ("registration", 4),
                 ("registration", 5),
+                ("registration", 6),
             ]
         with conn.begin():
             stored = {

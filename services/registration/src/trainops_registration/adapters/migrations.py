@@ -18,6 +18,7 @@ from trainops_registration.adapters.tables import (
     participant_merges,
     registrations,
     sessions,
+    trainings,
 )
 from trainops_shared.columns import convert_string_uuid_columns
 from trainops_shared.storage import Migration, MigrationSet
@@ -132,6 +133,12 @@ def _message_outbox_v5(conn: Connection) -> None:
     message_outbox.create(conn, checkfirst=True)
 
 
+def _trainings_v6(conn: Connection) -> None:
+    """The trainings' names. Definitions published before it were skipped by this service, so
+    their sessions show the training's short id instead of its name."""
+    trainings.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -144,5 +151,6 @@ MIGRATIONS = MigrationSet(
         ),
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
+        Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
     ),
 )

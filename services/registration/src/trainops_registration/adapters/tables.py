@@ -54,6 +54,16 @@ PER_CITY_UNIQUE = tuple(
     for column in ("email", "phone")
 )
 
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    # The programme's trainings as scheduling defined them: only their names, so that the
+    # coordinators' pages say which training a session is of.
+    sa.Column("training_id", _UUID, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("title", sa.JSON, nullable=False),
+)
+
 participants = sa.Table(
     "participants",
     metadata,

@@ -19,6 +19,7 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from trainops_registration.api.console_texts import TEXTS
+from trainops_registration.domain.trainings import training_name
 from trainops_registration.handlers.sessions import read_region_sessions
 from trainops_shared.auth import Principal
 from trainops_shared.console.labels import choices
@@ -60,6 +61,7 @@ async def home(
         )
         context.update(
             sessions=found,
+            training=partial(training_name, found.trainings, lang=lang),
             admin=principal.role == "admin",
             regions=choices("city", lang),
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import outbox, registrations, sessions, waitlist
+from trainops_registration.adapters import outbox, registrations, sessions, trainings, waitlist
 from trainops_registration.domain import promotions_after_capacity_change
 from trainops_registration.domain.records import SessionCopy
 from trainops_registration.handlers.registrations import promotion_events
@@ -25,6 +25,7 @@ from trainops_shared.events import (
     SessionCompleted,
     SessionRescheduled,
     SessionScheduled,
+    TrainingDefined,
 )
 from trainops_shared.inbox import EventHandler, RetryLater
 from trainops_shared.outbox import record_events
@@ -147,7 +148,13 @@ def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
     )
 
 
+def on_training_defined(conn: Connection, event: TrainingDefined) -> None:
+    """The training's code and titles, for the pages that list its sessions."""
+    trainings.add_training(conn, event.training_id, event.code, dict(event.title))
+
+
 EVENT_HANDLERS: dict[type[Event], EventHandler] = {
+    TrainingDefined: on_training_defined,
     SessionScheduled: on_session_scheduled,
     SessionRescheduled: on_session_rescheduled,
     SessionCapacityChanged: on_capacity_changed,

@@ -10,11 +10,12 @@ from typing import Final
 import msgspec
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import registrations, sessions
+from trainops_registration.adapters import registrations, sessions, trainings
 from trainops_registration.domain.errors import NotFound
 from trainops_registration.domain.identity import region_code
 from trainops_registration.domain.records import Registration, SessionCopy
 from trainops_registration.domain.seats import RegistrationStatus
+from trainops_registration.domain.trainings import TrainingNames
 from trainops_registration.handlers.registrations import record_attendance
 from trainops_shared.auth import Principal
 
@@ -25,6 +26,7 @@ class RegionSessions(msgspec.Struct, frozen=True, kw_only=True):
     region: str | None
     upcoming: list[SessionCopy]
     past: list[SessionCopy]
+    trainings: TrainingNames = msgspec.field(default_factory=dict)
 
 
 def read_region_sessions(
@@ -40,7 +42,9 @@ def read_region_sessions(
     found = [s for s in sessions.list_sessions(conn) if region is None or region in s.cities]
     upcoming = [s for s in found if s.ends_at >= now]
     past = sorted((s for s in found if s.ends_at < now), key=lambda s: s.starts_at, reverse=True)
-    return RegionSessions(region=region, upcoming=upcoming, past=past)
+    return RegionSessions(
+        region=region, upcoming=upcoming, past=past, trainings=trainings.training_names(conn)
+    )
 
 
 class SessionRoster(msgspec.Struct, frozen=True, kw_only=True):
