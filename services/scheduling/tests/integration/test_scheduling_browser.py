@@ -2,7 +2,8 @@
 
 Identity and scheduling run as processes on a real nats-server; ``bolat`` is made with
 ``trainops users add``. He schedules a session, sees it in the list and the calendar, and
-moves it, each change previewed before it is saved.
+moves it, each change previewed before it is saved; a second session for the same trainer at an
+overlapping time shows the clash and offers no confirmation.
 """
 
 from __future__ import annotations
@@ -84,13 +85,37 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     field("confirm").send_keys(Keys.ENTER)
     wait_for(lambda: "saved=1" in driver.current_url, what="the moved session")
     seen["moved"] = text_of(driver, "local-aktobe")
+    # A second session for the same trainer at an overlapping time: the clash, before saving.
+    driver.get(f"{base}/programme/sessions/new?lang=en")
+    wait_for(lambda: field("session-form"), what="the new session form again")
+    field("f-training_id").send_keys("Ethical")
+    driver.find_element(By.CSS_SELECTOR, "input[name=cities][value=almaty]").send_keys(Keys.SPACE)
+    field("f-starts_at").send_keys("2027-03-04 16:00")
+    field("f-ends_at").send_keys("2027-03-04 17:00")
+    field("f-capacity").send_keys("10")
+    field("f-language").send_keys("Russian")
+    field("f-trainer_ids-1").send_keys(Keys.SPACE, Keys.ENTER)
+    wait_for(lambda: field("clashes"), what="the trainer clash")
+    seen["clash"] = text_of(driver, "clashes")
+    seen["clash_links"] = [
+        a.get_attribute("href") for a in field("clashes").find_elements(By.TAG_NAME, "a")
+    ]
+    seen["clash_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
+    seen["clash_shot"] = phone_screenshot(driver, "scheduling-trainer-clash")
     driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
     wait_for(lambda: field("calendar"), what="the month in Kazakh")
     seen["kk_title"] = text_of(driver, "page-title")
     seen["kk_month"] = text_of(driver, "calendar")
     seen["kk_shot"] = phone_screenshot(driver, "scheduling-calendar-month-kk")
     assert_stayed_local(driver)
-    for name in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
+    for name in (
+        "preview_shot",
+        "list_shot",
+        "calendar_shot",
+        "reschedule_shot",
+        "clash_shot",
+        "kk_shot",
+    ):
         seen[name] = seen[name].stat().st_size
     return seen
 
@@ -121,7 +146,17 @@ async def test_programme_staff_plan_and_move_a_session(
     assert "Ethical coverage" not in seen["next_week"]
     assert "02.03.2027 10:00 UTC+5 → 04.03.2027 15:00 UTC+5" in seen["reschedule_preview"]
     assert seen["moved"] == "04.03.2027 15:00 UTC+5 – 04.03.2027 18:00 UTC+5"
+    assert "Aigerim" in seen["clash"]
+    assert any(link.startswith(seen["session_url"]) for link in seen["clash_links"])
+    assert seen["clash_can_confirm"] is False
     assert seen["kk_title"] == "Кесте: күнтізбе"
     assert "15:00–18:00 Ethical coverage" in seen["kk_month"] and "Ақтөбе" in seen["kk_month"]
-    for shot in ("preview_shot", "list_shot", "calendar_shot", "reschedule_shot", "kk_shot"):
+    for shot in (
+        "preview_shot",
+        "list_shot",
+        "calendar_shot",
+        "reschedule_shot",
+        "clash_shot",
+        "kk_shot",
+    ):
         assert seen[shot] > 0
