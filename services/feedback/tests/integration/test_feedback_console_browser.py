@@ -14,15 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
-from trainops_devtools.testing.consoles import (
-    add_staff,
-    identity_database,
-    phone_screenshot,
-    sign_in,
-    text_of,
-    wait_for,
-)
 from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
@@ -32,13 +25,16 @@ def read_session_page(driver: Any, feedback_url: str, session_id: str) -> dict[s
     """Sign in on the main page in Russian, follow the session's link, take the picture."""
     from selenium.webdriver.common.by import By
 
-    sign_in(driver, f"{feedback_url}/", "aigerim", lang="ru")
-    row = wait_for(lambda: driver.find_element(By.ID, f"session-{session_id}"), what="row")
-    seen: dict[str, Any] = {"row": row.text, "home": phone_screenshot(driver, "feedback-home")}
+    consoles.sign_in(driver, f"{feedback_url}/", "aigerim", lang="ru")
+    row = consoles.wait_for(lambda: driver.find_element(By.ID, f"session-{session_id}"), what="row")
+    seen: dict[str, Any] = {
+        "row": row.text,
+        "home": consoles.phone_screenshot(driver, "feedback-home"),
+    }
     row.find_element(By.TAG_NAME, "a").click()
-    wait_for(lambda: driver.find_elements(By.ID, "invitations"), what="invitations table")
-    seen["title"] = text_of(driver, "page-title")
-    seen["rate"] = text_of(driver, "rate")
+    consoles.wait_for(lambda: driver.find_elements(By.ID, "invitations"), what="invitations table")
+    seen["title"] = consoles.text_of(driver, "page-title")
+    seen["rate"] = consoles.text_of(driver, "rate")
     seen["links"] = [
         field.get_attribute("value")
         for field in driver.find_elements(By.CSS_SELECTOR, "td.fb-link input")
@@ -52,7 +48,7 @@ def read_session_page(driver: Any, feedback_url: str, session_id: str) -> dict[s
     seen["widths"] = driver.execute_script(
         "var e = document.documentElement; return [window.innerWidth, e.scrollWidth, e.clientWidth]"
     )
-    seen["screenshot"] = phone_screenshot(driver, "feedback-session")
+    seen["screenshot"] = consoles.phone_screenshot(driver, "feedback-session")
     assert_stayed_local(driver)
     return seen
 
@@ -66,7 +62,7 @@ async def test_coordinator_reads_the_links_on_a_phone(
 ) -> None:
     processes = await asyncio.to_thread(service_processes.start, ["identity", "feedback"])
     feedback = processes["feedback"].url
-    add_staff(identity_database(service_processes.data_dir), "aigerim")
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "aigerim")
 
     training = events.training()
     session = events.session(training.training_id, cities=["almaty", "aktobe"])

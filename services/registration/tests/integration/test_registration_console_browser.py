@@ -16,15 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
-from trainops_devtools.testing.consoles import (
-    add_staff,
-    identity_database,
-    phone_screenshot,
-    sign_in,
-    text_of,
-    wait_for,
-)
 from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
@@ -72,11 +65,13 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     from selenium.webdriver.common.keys import Keys
 
     seen: dict[str, Any] = {}
-    sign_in(driver, f"{registration}/", "aigerim", lang="kk")
-    wait_for(lambda: driver.find_element(By.ID, f"session-{session_id}"), what="session row")
-    seen["home_shot"] = phone_screenshot(driver, "registration-home")
+    consoles.sign_in(driver, f"{registration}/", "aigerim", lang="kk")
+    consoles.wait_for(
+        lambda: driver.find_element(By.ID, f"session-{session_id}"), what="session row"
+    )
+    seen["home_shot"] = consoles.phone_screenshot(driver, "registration-home")
     driver.find_element(By.ID, "to-register").send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "register-form"), what="registration form")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "register-form"), what="registration form")
     seen["form_lang"] = driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
     driver.find_element(By.ID, "f-session_id").send_keys(Keys.ARROW_DOWN)
     driver.find_element(By.ID, "f-full_name").send_keys(NAME)
@@ -88,52 +83,55 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     driver.switch_to.active_element.send_keys(Keys.TAB)
     driver.switch_to.active_element.send_keys("Алматы ақшамы")
     driver.find_element(By.ID, "f-sector").send_keys(Keys.ARROW_DOWN)
-    seen["form_shot"] = phone_screenshot(driver, "registration-console-form")
+    seen["form_shot"] = consoles.phone_screenshot(driver, "registration-console-form")
     driver.find_element(By.ID, "f-organisation").send_keys(Keys.ENTER)
-    result = wait_for(lambda: driver.find_element(By.ID, "result"), what="result")
+    result = consoles.wait_for(lambda: driver.find_element(By.ID, "result"), what="result")
     seen["result_status"] = result.get_attribute("data-status")
     seen["result_text"] = result.text
-    seen["result_shot"] = phone_screenshot(driver, "registration-console-result")
+    seen["result_shot"] = consoles.phone_screenshot(driver, "registration-console-result")
     person_url = driver.find_element(By.ID, "open-person").get_attribute("href")
     seen["person_path"] = urlsplit(person_url).path
 
     driver.get(f"{registration}/people")
-    search = wait_for(lambda: driver.find_element(By.ID, "f-q"), what="search field")
+    search = consoles.wait_for(lambda: driver.find_element(By.ID, "f-q"), what="search field")
     search.send_keys("Асель Нурланкызы")  # typed the Russian way: the same person
     search.send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "results"), what="search results")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "results"), what="search results")
     link = driver.find_element(By.LINK_TEXT, NAME)
-    seen["search_shot"] = phone_screenshot(driver, "registration-console-search")
+    seen["search_shot"] = consoles.phone_screenshot(driver, "registration-console-search")
     link.send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "correct-form"), what="person page")
-    seen["person_title"] = text_of(driver, "page-title")
-    seen["person_shot"] = phone_screenshot(driver, "registration-console-person")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "correct-form"), what="person page")
+    seen["person_title"] = consoles.text_of(driver, "page-title")
+    seen["person_shot"] = consoles.phone_screenshot(driver, "registration-console-person")
 
     driver.find_element(By.CSS_SELECTOR, f'a[href="/sessions/{session_id}"]').send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "attendance-form"), what="session page")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "attendance-form"), what="session page")
     tick = driver.find_element(By.CSS_SELECTOR, 'input[name="registration_id"]')
     tick.send_keys(Keys.SPACE)
     seen["ticked"] = tick.is_selected()
     driver.find_element(By.ID, "mark-attended").send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "notice"), what="attendance saved")
-    seen["attendance_notice"] = text_of(driver, "notice")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "notice"), what="attendance saved")
+    seen["attendance_notice"] = consoles.text_of(driver, "notice")
     seen["attended"] = driver.find_element(By.CSS_SELECTOR, "td.attended").get_attribute(
         "data-attended"
     )
-    seen["session_shot"] = phone_screenshot(driver, "registration-console-session")
+    seen["session_shot"] = consoles.phone_screenshot(driver, "registration-console-session")
     seen["requested"] = assert_stayed_local(driver)
 
     driver.find_element(By.ID, "sign-out").send_keys(Keys.ENTER)
-    wait_for(lambda: "signed_out=true" in driver.current_url, what="signed out")
+    consoles.wait_for(lambda: "signed_out=true" in driver.current_url, what="signed out")
     return seen
 
 
 def other_region_tries(driver: Any, person_url: str) -> dict[str, str]:
     from selenium.webdriver.common.by import By
 
-    sign_in(driver, person_url, "yerlan", lang="en")
-    wait_for(lambda: driver.find_element(By.ID, "errors"), what="not-found page")
-    return {"title": text_of(driver, "page-title"), "body": text_of(driver, "main")}
+    consoles.sign_in(driver, person_url, "yerlan", lang="en")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "errors"), what="not-found page")
+    return {
+        "title": consoles.text_of(driver, "page-title"),
+        "body": consoles.text_of(driver, "main"),
+    }
 
 
 async def test_coordinator_registers_finds_and_marks_in_chromium(
@@ -143,7 +141,7 @@ async def test_coordinator_registers_finds_and_marks_in_chromium(
         service_processes.start, ["identity", "scheduling", "registration"]
     )
     registration = processes["registration"].url
-    add_staff(identity_database(service_processes.data_dir), "aigerim", "yerlan")
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "aigerim", "yerlan")
     scheduling = processes["scheduling"].url
     session_id = await scheduled_session(service_processes, scheduling, registration)
 

@@ -14,14 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from trainops_devtools.testing.consoles import (
-    add_staff,
-    identity_database,
-    phone_screenshot,
-    sign_in,
-    text_of,
-    wait_for,
-)
+from trainops_devtools.testing import consoles
 from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
@@ -79,7 +72,7 @@ async def test_a_coordinator_fixes_and_imports_a_list_on_the_phone(
     from trainops_devtools.testing.browser import assert_stayed_local
 
     await asyncio.to_thread(service_processes.start, ["identity", "scheduling", "registration"])
-    add_staff(identity_database(service_processes.data_dir), "aigerim")
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "aigerim")
     session_id = schedule_almaty_session(service_processes)
     registration = service_processes.url("registration")
     coordinator = {"Authorization": f"Bearer {service_processes.token('coordinator', 'almaty')}"}
@@ -88,32 +81,38 @@ async def test_a_coordinator_fixes_and_imports_a_list_on_the_phone(
         page = httpx.get(f"{registration}/import", headers=coordinator, timeout=10)
         return session_id in page.text
 
-    await asyncio.to_thread(wait_for, session_arrived, 60.0, "the session reached registration")
+    await asyncio.to_thread(
+        consoles.wait_for, session_arrived, 60.0, "the session reached registration"
+    )
     bad, good = tmp_path / "список.csv", tmp_path / "список-исправлен.csv"
     bad.write_bytes(BAD.encode("cp1251"))
     good.write_bytes(GOOD.encode("cp1251"))
 
     def journey() -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        sign_in(chrome, f"{registration}/?lang=ru", "aigerim", lang="ru")
+        consoles.sign_in(chrome, f"{registration}/?lang=ru", "aigerim", lang="ru")
         chrome.find_element(By.ID, "import-link").click()
-        wait_for(lambda: chrome.find_element(By.ID, "import-form"), what="the import form")
+        consoles.wait_for(lambda: chrome.find_element(By.ID, "import-form"), what="the import form")
         upload(chrome, session_id, bad)
-        wait_for(lambda: chrome.find_element(By.ID, "problem-table"), what="the problem table")
+        consoles.wait_for(
+            lambda: chrome.find_element(By.ID, "problem-table"), what="the problem table"
+        )
         seen["problems"] = [
             [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
             for tr in chrome.find_elements(By.CSS_SELECTOR, "#problem-table tbody tr")
         ]
-        seen["bad_shot"] = phone_screenshot(chrome, "registration-import-problems")
+        seen["bad_shot"] = consoles.phone_screenshot(chrome, "registration-import-problems")
         upload(chrome, session_id, good)
-        wait_for(lambda: chrome.find_element(By.ID, "notice"), what="the result")
-        seen["done"] = text_of(chrome, "notice")
-        seen["done_shot"] = phone_screenshot(chrome, "registration-import-done")
+        consoles.wait_for(lambda: chrome.find_element(By.ID, "notice"), what="the result")
+        seen["done"] = consoles.text_of(chrome, "notice")
+        seen["done_shot"] = consoles.phone_screenshot(chrome, "registration-import-done")
         chrome.find_element(By.ID, "again").click()
-        wait_for(lambda: chrome.find_element(By.ID, "import-form"), what="the form again")
+        consoles.wait_for(lambda: chrome.find_element(By.ID, "import-form"), what="the form again")
         chrome.find_element(By.ID, "lang-kk").click()
-        wait_for(lambda: text_of(chrome, "page-title") == "Тізімді файлдан жүктеу", what="kk")
-        seen["form_shot"] = phone_screenshot(chrome, "registration-import-form-kk")
+        consoles.wait_for(
+            lambda: consoles.text_of(chrome, "page-title") == "Тізімді файлдан жүктеу", what="kk"
+        )
+        seen["form_shot"] = consoles.phone_screenshot(chrome, "registration-import-form-kk")
         assert_stayed_local(chrome)
         return seen
 

@@ -18,16 +18,8 @@ import pytest
 from reporting_programme import Programme, build_donor_scenario
 
 from trainops_devtools.nats_server import NatsServer
+from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
-from trainops_devtools.testing.consoles import (
-    SCREENSHOTS,
-    add_staff,
-    identity_database,
-    phone_screenshot,
-    sign_in,
-    text_of,
-    wait_for,
-)
 from trainops_devtools.testing.pytest_plugin import ServiceHarness
 from trainops_shared.events import Event, encode_event
 
@@ -61,7 +53,7 @@ def _download(driver: Any, directory: Path, link_text: str, suffix: str) -> byte
         new = [p for p in set(directory.iterdir()) - before if p.suffix == suffix]
         return new[0] if new else None  # a partial download ends in .crdownload
 
-    path = wait_for(saved, what=f"the {suffix} download")
+    path = consoles.wait_for(saved, what=f"the {suffix} download")
     return path.read_bytes()
 
 
@@ -86,7 +78,7 @@ def _pdf_text(data: bytes) -> str:
 def _laptop_screenshot(driver: Any, name: str) -> Path:
     """The whole page at a laptop's width, beside the phone screenshots."""
     directory = (
-        SCREENSHOTS
+        consoles.SCREENSHOTS
         if os.environ.get("TRAINOPS_UPDATE_SCREENSHOTS") == "1"
         else Path(tempfile.gettempdir()) / "trainops-screenshots"
     )
@@ -113,7 +105,7 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
         nats_url=fresh_nats_server.url,
         extra_env={"REPORT_PERIODS": "all,month"},
     )
-    add_staff(identity_database(service_processes.data_dir), "dana")
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "dana")
     programme = Programme()
     build_donor_scenario(programme)
     asyncio.run(_publish(fresh_nats_server.url, programme.events))
@@ -128,7 +120,7 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
         body = api.get("/reports/summary").json()
         return bool(body.get("sessions_delivered") == 1 and body.get("registered") == 20)
 
-    wait_for(projected, timeout=60, what="the scenario projected")
+    consoles.wait_for(projected, timeout=60, what="the scenario projected")
     # The feedback stream is the last to settle: wait until the donor table stops changing.
     previous: list[Any] = [None]
 
@@ -138,11 +130,13 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
         previous[0] = now
         return same and now["totals"]["registered"] == 20
 
-    wait_for(settled, timeout=60, what="the donor table settled")
+    consoles.wait_for(settled, timeout=60, what="the donor table settled")
     driver = chrome
 
-    sign_in(driver, f"{reporting}/", "dana", lang="en")
-    wait_for(lambda: text_of(driver, "page-title") == "Reports: programme dashboard")
+    consoles.sign_in(driver, f"{reporting}/", "dana", lang="en")
+    consoles.wait_for(
+        lambda: consoles.text_of(driver, "page-title") == "Reports: programme dashboard"
+    )
     charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
     assert [c.get_attribute("id") for c in charts] == [
         "chart-city",
@@ -152,21 +146,21 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
         "chart-months",
     ]
     assert "Almaty" in charts[0].text and "Attended: hidden" in charts[0].text
-    assert text_of(driver, "username") == "dana"
-    phone = phone_screenshot(driver, "reporting-dashboard")
+    assert consoles.text_of(driver, "username") == "dana"
+    phone = consoles.phone_screenshot(driver, "reporting-dashboard")
     _laptop_screenshot(driver, "reporting-dashboard-laptop")
     assert phone.stat().st_size > 10_000
 
     # To the builder by keyboard: the link, then the breakdown checkboxes, then the button.
     link = driver.find_element(By.LINK_TEXT, "Build a donor report")
     link.send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "donor-form"), what="the donor form")
+    consoles.wait_for(lambda: driver.find_element(By.ID, "donor-form"), what="the donor form")
     for code in ("city", "sex"):
         box = driver.find_element(By.ID, f"by-{code}")
         box.send_keys(Keys.SPACE)
         assert box.is_selected()
     driver.find_element(By.CSS_SELECTOR, "#donor-form button[type=submit]").send_keys(Keys.ENTER)
-    table = wait_for(lambda: driver.find_element(By.ID, "donor-table"), what="the table")
+    table = consoles.wait_for(lambda: driver.find_element(By.ID, "donor-table"), what="the table")
     report = api.get("/reports/donor", params={"by": "city,sex"}).json()
     small = driver.find_element(By.ID, "row-almaty-male")
     cells = small.find_elements(By.CSS_SELECTOR, "td[data-measure=registered]")
@@ -193,14 +187,16 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     assert cities <= {row[0].lower() for row in workbook if row and isinstance(row[0], str)}
     totals = [row for row in workbook if row and row[0] == "Total"]
     assert totals and report["totals"]["registered"] in totals[-1], workbook
-    phone_screenshot(driver, "reporting-donor")
+    consoles.phone_screenshot(driver, "reporting-donor")
     _laptop_screenshot(driver, "reporting-donor-laptop")
     # The same table in Kazakh: the language link keeps the question.
     driver.find_element(By.ID, "lang-kk").send_keys(Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "kk")
-    assert text_of(driver, "page-title") == "Донорға арналған есеп"
+    consoles.wait_for(
+        lambda: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "kk"
+    )
+    assert consoles.text_of(driver, "page-title") == "Донорға арналған есеп"
     assert driver.find_element(By.ID, "row-almaty-male").text.startswith("Алматы Ер")
-    phone_screenshot(driver, "reporting-donor-kk")
+    consoles.phone_screenshot(driver, "reporting-donor-kk")
     pdf_text = _pdf_text(_download(driver, downloads, "PDF", ".pdf"))
     assert "Донорлық есеп" in pdf_text and "Алматы" in pdf_text
 
@@ -210,7 +206,7 @@ def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     for code in ("sex", "age_band"):
         driver.find_element(By.ID, f"by-{code}").send_keys(Keys.SPACE)
     driver.find_element(By.CSS_SELECTOR, "#donor-form button[type=submit]").send_keys(Keys.ENTER)
-    error = wait_for(lambda: driver.find_element(By.ID, "f-by-error"), what="the by error")
+    error = consoles.wait_for(lambda: driver.find_element(By.ID, "f-by-error"), what="the by error")
     assert "біреуі қала" in error.text
     assert not driver.find_elements(By.ID, "donor-table")
     assert assert_stayed_local(driver)

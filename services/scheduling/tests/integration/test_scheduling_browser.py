@@ -14,15 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
-from trainops_devtools.testing.consoles import (
-    add_staff,
-    identity_database,
-    phone_screenshot,
-    sign_in,
-    text_of,
-    wait_for,
-)
 from trainops_devtools.testing.pytest_plugin import ServiceHarness
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
@@ -38,8 +31,8 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     def field(element_id: str) -> Any:
         return driver.find_element(By.ID, element_id)
 
-    sign_in(driver, f"{base}/programme/sessions/new?lang=en", "bolat")
-    wait_for(lambda: field("session-form"), what="the new session form")
+    consoles.sign_in(driver, f"{base}/programme/sessions/new?lang=en", "bolat")
+    consoles.wait_for(lambda: field("session-form"), what="the new session form")
     field("f-training_id").send_keys("Ethical")
     field("f-mode").send_keys("In person")
     driver.find_element(By.CSS_SELECTOR, "input[name=cities][value=aktobe]").send_keys(Keys.SPACE)
@@ -49,45 +42,45 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     field("f-language").send_keys("Russian")
     field("f-trainer_ids-1").send_keys(Keys.SPACE)
     field("f-venue").send_keys("Aktobe press centre", Keys.ENTER)
-    wait_for(lambda: field("preview-ok"), what="the preview")
-    seen["preview"] = text_of(driver, "preview")
-    seen["preview_shot"] = phone_screenshot(driver, "scheduling-new-session-preview")
+    consoles.wait_for(lambda: field("preview-ok"), what="the preview")
+    seen["preview"] = consoles.text_of(driver, "preview")
+    seen["preview_shot"] = consoles.phone_screenshot(driver, "scheduling-new-session-preview")
     field("confirm").send_keys(Keys.ENTER)
-    wait_for(lambda: "saved=1" in driver.current_url, what="the saved session")
+    consoles.wait_for(lambda: "saved=1" in driver.current_url, what="the saved session")
     seen["session_url"] = driver.current_url.split("?", 1)[0]
-    seen["saved_notice"] = text_of(driver, "notice")
-    seen["local"] = text_of(driver, "local-aktobe")
+    seen["saved_notice"] = consoles.text_of(driver, "notice")
+    seen["local"] = consoles.text_of(driver, "local-aktobe")
 
     driver.get(f"{base}/")
-    wait_for(lambda: field("upcoming"), what="the sessions list")
-    seen["list"] = text_of(driver, "upcoming")
-    seen["list_shot"] = phone_screenshot(driver, "scheduling-sessions")
+    consoles.wait_for(lambda: field("upcoming"), what="the sessions list")
+    seen["list"] = consoles.text_of(driver, "upcoming")
+    seen["list_shot"] = consoles.phone_screenshot(driver, "scheduling-sessions")
     driver.get(f"{base}/calendar?view=week&date=2027-03-02")
-    wait_for(lambda: field("calendar"), what="the week")
-    seen["week"] = text_of(driver, "calendar")
+    consoles.wait_for(lambda: field("calendar"), what="the week")
+    seen["week"] = consoles.text_of(driver, "calendar")
     field("cal-next").send_keys(Keys.ENTER)
-    wait_for(lambda: "date=2027-03-08" in driver.current_url, what="the next week")
-    seen["next_week"] = text_of(driver, "calendar")
+    consoles.wait_for(lambda: "date=2027-03-08" in driver.current_url, what="the next week")
+    seen["next_week"] = consoles.text_of(driver, "calendar")
     field("cal-previous").send_keys(Keys.ENTER)
-    wait_for(lambda: "date=2027-03-01" in driver.current_url, what="back a week")
-    seen["calendar_shot"] = phone_screenshot(driver, "scheduling-calendar-week")
+    consoles.wait_for(lambda: "date=2027-03-01" in driver.current_url, what="back a week")
+    seen["calendar_shot"] = consoles.phone_screenshot(driver, "scheduling-calendar-week")
 
     driver.get(seen["session_url"])
-    starts = wait_for(lambda: field("f-starts_at"), what="the reschedule form")
+    starts = consoles.wait_for(lambda: field("f-starts_at"), what="the reschedule form")
     starts.clear()
     starts.send_keys("2027-03-04 15:00")
     ends = field("f-ends_at")
     ends.clear()
     ends.send_keys("2027-03-04 18:00", Keys.ENTER)
-    wait_for(lambda: field("preview-change"), what="the reschedule preview")
-    seen["reschedule_preview"] = text_of(driver, "preview-change")
-    seen["reschedule_shot"] = phone_screenshot(driver, "scheduling-reschedule-preview")
+    consoles.wait_for(lambda: field("preview-change"), what="the reschedule preview")
+    seen["reschedule_preview"] = consoles.text_of(driver, "preview-change")
+    seen["reschedule_shot"] = consoles.phone_screenshot(driver, "scheduling-reschedule-preview")
     field("confirm").send_keys(Keys.ENTER)
-    wait_for(lambda: "saved=1" in driver.current_url, what="the moved session")
-    seen["moved"] = text_of(driver, "local-aktobe")
+    consoles.wait_for(lambda: "saved=1" in driver.current_url, what="the moved session")
+    seen["moved"] = consoles.text_of(driver, "local-aktobe")
     # A second session for the same trainer at an overlapping time: the clash, before saving.
     driver.get(f"{base}/programme/sessions/new?lang=en")
-    wait_for(lambda: field("session-form"), what="the new session form again")
+    consoles.wait_for(lambda: field("session-form"), what="the new session form again")
     field("f-training_id").send_keys("Ethical")
     driver.find_element(By.CSS_SELECTOR, "input[name=cities][value=almaty]").send_keys(Keys.SPACE)
     field("f-starts_at").send_keys("2027-03-04 16:00")
@@ -95,18 +88,18 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     field("f-capacity").send_keys("10")
     field("f-language").send_keys("Russian")
     field("f-trainer_ids-1").send_keys(Keys.SPACE, Keys.ENTER)
-    wait_for(lambda: field("clashes"), what="the trainer clash")
-    seen["clash"] = text_of(driver, "clashes")
+    consoles.wait_for(lambda: field("clashes"), what="the trainer clash")
+    seen["clash"] = consoles.text_of(driver, "clashes")
     seen["clash_links"] = [
         a.get_attribute("href") for a in field("clashes").find_elements(By.TAG_NAME, "a")
     ]
     seen["clash_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
-    seen["clash_shot"] = phone_screenshot(driver, "scheduling-trainer-clash")
+    seen["clash_shot"] = consoles.phone_screenshot(driver, "scheduling-trainer-clash")
     driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
-    wait_for(lambda: field("calendar"), what="the month in Kazakh")
-    seen["kk_title"] = text_of(driver, "page-title")
-    seen["kk_month"] = text_of(driver, "calendar")
-    seen["kk_shot"] = phone_screenshot(driver, "scheduling-calendar-month-kk")
+    consoles.wait_for(lambda: field("calendar"), what="the month in Kazakh")
+    seen["kk_title"] = consoles.text_of(driver, "page-title")
+    seen["kk_month"] = consoles.text_of(driver, "calendar")
+    seen["kk_shot"] = consoles.phone_screenshot(driver, "scheduling-calendar-month-kk")
     assert_stayed_local(driver)
     for name in (
         "preview_shot",
@@ -125,7 +118,7 @@ async def test_programme_staff_plan_and_move_a_session(
 ) -> None:
     processes = await asyncio.to_thread(service_processes.start, ["identity", "scheduling"])
     base = processes["scheduling"].url
-    add_staff(identity_database(service_processes.data_dir), "bolat")
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "bolat")
     staff = {"Authorization": f"Bearer {service_processes.token('programme_staff')}"}
     async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as api:
         training = await api.post(
