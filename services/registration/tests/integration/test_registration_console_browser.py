@@ -67,7 +67,9 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     seen: dict[str, Any] = {}
     consoles.sign_in(driver, f"{registration}/", "aigerim", lang="kk")
     consoles.wait_for(
-        lambda: driver.find_element(By.ID, f"session-{session_id}"), what="session row"
+        lambda: driver.find_element(By.ID, f"session-{session_id}"),
+        timeout=60,
+        what="session row",
     )
     seen["home_shot"] = consoles.phone_screenshot(driver, "registration-home")
     driver.find_element(By.ID, "to-register").send_keys(Keys.ENTER)

@@ -80,7 +80,7 @@ def invitation_row(link: InvitationLink, *, expired: bool) -> dict[str, Any]:
     summary="Completed sessions and their response rates (HTML)",
     opt={ANY_QUERY_OPT: True},
     media_type=MediaType.HTML,
-    responses=error_responses(401, 403, media_type=MediaType.HTML),
+    responses=error_responses(401, 403),
 )
 async def home(
     request: Request[Any, Any, Any],
@@ -117,7 +117,10 @@ async def home(
     guards=[requires(*sorted(INVITERS))],
     opt={ANY_QUERY_OPT: True},
     media_type=MediaType.HTML,
-    responses=error_responses(401, 403, 404, media_type=MediaType.HTML),
+    responses={
+        **error_responses(401, 403),
+        **error_responses(404, media_type=MediaType.HTML, limited=False),
+    },
 )
 async def session_page(
     session_id: FromPath[uuid.UUID],

@@ -14,7 +14,6 @@ from typing import Any, Final
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
@@ -44,7 +43,6 @@ async def home(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     runtime: NamedDependency[ServiceRuntime],
-    region: FromQuery[str | None] = None,
 ) -> Template:
     """The coordinator's region's sessions, upcoming first (an admin: any or every region)."""
     lang = page_language(request)
@@ -55,7 +53,9 @@ async def home(
             partial(
                 read_region_sessions,
                 principal=principal,
-                region=region or None,
+                # Read like ``?lang=``, not declared: a page tolerates any query (bookmarks,
+                # trackers), which a declared parameter list would promise to refuse.
+                region=request.query_params.get("region") or None,
                 now=datetime.now(UTC),
             )
         )

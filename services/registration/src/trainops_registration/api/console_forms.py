@@ -64,15 +64,17 @@ _CHECKS: Final[dict[str, Callable[[str, str], object]]] = {
 }
 
 
-def page_get(path: str) -> HTTPRouteHandler:
-    """A registrar's page: 401 without a session, 403 to other roles."""
+def page_get(path: str, *, of_one: bool = False) -> HTTPRouteHandler:
+    """A registrar's page: 401 without a session, 403 to other roles; the page of one thing
+    (``of_one``) answers a "not found" page (404) for what the reader may not see."""
+    not_found = error_responses(404, media_type=MediaType.HTML, limited=False) if of_one else {}
     return get(
         path,
         tags=["pages"],
         opt=PAGE_OPT,
         guards=REGISTRAR_GUARDS,
         media_type=MediaType.HTML,
-        responses=error_responses(401, 403),
+        responses={**error_responses(401, 403), **not_found},
     )
 
 

@@ -271,7 +271,10 @@ class ImportPages(Controller):
         status_code=200,
         opt=_LANG_QUERY,
         operation_class=operation_class(body=FORM_BODY),
-        responses=error_responses(400, 401, 403, 404, 409, 422),
+        responses={
+            **error_responses(400, 401, 403, 404, 409),
+            **error_responses(422, media_type=MediaType.HTML, limited=False),
+        },
     )
     async def upload(
         self,

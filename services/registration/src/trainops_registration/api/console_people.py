@@ -109,7 +109,7 @@ async def _person_page(
     )
 
 
-@page_get("/people/{participant_id:uuid}")
+@page_get("/people/{participant_id:uuid}", of_one=True)
 async def person_page(
     request: Request[Any, Any, Any],
     principal: Caller,

@@ -66,7 +66,7 @@ async def _session_page(
     )
 
 
-@page_get("/sessions/{session_id:uuid}")
+@page_get("/sessions/{session_id:uuid}", of_one=True)
 async def session_page(
     request: Request[Any, Any, Any],
     principal: Caller,

@@ -168,7 +168,10 @@ def _field_error(exc: Invalid, texts: dict[str, str]) -> tuple[str, str]:
     tags=["pages"],
     opt={"any_query": True},
     media_type=MediaType.HTML,
-    responses=error_responses(400, 401, 403),
+    responses={
+        **error_responses(401, 403),
+        **error_responses(400, media_type=MediaType.HTML, limited=False),
+    },
 )
 async def home(
     request: Request[Any, Any, Any],
@@ -266,7 +269,10 @@ def _table(report: dict[str, Any], lang: Language, texts: dict[str, str]) -> dic
     tags=["pages"],
     opt={"any_query": True},
     media_type=MediaType.HTML,
-    responses=error_responses(400, 401, 403),
+    responses={
+        **error_responses(401, 403),
+        **error_responses(400, media_type=MediaType.HTML, limited=False),
+    },
 )
 async def donor_page(
     request: Request[Any, Any, Any],
