@@ -86,6 +86,7 @@ def migrate_and_check(conn: Connection) -> None:
     assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
         ("registration", 3),
         ("registration", 4),
+        ("registration", 5),
         ("registration", 6),
     ]
     inspector = sa.inspect(conn)

@@ -81,6 +81,7 @@ def make_v3_with_text_ids(conn: Connection) -> None:
 def migrate_and_use(conn: Connection) -> None:
     assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [
         ("registration", 4),
+        ("registration", 5),
         ("registration", 6),
     ]
     if conn.dialect.name == "postgresql":
