@@ -104,3 +104,14 @@ def test_a_page_carries_the_layout_the_session_and_a_strict_policy(tmp_path: Pat
         assert response.cookies.get("trainops_lang") == "kk"
         css = client.get("/assets/console/1/console.css")
         assert css.status_code == 200 and "max-age=31536000" in css.headers["cache-control"]
+
+
+def test_an_instant_at_the_calendars_edge_is_shown_in_utc() -> None:
+    """31 December 9999 22:00 at UTC−5 is past year 9999 in UTC+5: shown in UTC, not a 500."""
+    from datetime import UTC, datetime
+
+    from trainops_shared.console.pages import local_date, local_time
+
+    edge = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    assert local_time(edge, "Asia/Almaty") == "31.12.9999 23:00 UTC+0"
+    assert local_date(edge, "Asia/Almaty") == "31.12.9999"

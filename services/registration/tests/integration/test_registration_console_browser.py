@@ -66,6 +66,8 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
 
     seen: dict[str, Any] = {}
     consoles.sign_in(driver, f"{registration}/", "aigerim", lang="kk")
+    # Signed in: the main page itself, wherever the sign-in sent the browser back to.
+    driver.get(f"{registration}/")
     consoles.wait_for(
         lambda: driver.find_element(By.ID, f"session-{session_id}"),
         timeout=60,

@@ -113,14 +113,24 @@ def _offset(value: datetime) -> str:
 def local_time(value: datetime, timezone: str, lang: Language = "ru") -> str:
     """``12.03.2026 10:00 UTC+5``: the wall clock of ``timezone`` with its offset, so a person
     in another city reads the session's own time and knows it is not theirs."""
-    zone = _zone(timezone)
-    local = value.astimezone(zone) if zone else value
+    local = _in_zone(value, timezone)
     return f"{local.strftime(_DAY_FORMAT)} {local:%H:%M} {_offset(local)}"
 
 
 def local_date(value: datetime, timezone: str, lang: Language = "ru") -> str:
+    return _in_zone(value, timezone).strftime(_DAY_FORMAT)
+
+
+def _in_zone(value: datetime, timezone: str) -> datetime:
+    """``value`` on ``timezone``'s clock; an instant at the very edge of the calendar (31
+    December 9999 in UTC is 1 January 10000 east of it) stays in UTC rather than fail the page."""
     zone = _zone(timezone)
-    return (value.astimezone(zone) if zone else value).strftime(_DAY_FORMAT)
+    if zone is None:
+        return value
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        return value
 
 
 def console_environment(*template_dirs: Path) -> Environment:
