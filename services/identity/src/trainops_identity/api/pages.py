@@ -292,14 +292,12 @@ async def _account_page(
     found = await accounts.find_account(web.identity, principal.subject)
     # A development token (``trainops token``) names a subject that is no account: the page
     # shows who the token says, and there are no personal tokens or password to manage.
-    account = found or Account(
-        account_id=uuid.UUID(int=0),
+    account = found or Account.new(
+        uuid.UUID(int=0),
         username=principal.subject,
         role=principal.role,
         region=principal.region,
-        disabled=False,
-        created_at=now_utc(),
-        changed_at=now_utc(),
+        now=now_utc(),
     )
     listed = await tokens.list_tokens(web.identity, username=account.username)
     return render(

@@ -68,6 +68,30 @@ class Account:
     changed_at: datetime
     password_hash: str | None = None
 
+    @classmethod
+    def new(
+        cls,
+        account_id: uuid.UUID,
+        *,
+        username: str,
+        role: str,
+        region: str | None,
+        now: datetime,
+        password_hash: str | None = None,
+    ) -> Account:
+        """An enabled account as first stored: created and changed at ``now``. ``password_hash``
+        stays None for people who sign in only through the organisation's provider."""
+        return cls(
+            account_id=account_id,
+            username=username,
+            role=role,
+            region=region,
+            disabled=False,
+            created_at=now,
+            changed_at=now,
+            password_hash=password_hash,
+        )
+
 
 def check_username(username: str) -> str:
     name = username.strip().lower()

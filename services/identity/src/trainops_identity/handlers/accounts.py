@@ -57,15 +57,8 @@ async def add_account(
     if password is not None:
         check_password(password, name)
         hashed = await asyncio.to_thread(ctx.passwords.hash, password)
-    account = Account(
-        account_id=uuid7(),
-        username=name,
-        role=role,
-        region=region,
-        disabled=False,
-        created_at=now,
-        changed_at=now,
-        password_hash=hashed,
+    account = Account.new(
+        uuid7(), username=name, role=role, region=region, now=now, password_hash=hashed
     )
 
     def insert(conn: Connection) -> None:

@@ -254,16 +254,7 @@ def _claims_mapped(
     )
     if username is None:
         raise OidcSignInRefused("account", "no free username for your account; ask an admin")
-    account = Account(
-        account_id=uuid7(),
-        username=username,
-        role=role,
-        region=region,
-        disabled=False,
-        created_at=now,
-        changed_at=now,
-        password_hash=None,
-    )
+    account = Account.new(uuid7(), username=username, role=role, region=region, now=now)
     repo.insert_account(conn, account)
     if known is None:
         oidc_repo.insert_identity(
@@ -318,16 +309,7 @@ async def assign_pending(
             raise Invalid("identity_id: this person has an account already", field="identity_id")
         if repo.account_by_username(conn, name) is not None:
             raise AccountExists(f"an account {name!r} exists already", field="username")
-        account = Account(
-            account_id=uuid7(),
-            username=name,
-            role=role,
-            region=region,
-            disabled=False,
-            created_at=now,
-            changed_at=now,
-            password_hash=None,
-        )
+        account = Account.new(uuid7(), username=name, role=role, region=region, now=now)
         repo.insert_account(conn, account)
         if not oidc_repo.link_identity(conn, identity_id, str(account.account_id)):
             raise Invalid("identity_id: this person has an account already", field="identity_id")

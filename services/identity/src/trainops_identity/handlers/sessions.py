@@ -40,7 +40,8 @@ class StartedSession:
         return f"StartedSession(session_id={self.session_id!r}, account={self.account.username!r})"
 
 
-def _token(ctx: Identity, account: Account, row: SessionRow, now: datetime) -> tuple[str, datetime]:
+def _started(ctx: Identity, account: Account, row: SessionRow, now: datetime) -> StartedSession:
+    """The session as its cookie carries it, with a fresh short-lived token."""
     expires = token_expiry(row, ctx.policy, now)
     token = ctx.token_signer.sign(
         subject=account.username,
@@ -51,7 +52,14 @@ def _token(ctx: Identity, account: Account, row: SessionRow, now: datetime) -> t
         session_id=row.session_id,
         csrf=row.csrf,
     )
-    return token, expires
+    return StartedSession(
+        session_id=row.session_id,
+        csrf=row.csrf,
+        token=token,
+        token_expires_at=expires,
+        session_expires_at=row.absolute_expires_at,
+        account=account,
+    )
 
 
 async def start_session(
@@ -97,15 +105,7 @@ async def start_session(
         )
 
     await ctx.store.write(insert)
-    token, expires = _token(ctx, account, row, now)
-    return StartedSession(
-        session_id=row.session_id,
-        csrf=row.csrf,
-        token=token,
-        token_expires_at=expires,
-        session_expires_at=row.absolute_expires_at,
-        account=account,
-    )
+    return _started(ctx, account, row, now)
 
 
 def _audit_id(session_id: str) -> str:
@@ -205,15 +205,7 @@ async def refresh_session(ctx: Identity, *, session_id: str, now: datetime) -> S
         ), account
 
     row, account = await ctx.store.write(refresh)
-    token, expires = _token(ctx, account, row, now)
-    return StartedSession(
-        session_id=row.session_id,
-        csrf=row.csrf,
-        token=token,
-        token_expires_at=expires,
-        session_expires_at=row.absolute_expires_at,
-        account=account,
-    )
+    return _started(ctx, account, row, now)
 
 
 async def sign_out(ctx: Identity, *, session_id: str, actor: str, now: datetime) -> bool:
