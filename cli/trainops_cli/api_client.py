@@ -1,7 +1,7 @@
 """A small typed HTTP client of the four trainops services, shared by ``trainops demo`` and the
 end-to-end tests.
 
-It talks to the services only through their public HTTP contract (issue 3) and adds the two
+It talks to the services only through their public HTTP contract and adds the two
 things every caller needs: bearer tokens per role/region (signed locally, like ``trainops
 token``), and :class:`ApiError` carrying the exact request and response, so a misbehaving
 service is reported with something its owner can reproduce. Calls that depend on events still
