@@ -133,9 +133,8 @@ def parse_k(raw: str | None, server_k: int = DEFAULT_K) -> int:
     text = raw.strip()
     if not text.isdigit() or len(text) > 3 or int(text) != server_k:  # the setting is <= 100
         raise Invalid(
-            f"k={text[:12]!r} is not accepted: the cell size is this server's setting "
-            f"({MIN_CELL_ENV}={server_k}), not a request parameter; leave k out or send "
-            f"k={server_k}",
+            f"k={text[:12]!r}: the cell size is the server's setting "
+            f"({MIN_CELL_ENV}={server_k}); omit k or send k={server_k}",
             field="k",
         )
     return server_k
