@@ -419,6 +419,19 @@ def url_with_user(address: str, credentials: NatsCredentials) -> str:
     return f"{scheme}://{credentials.user}:{credentials.password}@{rest.rpartition('@')[2]}"
 
 
+def _client_url(address: str, auth: NatsAuth | None) -> str:
+    """``address`` with the operator's credentials when ``auth`` has an operator."""
+    if auth is not None and OPERATOR_USER in auth.credentials:
+        return url_with_user(address, auth.credentials[OPERATOR_USER])
+    return address
+
+
+def _user_url(address: str, auth: NatsAuth | None, user: str) -> str:
+    if auth is None:
+        raise NatsServerError(f"the NATS server at {address} has no generated users")
+    return url_with_user(address, auth.credentials[user])
+
+
 @dataclass(eq=False)
 class NatsServer:
     """One ``nats-server`` process with JetStream.
@@ -469,15 +482,11 @@ class NatsServer:
     def url(self) -> str:
         """The URL a client connects with: the operator's credentials included when the server
         enforces generated users (never print it; :attr:`address` is for messages)."""
-        if self.auth is not None and OPERATOR_USER in self.auth.credentials:
-            return url_with_user(self.address, self.auth.credentials[OPERATOR_USER])
-        return self.address
+        return _client_url(self.address, self.auth)
 
     def url_for(self, user: str) -> str:
         """The URL with ``user``'s credentials (only with generated users)."""
-        if self.auth is None:
-            raise NatsServerError(f"nats-server on {self.address} has no generated users")
-        return url_with_user(self.address, self.auth.credentials[user])
+        return _user_url(self.address, self.auth, user)
 
     @property
     def config_path(self) -> Path:
@@ -725,15 +734,11 @@ class DockerNatsServer:
     def url(self) -> str:
         """The URL a client connects with: the operator's credentials included when the
         container enforces generated users (never print it; :attr:`address` is for messages)."""
-        if self.auth is not None and OPERATOR_USER in self.auth.credentials:
-            return url_with_user(self.address, self.auth.credentials[OPERATOR_USER])
-        return self.address
+        return _client_url(self.address, self.auth)
 
     def url_for(self, user: str) -> str:
         """The URL with ``user``'s credentials (only with generated users)."""
-        if self.auth is None:
-            raise NatsServerError(f"the NATS container at {self.address} has no generated users")
-        return url_with_user(self.address, self.auth.credentials[user])
+        return _user_url(self.address, self.auth, user)
 
     def write_config(self) -> Path | None:
         """The container's ``nats-server.conf`` (and ``auth.conf``) in ``config_dir``; ``None``

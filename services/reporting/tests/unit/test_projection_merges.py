@@ -16,28 +16,23 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from reporting_programme import Programme, december
-from reporting_streams import deliver, read_model
+from reporting_streams import deliver, empty_read_model, read_model
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_queries import finest_cells
 from trainops_reporting.adapters.tables import facts, participants
 from trainops_reporting.domain.categories import DIMENSIONS
 from trainops_shared.events import Event
-from trainops_shared.storage import apply_migrations
 
 pytestmark = pytest.mark.unit
 CITY = DIMENSIONS.index("city")
 
 
 def _projected(events: Sequence[Event], rng: random.Random | None = None) -> dict[str, Any]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as connection:
-        with connection.begin():
-            apply_migrations(connection, [MIGRATIONS])
+    with empty_read_model() as connection:
         with connection.begin():
             deliver(connection, events, rng)
-        result = {
+        return {
             "model": read_model(connection),
             "cells": finest_cells(connection),
             "reach": _reach(connection),
@@ -45,8 +40,6 @@ def _projected(events: Sequence[Event], rng: random.Random | None = None) -> dic
                 sa.select(sa.func.count()).select_from(participants)
             ).scalar_one(),
         }
-    engine.dispose()
-    return result
 
 
 def _reach(conn: Connection) -> int:
@@ -57,12 +50,8 @@ def _reach(conn: Connection) -> int:
 
 @pytest.fixture
 def conn() -> Iterator[Connection]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as connection:
-        with connection.begin():
-            apply_migrations(connection, [MIGRATIONS])
+    with empty_read_model() as connection:
         yield connection
-    engine.dispose()
 
 
 def _moved_person(programme: Programme) -> tuple[list[Event], Any, Any]:
