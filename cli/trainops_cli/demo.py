@@ -108,8 +108,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "--k",
         type=int,
         default=None,
-        help="suppression threshold of the donor table (default: the server's, REPORT_MIN_CELL; "
-        "a smaller one is refused)",
+        help="suppression threshold of the donor table: only the server's own (REPORT_MIN_CELL) "
+        "is served, any other is refused",
     )
     parser.add_argument(
         "--timeout",

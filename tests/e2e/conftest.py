@@ -47,8 +47,8 @@ def start_system(
         report_env: Mapping[str, str] | None = None,
     ) -> E2ESystem:
         """``report_env``: reporting's disclosure settings; by default the smallest cell 1, so
-        that a test can read exact counts (k=1) and compare them with
-        what it sent, and still ask for k=3 or 5."""
+        that a test can read exact counts (k=1) and compare them with what it sent (a test
+        that checks suppression restarts reporting with another ``REPORT_MIN_CELL``)."""
         env = EXACT_REPORTS if report_env is None else report_env
         processes = service_processes.start(
             nats_url=fresh_nats_server.url, database=database, extra_env=env

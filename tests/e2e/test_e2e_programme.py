@@ -2,8 +2,9 @@
 
 The four services run as separate processes on a real NATS server; the test drives them only
 over HTTP and asserts that reporting shows exactly what the test computes from what it sent:
-the summary, the donor table by city and sex unsuppressed (k=1), and with k=3 and k=5 (primary
-suppression exactly, complementary suppression by its invariants), in JSON and in CSV.
+the summary, the donor table by city and sex unsuppressed (k=1), then, reporting restarted with
+its threshold set to 3 and to 5 (k is the server's setting), primary suppression exactly and
+complementary suppression by its invariants, in JSON and in CSV.
 
 The scenario: two trainings; people of the eight cities (Kazakh and Russian names, some typed
 again in Latin letters for a second training); an online session for everyone, an in-person
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -70,7 +73,8 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def run_programme(client: TrainopsClient) -> None:
+def run_programme(client: TrainopsClient, set_k: Callable[[int], None]) -> None:
+    """``set_k(k)`` restarts reporting with ``REPORT_MIN_CELL=k`` on the same read model."""
     suffix = uuid.uuid4().hex[:8]
     ta = client.define_training(
         f"e2e-ethics-{suffix}",
@@ -278,9 +282,15 @@ def run_programme(client: TrainopsClient) -> None:
         client.summary(from_="2021-03-04", to="2021-04-01")
     assert refused.value.status == 422
 
-    # Donor tables: unsuppressed, then k=3 and k=5, JSON and CSV.
+    # Donor tables: unsuppressed, then at the server's k of 3 and of 5, JSON and CSV.
     check_unsuppressed(client.donor(by="city,sex", k=1), cells, by)
+    default = client.donor(by="city,sex")
+    assert default["k"] == 1  # the server's setting in this test system
+    with pytest.raises(ApiError) as refused:  # k is the server's, not the request's
+        client.donor(by="city,sex", k=3)
+    assert refused.value.status == 422
     for k in (3, 5):
+        set_k(k)
         report = client.donor(by="city,sex", k=k)
         check_donor_report(report, cells, by, k)
         check_csv_matches_json(client.donor_csv(by="city,sex", k=k), report)
@@ -289,8 +299,7 @@ def run_programme(client: TrainopsClient) -> None:
             check_donor_report(
                 part, expected_cells(facts, ("city",), training=training), ("city",), k
             )
-    default = client.donor(by="city,sex")
-    assert default["k"] == 1  # the server's minimum in this test system
+    set_k(3)
     for dims in (("sector",), ("age_band", "city"), ("city", "training")):
         report = client.donor(by=",".join(dims), k=3)
         want_cells = expected_cells(facts, dims)
@@ -303,6 +312,12 @@ def run_programme(client: TrainopsClient) -> None:
         check_csv_matches_json(client.donor_csv(by=",".join(dims), k=3), report)
 
 
+def _restart_reporting(system: Any, k: int) -> None:
+    reporting = system.processes["reporting"]
+    reporting.env["REPORT_MIN_CELL"] = str(k)
+    reporting.restart(timeout=60.0)
+
+
 @pytest.mark.parametrize(
     "database",
     [
@@ -313,6 +328,6 @@ def run_programme(client: TrainopsClient) -> None:
 def test_programme_reports_equal_what_was_sent(start_system: Any, database: str) -> None:
     system = start_system(database)
     try:
-        run_programme(system.client)
+        run_programme(system.client, partial(_restart_reporting, system))
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n\nservice logs:\n{system.logs()}") from exc

@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -419,6 +419,19 @@ def url_with_user(address: str, credentials: NatsCredentials) -> str:
     return f"{scheme}://{credentials.user}:{credentials.password}@{rest.rpartition('@')[2]}"
 
 
+def _client_url(address: str, auth: NatsAuth | None) -> str:
+    """``address`` with the operator's credentials when ``auth`` has an operator."""
+    if auth is not None and OPERATOR_USER in auth.credentials:
+        return url_with_user(address, auth.credentials[OPERATOR_USER])
+    return address
+
+
+def _user_url(address: str, auth: NatsAuth | None, user: str) -> str:
+    if auth is None:
+        raise NatsServerError(f"the NATS server at {address} has no generated users")
+    return url_with_user(address, auth.credentials[user])
+
+
 @dataclass(eq=False)
 class NatsServer:
     """One ``nats-server`` process with JetStream.
@@ -469,15 +482,11 @@ class NatsServer:
     def url(self) -> str:
         """The URL a client connects with: the operator's credentials included when the server
         enforces generated users (never print it; :attr:`address` is for messages)."""
-        if self.auth is not None and OPERATOR_USER in self.auth.credentials:
-            return url_with_user(self.address, self.auth.credentials[OPERATOR_USER])
-        return self.address
+        return _client_url(self.address, self.auth)
 
     def url_for(self, user: str) -> str:
         """The URL with ``user``'s credentials (only with generated users)."""
-        if self.auth is None:
-            raise NatsServerError(f"nats-server on {self.address} has no generated users")
-        return url_with_user(self.address, self.auth.credentials[user])
+        return _user_url(self.address, self.auth, user)
 
     @property
     def config_path(self) -> Path:
@@ -666,53 +675,120 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+CONTAINER_CONFIG_DIR = "/etc/trainops-nats"
+"""Where the container sees the generated config directory (mounted read-only)."""
+CONTAINER_CLIENT_PORT = 4222
+CONTAINER_MONITOR_PORT = 8222
+
+
+def _nats_container(image: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            from testcontainers.community.nats import NatsContainer
+        except ImportError:  # older testcontainers
+            from testcontainers.nats import NatsContainer
+        return NatsContainer(image)
+
+
 class DockerNatsServer:
     """NATS with JetStream in a container (testcontainers), for machines with Docker but no
     usable ``nats-server`` binary. The store lives in the container, so it survives
-    :meth:`kill` + :meth:`restart` but not :meth:`stop` (which removes the container)."""
+    :meth:`kill` + :meth:`restart` but not :meth:`stop` (which removes the container).
 
-    def __init__(self, image: str = DEFAULT_DOCKER_IMAGE) -> None:
+    The container runs the same configuration as the local binary: the deploy template rendered
+    for the container (listen on its port 4222, store in ``/data``) and, with ``auth``, the
+    generated per-service ``auth.conf``. Both are written (0600) into ``config_dir``, which is
+    mounted read-only, so a process without credentials cannot connect and a service cannot
+    publish another context's subjects, exactly as with the local server. The image's server
+    runs as root inside the container, so it reads the owner-only files.
+    """
+
+    def __init__(
+        self,
+        image: str = DEFAULT_DOCKER_IMAGE,
+        *,
+        config_dir: Path | None = None,
+        auth: NatsAuth | None = None,
+        template: str | None = None,
+        container_factory: Callable[[str], Any] = _nats_container,
+    ) -> None:
+        if auth is not None and config_dir is None:
+            raise NatsServerError("a NATS container with generated users needs a config_dir")
         self.image = image
+        self.config_dir = None if config_dir is None else Path(config_dir).resolve()
+        self.auth = auth
+        self.template = template
+        self._factory = container_factory
         self._container: Any = None
-        self._url: str | None = None
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise NatsServerError("the NATS container is not started")
-        return self._url
+        self._address: str | None = None
 
     @property
     def address(self) -> str:
-        return self.url
+        """``nats://host:port`` without credentials (for messages and ``NATS_URL``)."""
+        if self._address is None:
+            raise NatsServerError("the NATS container is not started")
+        return self._address
+
+    @property
+    def url(self) -> str:
+        """The URL a client connects with: the operator's credentials included when the
+        container enforces generated users (never print it; :attr:`address` is for messages)."""
+        return _client_url(self.address, self.auth)
+
+    def url_for(self, user: str) -> str:
+        """The URL with ``user``'s credentials (only with generated users)."""
+        return _user_url(self.address, self.auth, user)
+
+    def write_config(self) -> Path | None:
+        """The container's ``nats-server.conf`` (and ``auth.conf``) in ``config_dir``; ``None``
+        without a ``config_dir`` (the image's defaults, JetStream on, no users)."""
+        if self.config_dir is None:
+            return None
+        self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.auth is not None:
+            _write_private(self.config_dir / "auth.conf", self.auth.authorization_config())
+        text = render_config(
+            self.template if self.template is not None else load_config_template(),
+            host="0.0.0.0",  # inside the container; Docker maps the port to the host
+            port=CONTAINER_CLIENT_PORT,
+            store_dir=Path("/data"),
+            monitor_port=CONTAINER_MONITOR_PORT,
+            server_name="trainops-docker",
+            auth=self.auth is not None,
+        )
+        path = self.config_dir / "nats-server.conf"
+        _write_private(path, text)
+        return path
 
     def _refresh_url(self) -> None:
         host, port = self._container.nats_host_and_port()
-        self._url = f"nats://{host}:{port}"
+        self._address = f"nats://{host}:{port}"
 
     def start(self, timeout: float = 60.0) -> Self:
         if self._container is not None:
             return self
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                from testcontainers.community.nats import NatsContainer
-            except ImportError:  # older testcontainers
-                from testcontainers.nats import NatsContainer
-            container = NatsContainer(self.image)
+        container = self._factory(self.image)
+        config = self.write_config()
+        if config is None:
             container.with_command("-js -sd /data")
-            container.start()
+        else:
+            container.with_volume_mapping(str(config.parent), CONTAINER_CONFIG_DIR, mode="ro")
+            container.with_command(f"-c {CONTAINER_CONFIG_DIR}/{config.name}")
+        container.start()
         self._container = container
         self._refresh_url()
         self._wait(timeout)
+        if self.auth is not None:
+            _AUTH_BY_ADDRESS[self.address] = self.auth
         return self
 
     def _wait(self, timeout: float) -> None:
-        host, _, port = self.url.removeprefix("nats://").rpartition(":")
+        host, _, port = self.address.removeprefix("nats://").rpartition(":")
         deadline = time.monotonic() + timeout
         while read_server_info(host, int(port)) is None:
             if time.monotonic() >= deadline:
-                raise NatsServerError(f"NATS container at {self.url} did not answer")
+                raise NatsServerError(f"NATS container at {self.address} did not answer")
             time.sleep(0.05)
 
     def is_running(self) -> bool:
@@ -747,7 +823,7 @@ class DockerNatsServer:
             with contextlib.suppress(Exception):
                 self._container.stop()
             self._container = None
-            self._url = None
+            self._address = None
 
 
 def start_nats(
@@ -763,16 +839,17 @@ def start_nats(
 ) -> NatsServer | DockerNatsServer:
     """A started NATS server: the local binary when usable, else a container when Docker
     answers (``prefer="auto"``); otherwise :class:`NatsServerError` naming what is missing.
-    ``auth`` applies to the local binary; the container fallback runs without users."""
+    ``auth`` applies to either: the container gets the same generated config, from
+    ``store_dir``."""
     if prefer == "docker":
         if not docker_engine_available():
             raise NatsServerError("prefer='docker' but no Docker engine answers")
-        return DockerNatsServer().start()
+        return DockerNatsServer(config_dir=store_dir, auth=auth).start()
     try:
         binary = find_nats_server()
     except NatsServerError as exc:
         if prefer == "auto" and docker_engine_available():
-            return DockerNatsServer().start()
+            return DockerNatsServer(config_dir=store_dir, auth=auth).start()
         raise NatsServerError(f"{exc} (no Docker engine answers either)") from exc
     server = NatsServer(
         store_dir=store_dir,

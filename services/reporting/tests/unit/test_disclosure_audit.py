@@ -11,15 +11,21 @@ must find the leaks of the old single-table suppression applied to each table on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
+import numpy as np
 import pytest
 from disclosure_programmes import demo_cells, generated_cells
+from scipy.optimize import linprog
 
+from trainops_reporting.api.params import parse_k
 from trainops_reporting.domain.disclosure import (
     MEASURES,
+    TOLERANCE,
     CellId,
     FinestCell,
+    Pattern,
     Prover,
     Reason,
     Universe,
@@ -31,6 +37,7 @@ from trainops_reporting.domain.disclosure import (
 )
 from trainops_reporting.domain.disclosure.labels import label_interval, line_bounds
 from trainops_reporting.domain.suppression import CountTable, suppress
+from trainops_shared.errors import Invalid
 
 pytestmark = pytest.mark.unit
 K = 5
@@ -204,3 +211,71 @@ def test_every_table_adds_up_to_the_same_total(demo: Universe) -> None:
             continue
         cells = [s for c, s in demo.sums.items() if c[0] == "all" and c[1] == shape]
         assert [sum(s[i] for s in cells) for i in range(3)] == grand[:3]
+
+
+def _combined_intervals(
+    universe: Universe, patterns: list[Pattern], k: int, measure: str = "registered"
+) -> dict[CellId, tuple[float, float]]:
+    """The attacker's LP over several published patterns of the same tables together: a cell
+    is known where any pattern shows it, and a cell hidden by all of them lies in every one of
+    its labels' intervals (primary at 6 and complementary at 5: exactly 5). Returns the proven
+    interval of each count of 1..k-1."""
+    prover = Prover(universe, measure, k, over="cells")
+    assert prover.structure is not None
+    low = np.zeros(len(prover.cells))
+    high = np.full(len(prover.cells), np.inf)
+    for row, cell in enumerate(prover.cells):
+        if not all(cell in p.hidden[measure] for p in patterns):
+            low[row] = high[row] = prover.values[row]
+            continue
+        for p in patterns:
+            lo, hi = label_interval(p.hidden[measure][cell], p.k)
+            low[row], high[row] = max(low[row], lo), min(high[row], hi)
+    bounds = [(lo, None if math.isinf(hi) else hi) for lo, hi in zip(low, high, strict=True)]
+    lines = prover.structure
+    out: dict[CellId, tuple[float, float]] = {}
+    for row, cell in enumerate(prover.cells):
+        if not 0 < prover.values[row] < k:
+            continue
+        goal = np.zeros(len(prover.cells))
+        goal[row] = 1.0
+        ends = [
+            linprog(sign * goal, A_eq=lines, b_eq=np.zeros(lines.shape[0]), bounds=bounds)
+            for sign in (1.0, -1.0)
+        ]
+        assert all(end.status == 0 for end in ends)
+        out[cell] = (float(ends[0].x[row]), float(ends[1].x[row]))
+    return out
+
+
+def _served_k(asked: int) -> int | None:
+    """The threshold the API publishes at when a request asks for ``asked`` (None: refused)."""
+    try:
+        return parse_k(str(asked), K)
+    except Invalid:
+        return None
+
+
+def test_requests_at_other_thresholds_combined_recover_nothing_hidden(demo: Universe) -> None:
+    """Everything a caller can get by asking for several k, combined in one LP, keeps each
+    hidden small count's interval at [1, k-1]. A pattern at k=6 beside the one at k=5 would
+    prove a cell hidden as complementary at 5 and primary at 6 to hold exactly 5, and through
+    the lines narrow primary cells beside it (16 of the demo's 29 to [2, 4]): so only the
+    server's k is served."""
+    served = sorted({k for asked in (K, K + 1, K + 2, 2 * K) if (k := _served_k(asked))})
+    patterns = [protect(demo, k) for k in served]
+    proven = _combined_intervals(demo, patterns, K)
+    assert proven, "the demo has small counts to protect"
+    narrowed = {
+        cell: (low, high)
+        for cell, (low, high) in proven.items()
+        if low > 1 + TOLERANCE or high < K - 1 - TOLERANCE
+    }
+    assert narrowed == {}
+
+
+def test_two_thresholds_together_would_narrow_hidden_counts(demo: Universe) -> None:
+    """Why the threshold is not a request parameter: the same LP over the patterns at 5 and 6
+    proves primary cells narrower than [1, 4]."""
+    proven = _combined_intervals(demo, [protect(demo, K), protect(demo, K + 1)], K)
+    assert any(low > 1 + TOLERANCE or high < K - 1 - TOLERANCE for low, high in proven.values())

@@ -46,14 +46,14 @@ def test_k_is_bounded(raw: str) -> None:
     assert len(caught.value.detail) < 120
 
 
-@pytest.mark.parametrize("raw", ["1", "4"])
-def test_a_request_cannot_lower_k_below_the_server_minimum(raw: str) -> None:
+@pytest.mark.parametrize("raw", ["1", "4", "6", "50"])
+def test_a_request_cannot_choose_another_k_than_the_servers(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
-        parse_k(raw, minimum=5)
+        parse_k(raw, 5)
     assert caught.value.field == "k"
-    assert "minimum cell size 5" in caught.value.detail
+    assert "REPORT_MIN_CELL=5" in caught.value.detail
 
 
-def test_a_request_may_raise_k() -> None:
-    assert parse_k("8", minimum=5) == 8
-    assert parse_k(None, minimum=5) == 5
+def test_a_request_may_only_repeat_the_servers_k() -> None:
+    assert parse_k("8", 8) == 8
+    assert parse_k(None, 5) == 5

@@ -90,11 +90,14 @@ def test_policy_is_read_and_checked_at_start_up() -> None:
 
 def test_k_and_format() -> None:
     assert parse_k(None) == 5
-    assert parse_k("1", minimum=1) == 1
-    for bad in ("0", "-3", "x", "1"):
+    assert parse_k(" 5 ") == 5
+    assert parse_k("1", server_k=1) == 1
+    for bad in ("0", "-3", "x", "1", "4", "6", "50", "1000", "9" * 40):
         with pytest.raises(Invalid) as caught:
             parse_k(bad)
         assert caught.value.field == "k"
+        assert "REPORT_MIN_CELL=5" in str(caught.value)
+        assert "9" * 13 not in str(caught.value)  # the caller's text is echoed short
     assert parse_format(None) == "json"
     assert parse_format("CSV") == "csv"
     with pytest.raises(Invalid):

@@ -17,7 +17,12 @@ from sqlalchemy.engine import Connection
 from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_cache import PatternCache, ReportCache
 from trainops_reporting.adapters.state import read_generation
-from trainops_reporting.adapters.tables import READ_MODEL_TABLES, facts, feedback_responses
+from trainops_reporting.adapters.tables import (
+    READ_MODEL_TABLES,
+    facts,
+    feedback_responses,
+    participant_merges,
+)
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_reporting.handlers.reports import ReportRequest, donor_report, summary_report
 from trainops_shared.events import Event, FeedbackSubmitted
@@ -308,6 +313,7 @@ def test_migration_keeps_the_first_response_per_registration() -> None:
     with engine.begin() as conn:
         apply_migrations(conn, [MigrationSet("reporting", MIGRATIONS.migrations[:2])])
         conn.execute(sa.text("DROP INDEX IF EXISTS ux_report_feedback_registration"))
+        participant_merges.create(conn)  # today's handlers read it (v8 then finds it there)
         deliver_v2 = [e for e in programme.events]
         for event in deliver_v2:
             apply(conn, event)

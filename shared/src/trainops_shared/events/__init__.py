@@ -13,6 +13,7 @@ from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
     ParticipantRegistered,
+    ParticipantsMerged,
     RegistrationCancelled,
     WaitlistPromoted,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "FeedbackSubmitted",
     "ParticipantProfile",
     "ParticipantRegistered",
+    "ParticipantsMerged",
     "RegistrationCancelled",
     "SessionCancelled",
     "SessionCapacityChanged",

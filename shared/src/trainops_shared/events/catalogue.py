@@ -16,6 +16,7 @@ from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
     ParticipantRegistered,
+    ParticipantsMerged,
     RegistrationCancelled,
     WaitlistPromoted,
 )
@@ -41,6 +42,7 @@ AnyEvent: TypeAlias = (
     | RegistrationCancelled
     | WaitlistPromoted
     | AttendanceRecorded
+    | ParticipantsMerged
     | SurveyPublished
     | FeedbackSubmitted
     | SessionRevoked
@@ -59,6 +61,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RegistrationCancelled,
     WaitlistPromoted,
     AttendanceRecorded,
+    ParticipantsMerged,
     SurveyPublished,
     FeedbackSubmitted,
     SessionRevoked,

@@ -54,3 +54,18 @@ class AttendanceRecorded(
     participant_id: uuid.UUID
     attended: bool
     language: str = "ru"
+
+
+class ParticipantsMerged(
+    Event, frozen=True, kw_only=True, tag="registration.participants_merged.v1"
+):
+    """An admin found two participants to be one person and folded ``merged_participant_id``
+    into ``kept_participant_id``: every registration of the merged one now belongs to the kept
+    one, and the merged id is never used again. ``profile`` is the kept participant's report
+    categories, which the person's registrations now carry. Pseudonymous ids and categories
+    only: the names, contacts and the merge's reason stay in registration's audit record."""
+
+    merge_id: uuid.UUID
+    kept_participant_id: uuid.UUID
+    merged_participant_id: uuid.UUID
+    profile: ParticipantProfile

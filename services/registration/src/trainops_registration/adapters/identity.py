@@ -216,6 +216,17 @@ def shared_contact_candidates(
 # Merges
 
 
+def categories_of(conn: Connection, participant_id: uuid.UUID) -> dict[str, str]:
+    """The participant's report categories (city, sector, sex, age band, language): what other
+    services may know of a person besides the pseudonymous id."""
+    row = conn.execute(
+        sa.select(_p.city, _p.sector, _p.sex, _p.age_band, _p.language).where(
+            _p.participant_id == str(participant_id)
+        )
+    ).one()
+    return {str(name): str(value) for name, value in row._asdict().items()}
+
+
 def apply_merge(
     conn: Connection, plan: MergePlan, *, keep_city: str, merge_id: uuid.UUID, now: datetime
 ) -> tuple[int, int]:

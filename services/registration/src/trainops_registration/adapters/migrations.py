@@ -16,12 +16,15 @@ from trainops_registration.adapters.tables import (
     idempotency_keys,
     metadata,
     participant_merges,
+    participants,
     registrations,
     sessions,
     trainings,
 )
+from trainops_registration.domain.participant import name_key
 from trainops_shared.columns import convert_string_uuid_columns
 from trainops_shared.storage import Migration, MigrationSet
+from trainops_shared.text_repair import TextColumn, repair_text_columns
 
 
 def _create_v1(conn: Connection) -> None:
@@ -139,6 +142,25 @@ def _trainings_v6(conn: Connection) -> None:
     trainings.create(conn, checkfirst=True)
 
 
+def _clean_text_v7(conn: Connection) -> None:
+    """Names, organisations and training titles stored before control and bidi characters were
+    refused lose those characters (``trainops_shared.text_repair``); a name's search key is
+    recomputed with it, so matching sees the name as it now reads. Only counts are logged."""
+    repair_text_columns(
+        conn,
+        participants,
+        "participant_id",
+        (
+            TextColumn("full_name", collapse=True),
+            TextColumn("organisation", collapse=True, nullable=True),
+        ),
+        derive=lambda changes: (
+            {"name_key": name_key(changes["full_name"])} if "full_name" in changes else {}
+        ),
+    )
+    repair_text_columns(conn, trainings, "training_id", (TextColumn("title", json_texts=True),))
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -152,5 +174,6 @@ MIGRATIONS = MigrationSet(
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
+        Migration(7, "control and bidi characters out of stored names and titles", _clean_text_v7),
     ),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import identity as store
@@ -34,7 +35,8 @@ from trainops_registration.handlers.pages import Page
 from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Forbidden, Invalid, NotFound
-from trainops_shared.events import uuid7
+from trainops_shared.events import ParticipantProfile, ParticipantsMerged, uuid7
+from trainops_shared.outbox import record_events
 from trainops_shared.timeutil import utc_now
 from trainops_shared.validation import check_text
 
@@ -180,7 +182,9 @@ class MergeParticipants:
 
 
 def merge_participants(conn: Connection, command: MergeParticipants, principal: Principal) -> Merge:
-    """Fold ``merge`` into ``keep`` and write the audit record, in one transaction.
+    """Fold ``merge`` into ``keep``, write the audit record and queue
+    ``registration.participants_merged.v1`` (pseudonymous ids and the kept one's categories,
+    so reporting can count the person once), in one transaction.
 
     Rows are locked in id order (PostgreSQL) so that two merges of one pair cannot deadlock.
     """
@@ -214,6 +218,22 @@ def merge_participants(conn: Connection, command: MergeParticipants, principal: 
         flags_resolved=resolved,
     )
     store.insert_merge(conn, record)
+    categories = store.categories_of(conn, keep.participant_id)
+    record_events(
+        conn,
+        [
+            ParticipantsMerged(
+                aggregate_id=merge_id,
+                occurred_at=now,
+                correlation_id=merge_id,
+                actor=principal.subject,
+                merge_id=merge_id,
+                kept_participant_id=keep.participant_id,
+                merged_participant_id=merge.participant_id,
+                profile=msgspec.convert(categories, ParticipantProfile),
+            )
+        ],
+    )
     record_audit(
         conn,
         principal,

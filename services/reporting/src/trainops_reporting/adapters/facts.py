@@ -19,7 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.tables import facts, feedback_responses, participants, sessions
+from trainops_reporting.adapters.tables import (
+    facts,
+    feedback_responses,
+    participant_merges,
+    participants,
+    sessions,
+)
 from trainops_reporting.domain.projection import PROFILE_COLUMNS, ResponseChange, Stamp
 
 _B = sa.bindparam
@@ -35,6 +41,10 @@ _REGISTRATION_CONTEXT = (
         *(participants.c[name] for name in PROFILE_COLUMNS),
         participants.c.profile_at,
         participants.c.profile_event_id,
+        sa.select(participant_merges.c.kept_participant_id)
+        .where(participant_merges.c.merged_participant_id == _B("b_participant_id"))
+        .scalar_subquery()
+        .label("merged_into"),
     )
     .select_from(
         sessions.outerjoin(participants, participants.c.participant_id == _B("b_participant_id"))
@@ -47,8 +57,9 @@ def registration_context(
     conn: Connection, registration_id: uuid.UUID, participant_id: uuid.UUID, session_id: uuid.UUID
 ) -> sa.Row[Any] | None:
     """Everything a registration needs in one read: its session (``None`` iff the session is
-    not projected), whether the registration already is (``fact_exists``), and its participant's
-    current profile (``known_participant`` and the profile columns null if unknown)."""
+    not projected), whether the registration already is (``fact_exists``), its participant's
+    current profile (``known_participant`` and the profile columns null if unknown) and the
+    participant it was merged into (``merged_into``, null if none)."""
     return conn.execute(
         _REGISTRATION_CONTEXT,
         {
@@ -204,3 +215,54 @@ def drop_response(conn: Connection, response_id: uuid.UUID) -> None:
 def add_response(conn: Connection, values: Mapping[str, Any]) -> None:
     """The registration's counted response; ``values`` names every column."""
     conn.execute(_RESPONSE_INSERT, values)
+
+
+_PARTICIPANT: sa.Select[Any] = sa.select(
+    *(participants.c[name] for name in PROFILE_COLUMNS),
+    participants.c.profile_at,
+    participants.c.profile_event_id,
+).where(participants.c.participant_id == _B("b_id"))
+_PARTICIPANT_DELETE = participants.delete().where(participants.c.participant_id == _B("b_id"))
+_MERGED_INTO = sa.select(participant_merges.c.kept_participant_id).where(
+    participant_merges.c.merged_participant_id == _B("b_id")
+)
+_MERGE_INSERT = participant_merges.insert()
+_MERGES_INTO_UPDATE = participant_merges.update().where(
+    participant_merges.c.kept_participant_id == _B("b_old")
+)
+_FACTS_REKEY = (
+    facts.update()
+    .where(facts.c.participant_id == _B("b_old"))
+    .values(participant_id=_B("b_new", type_=facts.c.participant_id.type))
+)
+
+
+def participant(conn: Connection, participant_id: uuid.UUID) -> sa.Row[Any] | None:
+    """The participant's latest profile and its stamp (``profile_at``, ``profile_event_id``)."""
+    return conn.execute(_PARTICIPANT, {"b_id": participant_id}).one_or_none()
+
+
+def drop_participant(conn: Connection, participant_id: uuid.UUID) -> None:
+    conn.execute(_PARTICIPANT_DELETE, {"b_id": participant_id})
+
+
+def merged_into(conn: Connection, participant_id: uuid.UUID) -> uuid.UUID | None:
+    """The participant ``participant_id`` was merged into, if any (the end of the chain)."""
+    found: uuid.UUID | None = conn.execute(_MERGED_INTO, {"b_id": participant_id}).scalar()
+    return found
+
+
+def record_merge(conn: Connection, merged: uuid.UUID, kept: uuid.UUID, merge_id: uuid.UUID) -> None:
+    """``merged`` now means ``kept``, and so does every id that had been merged into ``merged``
+    (a chain stays one hop long). Idempotent: a merge recorded already changes nothing."""
+    if merged_into(conn, merged) is None:
+        conn.execute(
+            _MERGE_INSERT,
+            {"merged_participant_id": merged, "kept_participant_id": kept, "merge_id": merge_id},
+        )
+    conn.execute(_MERGES_INTO_UPDATE, {"b_old": merged, "kept_participant_id": kept})
+
+
+def rekey_facts(conn: Connection, old: uuid.UUID, new: uuid.UUID) -> None:
+    """Every fact of participant ``old`` becomes one of ``new`` (one person, one id)."""
+    conn.execute(_FACTS_REKEY, {"b_old": old, "b_new": new})

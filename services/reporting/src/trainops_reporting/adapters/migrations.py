@@ -18,6 +18,7 @@ from trainops_reporting.adapters.tables import (
     ix_facts_window_pg,
     ix_facts_window_sqlite,
     metadata,
+    participant_merges,
     participants,
     report_state,
     sessions,
@@ -102,6 +103,12 @@ def _drop_cube_v4(conn: Connection) -> None:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 
+def _create_merges_v8(conn: Connection) -> None:
+    """Merged participants (``registration.participants_merged.v1``), so that a merged person's
+    registrations count under one id, whatever order the events arrive in."""
+    participant_merges.create(conn, checkfirst=True)
+
+
 def _uuid_type(conn: Connection) -> str:
     return "UUID" if conn.dialect.name == "postgresql" else "CHAR(32)"
 
@@ -113,5 +120,6 @@ MIGRATIONS = MigrationSet(
         Migration(2, "covering window index (once also the cube tables)", _create_v2),
         Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
         Migration(4, "drop the unread people and cube pre-aggregates", _drop_cube_v4),
+        Migration(8, "merged participants: one id per person", _create_merges_v8),
     ),
 )

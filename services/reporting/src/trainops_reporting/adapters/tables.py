@@ -96,6 +96,17 @@ participants = sa.Table(
     sa.Column("profile_event_id", sa.String(36), nullable=False),
 )
 
+participant_merges = sa.Table(
+    "report_participant_merges",
+    metadata,
+    # since v8: a participant merged into another (``registration.participants_merged.v1``);
+    # ``kept_participant_id`` is the end of the chain (a kept one merged later is followed)
+    sa.Column("merged_participant_id", UUIDType(), primary_key=True),
+    sa.Column("kept_participant_id", UUIDType(), nullable=False),
+    sa.Column("merge_id", UUIDType(), nullable=False),
+    sa.Index("ix_report_participant_merges_kept", "kept_participant_id"),
+)
+
 facts = sa.Table(
     "report_facts",
     metadata,
@@ -186,6 +197,7 @@ READ_MODEL_TABLES: tuple[sa.Table, ...] = (
     sessions,
     surveys,
     participants,
+    participant_merges,
     facts,
     feedback_responses,
 )

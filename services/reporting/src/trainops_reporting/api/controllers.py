@@ -113,9 +113,10 @@ TrainingParam = Annotated[
 KParam = Annotated[
     str | None,
     QueryParameter(
-        description="Suppression threshold: counts from 1 to k-1 are hidden. Defaults to the "
-        "server's minimum cell size (`REPORT_MIN_CELL`, default 5); a larger k may be asked "
-        "for, a smaller one answers 422."
+        description="The suppression threshold is the server's setting (`REPORT_MIN_CELL`, "
+        "default 5; counts from 1 to k-1 are hidden), not a choice of the request: leave it out "
+        "or send the server's value; any other value answers 422. Tables at two thresholds "
+        "together would prove more than either, so every table uses the server's."
     ),
 ]
 CSV_DESCRIPTION = (

@@ -27,6 +27,7 @@ from trainops_reporting.handlers.feedback_events import on_feedback_submitted, o
 from trainops_reporting.handlers.registration_events import (
     on_attendance_recorded,
     on_participant_registered,
+    on_participants_merged,
     on_registration_cancelled,
     on_waitlist_promoted,
 )
@@ -44,6 +45,7 @@ from trainops_shared.events import (
     Event,
     FeedbackSubmitted,
     ParticipantRegistered,
+    ParticipantsMerged,
     RegistrationCancelled,
     SessionCancelled,
     SessionCapacityChanged,
@@ -68,7 +70,8 @@ EVENT_HANDLERS: Mapping[type[Event], Callable[[Connection, Any], None]] = {
     RegistrationCancelled: on_registration_cancelled,
     WaitlistPromoted: on_waitlist_promoted,
     AttendanceRecorded: on_attendance_recorded,
+    ParticipantsMerged: on_participants_merged,
     SurveyPublished: on_survey_published,
     FeedbackSubmitted: on_feedback_submitted,
 }
-"""All 13 event types of catalogue v1: the read model is a projection of every stream."""
+"""Every event type of the three streams: the read model is a projection of all of them."""

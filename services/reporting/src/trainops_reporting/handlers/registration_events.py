@@ -1,8 +1,13 @@
-"""Projection of the registration stream: registrations, their status and attendance.
+"""Projection of the registration stream: registrations, their status and attendance, merges.
 
 A participant's profile on every fact is that of their latest registration (by
 ``(occurred_at, event_id)``), so each person falls in one cell of a breakdown by profile; a newer
 registration with another profile moves the person and all their contributions at once.
+
+A merge (``ParticipantsMerged``) makes two participant ids one person: the merged id's facts
+are re-keyed to the kept id and take the kept one's profile (the merge is that profile's
+latest stamp), and a registration of the merged id arriving after the merge is projected under
+the kept id, so distinct people count the person once in any delivery order.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -22,7 +28,9 @@ from trainops_reporting.domain.projection import (
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
+    ParticipantProfile,
     ParticipantRegistered,
+    ParticipantsMerged,
     RegistrationCancelled,
     WaitlistPromoted,
 )
@@ -37,6 +45,10 @@ def _fact(conn: Connection, registration_id: uuid.UUID, why: str) -> sa.Row[Any]
     return row
 
 
+def _profile_values(profile: ParticipantProfile) -> dict[str, str]:
+    return {name: getattr(profile, name) for name in PROFILE_COLUMNS}
+
+
 def _latest_profile(
     conn: Connection, event: ParticipantRegistered, context: sa.Row[Any]
 ) -> dict[str, str]:
@@ -47,14 +59,7 @@ def _latest_profile(
     so any delivery order converges to the same rows. ``context`` is the participant part of
     ``facts.registration_context`` (all null if the participant is unknown).
     """
-    profile = event.profile
-    incoming = {
-        "city": profile.city,
-        "sector": profile.sector,
-        "sex": profile.sex,
-        "age_band": profile.age_band,
-        "language": profile.language,
-    }
+    incoming = _profile_values(event.profile)
     stamp = (as_utc(event.occurred_at), str(event.event_id))
     if context.known_participant is None:
         facts.add_participant(conn, event.participant_id, stamp, incoming)
@@ -76,6 +81,12 @@ def on_participant_registered(conn: Connection, event: ParticipantRegistered) ->
     if context is None:
         # a projected registration implies its (never deleted) session: not projected yet
         raise RetryLater(f"session {event.session_id} not seen yet (registration)")
+    if context.merged_into is not None:  # announced before a merge, delivered after it
+        event = msgspec.structs.replace(event, participant_id=context.merged_into)
+        context = facts.registration_context(
+            conn, event.registration_id, event.participant_id, event.session_id
+        )
+        assert context is not None  # the same session as above
     if context.fact_exists:
         return  # a re-publish of the creation under a new event id
     cancelled = context.status == "cancelled"
@@ -131,3 +142,29 @@ def on_attendance_recorded(conn: Connection, event: AttendanceRecorded) -> None:
     if not is_newer(event.aggregate_version, row.attendance_version):
         return
     facts.set_fact_attendance(conn, event.registration_id, event.attended, event.aggregate_version)
+
+
+def on_participants_merged(conn: Connection, event: ParticipantsMerged) -> None:
+    """One person, one id: the merged participant's facts move to the kept one (or to whom
+    the kept one was merged into since), with the kept one's profile unless a later
+    registration gave it another. A redelivery changes nothing."""
+    state.bump_generation(conn)
+    kept = facts.merged_into(conn, event.kept_participant_id) or event.kept_participant_id
+    merged = event.merged_participant_id
+    if kept == merged:
+        return  # registration refuses this; nothing to fold
+    facts.record_merge(conn, merged, kept, event.merge_id)
+    incoming = _profile_values(event.profile)
+    stamp = (as_utc(event.occurred_at), str(event.event_id))
+    current = facts.participant(conn, kept)
+    if current is None:
+        facts.add_participant(conn, kept, stamp, incoming)
+        profile = incoming
+    elif stamp > (current.profile_at, current.profile_event_id):
+        facts.set_participant_profile(conn, kept, stamp, incoming)
+        profile = incoming
+    else:
+        profile = {name: getattr(current, name) for name in PROFILE_COLUMNS}
+    facts.rekey_facts(conn, merged, kept)
+    facts.drop_participant(conn, merged)
+    facts.relabel_facts(conn, kept, profile)

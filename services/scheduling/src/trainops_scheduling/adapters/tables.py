@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_shared.columns import UtcDateTime
 from trainops_shared.storage import Migration, MigrationSet
+from trainops_shared.text_repair import TextColumn, repair_text_columns
 
 metadata = sa.MetaData()
 
@@ -108,10 +109,28 @@ def _create_v2(conn: Connection) -> None:
     projection_metadata.create_all(conn)
 
 
+def _clean_text_v3(conn: Connection) -> None:
+    """Titles, trainer names and places, and cancellation reasons stored before control and bidi
+    characters were refused lose those characters (``trainops_shared.text_repair``); only
+    counts are logged."""
+    repair_text_columns(conn, trainings, "id", (TextColumn("title", json_texts=True),))
+    repair_text_columns(conn, trainers, "id", (TextColumn("name"), TextColumn("home_city")))
+    repair_text_columns(
+        conn,
+        sessions,
+        "id",
+        (
+            TextColumn("venue", nullable=True),
+            TextColumn("cancel_reason", multiline=True, nullable=True),
+        ),
+    )
+
+
 MIGRATIONS = MigrationSet(
     "scheduling",
     (
         Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),
         Migration(2, "registration counts per session, from registration's events", _create_v2),
+        Migration(3, "control and bidi characters out of stored titles and names", _clean_text_v3),
     ),
 )
