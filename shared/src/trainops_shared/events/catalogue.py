@@ -15,6 +15,7 @@ from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
+    FeedbackLinkIssued,
     ParticipantRegistered,
     RegistrationCancelled,
     WaitlistPromoted,
@@ -41,6 +42,7 @@ AnyEvent: TypeAlias = (
     | RegistrationCancelled
     | WaitlistPromoted
     | AttendanceRecorded
+    | FeedbackLinkIssued
     | SurveyPublished
     | FeedbackSubmitted
     | SessionRevoked
@@ -59,6 +61,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RegistrationCancelled,
     WaitlistPromoted,
     AttendanceRecorded,
+    FeedbackLinkIssued,
     SurveyPublished,
     FeedbackSubmitted,
     SessionRevoked,

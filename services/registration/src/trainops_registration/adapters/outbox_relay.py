@@ -33,6 +33,12 @@ from email.message import EmailMessage
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import outbox
+from trainops_registration.adapters.followup_mail import (
+    FollowupLinks,
+    compose_followup,
+    followup_facts,
+    is_followup,
+)
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
@@ -81,6 +87,7 @@ class MailRelay:
         poll_interval: float = 1.0,
         batch_size: int = 20,
         lease: timedelta | None = None,
+        links: FollowupLinks | None = None,
     ) -> None:
         self._db = db
         self._mailer = mailer
@@ -89,6 +96,7 @@ class MailRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._lease = lease or lease_for(mail)
+        self._links = links
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -151,7 +159,7 @@ class MailRelay:
             return
         now = self._clock()
         try:
-            message = self._compose(row, facts, now)
+            message = await self._message(row, facts, now)
         except (KeyError, ValueError, TypeError) as exc:
             # A row this code cannot render (a language or zone it does not know) would fail the
             # same way on every attempt: recorded, not retried every lease.
@@ -168,6 +176,20 @@ class MailRelay:
         await self._db.write(lambda c: outbox.mark_sent(c, row.message_id, sent_at))
         self.sent += 1
         log.info("mail_sent", message_id=str(row.message_id), kind=facts.kind)
+
+    async def _message(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> EmailMessage:
+        """The registration messages here; the follow-ups of a session from their module."""
+        if not is_followup(facts.kind):
+            return self._compose(row, facts, now)
+        links = self._links
+        if links is None:
+            raise ValueError("no public addresses for the follow-up links")
+        found = await self._db.read(lambda c: followup_facts(c, row.message_id, facts, links))
+        if found is None:
+            raise ValueError("its feedback link or certificate is missing")
+        return compose_followup(row.message_id, facts.email, *found, self._mail, now)
 
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
@@ -227,7 +249,12 @@ class MailDelivery:
             pending = await db.read(outbox.message_counts)
             log.warning("mail_not_configured", pending=pending.get("pending", 0))
             return
-        self.relay = MailRelay(db, SmtpMailer(mail.server, timeout=mail.timeout), mail)
+        self.relay = MailRelay(
+            db,
+            SmtpMailer(mail.server, timeout=mail.timeout),
+            mail,
+            links=FollowupLinks.of(self.settings),
+        )
         await self.relay.start()
         log.info("mail_relay_started", smtp=mail.server.url_redacted)
 

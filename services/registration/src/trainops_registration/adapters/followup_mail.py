@@ -1,0 +1,115 @@
+"""Composing the follow-up mails (feedback invitation, reminders, certificate) for the relay.
+
+The feedback link is put together here, from the feedback service's public address and the
+token read from ``feedback_links``, only to be written into the message handed to the mail
+server; it is never logged (the relay logs the row id and kind only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import cast
+
+from sqlalchemy.engine import Connection
+
+from trainops_registration.adapters.certificate_pdf import certificate_pdf
+from trainops_registration.adapters.followups import followup_extras
+from trainops_registration.domain.followup_messages import FollowupFacts, render_followup
+from trainops_registration.domain.followups import REMINDER_PREFIX, followup_kind
+from trainops_registration.domain.messages import MessageFacts, local_span
+from trainops_shared.events.vocabulary import Language
+from trainops_shared.mail import Attachment, compose, message_id_for
+from trainops_shared.settings import MailSettings, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupLinks:
+    """Where participants open their links: the feedback form and the verification page."""
+
+    feedback_url: str
+    verify_url: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> FollowupLinks:
+        feedback = settings.service_urls.get("feedback", "").rstrip("/")
+        return cls(feedback_url=feedback, verify_url=settings.public_url.rstrip("/"))
+
+
+def certificate_url(base: str, code: str) -> str:
+    return f"{base.rstrip('/')}/certificates/{code}"
+
+
+def is_followup(kind: str) -> bool:
+    return followup_kind(kind) is not None
+
+
+def followup_facts(
+    conn: Connection, message_id: uuid.UUID, facts: MessageFacts, links: FollowupLinks
+) -> tuple[FollowupFacts, datetime | None] | None:
+    """The facts of a follow-up row and its certificate's issue time; ``None`` when the row's
+    link or certificate is missing (it then cannot be sent)."""
+    kind = followup_kind(facts.kind)
+    extras = followup_extras(conn, message_id)
+    if kind is None or extras is None:
+        return None
+    feedback_url = verify_url = None
+    number = 0
+    if kind == "certificate":
+        if extras.certificate_code is None:
+            return None
+        verify_url = certificate_url(links.verify_url, extras.certificate_code)
+    else:
+        if extras.token is None:
+            return None
+        feedback_url = f"{links.feedback_url}/f/{extras.token}"
+        if kind == "reminder":
+            number = int(facts.kind[len(REMINDER_PREFIX) :])
+    followup = FollowupFacts(
+        kind=kind,
+        language=cast(Language, facts.language),
+        full_name=facts.full_name,
+        training_title=extras.training_title,
+        starts_at=facts.starts_at,
+        ends_at=facts.ends_at,
+        timezone=facts.timezone,
+        mode=facts.mode,
+        city=facts.city,
+        feedback_url=feedback_url,
+        reminder_number=number,
+        certificate_id=extras.certificate_id,
+        verify_url=verify_url,
+    )
+    return followup, extras.issued_at
+
+
+def compose_followup(
+    message_id: uuid.UUID,
+    to: str,
+    followup: FollowupFacts,
+    issued_at: datetime | None,
+    mail: MailSettings,
+    now: datetime,
+) -> EmailMessage:
+    """The finished message; the certificate's PDF attached to its mail."""
+    rendered = render_followup(followup)
+    attachments = []
+    if followup.kind == "certificate":
+        day, _ = local_span(issued_at or now, issued_at or now, followup.timezone)
+        attachments.append(
+            Attachment("certificate.pdf", "application/pdf", certificate_pdf(followup, day))
+        )
+    return compose(
+        sender=mail.sender,
+        to=to,
+        to_name=followup.full_name,
+        reply_to=mail.reply_to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id_for(f"{message_id}.registration", mail.sender),
+        date=now,
+        attachments=attachments,
+    )
