@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import cast
 
 from sqlalchemy.engine import Connection
 
@@ -20,7 +19,6 @@ from trainops_registration.adapters.followups import followup_extras
 from trainops_registration.domain.followup_messages import FollowupFacts, render_followup
 from trainops_registration.domain.followups import REMINDER_PREFIX, followup_kind
 from trainops_registration.domain.messages import MessageFacts, local_span
-from trainops_shared.events.vocabulary import Language
 from trainops_shared.mail import Attachment, compose, message_id_for
 from trainops_shared.settings import MailSettings, Settings
 
@@ -69,7 +67,7 @@ def followup_facts(
             number = int(facts.kind[len(REMINDER_PREFIX) :])
     followup = FollowupFacts(
         kind=kind,
-        language=cast(Language, facts.language),
+        language=facts.language,
         full_name=facts.full_name,
         training_title=extras.training_title,
         starts_at=facts.starts_at,
