@@ -300,3 +300,27 @@ async def test_withdrawn_attendance_is_never_reminded_and_unknown_codes_are_not_
     assert await db.write(lambda c: followup_pass(c, later, policy=policy())) == 0
     assert await db.read(lambda c: verify_certificate(c, "x" * 22)) is None
     assert await db.read(lambda c: verify_certificate(c, "../../etc/passwd")) is None
+
+
+async def test_a_reminder_queued_before_the_answer_arrived_is_withdrawn(db, tmp_path):
+    session_id = await session_of_training(db, "ethics")
+    one = await register(db, session_id, 1, "ru")
+    await complete(db, session_id)
+    await attend(db, one)
+    clock = Clock()
+    with MailCatcher(tmp_path / "mail") as catcher:
+        sender = relay(db, catcher.port, clock)
+        await sender.send_due()
+        clock.now += DELAY
+        rule = policy(needs=frozenset({"*"}))  # no certificate before the answer
+        assert await db.write(lambda c: followup_pass(c, clock.now, policy=rule)) == 1
+        await answered(db, one, session_id)  # arrives before the relay takes the reminder
+        await sender.send_due()
+        statuses = await db.read(
+            lambda c: dict(
+                c.execute(sa.select(message_outbox.c.kind, message_outbox.c.status)).all()
+            )
+        )
+        assert statuses["reminder.1"] == "withdrawn"
+        assert statuses["feedback_invite"] == "sent"
+        assert not any("Напоминание" in str(parsed(p)["Subject"]) for p in catcher.files())

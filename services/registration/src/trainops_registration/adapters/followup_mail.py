@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters.certificate_pdf import certificate_pdf
-from trainops_registration.adapters.followups import followup_extras
+from trainops_registration.adapters.followups import answered, followup_extras
 from trainops_registration.domain.followup_messages import FollowupFacts, render_followup
 from trainops_registration.domain.followups import REMINDER_PREFIX, followup_kind
 from trainops_registration.domain.messages import MessageFacts, local_span
@@ -44,11 +44,20 @@ def is_followup(kind: str) -> bool:
     return followup_kind(kind) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Followup:
+    facts: FollowupFacts
+    issued_at: datetime | None
+    """When the certificate was issued (certificates only)."""
+    owed: bool
+    """``False`` for a reminder to someone who answered after it was queued: not sent."""
+
+
 def followup_facts(
     conn: Connection, message_id: uuid.UUID, facts: MessageFacts, links: FollowupLinks
-) -> tuple[FollowupFacts, datetime | None] | None:
-    """The facts of a follow-up row and its certificate's issue time; ``None`` when the row's
-    link or certificate is missing (it then cannot be sent)."""
+) -> Followup | None:
+    """The facts of a follow-up row; ``None`` when the row's link or certificate is missing
+    (it then cannot be sent)."""
     kind = followup_kind(facts.kind)
     extras = followup_extras(conn, message_id)
     if kind is None or extras is None:
@@ -80,18 +89,15 @@ def followup_facts(
         certificate_id=extras.certificate_id,
         verify_url=verify_url,
     )
-    return followup, extras.issued_at
+    owed = kind != "reminder" or not answered(conn, facts.registration_id)
+    return Followup(followup, extras.issued_at, owed)
 
 
 def compose_followup(
-    message_id: uuid.UUID,
-    to: str,
-    followup: FollowupFacts,
-    issued_at: datetime | None,
-    mail: MailSettings,
-    now: datetime,
+    message_id: uuid.UUID, to: str, found: Followup, mail: MailSettings, now: datetime
 ) -> EmailMessage:
     """The finished message; the certificate's PDF attached to its mail."""
+    followup, issued_at = found.facts, found.issued_at
     rendered = render_followup(followup)
     attachments = []
     if followup.kind == "certificate":

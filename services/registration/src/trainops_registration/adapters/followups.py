@@ -208,6 +208,16 @@ def answered(conn: Connection, registration_id: uuid.UUID) -> bool:
     return found is not None
 
 
+def withdraw(conn: Connection, message_id: uuid.UUID) -> None:
+    """A queued follow-up no longer owed (a reminder to someone who has answered since): never
+    sent, and the row says so."""
+    conn.execute(
+        message_outbox.update()
+        .where(_m.message_id == message_id, _m.status == "pending")
+        .values(status="withdrawn", claimed_until=None, last_error="no longer owed")
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Reminders
 

@@ -6,7 +6,8 @@ and kind (a unique index: a redelivered event cannot queue a second one). The ro
 the language and the calendar ``SEQUENCE`` only; the address and name are read from
 ``participants`` when the message is sent, so they never leave this database.
 
-Rows move ``pending`` → ``sent`` | ``failed`` | ``no_address``. A sender *claims* a due row by
+Rows move ``pending`` → ``sent`` | ``failed`` | ``no_address`` | ``withdrawn`` (a follow-up
+no longer owed: :mod:`trainops_registration.adapters.followups`). A sender *claims* a due row by
 setting ``claimed_until`` (a lease, so two replicas never send the same row at once, and a row
 whose sender died is taken again once the lease ends) and counting the attempt.
 """

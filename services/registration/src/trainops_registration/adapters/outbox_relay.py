@@ -39,6 +39,7 @@ from trainops_registration.adapters.followup_mail import (
     followup_facts,
     is_followup,
 )
+from trainops_registration.adapters.followups import withdraw
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
@@ -167,6 +168,10 @@ class MailRelay:
             await self._db.write(lambda c: outbox.mark_failed(c, row.message_id, reason))
             log.error("mail_failed", message_id=str(row.message_id), error=reason)
             return
+        if message is None:
+            await self._db.write(lambda c: withdraw(c, row.message_id))
+            log.info("mail_not_sent", message_id=str(row.message_id), reason="withdrawn")
+            return
         try:
             await self._mailer.send(message)
         except MailFailed as exc:
@@ -179,8 +184,9 @@ class MailRelay:
 
     async def _message(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
-    ) -> EmailMessage:
-        """The registration messages here; the follow-ups of a session from their module."""
+    ) -> EmailMessage | None:
+        """The registration messages here; the follow-ups of a session from their module
+        (``None``: a follow-up no longer owed, e.g. a reminder to someone who answered since)."""
         if not is_followup(facts.kind):
             return self._compose(row, facts, now)
         links = self._links
@@ -189,7 +195,9 @@ class MailRelay:
         found = await self._db.read(lambda c: followup_facts(c, row.message_id, facts, links))
         if found is None:
             raise ValueError("its feedback link or certificate is missing")
-        return compose_followup(row.message_id, facts.email, *found, self._mail, now)
+        if not found.owed:
+            return None
+        return compose_followup(row.message_id, facts.email, found, self._mail, now)
 
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
