@@ -8,23 +8,19 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import test_registration_mail as mail_tests
 
 from trainops_devtools.mail_catcher import MailCatcher
 from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters.followup_mail import FollowupLinks
 from trainops_registration.adapters.followups import certificates
-from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.outbox_relay import MailRelay
 from trainops_registration.domain.participant import ParticipantInput
@@ -50,8 +46,7 @@ from trainops_shared.events import (
 )
 from trainops_shared.mail import SmtpMailer
 from trainops_shared.settings import MailSettings, SmtpServer
-from trainops_shared.storage import Database, open_database
-from trainops_shared.tables import PLUMBING_MIGRATIONS
+from trainops_shared.storage import Database
 from trainops_shared.tables import outbox as event_outbox
 
 pytestmark = pytest.mark.integration
@@ -65,22 +60,10 @@ VERIFY = re.compile(r"http://registration\.test/certificates/([A-Za-z0-9_-]+)")
 DELAY = timedelta(days=3)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2031, 5, 21, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = open_database(database_url)
-    await database.start([PLUMBING_MIGRATIONS, MIGRATIONS])
-    try:
-        yield database
-    finally:
-        await database.close()
+# The database, the relay's clock and the message parser of the registration mail tests.
+db = mail_tests.db
+Clock = mail_tests.Clock
+parsed = mail_tests.parsed
 
 
 async def session_of_training(db: Database, code: str) -> uuid.UUID:
@@ -157,12 +140,6 @@ def relay(db: Database, port: int, clock: Clock) -> MailRelay:
     server = SmtpServer(host="127.0.0.1", port=port, security="plain")
     mail = MailSettings(server, SENDER)
     return MailRelay(db, SmtpMailer(server, timeout=5), mail, clock=clock, links=LINKS)
-
-
-def parsed(path: Path) -> EmailMessage:
-    message = message_from_bytes(path.read_bytes(), policy=default_policy)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 def body_of(message: EmailMessage) -> str:

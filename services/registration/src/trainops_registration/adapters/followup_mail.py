@@ -10,17 +10,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters.certificate_pdf import certificate_pdf
 from trainops_registration.adapters.followups import answered, followup_extras
-from trainops_registration.domain.followup_messages import FollowupFacts, render_followup
+from trainops_registration.domain.followup_messages import (
+    FollowupFacts,
+    RenderedFollowup,
+    render_followup,
+)
 from trainops_registration.domain.followups import REMINDER_PREFIX, followup_kind
 from trainops_registration.domain.messages import MessageFacts, local_span
-from trainops_shared.mail import Attachment, compose, message_id_for
-from trainops_shared.settings import MailSettings, Settings
+from trainops_shared.mail import Attachment
+from trainops_shared.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +97,26 @@ def followup_facts(
     return Followup(followup, extras.issued_at, owed)
 
 
-def compose_followup(
-    message_id: uuid.UUID, to: str, found: Followup, mail: MailSettings, now: datetime
-) -> EmailMessage:
-    """The finished message; the certificate's PDF attached to its mail."""
+class Rendered(Protocol):
+    """What a relay needs of a rendered message (a registration message or a follow-up)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+
+
+def render_followup_mail(
+    found: Followup, now: datetime
+) -> tuple[RenderedFollowup, list[Attachment]]:
+    """The mail of ``found`` and its attachments: the certificate's PDF for a certificate."""
     followup, issued_at = found.facts, found.issued_at
-    rendered = render_followup(followup)
     attachments = []
     if followup.kind == "certificate":
         day, _ = local_span(issued_at or now, issued_at or now, followup.timezone)
         attachments.append(
             Attachment("certificate.pdf", "application/pdf", certificate_pdf(followup, day))
         )
-    return compose(
-        sender=mail.sender,
-        to=to,
-        to_name=followup.full_name,
-        reply_to=mail.reply_to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        message_id=message_id_for(f"{message_id}.registration", mail.sender),
-        date=now,
-        attachments=attachments,
-    )
+    return render_followup(followup), attachments

@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters.outbox import message_outbox
+from trainops_registration.adapters.outbox import insert_message, message_outbox
 from trainops_registration.adapters.tables import metadata, registrations, sessions, trainings
 from trainops_registration.domain.followups import ALL_TRAININGS, FEEDBACK_INVITE, REMINDER_PREFIX
 from trainops_shared.columns import UtcDateTime, UUIDType
@@ -130,22 +130,17 @@ def queue_followup(conn: Connection, kind: str, who: Attendee, now: datetime) ->
     ).first()
     if exists is not None:
         return False
-    conn.execute(
-        message_outbox.insert().values(
-            message_id=uuid7(),
-            kind=kind,
-            registration_id=who.registration_id,
-            session_id=who.session_id,
-            participant_id=who.participant_id,
-            city=who.city,
-            language=who.language,
-            waitlist_position=None,
-            sequence=who.session_version,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    insert_message(
+        conn,
+        kind,
+        registration_id=who.registration_id,
+        session_id=who.session_id,
+        participant_id=who.participant_id,
+        city=who.city,
+        language=who.language,
+        waitlist_position=None,
+        sequence=who.session_version,
+        now=now,
     )
     return True
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -35,9 +35,10 @@ from sqlalchemy.engine import Connection
 from trainops_registration.adapters import outbox
 from trainops_registration.adapters.followup_mail import (
     FollowupLinks,
-    compose_followup,
+    Rendered,
     followup_facts,
     is_followup,
+    render_followup_mail,
 )
 from trainops_registration.adapters.followups import withdraw
 from trainops_registration.domain.messages import (
@@ -197,19 +198,33 @@ class MailRelay:
             raise ValueError("its feedback link or certificate is missing")
         if not found.owed:
             return None
-        return compose_followup(row.message_id, facts.email, found, self._mail, now)
+        rendered, attachments = render_followup_mail(found, now)
+        return self._envelope(row, facts, rendered, now, attachments=attachments)
 
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
     ) -> EmailMessage:
         """The finished message of ``row``; its Message-ID is the row's, on every attempt."""
-        mail = self._mail
         rendered = render_message(facts, now)
         calendar = None
         if rendered.calendar is not None:
             calendar = Attachment(
                 "invitation.ics", "text/calendar; method=REQUEST", rendered.calendar
             )
+        return self._envelope(row, facts, rendered, now, calendar=calendar)
+
+    def _envelope(
+        self,
+        row: outbox.ClaimedMessage,
+        facts: MessageFacts,
+        rendered: Rendered,
+        now: datetime,
+        *,
+        calendar: Attachment | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> EmailMessage:
+        """``rendered`` addressed to the participant, with the row's Message-ID."""
+        mail = self._mail
         return compose(
             sender=mail.sender,
             to=facts.email,
@@ -221,6 +236,7 @@ class MailRelay:
             message_id=message_id_for(f"{row.message_id}.registration", mail.sender),
             date=now,
             calendar=calendar,
+            attachments=attachments,
         )
 
     async def _failed(self, row: outbox.ClaimedMessage, failure: MailFailed) -> None:
