@@ -161,3 +161,38 @@ def test_settings_of_reminders_and_certificates() -> None:
         load_mail_settings({"FEEDBACK_REMINDER_MAX": "11"}, "development")
     with pytest.raises(SettingsError, match="FEEDBACK_REMINDER_DELAY_S"):
         load_mail_settings({"FEEDBACK_REMINDER_DELAY_S": "0"}, "development")
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "words"),
+    [
+        ("kk", "Қатысушы сертификаты", "төмендегі тренингке қатысқанын растайды"),
+        ("ru", "Сертификат участника", "принял(а) участие в тренинге"),
+        ("en", "Certificate of participation", "took part in the training"),
+    ],
+)
+def test_certificate_pdf_text_in_the_participants_language(
+    language: str, title: str, words: str
+) -> None:
+    import pypdfium2 as pdfium
+
+    from trainops_registration.adapters.certificate_pdf import certificate_pdf
+
+    number = uuid.uuid4()
+    verify = "https://registration.example.org/certificates/abcdefghijklmnopqrstuv"
+    data = certificate_pdf(
+        facts(
+            "certificate",
+            language,
+            full_name="Әсел Қайратқызы Нұрланова",
+            certificate_id=number,
+            verify_url=verify,
+        ),
+        "21.05.2031",
+    )
+    document = pdfium.PdfDocument(data)
+    assert len(document) == 1
+    text = document[0].get_textpage().get_text_range().replace("\r\n", "\n")
+    flat = " ".join(text.split())
+    for expected in (title, words, "Әсел Қайратқызы Нұрланова", str(number), verify):
+        assert expected in flat, expected

@@ -53,8 +53,8 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
         ),
         "reminder.subject": "Reminder: your feedback on the training of {day}",
         "reminder.lead": (
-            "A few days ago we asked you about the training “{training}”. If you have a few "
-            "minutes, your answers help us improve the next sessions."
+            "We recently asked you about the training “{training}”. If you have a few minutes, "
+            "your answers help us improve the next sessions."
         ),
         "certificate.subject": "Your certificate: {training}",
         "certificate.lead": (
@@ -83,8 +83,8 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
         ),
         "reminder.subject": "Напоминание: ваш отзыв о тренинге {day}",
         "reminder.lead": (
-            "Несколько дней назад мы спросили вас о тренинге «{training}». Если у вас есть "
-            "несколько минут, ваши ответы помогут сделать следующие занятия лучше."
+            "Недавно мы спросили вас о тренинге «{training}». Если у вас есть несколько "
+            "минут, ваши ответы помогут сделать следующие занятия лучше."
         ),
         "certificate.subject": "Ваш сертификат: {training}",
         "certificate.lead": (
@@ -113,8 +113,8 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
         ),
         "reminder.subject": "Еске салу: {day} өткен тренинг туралы пікіріңіз",
         "reminder.lead": (
-            "Бірнеше күн бұрын біз сізден «{training}» тренингі туралы сұрадық. Бірнеше "
-            "минутыңыз болса, жауаптарыңыз келесі сабақтарды жақсартуға көмектеседі."
+            "Жақында біз сізден «{training}» тренингі туралы сұрадық. Бірнеше минутыңыз "
+            "болса, жауаптарыңыз келесі сабақтарды жақсартуға көмектеседі."
         ),
         "certificate.subject": "Сіздің сертификатыңыз: {training}",
         "certificate.lead": (
