@@ -40,7 +40,7 @@ UNLIMITED = {
 
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
-    "registration": _OPERATIONS,
+    "registration": _OPERATIONS | {"GET /certificates/{code}"},
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
@@ -116,6 +116,8 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
+            # No certificate is issued in the seed: the public page's "not genuine" answer.
+            "code": "security-no-certificate",
         }
 
 

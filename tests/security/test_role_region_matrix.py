@@ -72,6 +72,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /health": PUBLIC,
         "GET /ready": PUBLIC,
         "GET /metrics": PUBLIC,
+        "GET /certificates/{code}": PUBLIC,
         "POST /registrations": Rule(REGISTRARS, "body", "replay_open_registration"),
         "POST /registrations/import": Rule(REGISTRARS, "body", "import_csv"),
         "POST /registrations/{registration_id}/cancel": Rule(REGISTRARS, "item"),

@@ -12,6 +12,7 @@ stored.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -65,10 +66,12 @@ def compose(
     message_id: str,
     date: datetime,
     calendar: Attachment | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """A ``multipart/alternative`` message (plain text, HTML) with ``calendar`` both as the
     alternative calendar part and as an ``.ics`` attachment: mail clients differ in which one
-    they offer as an invitation, and every one opens the attachment."""
+    they offer as an invitation, and every one opens the attachment. ``attachments`` (a
+    certificate's PDF) follow as plain attachments."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = formataddr((to_name or "", parseaddr(to)[1]))
@@ -90,6 +93,12 @@ def compose(
             subtype=subtype,
             filename=calendar.filename,
             params=dict(p.split("=", 1) for p in params if "=" in p),
+        )
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.make_mixed()
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return message
 

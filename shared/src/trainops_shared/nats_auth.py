@@ -58,7 +58,7 @@ PRODUCES: dict[str, tuple[str, ...]] = {
 }
 """The streams each service publishes to (and owns the declaration of)."""
 CONSUMES: dict[str, tuple[str, ...]] = {
-    "registration": (SCHEDULING.name,),
+    "registration": (SCHEDULING.name, FEEDBACK.name),
     "scheduling": (REGISTRATION.name,),
     "feedback": (SCHEDULING.name, REGISTRATION.name),
     "reporting": (SCHEDULING.name, REGISTRATION.name, FEEDBACK.name),

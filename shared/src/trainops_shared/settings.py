@@ -97,6 +97,14 @@ class MailSettings:
     reply_to: str | None = None
     timeout: float = 30.0
     """Longest one delivery may take (``SMTP_TIMEOUT_MS``): a hung server is then an outage."""
+    reminder_delay: float = 3 * 24 * 3600.0
+    """Seconds after a feedback invitation (or the previous reminder) was sent before someone
+    who has not answered is reminded (``FEEDBACK_REMINDER_DELAY_S``)."""
+    reminder_limit: int = 2
+    """At most this many reminders per invitation (``FEEDBACK_REMINDER_MAX``; 0: none)."""
+    certificate_needs_feedback: frozenset[str] = frozenset()
+    """Codes of the trainings whose certificate waits for the participant's feedback
+    (``CERTIFICATE_REQUIRES_FEEDBACK``, comma-separated; ``*``: every training)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +407,15 @@ def load_mail_settings(env: Mapping[str, str], mode: str) -> MailSettings:
         sender=validate_mail_address(sender, "MAIL_FROM"),
         reply_to=validate_mail_address(reply_to, "MAIL_REPLY_TO") if reply_to else None,
         timeout=_int(env, "SMTP_TIMEOUT_MS", 30_000, 1000, 300_000) / 1000,
+        reminder_delay=float(
+            _int(env, "FEEDBACK_REMINDER_DELAY_S", 3 * 24 * 3600, 1, 90 * 24 * 3600)
+        ),
+        reminder_limit=_int(env, "FEEDBACK_REMINDER_MAX", 2, 0, 10),
+        certificate_needs_feedback=frozenset(
+            code.strip()
+            for code in (env.get("CERTIFICATE_REQUIRES_FEEDBACK") or "").split(",")
+            if code.strip()
+        ),
     )
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from trainops_registration.adapters.followup_scheduler import FollowupScheduler
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
+from trainops_registration.api.certificates import CERTIFICATE_PAGES
+from trainops_registration.api.certificates import PUBLIC_PATHS as CERTIFICATE_PUBLIC_PATHS
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_people import PEOPLE_PAGES
@@ -12,6 +17,11 @@ from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
+from trainops_registration.handlers.followups import (
+    FollowupPolicy,
+    followup_interval,
+    followup_pass,
+)
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import ServiceRuntime, ServiceSpec
 from trainops_shared.settings import Settings
@@ -24,11 +34,22 @@ def build_spec(settings: Settings) -> ServiceSpec:
     It is the one service that mails participants, since it alone holds their addresses.
     """
     mail = MailDelivery(settings)
+    policy = FollowupPolicy.of(settings.mail)
+    schedulers: list[FollowupScheduler] = []
 
     async def start_mail(runtime: ServiceRuntime) -> None:
         await mail.start(runtime.db)
+        scheduler = FollowupScheduler(
+            runtime.db,
+            partial(followup_pass, policy=policy),
+            interval=followup_interval(policy),
+        )
+        await scheduler.start()
+        schedulers.append(scheduler)
 
     async def stop_mail(_: ServiceRuntime) -> None:
+        while schedulers:
+            await schedulers.pop().stop()
         await mail.stop()
 
     return ServiceSpec(
@@ -47,7 +68,9 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *PEOPLE_PAGES,
             *SESSION_PAGES,
             ImportPages,
+            *CERTIFICATE_PAGES,
         ],
+        public_paths=CERTIFICATE_PUBLIC_PATHS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],

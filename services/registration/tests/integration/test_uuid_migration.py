@@ -84,6 +84,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 5),
         ("registration", 6),
         ("registration", 7),
+        ("registration", 9),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -31,8 +31,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v7() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7]
+def test_migration_set_is_v1_to_v9() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 9]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -47,6 +47,23 @@ def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
             assert "message_outbox" in sa.inspect(conn).get_table_names()
             indexes = {i["name"] for i in sa.inspect(conn).get_indexes("message_outbox")}
             assert {"ix_message_outbox_due", "ux_message_outbox_cause"} <= indexes
+    engine.dispose()
+
+
+def test_v9_adds_the_followup_tables_to_an_older_database() -> None:
+    engine = sqlite_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            for table in ("feedback_links", "feedback_answers", "certificates"):
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 9) in applied
+            tables = set(sa.inspect(conn).get_table_names())
+            assert {"feedback_links", "feedback_answers", "certificates"} <= tables
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("certificates")}
+            assert {"code", "registration_id", "issued_at"} <= columns
     engine.dispose()
 
 
@@ -144,6 +161,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 5),
                 ("registration", 6),
                 ("registration", 7),
+                ("registration", 9),
             ]
         with conn.begin():
             stored = {

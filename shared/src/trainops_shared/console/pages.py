@@ -218,12 +218,13 @@ def _navigation(
 
 def console_context(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: Principal | None,
     *,
     title: str,
     active: str = "",
 ) -> dict[str, Any]:
-    """What ``console/base.html`` needs, for a service's template context."""
+    """What ``console/base.html`` needs, for a service's template context (``principal``
+    ``None``: a public page, with no navigation and no account footer)."""
     settings = _settings(request)
     lang = page_language(request)
     identity = settings.identity_url.rstrip("/")
@@ -232,10 +233,10 @@ def console_context(
         "t": TEXTS[lang],
         "title": title,
         "principal": principal,
-        "csrf": principal.csrf or "",
+        "csrf": (principal.csrf or "") if principal else "",
         "sign_out_url": f"{identity}/sign-out",
         "account_url": f"{identity}/",
-        "nav": _navigation(settings, principal, lang, active),
+        "nav": _navigation(settings, principal, lang, active) if principal else [],
         "languages": _language_links(request, lang),
         "path": request.url.path,
         "query": dict(request.query_params),
@@ -244,7 +245,7 @@ def console_context(
 
 def render_console(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: Principal | None,
     template: str,
     context: Mapping[str, Any],
     *,

@@ -12,6 +12,7 @@ from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
+    FeedbackLinkIssued,
     ParticipantRegistered,
     ParticipantsMerged,
     RegistrationCancelled,
@@ -34,6 +35,7 @@ __all__ = [
     "ApiTokenRevoked",
     "AttendanceRecorded",
     "Event",
+    "FeedbackLinkIssued",
     "FeedbackSubmitted",
     "ParticipantProfile",
     "ParticipantRegistered",

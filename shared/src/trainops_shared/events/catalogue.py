@@ -15,6 +15,7 @@ from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
+    FeedbackLinkIssued,
     ParticipantRegistered,
     ParticipantsMerged,
     RegistrationCancelled,
@@ -43,6 +44,7 @@ AnyEvent: TypeAlias = (
     | WaitlistPromoted
     | AttendanceRecorded
     | ParticipantsMerged
+    | FeedbackLinkIssued
     | SurveyPublished
     | FeedbackSubmitted
     | SessionRevoked
@@ -62,6 +64,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     WaitlistPromoted,
     AttendanceRecorded,
     ParticipantsMerged,
+    FeedbackLinkIssued,
     SurveyPublished,
     FeedbackSubmitted,
     SessionRevoked,

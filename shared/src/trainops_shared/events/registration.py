@@ -7,7 +7,9 @@ travel; the person's name, phone and e-mail stay in the registration database.
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
+
+import msgspec
 
 from trainops_shared.events.base import Event, ParticipantProfile
 
@@ -69,3 +71,22 @@ class ParticipantsMerged(
     kept_participant_id: uuid.UUID
     merged_participant_id: uuid.UUID
     profile: ParticipantProfile
+
+
+class FeedbackLinkIssued(
+    Event, frozen=True, kw_only=True, tag="registration.feedback_link_issued.v1"
+):
+    """Registration mailed (or is about to mail) a participant their own feedback link.
+
+    The link's token is a credential and never travels: registration draws it at random, keeps
+    it in its own database for the invitation and its reminders, and publishes only its SHA-256
+    (hex) so that the feedback service can recognise the link when it is opened. The aggregate
+    is the link itself (``aggregate_id`` = ``link_id``), not the registration, so issuing one
+    never moves the registration's version.
+    """
+
+    link_id: uuid.UUID
+    registration_id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    token_hash: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]

@@ -15,7 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters.tables import invitations, registrations, sessions, trainings
+from trainops_feedback.adapters.tables import (
+    invitations,
+    mailed_links,
+    registrations,
+    sessions,
+    trainings,
+)
 from trainops_feedback.domain.invitation import InvitationView
 from trainops_shared.auth import Principal, region_filter
 
@@ -264,6 +270,42 @@ def session_counts(
     return None if row is None else _as_counts(row)
 
 
+def _link_is(token_hash: str) -> sa.ColumnElement[bool]:
+    """The invitation opened by a link of this hash: the link derived here (listed to the
+    coordinators) or the one registration mailed the participant — two keys, one invitation."""
+    mailed = sa.select(mailed_links.c.registration_id).where(
+        mailed_links.c.token_hash == token_hash
+    )
+    return sa.or_(invitations.c.token_hash == token_hash, invitations.c.registration_id.in_(mailed))
+
+
+def save_mailed_link(
+    conn: Connection,
+    link_id: uuid.UUID,
+    registration_id: uuid.UUID,
+    token_hash: str,
+    issued_at: datetime,
+) -> None:
+    """Keep the hash of a mailed link (once: a link is issued once per registration)."""
+    known = conn.execute(
+        sa.select(mailed_links.c.link_id).where(
+            sa.or_(
+                mailed_links.c.link_id == link_id,
+                mailed_links.c.registration_id == registration_id,
+            )
+        )
+    ).first()
+    if known is None:
+        conn.execute(
+            mailed_links.insert().values(
+                link_id=link_id,
+                registration_id=registration_id,
+                token_hash=token_hash,
+                issued_at=issued_at,
+            )
+        )
+
+
 def find_invitation(conn: Connection, token_hash: str) -> InvitationView | None:
     row = conn.execute(
         sa.select(
@@ -287,7 +329,7 @@ def find_invitation(conn: Connection, token_hash: str) -> InvitationView | None:
             .join(sessions, sessions.c.session_id == invitations.c.session_id)
             .outerjoin(trainings, trainings.c.training_id == sessions.c.training_id)
         )
-        .where(invitations.c.token_hash == token_hash)
+        .where(_link_is(token_hash))
     ).one_or_none()
     if row is None:
         return None
@@ -315,7 +357,7 @@ def claim_invitation(conn: Connection, token_hash: str, now: datetime) -> bool:
     """
     result = conn.execute(
         invitations.update()
-        .where(invitations.c.token_hash == token_hash)
+        .where(_link_is(token_hash))
         .where(invitations.c.used_at.is_(None))
         .where(invitations.c.revoked_at.is_(None))
         .where(invitations.c.expires_at > now)

@@ -77,6 +77,17 @@ invitations = sa.Table(
     sa.Index("ix_fb_invitations_session", "session_id"),
 )
 
+mailed_links = sa.Table(
+    "fb_mailed_links",
+    metadata,
+    # The link registration mailed to the participant of a registration: a second key to the
+    # same single-use invitation. Only the sha256 hex of its token ever reaches this service.
+    sa.Column("link_id", _Uuid, primary_key=True),
+    sa.Column("registration_id", _Uuid, nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("issued_at", _Time, nullable=False),
+)
+
 surveys = sa.Table(
     "fb_surveys",
     metadata,
@@ -136,6 +147,11 @@ def _uuid_ids(conn: Connection) -> None:
     convert_string_uuid_columns(conn, UUID_COLUMNS)
 
 
+def _mailed_links_v3(conn: Connection) -> None:
+    """The mailed links' hashes; a fresh database made the table in v1 already."""
+    mailed_links.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "feedback",
     (
@@ -145,5 +161,6 @@ MIGRATIONS = MigrationSet(
             _create_v1,
         ),
         Migration(2, "ids as UUIDs (native uuid on PostgreSQL)", _uuid_ids),
+        Migration(3, "the hashes of the feedback links registration mails", _mailed_links_v3),
     ),
 )

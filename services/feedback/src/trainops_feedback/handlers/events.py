@@ -33,6 +33,7 @@ from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
+    FeedbackLinkIssued,
     ParticipantRegistered,
     RegistrationCancelled,
     SessionCancelled,
@@ -69,6 +70,7 @@ class FeedbackProjection:
             RegistrationCancelled: self.on_registration_cancelled,
             WaitlistPromoted: self.on_waitlist_promoted,
             AttendanceRecorded: self.on_attendance_recorded,
+            FeedbackLinkIssued: self.on_feedback_link_issued,
         }
 
     # ----------------------------------------------------------------------------------------
@@ -196,6 +198,13 @@ class FeedbackProjection:
     def on_attendance_recorded(self, conn: Connection, event: AttendanceRecorded) -> None:
         self._change_registration(
             conn, event.registration_id, event.aggregate_version, attended=event.attended
+        )
+
+    def on_feedback_link_issued(self, conn: Connection, event: FeedbackLinkIssued) -> None:
+        """Registration mailed the participant a link of its own: its hash opens the same
+        invitation (which may not exist yet: the link waits for it, nothing to retry)."""
+        invitations.save_mailed_link(
+            conn, event.link_id, event.registration_id, event.token_hash, event.occurred_at
         )
 
     # ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters.followups import FOLLOWUP_TABLES
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
     PER_CITY_UNIQUE,
@@ -161,6 +162,13 @@ def _clean_text_v7(conn: Connection) -> None:
     repair_text_columns(conn, trainings, "training_id", (TextColumn("title", json_texts=True),))
 
 
+def _followups_v9(conn: Connection) -> None:
+    """Feedback links, who answered, certificates. Sessions completed before it get no
+    invitation mail (their links were handed out by hand); attendances recorded after it do."""
+    for table in FOLLOWUP_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -175,5 +183,6 @@ MIGRATIONS = MigrationSet(
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
         Migration(7, "control and bidi characters out of stored names and titles", _clean_text_v7),
+        Migration(9, "feedback links, answers and certificates", _followups_v9),
     ),
 )

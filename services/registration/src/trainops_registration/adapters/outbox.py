@@ -6,7 +6,8 @@ and kind (a unique index: a redelivered event cannot queue a second one). The ro
 the language and the calendar ``SEQUENCE`` only; the address and name are read from
 ``participants`` when the message is sent, so they never leave this database.
 
-Rows move ``pending`` → ``sent`` | ``failed`` | ``no_address``. A sender *claims* a due row by
+Rows move ``pending`` → ``sent`` | ``failed`` | ``no_address`` | ``withdrawn`` (a follow-up
+no longer owed: :mod:`trainops_registration.adapters.followups`). A sender *claims* a due row by
 setting ``claimed_until`` (a lease, so two replicas never send the same row at once, and a row
 whose sender died is taken again once the lease ends) and counting the attempt.
 """
@@ -64,17 +65,45 @@ def queue_message(
     now: datetime,
 ) -> None:
     """Queue the message ``kind`` about ``registration``; call in the transaction of its cause."""
+    insert_message(
+        conn,
+        kind,
+        registration_id=registration.registration_id,
+        session_id=registration.session_id,
+        participant_id=registration.participant_id,
+        city=registration.city,
+        language=registration.language,
+        waitlist_position=registration.waitlist_position if kind == "waitlisted" else None,
+        sequence=session.version,
+        now=now,
+    )
+
+
+def insert_message(
+    conn: Connection,
+    kind: str,
+    *,
+    registration_id: uuid.UUID,
+    session_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    city: str,
+    language: str,
+    waitlist_position: int | None,
+    sequence: int,
+    now: datetime,
+) -> None:
+    """One pending row of ``kind``, due now (the unique key refuses a second per cause)."""
     conn.execute(
         message_outbox.insert().values(
             message_id=uuid7(),
             kind=kind,
-            registration_id=registration.registration_id,
-            session_id=registration.session_id,
-            participant_id=registration.participant_id,
-            city=registration.city,
-            language=registration.language,
-            waitlist_position=registration.waitlist_position if kind == "waitlisted" else None,
-            sequence=session.version,
+            registration_id=registration_id,
+            session_id=session_id,
+            participant_id=participant_id,
+            city=city,
+            language=language,
+            waitlist_position=waitlist_position,
+            sequence=sequence,
             status="pending",
             attempts=0,
             next_attempt_at=now,

@@ -26,13 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import outbox
+from trainops_registration.adapters.followup_mail import (
+    FollowupLinks,
+    Rendered,
+    followup_facts,
+    is_followup,
+    render_followup_mail,
+)
+from trainops_registration.adapters.followups import withdraw
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
@@ -81,6 +89,7 @@ class MailRelay:
         poll_interval: float = 1.0,
         batch_size: int = 20,
         lease: timedelta | None = None,
+        links: FollowupLinks | None = None,
     ) -> None:
         self._db = db
         self._mailer = mailer
@@ -89,6 +98,7 @@ class MailRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._lease = lease or lease_for(mail)
+        self._links = links
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -151,13 +161,17 @@ class MailRelay:
             return
         now = self._clock()
         try:
-            message = self._compose(row, facts, now)
+            message = await self._message(row, facts, now)
         except (KeyError, ValueError, TypeError) as exc:
             # A row this code cannot render (a language or zone it does not know) would fail the
             # same way on every attempt: recorded, not retried every lease.
             reason = f"cannot be rendered ({type(exc).__name__})"
             await self._db.write(lambda c: outbox.mark_failed(c, row.message_id, reason))
             log.error("mail_failed", message_id=str(row.message_id), error=reason)
+            return
+        if message is None:
+            await self._db.write(lambda c: withdraw(c, row.message_id))
+            log.info("mail_not_sent", message_id=str(row.message_id), reason="withdrawn")
             return
         try:
             await self._mailer.send(message)
@@ -169,17 +183,48 @@ class MailRelay:
         self.sent += 1
         log.info("mail_sent", message_id=str(row.message_id), kind=facts.kind)
 
+    async def _message(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> EmailMessage | None:
+        """The registration messages here; the follow-ups of a session from their module
+        (``None``: a follow-up no longer owed, e.g. a reminder to someone who answered since)."""
+        if not is_followup(facts.kind):
+            return self._compose(row, facts, now)
+        links = self._links
+        if links is None:
+            raise ValueError("no public addresses for the follow-up links")
+        found = await self._db.read(lambda c: followup_facts(c, row.message_id, facts, links))
+        if found is None:
+            raise ValueError("its feedback link or certificate is missing")
+        if not found.owed:
+            return None
+        rendered, attachments = render_followup_mail(found, now)
+        return self._envelope(row, facts, rendered, now, attachments=attachments)
+
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
     ) -> EmailMessage:
         """The finished message of ``row``; its Message-ID is the row's, on every attempt."""
-        mail = self._mail
         rendered = render_message(facts, now)
         calendar = None
         if rendered.calendar is not None:
             calendar = Attachment(
                 "invitation.ics", "text/calendar; method=REQUEST", rendered.calendar
             )
+        return self._envelope(row, facts, rendered, now, calendar=calendar)
+
+    def _envelope(
+        self,
+        row: outbox.ClaimedMessage,
+        facts: MessageFacts,
+        rendered: Rendered,
+        now: datetime,
+        *,
+        calendar: Attachment | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> EmailMessage:
+        """``rendered`` addressed to the participant, with the row's Message-ID."""
+        mail = self._mail
         return compose(
             sender=mail.sender,
             to=facts.email,
@@ -191,6 +236,7 @@ class MailRelay:
             message_id=message_id_for(f"{row.message_id}.registration", mail.sender),
             date=now,
             calendar=calendar,
+            attachments=attachments,
         )
 
     async def _failed(self, row: outbox.ClaimedMessage, failure: MailFailed) -> None:
@@ -227,7 +273,12 @@ class MailDelivery:
             pending = await db.read(outbox.message_counts)
             log.warning("mail_not_configured", pending=pending.get("pending", 0))
             return
-        self.relay = MailRelay(db, SmtpMailer(mail.server, timeout=mail.timeout), mail)
+        self.relay = MailRelay(
+            db,
+            SmtpMailer(mail.server, timeout=mail.timeout),
+            mail,
+            links=FollowupLinks.of(self.settings),
+        )
         await self.relay.start()
         log.info("mail_relay_started", smtp=mail.server.url_redacted)
 

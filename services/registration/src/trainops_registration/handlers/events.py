@@ -16,9 +16,11 @@ from sqlalchemy.engine import Connection
 from trainops_registration.adapters import outbox, registrations, sessions, trainings, waitlist
 from trainops_registration.domain import promotions_after_capacity_change
 from trainops_registration.domain.records import SessionCopy
+from trainops_registration.handlers import followups
 from trainops_registration.handlers.registrations import promotion_events
 from trainops_shared.events import (
     Event,
+    FeedbackSubmitted,
     RegistrationCancelled,
     SessionCancelled,
     SessionCapacityChanged,
@@ -146,6 +148,10 @@ def on_session_completed(conn: Connection, event: SessionCompleted) -> None:
         {"status": "completed", "updated_at": utc_now()},
         version=event.aggregate_version,
     )
+    ids = _reaction_ids(event)
+    followups.after_session_completed(
+        conn, event.session_id, utc_now(), ids["correlation_id"], ids["causation_id"]
+    )
 
 
 def on_training_defined(conn: Connection, event: TrainingDefined) -> None:
@@ -160,4 +166,5 @@ EVENT_HANDLERS: dict[type[Event], EventHandler] = {
     SessionCapacityChanged: on_capacity_changed,
     SessionCancelled: on_session_cancelled,
     SessionCompleted: on_session_completed,
+    FeedbackSubmitted: followups.on_feedback_submitted,
 }

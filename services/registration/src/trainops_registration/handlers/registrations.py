@@ -20,6 +20,7 @@ from trainops_registration.domain import (
 )
 from trainops_registration.domain.records import Registration, SessionCopy
 from trainops_registration.domain.seats import RegistrationStatus, ensure_registrations_can_change
+from trainops_registration.handlers import followups
 from trainops_registration.handlers.pages import Page
 from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
@@ -186,6 +187,7 @@ def record_attendance(
             )
         ],
     )
+    followups.after_attendance(conn, registration_id, now, correlation_id)
     record_audit(
         conn,
         principal,
