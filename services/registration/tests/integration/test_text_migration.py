@@ -23,6 +23,8 @@ from trainops_shared.validation import check_text
 pytestmark = pytest.mark.integration
 
 V6 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version <= 6))
+# Up to the cleaning only: later migrations (sealing the personal fields) are tested on their own.
+V7 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version <= 7))
 NOW = datetime(2021, 3, 1, 6, 0, tzinfo=UTC)
 NAMES = {
     # stored: what v7 leaves
@@ -75,7 +77,7 @@ def _seed(conn: Connection) -> dict[str, uuid.UUID]:
 
 def _migrate_and_check(conn: Connection, ids: dict[str, uuid.UUID]) -> list[dict[str, object]]:
     with structlog.testing.capture_logs() as logs:
-        assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == [("registration", 7)]
+        assert apply_migrations(conn, [PLUMBING_MIGRATIONS, V7]) == [("registration", 7)]
     rows = {
         r.participant_id: r
         for r in conn.execute(
@@ -97,7 +99,7 @@ def _migrate_and_check(conn: Connection, ids: dict[str, uuid.UUID]) -> list[dict
     assert organisations == ["NGO Almaty", "Plain Org", "Plain Org", None, "Plain Org"]
     title = conn.execute(sa.select(trainings.c.title)).scalar_one()
     assert title == {"kk": "Этика", "ru": "Этика", "en": "\ufffd"}
-    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS]) == []
+    assert apply_migrations(conn, [PLUMBING_MIGRATIONS, V7]) == []
     return logs
 
 
