@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
@@ -10,11 +13,13 @@ from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
-from trainops_registration.api.participants import ParticipantController
+from trainops_registration.api.participants import LifecycleController, ParticipantController
+from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.handlers.events import EVENT_HANDLERS
+from trainops_registration.handlers.lifecycle import RetentionSchedule
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import ServiceRuntime, ServiceSpec
-from trainops_shared.settings import Settings
+from trainops_shared.settings import Settings, SettingsError
 
 
 def build_spec(settings: Settings) -> ServiceSpec:
@@ -22,13 +27,30 @@ def build_spec(settings: Settings) -> ServiceSpec:
 
     It keeps its own copy of sessions from scheduling's events and never calls scheduling.
     It is the one service that mails participants, since it alone holds their addresses.
+    It holds the personal data, each person's sealed with their own key: the keyring is
+    installed here, before the migrations (which seal what an older database held in clear).
     """
+    if not settings.personal_data_key:
+        raise SettingsError("registration needs PERSONAL_DATA_KEY (or PERSONAL_DATA_KEY_FILE)")
+    try:
+        personal_data.install(settings.personal_data_key)
+        configured_purposes(settings.consent_purposes)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     mail = MailDelivery(settings)
+    retention: list[RetentionSchedule] = []
 
     async def start_mail(runtime: ServiceRuntime) -> None:
         await mail.start(runtime.db)
+        schedule = RetentionSchedule(
+            runtime.db, timedelta(days=settings.retention_days), settings.retention_check_s
+        )
+        await schedule.start()
+        retention.append(schedule)
 
     async def stop_mail(_: ServiceRuntime) -> None:
+        while retention:
+            await retention.pop().stop()
         await mail.stop()
 
     return ServiceSpec(
@@ -42,6 +64,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
         route_handlers=[
             RegistrationController,
             ParticipantController,
+            LifecycleController,
             home,
             *REGISTER_PAGES,
             *PEOPLE_PAGES,

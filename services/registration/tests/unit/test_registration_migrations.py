@@ -31,8 +31,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v6() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6]
+def test_migration_set_is_v1_to_v6_and_v11() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 11]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -143,6 +143,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 4),
                 ("registration", 5),
                 ("registration", 6),
+                ("registration", 11),
             ]
         with conn.begin():
             stored = {
