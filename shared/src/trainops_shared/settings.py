@@ -131,9 +131,11 @@ class Settings:
     consent_purposes: str = ""
     """The consent purposes registration asks for (``REGISTRATION_CONSENT_PURPOSES``, comma
     separated; empty: its defaults). Registration validates the names at start-up."""
-    retention_days: int = 365
+    retention_days: int = 0
     """Days a participant's personal data is kept after their last session ended
-    (``PERSONAL_DATA_RETENTION_DAYS``); then registration erases it."""
+    (``PERSONAL_DATA_RETENTION_DAYS``); then registration erases it. ``0`` (the default):
+    kept until erased on request, since only the installation knows its programme's rule (and
+    the demo programme's sessions lie years back)."""
     retention_check_s: float = 3600.0
     """Seconds between two runs of registration's retention job
     (``PERSONAL_DATA_RETENTION_CHECK_S``)."""
@@ -486,7 +488,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         feedback_link_key=link_key,
         personal_data_key=personal_key,
         consent_purposes=env.get("REGISTRATION_CONSENT_PURPOSES", ""),
-        retention_days=_int(env, "PERSONAL_DATA_RETENTION_DAYS", 365, 1, 36_500),
+        retention_days=_int(env, "PERSONAL_DATA_RETENTION_DAYS", 0, 0, 36_500),
         retention_check_s=float(_int(env, "PERSONAL_DATA_RETENTION_CHECK_S", 3600, 1, 86_400)),
         nats_user=nats_user,
         identity_url=identity_url,

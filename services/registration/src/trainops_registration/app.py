@@ -40,15 +40,16 @@ def build_spec(settings: Settings) -> ServiceSpec:
     mail = MailDelivery(settings)
     retention: list[RetentionSchedule] = []
 
-    async def start_mail(runtime: ServiceRuntime) -> None:
+    async def start_lifecycle(runtime: ServiceRuntime) -> None:
         await mail.start(runtime.db)
-        schedule = RetentionSchedule(
-            runtime.db, timedelta(days=settings.retention_days), settings.retention_check_s
-        )
-        await schedule.start()
-        retention.append(schedule)
+        if settings.retention_days:
+            schedule = RetentionSchedule(
+                runtime.db, timedelta(days=settings.retention_days), settings.retention_check_s
+            )
+            await schedule.start()
+            retention.append(schedule)
 
-    async def stop_mail(_: ServiceRuntime) -> None:
+    async def stop_lifecycle(_: ServiceRuntime) -> None:
         while retention:
             await retention.pop().stop()
         await mail.stop()
@@ -75,6 +76,6 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
-        on_start=start_mail,
-        on_stop=stop_mail,
+        on_start=start_lifecycle,
+        on_stop=stop_lifecycle,
     )

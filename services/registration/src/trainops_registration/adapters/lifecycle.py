@@ -115,24 +115,22 @@ def erase_person(conn: Connection, participant_id: uuid.UUID, now: datetime) -> 
 
 
 def due_for_retention(conn: Connection, cutoff: datetime, limit: int) -> list[uuid.UUID]:
-    """People whose every session ended before ``cutoff`` (and whose record was last changed
-    before it), oldest first: their personal data has been kept as long as it may be."""
+    """People registered for at least one session whose every session ended before
+    ``cutoff``: their personal data has been kept as long as it may be."""
     s = sessions.c
-    later = (
-        sa.select(sa.literal(1))
-        .select_from(registrations.join(sessions, s.session_id == _r.session_id))
-        .where(_r.participant_id == _p.participant_id, s.ends_at >= cutoff)
-        .exists()
-    )
+    sessions_of = registrations.join(sessions, s.session_id == _r.session_id)
+    mine = _r.participant_id == _p.participant_id
+    later = sa.select(sa.literal(1)).select_from(sessions_of).where(mine, s.ends_at >= cutoff)
+    any_session = sa.select(sa.literal(1)).select_from(sessions_of).where(mine)
     rows = conn.execute(
         sa.select(_p.participant_id)
         .where(
             _p.erased_at.is_(None),
             _p.merged_into.is_(None),
-            _p.updated_at < cutoff,
-            ~later,
+            any_session.exists(),
+            ~later.exists(),
         )
-        .order_by(_p.updated_at, _p.participant_id)
+        .order_by(_p.created_at, _p.participant_id)
         .limit(limit)
     ).scalars()
     return list(rows)

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -205,7 +206,7 @@ def cipher_for(conn: Connection, participant_id: uuid.UUID) -> PersonCipher | No
 
 
 def open_fields(
-    cipher: PersonCipher | None, row: Mapping[str, object], prefix: str = ""
+    cipher: PersonCipher | None, row: Mapping[Any, Any], prefix: str = ""
 ) -> dict[str, str | None]:
     """The plaintext personal fields of ``row`` (columns named ``prefix + field``); all
     ``None`` when the person's key is gone."""
@@ -230,7 +231,7 @@ def destroy_person_key(conn: Connection, participant_id: uuid.UUID) -> bool:
 
 
 def open_person(
-    cipher: PersonCipher | None, row: Mapping[str, object], prefix: str = ""
+    cipher: PersonCipher | None, row: Mapping[Any, Any], prefix: str = ""
 ) -> Person | None:
     """The :class:`Person` of a ``participants`` row (columns ``prefix + name``); ``None``
     when the person's key is gone (erased)."""
