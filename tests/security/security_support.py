@@ -116,6 +116,7 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
+            "purpose": "future_trainings",
         }
 
 

@@ -276,9 +276,7 @@ async def test_retention_erases_on_schedule_once_and_only_after_the_last_session
     assert await schedule.run_once() == 1
     assert people.get_person(conn, busy.participant_id, ADMIN) is None
     erased = [e for e in audit_entries(conn) if e.action == "participant.erased"]
-    assert sorted(e.record_id for e in erased) == sorted(
-        str(p.participant_id) for p in (old, busy)
-    )
+    assert sorted(e.record_id for e in erased) == sorted(str(p.participant_id) for p in (old, busy))
     assert {e.actor for e in erased} == {lifecycle.RETENTION_ACTOR}
     assert all(e.detail == {"reason": "retention", "retention_days": 90} for e in erased)
 
@@ -293,8 +291,6 @@ def test_no_audit_entry_holds_the_persons_data(conn: Connection) -> None:
     lifecycle.export_participant(conn, pid, ALMATY)
     lifecycle.erase_participant(conn, pid, ADMIN)
     text = repr(audit_entries(conn)).casefold()
-    assert {"participant.erased", "participant.exported"} <= {
-        e.action for e in audit_entries(conn)
-    }
+    assert {"participant.erased", "participant.exported"} <= {e.action for e in audit_entries(conn)}
     for value in (NAME, EMAIL, PHONE, "kanareyka"):
         assert value.casefold() not in text
