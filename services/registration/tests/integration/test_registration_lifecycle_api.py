@@ -63,3 +63,51 @@ async def test_consents_erasure_and_export_through_the_api(harness: Harness) -> 
         assert value.casefold() not in published
     audit = await client.get("/audit", params={"action": "participant.erased"}, headers=ADMIN)
     assert [e["record_id"] for e in audit.json()["entries"]] == [pid]
+
+
+async def test_the_person_page_withdraws_a_consent_and_erases(harness: Harness) -> None:
+    sid = await harness.schedule(capacity=3, cities=("almaty",))
+    client = harness.client
+    body = {
+        "session_id": str(sid),
+        "participant": DANA,
+        "consents": ["taking_part", "future_trainings"],
+    }
+    made = await client.post("/registrations", json=body, headers=ALMATY)
+    assert made.status_code == 201, made.text
+    pid = made.json()["participant_id"]
+    page = await client.get(f"/people/{pid}", params={"lang": "en"}, headers=ALMATY)
+    assert page.status_code == 200, page.text
+    assert 'id="withdraw-future_trainings"' in page.text
+    assert 'id="withdraw-taking_part"' not in page.text
+    assert f'href="/participants/{pid}/export"' in page.text
+    other = coordinator("aktobe")
+    for path, form in (
+        (f"/people/{pid}/consents", {"purpose": "future_trainings"}),
+        (f"/people/{pid}/erase", {"confirm_erase": "yes"}),
+    ):
+        refused = await client.post(path, data=form, headers=other)
+        assert refused.status_code == 404, refused.text
+    withdrawn = await client.post(
+        f"/people/{pid}/consents",
+        data={"purpose": "future_trainings"},
+        params={"lang": "en"},
+        headers=ALMATY,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert "The consent was withdrawn." in withdrawn.text
+    assert 'id="withdraw-future_trainings"' not in withdrawn.text
+    unconfirmed = await client.post(f"/people/{pid}/erase", data={}, headers=ALMATY)
+    assert unconfirmed.status_code == 422
+    assert (await client.get(f"/participants/{pid}/export", headers=ALMATY)).status_code == 200
+    erased = await client.post(
+        f"/people/{pid}/erase",
+        data={"confirm_erase": "yes"},
+        params={"lang": "en"},
+        headers=ALMATY,
+    )
+    assert erased.status_code == 200, erased.text
+    assert "The person&#39;s personal data was erased." in erased.text or (
+        "The person's personal data was erased." in erased.text
+    )
+    assert (await client.get(f"/people/{pid}", headers=ALMATY)).status_code == 404
