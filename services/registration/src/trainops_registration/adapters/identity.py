@@ -242,14 +242,7 @@ def apply_merge(
         .where(_p.participant_id == merge)
         .values(
             merged_into=keep,
-            full_name="",
-            name_key="",
-            email=None,
-            phone=None,
-            organisation=None,
-            email_index=None,
-            phone_index=None,
-            name_index=None,
+            **personal_data.CLEARED,
             updated_at=now,
         )
     )

@@ -97,18 +97,7 @@ def erase_person(conn: Connection, participant_id: uuid.UUID, now: datetime) -> 
     cleared = conn.execute(
         participants.update()
         .where(_p.participant_id == participant_id, _p.erased_at.is_(None))
-        .values(
-            full_name="",
-            name_key="",
-            email=None,
-            phone=None,
-            organisation=None,
-            email_index=None,
-            phone_index=None,
-            name_index=None,
-            erased_at=now,
-            updated_at=now,
-        )
+        .values(**personal_data.CLEARED, erased_at=now, updated_at=now)
     )
     destroyed = personal_data.destroy_person_key(conn, participant_id)
     return bool(cleared.rowcount) or destroyed

@@ -49,6 +49,18 @@ PERSONAL_FIELDS = ("full_name", "name_key", "email", "phone", "organisation")
 BLIND_INDEXED = {"email": "email_index", "phone": "phone_index", "name_key": "name_index"}
 """Sealed fields that duplicate matching compares for equality, and their blind-index column."""
 
+CLEARED: dict[str, str | None] = {
+    "full_name": "",
+    "name_key": "",
+    "email": None,
+    "phone": None,
+    "organisation": None,
+    "email_index": None,
+    "phone_index": None,
+    "name_index": None,
+}
+"""The personal columns of a row that holds no personal data any more (merged away, erased)."""
+
 _SEALED_PREFIX = "s1."
 _NONCE_BYTES = 12
 

@@ -8,13 +8,15 @@ merges. Another region's person does not exist here (404), as in the JSON API.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from sqlalchemy.engine import Connection
 
 from trainops_registration.api.console_forms import (
     error_message,
@@ -39,6 +41,7 @@ Runtime = NamedDependency[ServiceRuntime]
 Caller = NamedDependency[Principal]
 ParticipantId = FromPath[uuid.UUID]
 DETAIL_FIELDS = ("full_name", "email", "phone", "organisation")
+T = TypeVar("T")
 
 
 @page_get("/people")
@@ -167,6 +170,32 @@ async def correct_details(
     )
 
 
+async def _change_person(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    runtime: ServiceRuntime,
+    participant_id: uuid.UUID,
+    change: Callable[[Connection], T],
+) -> tuple[T | None, Template | None]:
+    """Run ``change`` in one write; on a refusal, the page that answers it instead (another
+    region's person: the not-found page; any other: the person's page naming the problem)."""
+    _, texts = texts_of(request)
+    try:
+        return await runtime.write(change), None
+    except NotFound as exc:
+        return None, not_found_page(request, principal, exc)
+    except AppError as exc:
+        page = await _person_page(
+            request,
+            principal,
+            runtime,
+            participant_id,
+            problem=error_message(exc, texts),
+            status=exc.status,
+        )
+        return None, page
+
+
 @form_post("/people/{participant_id:uuid}/cancel")
 async def cancel_registration(
     request: Request[Any, Any, Any],
@@ -177,27 +206,22 @@ async def cancel_registration(
     """Cancel one of the person's registrations; the page then says who moved up."""
     _, texts = texts_of(request)
     submitted = await form_values(request)
-    try:
-        done = await runtime.write(
-            partial(
-                people.cancel_for_person,
-                participant_id=participant_id,
-                registration_id=first(submitted, "registration_id"),
-                principal=principal,
-                correlation_id=uuid7(),
-            )
-        )
-    except NotFound as exc:
-        return not_found_page(request, principal, exc)
-    except AppError as exc:
-        return await _person_page(
-            request,
-            principal,
-            runtime,
-            participant_id,
-            problem=error_message(exc, texts),
-            status=exc.status,
-        )
+    done, refused = await _change_person(
+        request,
+        principal,
+        runtime,
+        participant_id,
+        partial(
+            people.cancel_for_person,
+            participant_id=participant_id,
+            registration_id=first(submitted, "registration_id"),
+            principal=principal,
+            correlation_id=uuid7(),
+        ),
+    )
+    if refused is not None:
+        return refused
+    assert done is not None
     names = [r.person.full_name for r in done.promoted if r.person is not None]
     moved = texts["promoted"].format(names=", ".join(names)) if names else texts["no_promotion"]
     return await _person_page(
@@ -224,21 +248,15 @@ async def withdraw_consent(
         purpose=first(submitted, "purpose"),
         offered=configured_purposes(runtime.settings.consent_purposes),
     )
-    try:
-        await runtime.write(
-            partial(lifecycle.withdraw_consent, command=command, principal=principal)
-        )
-    except NotFound as exc:
-        return not_found_page(request, principal, exc)
-    except AppError as exc:
-        return await _person_page(
-            request,
-            principal,
-            runtime,
-            participant_id,
-            problem=error_message(exc, texts),
-            status=exc.status,
-        )
+    _, refused = await _change_person(
+        request,
+        principal,
+        runtime,
+        participant_id,
+        partial(lifecycle.withdraw_consent, command=command, principal=principal),
+    )
+    if refused is not None:
+        return refused
     return await _person_page(
         request, principal, runtime, participant_id, notice=texts["consent_withdrawn"]
     )
