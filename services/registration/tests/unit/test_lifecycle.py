@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters import outbox, people, personal_data
 from trainops_registration.adapters.tables import consents, participants, person_keys
 from trainops_registration.api import views
+from trainops_registration.app import build_spec
 from trainops_registration.domain import ParticipantInput
 from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.domain.records import Registration
@@ -25,6 +27,7 @@ from trainops_registration.handlers.registering import RegisterParticipant, regi
 from trainops_shared.audit import AuditQuery, list_audit
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
+from trainops_shared.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -294,3 +297,9 @@ def test_no_audit_entry_holds_the_persons_data(conn: Connection) -> None:
     assert {"participant.erased", "participant.exported"} <= {e.action for e in audit_entries(conn)}
     for value in (NAME, EMAIL, PHONE, "kanareyka"):
         assert value.casefold() not in text
+
+
+def test_the_service_refuses_to_start_with_an_unknown_consent_purpose(tmp_path: Path) -> None:
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path), "REGISTRATION_CONSENT_PURPOSES": "photos"}
+    with pytest.raises(SettingsError, match="unknown purpose 'photos'"):
+        build_spec(load_settings("registration", env))
