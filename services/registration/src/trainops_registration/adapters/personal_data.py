@@ -29,7 +29,6 @@ import hmac
 import os
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -124,12 +123,18 @@ def keyring() -> Keyring:
     return _installed
 
 
-@dataclass(frozen=True, slots=True)
 class PersonCipher:
     """Seals and opens the fields of one person with that person's own key."""
 
-    participant_id: uuid.UUID
-    key: bytes
+    __slots__ = ("_aead", "key", "participant_id")
+
+    def __init__(self, participant_id: uuid.UUID, key: bytes) -> None:
+        self.participant_id = participant_id
+        self.key = key
+        self._aead = AESGCM(key)
+
+    def __repr__(self) -> str:
+        return f"PersonCipher({self.participant_id}, ***)"
 
     def _aad(self, field: str) -> bytes:
         return self.participant_id.bytes + field.encode("ascii")
@@ -138,7 +143,7 @@ class PersonCipher:
         if value is None:
             return None
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.key).encrypt(nonce, value.encode("utf-8"), self._aad(field))
+        sealed = self._aead.encrypt(nonce, value.encode("utf-8"), self._aad(field))
         return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, field: str, stored: str | None) -> str | None:
@@ -148,7 +153,7 @@ class PersonCipher:
         raw = base64.urlsafe_b64decode(stored[len(_SEALED_PREFIX) :])
         nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
         try:
-            return AESGCM(self.key).decrypt(nonce, sealed, self._aad(field)).decode("utf-8")
+            return self._aead.decrypt(nonce, sealed, self._aad(field)).decode("utf-8")
         except InvalidTag:
             raise ValueError(
                 f"participant {self.participant_id}: stored {field} does not open with their key"
