@@ -118,6 +118,7 @@ class Seed:
             "identity_id": str(uuid.UUID(int=9)),
             # No certificate is issued in the seed: the public page's "not genuine" answer.
             "code": "security-no-certificate",
+            "purpose": "future_trainings",
         }
 
 

@@ -1,5 +1,6 @@
 """Personal data never leaves registration: a canary participant's name, e-mail and phone are in
-no stream message, no other service's files and no log line.
+no stream message, no other service's files and no log line, and not in clear in registration's
+own files either (sealed per person); once erased, not anywhere at all.
 
 A canary (a person nobody else could be) is registered, attends, is invited and answers the
 feedback form; mistakes are made with it too (a duplicate registration, a refused field, a bad
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -126,11 +128,108 @@ def test_canary_personal_data_stays_in_registration(canary_system: SecuritySyste
     assert any(p.name.startswith("reporting.db") for p in others), sorted(map(str, others))
     assert any(p.name.startswith("feedback.db") for p in others), sorted(map(str, others))
     assert files_leaking(others, pii) == {}, "personal data in other services' files"
+    # Registration holds the canary too, but only sealed with the canary's own key.
     own = [p for p in data_dir.glob("registration.db*") if p.is_file()]
-    assert files_leaking(own, pii), "the canary is not in registration's own database"
+    assert own, sorted(map(str, data_dir.iterdir()))
+    assert files_leaking(own, pii) == {}, "personal data in clear in registration's database"
 
     logs = [p for p in system.root.rglob("*.log") if p.is_file()]
     services = {"registration", "scheduling", "feedback", "reporting", "nats-server"}
     assert {p.stem for p in logs} >= services, sorted(map(str, logs))
     assert files_leaking(logs, pii) == {}, "personal data in log files"
     assert not_refused == [], "mistakes not answered with a clear 4xx"
+
+
+def published_counts(system: SecuritySystem, training_id: str) -> tuple[Any, Any]:
+    client = system.client
+    return client.summary(training_id=training_id), client.donor("city", training_id=training_id)
+
+
+def test_erased_canary_leaves_no_trace_and_the_counts_stay(canary_system: SecuritySystem) -> None:
+    """Through the public API: the canary registers (twice), attends and answers; their data
+    is exported, then erased; afterwards their name, e-mail and phone are in no database file
+    (SQLite pages and WAL), no stream, no JetStream store file and no log, and what reporting
+    publishes is what it published before."""
+    system = canary_system
+    client = system.client
+    seed = seed_region_a(client, Canary.fresh())
+    client.submit_response(
+        seed.invitation_token,
+        {"overall": 5, "relevance": 4, "trainer": 5, "knowledge_gain": 3},
+        comment="helpful",
+    )
+
+    def settled() -> tuple[Any, Any] | None:
+        summary, donor = published_counts(system, seed.training_id)
+        return (summary, donor) if summary["feedback_responses"] >= 1 else None
+
+    before = poll(settled, timeout=90, what="the canary's feedback in the report")
+    pii = seed.canary.personal_data()
+    base = f"{system.url('registration')}/participants/{seed.participant_id}"
+    own, other = system.headers("coordinator_a"), system.headers("coordinator_b")
+
+    exported = httpx.get(f"{base}/export", headers=own, timeout=30)
+    assert exported.status_code == 200, exported.text
+    assert set(leaks(exported.text, pii)) == set(pii), "the export lacks the person's data"
+    assert len(exported.json()["registrations"]) == 2
+    # Another region's coordinator learns nothing, erases nothing.
+    for method in ("GET", "DELETE"):
+        url = f"{base}/export" if method == "GET" else base
+        refused = httpx.request(method, url, headers=other, timeout=30)
+        assert refused.status_code == 404, (method, refused.text)
+        assert leaks(refused.text, pii) == []
+    erased = httpx.delete(base, headers=own, timeout=30)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["participant_id"] == seed.participant_id
+    assert httpx.get(f"{base}/export", headers=own, timeout=30).status_code == 404
+    assert httpx.delete(base, headers=own, timeout=30).status_code == 404
+    # The search page shows the query typed; the erased person is no longer among its people.
+    found = httpx.get(
+        f"{system.url('registration')}/people",
+        params={"q": seed.canary.email},
+        headers=own,
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    assert leaks(found.text, {"id": seed.participant_id, "name": seed.canary.full_name}) == []
+
+    # Counts: erasure publishes nothing, reporting keeps every registration and answer.
+    assert published_counts(system, seed.training_id) == before
+    audit = httpx.get(
+        f"{system.url('registration')}/audit",
+        params={"action": "participant.erased"},
+        headers=system.headers("admin"),
+        timeout=30,
+    )
+    assert audit.status_code == 200, audit.text
+    assert [e["record_id"] for e in audit.json()["entries"]] == [seed.participant_id]
+
+    streams = asyncio.run(every_stream_message(system.nats_url))
+    assert any(leaks(m, {"id": seed.participant_id}) for m in streams["REGISTRATION"])
+    in_streams = [
+        f"{name}[{i}]"
+        for name, messages in streams.items()
+        for i, message in enumerate(messages)
+        if leaks(message, pii)
+    ]
+    assert in_streams == [], f"personal data in stream messages: {in_streams}"
+    store = [p for p in (system.root / "nats" / "jetstream").rglob("*") if p.is_file()]
+    assert files_leaking(store, {"id": seed.participant_id}), "the store is not searchable"
+    assert files_leaking(store, pii) == {}, "personal data in the JetStream store"
+    data_dir = system.harness.root / "data"
+    # The mail catcher's folder is the participants' mailbox, outside the system: what was
+    # delivered to a person is theirs. Everything else the services wrote is searched.
+    files = [
+        p
+        for p in data_dir.rglob("*")
+        if p.is_file() and "mail" not in p.relative_to(data_dir).parts
+    ]
+    databases = [p for p in files if p.name.startswith("registration.db")]
+    assert databases, sorted(map(str, files))
+    # SQLite keeps an id as its 32 hex digits: the control that the pages are searched.
+    stored_id = {"id": seed.participant_id.replace("-", "")}
+    assert files_leaking(databases, stored_id), "registration's database is not searchable"
+    assert files_leaking(files, pii) == {}, "personal data in the services' files"
+    logs = [p for p in system.root.rglob("*.log") if p.is_file()]
+    assert {p.stem for p in logs} >= {"registration", "reporting", "nats-server"}
+    assert files_leaking(logs, pii) == {}, "personal data in log files"

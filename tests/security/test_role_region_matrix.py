@@ -86,12 +86,18 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /participants/duplicate-candidates": Rule(ADMINS, "global"),
         "POST /participants/merges": Rule(ADMINS, "global", "merge"),
         "GET /participants/merges": Rule(ADMINS, "global"),
+        "DELETE /participants/{participant_id}": Rule(REGISTRARS, "item"),
+        "GET /participants/{participant_id}/export": Rule(REGISTRARS, "item"),
+        "GET /participants/{participant_id}/consents": Rule(REGISTRARS, "item"),
+        "DELETE /participants/{participant_id}/consents/{purpose}": Rule(REGISTRARS, "item"),
         "GET /register": Rule(REGISTRARS, "collection"),
         "POST /register": Rule(REGISTRARS, "body", "register_form"),
         "GET /people": Rule(REGISTRARS, "collection"),
         "GET /people/{participant_id}": Rule(REGISTRARS, "item"),
         "POST /people/{participant_id}": Rule(REGISTRARS, "item", "correct_form"),
         "POST /people/{participant_id}/cancel": Rule(REGISTRARS, "item", "cancel_form"),
+        "POST /people/{participant_id}/consents": Rule(REGISTRARS, "item", "withdraw_form"),
+        "POST /people/{participant_id}/erase": Rule(REGISTRARS, "item", "erase_form"),
         # A session of several regions is every one of them's: region B opens it, sees its own.
         "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
         "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
@@ -210,6 +216,8 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "correct_form": {"full_name": "Attacker Renamed", "email": "", "phone": ""},
         "cancel_form": {"registration_id": seed.registration_id},
         "attendance_form": {"registration_id": seed.registration_id, "attended": "false"},
+        "withdraw_form": {"purpose": "future_trainings"},
+        "erase_form": {"confirm_erase": "yes"},
     }
     if name in forms:
         return "application/x-www-form-urlencoded", urlencode(forms[name])

@@ -10,6 +10,8 @@ files 0600) and every later process reads the same file:
   key; the services verify with the public key.
 * ``feedback-link.key``: the key of the feedback invitation links, independent of the token key
   (rotating one never invalidates the other).
+* ``personal-data.key``: registration's installation key, which wraps every participant's own
+  key; erasing a person destroys their key, so this one file never has to change.
 * ``nats-<user>.json``: the NATS user and password of each service and of the operator.
 
 Creation is race-free: the file is written under a temporary name and hard-linked into place,
@@ -34,6 +36,7 @@ SECRETS_DIRNAME = "secrets"
 SIGNING_KEY_FILE = "jwt-signing.key"
 PUBLIC_KEY_FILE = "jwt-signing.pub"
 FEEDBACK_LINK_KEY_FILE = "feedback-link.key"
+PERSONAL_DATA_KEY_FILE = "personal-data.key"
 
 
 class CredentialsError(Exception):

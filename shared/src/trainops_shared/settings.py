@@ -8,7 +8,8 @@ the public key (``JWT_PUBLIC_KEY`` / ``JWT_PUBLIC_KEY_FILE``), so nothing a serv
 leaks can mint a token. In development, when neither is given, the install's own key pair is
 generated on first start under ``<data dir>/secrets`` (see :mod:`trainops_shared.credentials`);
 production refuses to start without an explicit key. The feedback link key is separate
-(``FEEDBACK_LINK_KEY_FILE``, generated likewise in development). NATS credentials come from a
+(``FEEDBACK_LINK_KEY_FILE``, generated likewise in development), and so is registration's
+personal data key (``PERSONAL_DATA_KEY_FILE``). NATS credentials come from a
 0600 file (``NATS_CREDENTIALS_FILE``) instead of the URL; every message that shows a URL hides
 its password.
 
@@ -31,6 +32,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from trainops_shared.credentials import (
     FEEDBACK_LINK_KEY_FILE,
+    PERSONAL_DATA_KEY_FILE,
     CredentialsError,
     NatsCredentials,
     development_public_key,
@@ -130,6 +132,21 @@ class Settings:
     """Seconds a write may wait for the database before answering 503 (``DB_WRITE_TIMEOUT_MS``)."""
     feedback_link_key: str = field(default="", repr=False)
     """Key of the feedback invitation links; only the feedback service loads one."""
+    personal_data_key: str = field(default="", repr=False)
+    """Installation key wrapping each participant's own key (crypto-shredding) and keying the
+    blind index of contacts; only registration, the one service holding personal data, loads
+    one."""
+    consent_purposes: str = ""
+    """The consent purposes registration asks for (``REGISTRATION_CONSENT_PURPOSES``, comma
+    separated; empty: its defaults). Registration validates the names at start-up."""
+    retention_days: int = 0
+    """Days a participant's personal data is kept after their last session ended
+    (``PERSONAL_DATA_RETENTION_DAYS``); then registration erases it. ``0`` (the default):
+    kept until erased on request, since only the installation knows its programme's rule (and
+    the demo programme's sessions lie years back)."""
+    retention_check_s: float = 3600.0
+    """Seconds between two runs of registration's retention job
+    (``PERSONAL_DATA_RETENTION_CHECK_S``)."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""
     identity_url: str = ""
@@ -267,23 +284,25 @@ def _jwt_public_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
     return text
 
 
-def _feedback_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
-    key, _ = _file_or_value(env, "FEEDBACK_LINK_KEY", "feedback link key")
+def _installation_key(
+    env: Mapping[str, str], name: str, filename: str, what: str, mode: str, data_dir: Path
+) -> str:
+    """A symmetric installation key from ``<name>`` / ``<name>_FILE``; in development, when
+    neither is set, the one generated on first use under ``<data dir>/secrets/<filename>``."""
+    key, _ = _file_or_value(env, name, what)
     if key is None:
         if mode == "production":
             raise SettingsError(
-                "FEEDBACK_LINK_KEY_FILE (or FEEDBACK_LINK_KEY) is required when "
+                f"{name}_FILE (or {name}) is required when "
                 "TRAINOPS_ENV=production: 32+ random characters (openssl rand -hex 32)"
             )
         try:
-            return ensure_random_key(
-                secrets_dir(data_dir) / FEEDBACK_LINK_KEY_FILE, "feedback link key"
-            )
+            return ensure_random_key(secrets_dir(data_dir) / filename, what)
         except (CredentialsError, OSError) as exc:
-            raise SettingsError(f"development feedback link key: {exc}") from None
+            raise SettingsError(f"development {what}: {exc}") from None
     key = key.strip()
     if len(key) < 32 or len(set(key)) < 8:
-        raise SettingsError("FEEDBACK_LINK_KEY must be a random key of at least 32 characters")
+        raise SettingsError(f"{name} must be a random key of at least 32 characters")
     return key
 
 
@@ -430,7 +449,25 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
     )
     public_key = _jwt_public_key(env, mode, data_dir)
-    link_key = _feedback_link_key(env, mode, data_dir) if service == "feedback" else ""
+    link_key = (
+        _installation_key(
+            env, "FEEDBACK_LINK_KEY", FEEDBACK_LINK_KEY_FILE, "feedback link key", mode, data_dir
+        )
+        if service == "feedback"
+        else ""
+    )
+    personal_key = (
+        _installation_key(
+            env,
+            "PERSONAL_DATA_KEY",
+            PERSONAL_DATA_KEY_FILE,
+            "personal data key",
+            mode,
+            data_dir,
+        )
+        if service == "registration"
+        else ""
+    )
     nats_url, nats_user = _nats_connection(env, service, mode, data_dir)
     host = env.get("TRAINOPS_HOST") or "127.0.0.1"
     port = _int(env, "TRAINOPS_PORT", DEFAULT_PORTS[service], 1, 65535)
@@ -466,6 +503,10 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
         db_write_timeout=_int(env, "DB_WRITE_TIMEOUT_MS", 3000, 100, 120_000) / 1000,
         feedback_link_key=link_key,
+        personal_data_key=personal_key,
+        consent_purposes=env.get("REGISTRATION_CONSENT_PURPOSES", ""),
+        retention_days=_int(env, "PERSONAL_DATA_RETENTION_DAYS", 0, 0, 36_500),
+        retention_check_s=float(_int(env, "PERSONAL_DATA_RETENTION_CHECK_S", 3600, 1, 86_400)),
         nats_user=nats_user,
         identity_url=identity_url,
         service_urls=service_urls,

@@ -206,3 +206,23 @@ def test_a_development_service_finds_its_own_credentials_in_the_data_dir(tmp_pat
     assert s.nats_user == "feedback"
     assert creds.password in s.nats_url and creds.password not in s.nats_url_redacted
     assert "nats-feedback.json" not in repr(s)
+
+
+def test_registration_gets_a_personal_data_key_of_its_own_and_production_needs_one(tmp_path):
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path)}
+    first = load_settings("registration", env)
+    path = tmp_path / "secrets" / "personal-data.key"
+    assert _mode(path) == 0o600
+    assert len(first.personal_data_key) == 64 and first.personal_data_key not in repr(first)
+    assert load_settings("registration", env).personal_data_key == first.personal_data_key
+    assert load_settings("reporting", env).personal_data_key == ""
+    assert (first.retention_days, first.consent_purposes) == (0, "")
+    required = r"PERSONAL_DATA_KEY_FILE \(or PERSONAL_DATA_KEY\) is required"
+    with pytest.raises(SettingsError, match=required):
+        load_settings("registration", {**PRODUCTION, "TRAINOPS_DATA_DIR": str(tmp_path / "p")})
+    with pytest.raises(SettingsError, match="PERSONAL_DATA_KEY must be a random key"):
+        load_settings("registration", {**PRODUCTION, "PERSONAL_DATA_KEY": "a" * 40})
+    with pytest.raises(SettingsError, match="PERSONAL_DATA_RETENTION_DAYS=-1 is out of range"):
+        load_settings("registration", {**env, "PERSONAL_DATA_RETENTION_DAYS": "-1"})
+    kept = load_settings("registration", {**env, "PERSONAL_DATA_RETENTION_DAYS": "400"})
+    assert kept.retention_days == 400

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.followup_scheduler import FollowupScheduler
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
@@ -15,16 +17,18 @@ from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
-from trainops_registration.api.participants import ParticipantController
+from trainops_registration.api.participants import LifecycleController, ParticipantController
+from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.handlers.events import EVENT_HANDLERS
 from trainops_registration.handlers.followups import (
     FollowupPolicy,
     followup_interval,
     followup_pass,
 )
+from trainops_registration.handlers.lifecycle import RetentionSchedule
 from trainops_shared.events.streams import REGISTRATION
 from trainops_shared.service import ServiceRuntime, ServiceSpec
-from trainops_shared.settings import Settings
+from trainops_shared.settings import Settings, SettingsError
 
 
 def build_spec(settings: Settings) -> ServiceSpec:
@@ -32,12 +36,22 @@ def build_spec(settings: Settings) -> ServiceSpec:
 
     It keeps its own copy of sessions from scheduling's events and never calls scheduling.
     It is the one service that mails participants, since it alone holds their addresses.
+    It holds the personal data, each person's sealed with their own key: the keyring is
+    installed here, before the migrations (which seal what an older database held in clear).
     """
+    if not settings.personal_data_key:
+        raise SettingsError("registration needs PERSONAL_DATA_KEY (or PERSONAL_DATA_KEY_FILE)")
+    try:
+        personal_data.install(settings.personal_data_key)
+        configured_purposes(settings.consent_purposes)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     mail = MailDelivery(settings)
     policy = FollowupPolicy.of(settings.mail)
     schedulers: list[FollowupScheduler] = []
+    retention: list[RetentionSchedule] = []
 
-    async def start_mail(runtime: ServiceRuntime) -> None:
+    async def start_lifecycle(runtime: ServiceRuntime) -> None:
         await mail.start(runtime.db)
         scheduler = FollowupScheduler(
             runtime.db,
@@ -46,8 +60,16 @@ def build_spec(settings: Settings) -> ServiceSpec:
         )
         await scheduler.start()
         schedulers.append(scheduler)
+        if settings.retention_days:
+            schedule = RetentionSchedule(
+                runtime.db, timedelta(days=settings.retention_days), settings.retention_check_s
+            )
+            await schedule.start()
+            retention.append(schedule)
 
-    async def stop_mail(_: ServiceRuntime) -> None:
+    async def stop_lifecycle(_: ServiceRuntime) -> None:
+        while retention:
+            await retention.pop().stop()
         while schedulers:
             await schedulers.pop().stop()
         await mail.stop()
@@ -63,6 +85,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
         route_handlers=[
             RegistrationController,
             ParticipantController,
+            LifecycleController,
             home,
             *REGISTER_PAGES,
             *PEOPLE_PAGES,
@@ -75,6 +98,6 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
-        on_start=start_mail,
-        on_stop=stop_mail,
+        on_start=start_lifecycle,
+        on_stop=stop_lifecycle,
     )

@@ -87,6 +87,8 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     driver.switch_to.active_element.send_keys(Keys.TAB)
     driver.switch_to.active_element.send_keys("Алматы ақшамы")
     driver.find_element(By.ID, "f-sector").send_keys(Keys.ARROW_DOWN)
+    # Taking part is ticked already; she also agrees to hear of future trainings.
+    driver.find_element(By.ID, "f-consent-future_trainings").send_keys(Keys.SPACE)
     seen["form_shot"] = consoles.phone_screenshot(driver, "registration-console-form")
     driver.find_element(By.ID, "f-organisation").send_keys(Keys.ENTER)
     result = consoles.wait_for(lambda: driver.find_element(By.ID, "result"), what="result")
@@ -107,6 +109,13 @@ def coordinator_day(driver: Any, registration: str, session_id: str) -> dict[str
     consoles.wait_for(lambda: driver.find_element(By.ID, "correct-form"), what="person page")
     seen["person_title"] = consoles.text_of(driver, "page-title")
     seen["person_shot"] = consoles.phone_screenshot(driver, "registration-console-person")
+    # She withdraws the future-trainings consent on the person's behalf, by keyboard.
+    driver.find_element(By.ID, "withdraw-future_trainings").send_keys(Keys.ENTER)
+    consoles.wait_for(lambda: driver.find_element(By.ID, "notice"), what="consent withdrawn")
+    seen["withdrawn_notice"] = consoles.text_of(driver, "notice")
+    seen["withdraw_left"] = len(driver.find_elements(By.ID, "withdraw-future_trainings"))
+    driver.execute_script("document.getElementById('personal-data').scrollIntoView()")
+    seen["consents_shot"] = consoles.phone_screenshot(driver, "registration-console-consents")
 
     driver.find_element(By.CSS_SELECTOR, f'a[href="/sessions/{session_id}"]').send_keys(Keys.ENTER)
     consoles.wait_for(lambda: driver.find_element(By.ID, "attendance-form"), what="session page")
@@ -155,6 +164,8 @@ async def test_coordinator_registers_finds_and_marks_in_chromium(
     assert NAME in seen["result_text"]
     assert seen["person_title"] == f"Қатысушы: {NAME}"
     assert seen["ticked"] is True
+    assert seen["withdrawn_notice"] == "Келісім қайтарылды."
+    assert seen["withdraw_left"] == 0
     assert seen["attendance_notice"] == "Қатысу сақталды: 1."
     assert seen["attended"] == "yes"
     for shot in (
@@ -163,6 +174,7 @@ async def test_coordinator_registers_finds_and_marks_in_chromium(
         "result_shot",
         "search_shot",
         "person_shot",
+        "consents_shot",
         "session_shot",
     ):
         assert seen[shot].stat().st_size > 10_000, shot

@@ -193,3 +193,54 @@ async def test_same_name_in_another_spelling_is_asked_about_too(harness: Harness
         asked.text
     )
     assert await registrations_of(harness, later) == []
+
+
+CONSENT_LEGEND = {
+    "kk": "Келісім: қатысушы деректерін не үшін пайдалануға келіседі",
+    "ru": "Согласие: для чего участник разрешает использовать свои данные",
+    "en": "Consent: what the participant agrees their details are used for",
+}
+FUTURE_TEXT = {
+    "kk": "Алдағы тренингтер",
+    "ru": "Будущие тренинги",
+    "en": "Future trainings",
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+async def test_the_form_asks_each_consent_in_the_page_language(harness: Harness, lang: str) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    r = await harness.client.get(
+        "/register", params={"lang": lang, "session_id": str(session_id)}, headers=ALMATY
+    )
+    assert r.status_code == 200, r.text
+    assert CONSENT_LEGEND[lang] in r.text and FUTURE_TEXT[lang] in r.text
+    assert '<label for="f-consent-future_trainings">' in r.text
+    assert 'value="taking_part" checked required' in r.text
+    assert 'id="f-consent-future_trainings" name="consent" value="future_trainings">' in r.text
+
+
+async def test_the_ticked_consents_are_recorded_and_taking_part_is_required(
+    harness: Harness,
+) -> None:
+    session_id = await harness.schedule(capacity=3, cities=("almaty",))
+    without = {**form(session_id, "Aigerim Seitova"), "consent": ["future_trainings"]}
+    refused = await harness.client.post(
+        "/register", data=without, params={"lang": "en"}, headers=ALMATY
+    )
+    assert refused.status_code == 422, refused.text
+    assert 'id="f-consents-error"' in refused.text
+    assert "Registering needs the consent to taking part." in refused.text
+    assert await registrations_of(harness, session_id) == []
+    ticked = {**form(session_id, "Aigerim Seitova"), "consent": ["taking_part", "future_trainings"]}
+    made = await harness.client.post("/register", data=ticked, headers=ALMATY)
+    assert made.status_code == 201, made.text
+    [registration] = await registrations_of(harness, session_id)
+    consents = await harness.client.get(
+        f"/participants/{registration['participant_id']}/consents", headers=ALMATY
+    )
+    assert consents.status_code == 200, consents.text
+    assert {c["purpose"]: c["withdrawn_at"] for c in consents.json()["consents"]} == {
+        "future_trainings": None,
+        "taking_part": None,
+    }

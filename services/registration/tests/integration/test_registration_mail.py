@@ -28,9 +28,11 @@ from trainops_devtools.testing.events import session_scheduled
 from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.ports import free_port
 from trainops_devtools.testing.tokens import in_process_settings
+from trainops_registration.adapters.lifecycle import erase_person
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.outbox_relay import MailRelay
+from trainops_registration.adapters.tables import consents
 from trainops_registration.app import build_spec
 from trainops_registration.domain.messages import retry_delay
 from trainops_registration.domain.participant import ParticipantInput
@@ -366,3 +368,32 @@ async def test_stopping_lets_the_message_being_sent_finish_and_be_marked(db):
     statuses = sorted(r["status"] for r in await rows(db))
     assert handler.accepted == 1 and statuses == ["pending", "pending", "sent"]
     assert all(r["claimed_until"] is None for r in await rows(db))
+
+
+async def test_no_message_goes_out_without_consent_or_after_erasure(db, tmp_path):
+    """The relay checks the purpose a message serves against the person's consents: one whose
+    consent is gone is marked ``no_consent`` and never sent; an erased person's message cannot
+    be addressed any more (``no_address``)."""
+    session_id = await scheduled(db, capacity=3)
+    await register(db, session_id, 1)
+    await register(db, session_id, 2)
+    first, second = await rows(db)
+
+    def withdraw_taking_part(conn: Any) -> None:
+        conn.execute(
+            consents.update()
+            .where(consents.c.participant_id == first["participant_id"])
+            .values(withdrawn_at=START)
+        )
+
+    await db.write(withdraw_taking_part)
+    await db.write(lambda c: erase_person(c, second["participant_id"], START))
+    clock = Clock()
+    with MailCatcher(tmp_path / "mail") as catcher:
+        relay = relay_to(db, catcher.port, clock)
+        assert await relay.send_due() == 2
+        assert catcher.received == 0
+    by_id = {r["message_id"]: r for r in await rows(db)}
+    assert by_id[first["message_id"]]["status"] == "no_consent"
+    assert by_id[first["message_id"]]["last_error"] == "no consent to taking_part"
+    assert by_id[second["message_id"]]["status"] == "no_address"

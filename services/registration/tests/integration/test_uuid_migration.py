@@ -85,6 +85,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 6),
         ("registration", 7),
         ("registration", 9),
+        ("registration", 11),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -6,18 +6,21 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from seat_counters import ADMIN, CITIES, counter_problems, person, sqlite_engine
 from sqlalchemy.engine import Connection
 
+from trainops_devtools.testing.attack import files_leaking
+from trainops_registration.adapters import lifecycle, people
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.tables import registrations, sessions
 from trainops_registration.api.views import registration_json
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import registering
-from trainops_shared.storage import MigrationSet, apply_migrations
+from trainops_shared.storage import MigrationSet, SqliteDatabase, apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
 pytestmark = pytest.mark.unit
@@ -31,8 +34,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v9() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 9]
+def test_migration_set_is_v1_to_v11() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 9, 11]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -162,6 +165,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 6),
                 ("registration", 7),
                 ("registration", 9),
+                ("registration", 11),
             ]
         with conn.begin():
             stored = {
@@ -197,3 +201,63 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
         with conn.begin():
             assert counter_problems(conn) == []
     engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# v11: personal fields sealed per person
+
+
+V6 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version <= 6))
+PLAIN = {"name": "Saule Plaintextova", "email": "saule.plain@example.kz", "phone": "+77017770011"}
+
+
+def files_holding_plain(folder: Path) -> dict[str, list[str]]:
+    """The database file and its WAL, searched as stored, for the person's values."""
+    files = [p for p in folder.iterdir() if p.name.startswith("registration.db")]
+    return files_leaking(files, PLAIN)
+
+
+async def test_v11_seals_plaintext_rows_and_leaves_none_in_the_file(tmp_path: Path) -> None:
+    """A v6 database file with a person in clear; the service's own storage runs v11 at start;
+    afterwards the person is read as before, their consent to taking part is recorded, and
+    neither the database file nor its WAL holds their name, e-mail or phone."""
+    path = tmp_path / "registration.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    pid = uuid.uuid4()
+    with engine.begin() as conn:
+        apply_migrations(conn, [PLUMBING_MIGRATIONS, V6])
+        # v6's participants as the table was then: plaintext fields, no blind index yet.
+        for column in ("email_index", "phone_index"):
+            conn.exec_driver_sql(f"DROP INDEX ux_participants_{column}_city")
+        conn.exec_driver_sql("DROP INDEX ix_participants_name_index_city")
+        for column in ("email_index", "phone_index", "name_index", "erased_at"):
+            conn.exec_driver_sql(f"ALTER TABLE participants DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP TABLE person_keys")
+        conn.exec_driver_sql("DROP TABLE consents")
+        conn.execute(
+            sa.text(
+                "INSERT INTO participants (participant_id, full_name, name_key, email, phone,"
+                " organisation, city, sector, sex, age_band, language, created_at, updated_at)"
+                " VALUES (:pid, :name, 'saule plaintextova', :email, :phone, NULL, 'almaty',"
+                " 'ngo', 'female', '25-34', 'ru', :now, :now)"
+            ),
+            {**PLAIN, "pid": pid.hex, "now": datetime(2021, 1, 5, tzinfo=UTC)},
+        )
+    engine.dispose()
+    assert files_holding_plain(tmp_path), "the control: the v6 file holds the person in clear"
+
+    db = SqliteDatabase(f"sqlite+aiosqlite:///{path}")
+    await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
+    try:
+        person = await db.read(lambda c: people.get_person(c, pid, ADMIN))
+        assert person is not None
+        assert (person.full_name, person.email, person.phone) == (
+            PLAIN["name"],
+            PLAIN["email"],
+            PLAIN["phone"],
+        )
+        agreed = await db.read(lambda c: [r.purpose for r in lifecycle.consents_of(c, pid)])
+        assert agreed == ["taking_part"]
+    finally:
+        await db.close()
+    assert files_holding_plain(tmp_path) == {}

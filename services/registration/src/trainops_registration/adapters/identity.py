@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.common import execute_may_conflict, normalise_region
 from trainops_registration.adapters.registrations import live_sessions_of
 from trainops_registration.adapters.tables import (
@@ -50,13 +51,14 @@ def get_participant_side(
     row = conn.execute(query).first()
     if row is None:
         return None
+    fields = personal_data.open_fields(personal_data.cipher_for(conn, participant_id), row._mapping)
     return MergeSide(
         participant_id=row.participant_id,
         city=row.city,
         merged_into=row.merged_into,
-        email=row.email,
-        phone=row.phone,
-        organisation=row.organisation,
+        email=fields["email"],
+        phone=fields["phone"],
+        organisation=fields["organisation"],
         live_sessions=live_sessions_of(conn, participant_id),
     )
 
@@ -159,19 +161,21 @@ def participant_summaries(
             counts,
         ).where(_p.participant_id.in_([str(i) for i in ids]), region_filter(principal, _p.city))
     ).all()
-    return {
-        r.participant_id: ParticipantSummary(
+    ciphers = personal_data.ciphers_for(conn, (r.participant_id for r in rows))
+    summaries = {}
+    for r in rows:
+        fields = personal_data.open_fields(ciphers.get(r.participant_id), r._mapping)
+        summaries[r.participant_id] = ParticipantSummary(
             participant_id=r.participant_id,
-            full_name=r.full_name,
-            email=r.email,
-            phone=r.phone,
-            organisation=r.organisation,
+            full_name=fields["full_name"] or "",
+            email=fields["email"],
+            phone=fields["phone"],
+            organisation=fields["organisation"],
             city=r.city,
             merged_into=r.merged_into,
             registrations=int(r.n),
         )
-        for r in rows
-    }
+    return summaries
 
 
 def shared_contact_candidates(
@@ -182,7 +186,7 @@ def shared_contact_candidates(
     principal = normalise_region(principal)
     live = sa.and_(_p.merged_into.is_(None), region_filter(principal, _p.city))
     values: dict[str, list[str]] = {}
-    for name, column in (("email", _p.email), ("phone", _p.phone)):
+    for name, column in (("email", _p.email_index), ("phone", _p.phone_index)):
         values[name] = list(
             conn.execute(
                 sa.select(column)
@@ -197,19 +201,24 @@ def shared_contact_candidates(
         return []
     rows = conn.execute(
         sa.select(_p.participant_id, _p.city, _p.name_key, _p.email, _p.phone).where(
-            live, sa.or_(_p.email.in_(values["email"]), _p.phone.in_(values["phone"]))
+            live,
+            sa.or_(_p.email_index.in_(values["email"]), _p.phone_index.in_(values["phone"])),
         )
     ).all()
-    return [
-        Candidate(
-            participant_id=r.participant_id,
-            city=r.city,
-            name_key=r.name_key,
-            email=r.email,
-            phone=r.phone,
+    ciphers = personal_data.ciphers_for(conn, (r.participant_id for r in rows))
+    candidates = []
+    for r in rows:
+        fields = personal_data.open_fields(ciphers.get(r.participant_id), r._mapping)
+        candidates.append(
+            Candidate(
+                participant_id=r.participant_id,
+                city=r.city,
+                name_key=fields["name_key"] or "",
+                email=fields["email"],
+                phone=fields["phone"],
+            )
         )
-        for r in rows
-    ]
+    return candidates
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,20 +253,19 @@ def apply_merge(
         .where(_p.participant_id == merge)
         .values(
             merged_into=keep,
-            full_name="",
-            name_key="",
-            email=None,
-            phone=None,
-            organisation=None,
+            **personal_data.CLEARED,
             updated_at=now,
         )
     )
-    if plan.fill:
+    # The merged person's key goes too: nothing of theirs is to be opened again.
+    personal_data.destroy_person_key(conn, plan.merge)
+    kept_cipher = personal_data.cipher_for(conn, plan.keep)
+    if plan.fill and kept_cipher is not None:
         filled = execute_may_conflict(
             conn,
             participants.update()
             .where(_p.participant_id == keep)
-            .values(**plan.fill, updated_at=now),
+            .values(**personal_data.sealed_values(kept_cipher, plan.fill), updated_at=now),
             {},
         )
         if not filled:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.followups import FOLLOWUP_TABLES
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
-    PER_CITY_UNIQUE,
+    consents,
     duplicate_flags,
     idempotency_keys,
     metadata,
     participant_merges,
     participants,
+    person_keys,
     registrations,
     sessions,
     trainings,
@@ -91,8 +93,13 @@ def _identity_v3(conn: Connection) -> None:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     if "merged_into" not in {c["name"] for c in inspector.get_columns("participants")}:
         conn.exec_driver_sql("ALTER TABLE participants ADD COLUMN merged_into VARCHAR(36)")
-    for index in PER_CITY_UNIQUE:
-        index.create(conn, checkfirst=True)
+    for column in ("email", "phone"):
+        # The per-city indexes as v3 made them, on the plaintext columns (v11 moves them to the
+        # blind index); raw SQL because the table definition has moved on.
+        conn.exec_driver_sql(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS ux_participants_{column}_city "
+            f"ON participants ({column}, city) WHERE {column} IS NOT NULL"
+        )
     duplicate_flags.create(conn, checkfirst=True)
     participant_merges.create(conn, checkfirst=True)
     if "route" not in {c["name"] for c in inspector.get_columns("idempotency_keys")}:
@@ -169,6 +176,71 @@ def _followups_v9(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+_SEALED_COLUMNS = {"full_name", "name_key", "email", "phone", "organisation"}
+
+
+def _seal_personal_data_v11(conn: Connection) -> None:
+    """Seal every participant's personal fields with a key of their own (crypto-shredding).
+
+    On an older database: the blind-index, ``erased_at`` columns and the key and consent
+    tables are added; each live row gets a person key, its fields are replaced by their sealed
+    values and its blind index filled; merged-away rows (already empty) get neither. Everyone
+    registered before consent was asked agreed to taking part by registering, and to nothing
+    more. The plaintext indexes go (their entries held e-mails and phones). On PostgreSQL the
+    personal columns become TEXT (sealed values are longer than the old limits); SQLite's
+    ``secure_delete`` (set on every connection) zeroes the plaintext the rewrite frees, and on
+    PostgreSQL a ``VACUUM`` after the upgrade clears the dead tuples.
+    """
+    present = {c["name"] for c in sa.inspect(conn).get_columns("participants")}
+    for name, ddl in (
+        ("email_index", "VARCHAR(64)"),
+        ("phone_index", "VARCHAR(64)"),
+        ("name_index", "VARCHAR(64)"),
+        ("erased_at", "TIMESTAMP WITH TIME ZONE" if conn.dialect.name != "sqlite" else "DATETIME"),
+    ):
+        if name not in present:
+            conn.exec_driver_sql(f"ALTER TABLE participants ADD COLUMN {name} {ddl}")
+    for legacy in (
+        "ux_participants_email_city",
+        "ux_participants_phone_city",
+        "ix_participants_name_key_city",
+    ):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {legacy}")
+    if conn.dialect.name == "postgresql":
+        for column in sorted(_SEALED_COLUMNS):
+            conn.exec_driver_sql(f"ALTER TABLE participants ALTER COLUMN {column} TYPE TEXT")
+    person_keys.create(conn, checkfirst=True)
+    consents.create(conn, checkfirst=True)
+    p, k = participants.c, person_keys.c
+    rows = conn.execute(
+        sa.select(participants)
+        .outerjoin(person_keys, k.participant_id == p.participant_id)
+        .where(p.merged_into.is_(None), p.erased_at.is_(None), k.participant_id.is_(None))
+    ).mappings()
+    for row in list(rows):
+        pid = row["participant_id"]
+        cipher = personal_data.create_person_key(conn, pid, row["updated_at"])
+        conn.execute(
+            participants.update()
+            .where(p.participant_id == pid)
+            .values(
+                personal_data.sealed_values(
+                    cipher, {field: row[field] for field in personal_data.PERSONAL_FIELDS}
+                )
+            )
+        )
+        conn.execute(
+            consents.insert().values(
+                participant_id=pid,
+                purpose="taking_part",
+                granted_at=row["created_at"],
+                source="registration",
+            )
+        )
+    for index in participants.indexes:
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -184,5 +256,10 @@ MIGRATIONS = MigrationSet(
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
         Migration(7, "control and bidi characters out of stored names and titles", _clean_text_v7),
         Migration(9, "feedback links, answers and certificates", _followups_v9),
+        Migration(
+            11,
+            "personal data sealed per person, blind index, person keys, consents",
+            _seal_personal_data_v11,
+        ),
     ),
 )

@@ -4,10 +4,12 @@ A row is written in the transaction of its cause (a registration, a promotion fr
 list), so a message exists exactly when its cause committed, and at most one per registration
 and kind (a unique index: a redelivered event cannot queue a second one). The row holds ids,
 the language and the calendar ``SEQUENCE`` only; the address and name are read from
-``participants`` when the message is sent, so they never leave this database.
+``participants`` (and opened with the person's key) when the message is sent, so they never
+leave this database and an erased person's are simply gone.
 
 Rows move ``pending`` → ``sent`` | ``failed`` | ``no_address`` | ``withdrawn`` (a follow-up
-no longer owed: :mod:`trainops_registration.adapters.followups`). A sender *claims* a due row by
+no longer owed: :mod:`trainops_registration.adapters.followups`) | ``no_consent`` (the person
+has not agreed to, or has withdrawn, the purpose the message serves). A sender *claims* a due row by
 setting ``claimed_until`` (a lease, so two replicas never send the same row at once, and a row
 whose sender died is taken again once the lease ends) and counting the attempt.
 """
@@ -22,7 +24,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters.tables import metadata, participants, sessions
+from trainops_registration.adapters import personal_data
+from trainops_registration.adapters.tables import consents, metadata, participants, sessions
+from trainops_registration.domain.consent import purpose_of_message
 from trainops_registration.domain.messages import MessageFacts, MessageKind
 from trainops_registration.domain.records import Registration, SessionCopy
 from trainops_shared.columns import UtcDateTime, UUIDType
@@ -164,6 +168,7 @@ def message_facts(conn: Connection, message_id: uuid.UUID, organizer: str) -> Me
             _m.city,
             _m.waitlist_position,
             _m.sequence,
+            _m.participant_id,
             p.full_name,
             p.email,
             s.starts_at,
@@ -178,13 +183,19 @@ def message_facts(conn: Connection, message_id: uuid.UUID, organizer: str) -> Me
         )
         .where(_m.message_id == message_id)
     ).first()
-    if row is None or not row.email:
+    if row is None:
+        return None
+    fields = personal_data.open_fields(
+        personal_data.cipher_for(conn, row.participant_id), row._mapping
+    )
+    email = fields.get("email")
+    if not email:
         return None
     return MessageFacts(
         kind=row.kind,
         language=row.language,
-        full_name=row.full_name,
-        email=row.email,
+        full_name=fields.get("full_name") or "",
+        email=email,
         registration_id=row.registration_id,
         session_id=row.session_id,
         starts_at=row.starts_at,
@@ -196,6 +207,26 @@ def message_facts(conn: Connection, message_id: uuid.UUID, organizer: str) -> Me
         sequence=row.sequence,
         organizer=organizer,
     )
+
+
+def purpose_withheld(conn: Connection, message_id: uuid.UUID) -> str | None:
+    """The purpose the row's message serves when the person has not agreed to it (or has
+    withdrawn it); ``None`` when it may be sent."""
+    row = conn.execute(
+        sa.select(_m.kind, _m.participant_id).where(_m.message_id == message_id)
+    ).first()
+    if row is None:
+        return None
+    purpose = purpose_of_message(row.kind)
+    c = consents.c
+    agreed = conn.execute(
+        sa.select(c.purpose).where(
+            c.participant_id == row.participant_id,
+            c.purpose == purpose,
+            c.withdrawn_at.is_(None),
+        )
+    ).first()
+    return None if agreed is not None else purpose
 
 
 def _finish(conn: Connection, message_id: uuid.UUID, **values: object) -> None:
@@ -217,6 +248,10 @@ def mark_failed(conn: Connection, message_id: uuid.UUID, reason: str) -> None:
 
 def mark_no_address(conn: Connection, message_id: uuid.UUID) -> None:
     _finish(conn, message_id, status="no_address", last_error="the participant has no e-mail")
+
+
+def mark_no_consent(conn: Connection, message_id: uuid.UUID, purpose: str) -> None:
+    _finish(conn, message_id, status="no_consent", last_error=f"no consent to {purpose}"[:200])
 
 
 def retry_later(conn: Connection, message_id: uuid.UUID, at: datetime, reason: str) -> None:

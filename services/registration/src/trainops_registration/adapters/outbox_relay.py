@@ -154,6 +154,11 @@ class MailRelay:
 
     async def _deliver(self, row: outbox.ClaimedMessage) -> None:
         mail = self._mail
+        withheld = await self._db.read(lambda c: outbox.purpose_withheld(c, row.message_id))
+        if withheld is not None:
+            await self._db.write(lambda c: outbox.mark_no_consent(c, row.message_id, withheld))
+            log.info("mail_not_sent", message_id=str(row.message_id), reason="no_consent")
+            return
         facts = await self._db.read(lambda c: outbox.message_facts(c, row.message_id, mail.sender))
         if facts is None:
             await self._db.write(lambda c: outbox.mark_no_address(c, row.message_id))

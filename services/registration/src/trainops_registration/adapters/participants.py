@@ -1,4 +1,5 @@
-"""Participants and identity matching: the only rows holding personal data.
+"""Participants and identity matching: the only rows holding personal data (sealed per person:
+:mod:`.personal_data`; the matching compares blind-index values, then opens the candidates).
 
 Matching never leaves one city (the *match scope*): every query here is confined to it, so a
 participant of another city is never read while registering and nothing about them can reach
@@ -13,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.common import NOT_CANCELLED, execute_may_conflict
 from trainops_registration.adapters.tables import participants, registrations
 from trainops_registration.domain import Participant
@@ -23,8 +25,8 @@ _p = participants.c
 _r = registrations.c
 
 _MATCH_PRIORITY = sa.case(
-    (_p.email == sa.bindparam("email"), 0),
-    (_p.phone == sa.bindparam("phone"), 1),
+    (_p.email_index == sa.bindparam("email"), 0),
+    (_p.phone_index == sa.bindparam("phone"), 1),
     else_=2,
 )
 _IN_SCOPE = _p.city == sa.bindparam("city")
@@ -53,14 +55,15 @@ _FIND_PARTICIPANT = (
         )
     )
     # Every branch is confined to the match scope (one city) and written as its own
-    # ``column = :v AND city = :c`` so that each uses its (column, city) index.
+    # ``index = :v AND city = :c`` so that each uses its (blind index, city) index.
     .where(
         sa.or_(
-            sa.and_(_p.email == sa.bindparam("email"), _IN_SCOPE),
-            sa.and_(_p.phone == sa.bindparam("phone"), _IN_SCOPE),
-            sa.and_(_p.name_key == sa.bindparam("name_key"), _IN_SCOPE),
+            sa.and_(_p.email_index == sa.bindparam("email"), _IN_SCOPE),
+            sa.and_(_p.phone_index == sa.bindparam("phone"), _IN_SCOPE),
+            sa.and_(_p.name_index == sa.bindparam("name_key"), _IN_SCOPE),
         ),
         _p.merged_into.is_(None),
+        _p.erased_at.is_(None),
     )
     # E-mail matches first, then phone matches, then same-name candidates oldest first: the
     # rows arrive in the order the matching rules are tried. At most one row each for e-mail
@@ -79,12 +82,13 @@ def match_participant(
 
     One query answers all three rules and the duplicate check.
     """
+    ring = personal_data.keyring()
     rows = conn.execute(
         _FIND_PARTICIPANT,
         {
-            "email": person.email,
-            "phone": person.phone,
-            "name_key": person.name_key,
+            "email": ring.blind("email", person.email),
+            "phone": ring.blind("phone", person.phone),
+            "name_key": ring.blind("name_key", person.name_key),
             "city": scope,
             "sid": str(session_id),
         },
@@ -92,15 +96,19 @@ def match_participant(
     if not rows:
         return None
     by_id = {row.participant_id: row for row in rows}
+    ciphers = personal_data.ciphers_for(conn, by_id)
+    opened = {
+        pid: personal_data.open_fields(ciphers.get(pid), row._mapping) for pid, row in by_id.items()
+    }
     chosen = choose_match(
         person,
         (
             Candidate(
                 participant_id=row.participant_id,
                 city=row.city,
-                name_key=row.name_key,
-                email=row.email,
-                phone=row.phone,
+                name_key=opened[row.participant_id]["name_key"] or "",
+                email=opened[row.participant_id]["email"],
+                phone=opened[row.participant_id]["phone"],
                 merged_into=row.merged_into,
             )
             for row in rows
@@ -110,13 +118,14 @@ def match_participant(
     if chosen is None:
         return None
     row = by_id[chosen.participant_id]
+    fields = opened[chosen.participant_id]
     found = Person(
         participant_id=chosen.participant_id,
-        full_name=row.full_name,
-        name_key=row.name_key,
-        email=row.email,
-        phone=row.phone,
-        organisation=row.organisation,
+        full_name=fields["full_name"] or "",
+        name_key=fields["name_key"] or "",
+        email=fields["email"],
+        phone=fields["phone"],
+        organisation=fields["organisation"],
         city=row.city,
     )
     live = None
@@ -159,16 +168,22 @@ def insert_participant(conn: Connection, person: Participant, now: datetime) -> 
     """Insert a new person; ``None`` when a concurrent transaction inserted the same e-mail or
     phone first (the unique index fired; the caller looks the person up again)."""
     participant_id = uuid.uuid4()
+    cipher = personal_data.PersonCipher(participant_id, personal_data.new_person_key())
     inserted = execute_may_conflict(
         conn,
         _INSERT_PARTICIPANT,
         {
             "participant_id": str(participant_id),
-            "full_name": person.full_name,
-            "name_key": person.name_key,
-            "email": person.email,
-            "phone": person.phone,
-            "organisation": person.organisation,
+            **personal_data.sealed_values(
+                cipher,
+                {
+                    "full_name": person.full_name,
+                    "name_key": person.name_key,
+                    "email": person.email,
+                    "phone": person.phone,
+                    "organisation": person.organisation,
+                },
+            ),
             "city": person.city,
             "sector": person.sector,
             "sex": person.sex,
@@ -178,13 +193,26 @@ def insert_participant(conn: Connection, person: Participant, now: datetime) -> 
             "updated_at": now,
         },
     )
-    return participant_id if inserted else None
+    if not inserted:
+        return None
+    personal_data.store_person_key(conn, cipher, now)
+    return participant_id
 
 
 _FILL_GAP = {
     column: participants.update()
     .where(_p.participant_id == sa.bindparam("pid"), participants.c[column].is_(None))
-    .values({column: sa.bindparam("value"), "updated_at": sa.bindparam("now")})
+    .values(
+        {
+            column: sa.bindparam("value"),
+            **(
+                {personal_data.BLIND_INDEXED[column]: sa.bindparam("index")}
+                if column in personal_data.BLIND_INDEXED
+                else {}
+            ),
+            "updated_at": sa.bindparam("now"),
+        }
+    )
     for column in ("email", "phone", "organisation")
 }
 
@@ -198,6 +226,10 @@ def fill_participant_gaps(
     A contact already used by another participant is left out (the unique index says so):
     merging two people is a human decision, not a side effect of registering.
     """
+    cipher = personal_data.cipher_for(conn, stored.participant_id)
+    if cipher is None:
+        return
+    ring = personal_data.keyring()
     for column, value, present in (
         ("email", person.email, stored.email),
         ("phone", person.phone, stored.phone),
@@ -208,5 +240,10 @@ def fill_participant_gaps(
         execute_may_conflict(
             conn,
             _FILL_GAP[column],
-            {"pid": str(stored.participant_id), "value": value, "now": now},
+            {
+                "pid": str(stored.participant_id),
+                "value": cipher.seal(column, value),
+                "index": ring.blind(column, value),
+                "now": now,
+            },
         )

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.common import execute_may_conflict, normalise_region
 from trainops_registration.adapters.registrations import registration_from_row
 from trainops_registration.adapters.tables import participants, registrations
@@ -26,23 +27,6 @@ SEARCH_LIMIT = 50
 """A search answers at most this many people: a coordinator narrows the query instead."""
 
 
-def _person(row: sa.RowMapping) -> Person:
-    return Person(
-        participant_id=row["participant_id"],
-        full_name=row["full_name"],
-        name_key=row["name_key"],
-        email=row["email"],
-        phone=row["phone"],
-        organisation=row["organisation"],
-        city=row["city"],
-    )
-
-
-def _escaped(text: str) -> str:
-    """``text`` as a literal inside a LIKE pattern (``\\`` is the escape character)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_people(
     conn: Connection,
     principal: Principal,
@@ -52,30 +36,38 @@ def search_people(
     phone_digits: str | None,
 ) -> list[Person]:
     """People of the principal's region whose name key holds every token, or whose e-mail
-    holds ``email``, or whose phone holds ``phone_digits``; by name."""
+    holds ``email``, or whose phone holds ``phone_digits``; by name.
+
+    Parts of sealed values cannot be looked up in SQL: the region's live people are opened
+    here and matched one by one (the region filter is in the query, so another region's row
+    is never even opened).
+    """
     principal = normalise_region(principal)
-    alternatives: list[sa.ColumnElement[bool]] = []
-    if name_tokens:
-        alternatives.append(
-            sa.and_(*(_p.name_key.like(f"%{_escaped(t)}%", escape="\\") for t in name_tokens))
-        )
-    if email:
-        alternatives.append(_p.email.like(f"%{_escaped(email)}%", escape="\\"))
-    if phone_digits:
-        alternatives.append(_p.phone.like(f"%{_escaped(phone_digits)}%", escape="\\"))
-    if not alternatives:
+    if not name_tokens and not email and not phone_digits:
         return []
-    rows = conn.execute(
-        sa.select(participants)
-        .where(
-            region_filter(principal, _p.city),
-            _p.merged_into.is_(None),
-            sa.or_(*alternatives),
-        )
-        .order_by(_p.full_name, _p.participant_id)
-        .limit(SEARCH_LIMIT)
-    ).mappings()
-    return [_person(row) for row in rows]
+    rows = list(
+        conn.execute(
+            sa.select(participants).where(
+                region_filter(principal, _p.city),
+                _p.merged_into.is_(None),
+                _p.erased_at.is_(None),
+            )
+        ).mappings()
+    )
+    ciphers = personal_data.ciphers_for(conn, (row["participant_id"] for row in rows))
+    found: list[Person] = []
+    for row in rows:
+        person = personal_data.open_person(ciphers.get(row["participant_id"]), row)
+        if person is None:
+            continue
+        if (
+            (name_tokens and all(token in person.name_key for token in name_tokens))
+            or (email and person.email is not None and email in person.email)
+            or (phone_digits and person.phone is not None and phone_digits in person.phone)
+        ):
+            found.append(person)
+    found.sort(key=lambda p: (p.full_name, str(p.participant_id)))
+    return found[:SEARCH_LIMIT]
 
 
 def get_person(
@@ -87,12 +79,15 @@ def get_person(
     query = sa.select(participants).where(
         _p.participant_id == str(participant_id),
         _p.merged_into.is_(None),
+        _p.erased_at.is_(None),
         region_filter(principal, _p.city),
     )
     if for_update:
         query = query.with_for_update()
     row = conn.execute(query).mappings().first()
-    return _person(row) if row is not None else None
+    if row is None:
+        return None
+    return personal_data.open_person(personal_data.cipher_for(conn, participant_id), row)
 
 
 def registrations_of(
@@ -112,12 +107,11 @@ _UPDATE_PERSON = (
     participants.update()
     .where(_p.participant_id == sa.bindparam("pid"))
     .values(
-        full_name=sa.bindparam("full_name"),
-        name_key=sa.bindparam("name_key"),
-        email=sa.bindparam("email"),
-        phone=sa.bindparam("phone"),
-        organisation=sa.bindparam("organisation"),
-        updated_at=sa.bindparam("now"),
+        {
+            **{column: sa.bindparam(column) for column in personal_data.PERSONAL_FIELDS},
+            **{column: sa.bindparam(column) for column in personal_data.BLIND_INDEXED.values()},
+            "updated_at": sa.bindparam("now"),
+        }
     )
 )
 
@@ -125,24 +119,30 @@ _UPDATE_PERSON = (
 def update_person(conn: Connection, person: Person, now: datetime) -> bool:
     """Store the corrected details; ``False`` (nothing changed) when another person of the city
     already has this e-mail or phone (the per-city unique index refused it)."""
-    return execute_may_conflict(
-        conn,
-        _UPDATE_PERSON,
+    cipher = personal_data.cipher_for(conn, person.participant_id)
+    if cipher is None:
+        return False
+    sealed = personal_data.sealed_values(
+        cipher,
         {
-            "pid": str(person.participant_id),
             "full_name": person.full_name,
             "name_key": person.name_key,
             "email": person.email,
             "phone": person.phone,
             "organisation": person.organisation,
-            "now": now,
         },
+    )
+    return execute_may_conflict(
+        conn, _UPDATE_PERSON, {"pid": str(person.participant_id), **sealed, "now": now}
     )
 
 
 def holder_of(conn: Connection, column: str, value: str, city: str) -> uuid.UUID | None:
     """The participant of ``city`` holding this e-mail or phone, if any."""
+    index = participants.c[personal_data.BLIND_INDEXED[column]]
     row = conn.execute(
-        sa.select(_p.participant_id).where(participants.c[column] == value, _p.city == city)
+        sa.select(_p.participant_id).where(
+            index == personal_data.keyring().blind(column, value), _p.city == city
+        )
     ).first()
     return row.participant_id if row is not None else None

@@ -8,12 +8,14 @@ person's own city too.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from trainops_registration.adapters.common import NOT_CANCELLED, normalise_region
+from trainops_registration.adapters.personal_data import PersonCipher, ciphers_for, open_person
 from trainops_registration.adapters.tables import participants, registrations
 from trainops_registration.domain.records import CancelCause, Person, Registration
 from trainops_registration.domain.seats import RegistrationStatus
@@ -24,18 +26,14 @@ _r = registrations.c
 _p = participants.c
 
 
-def registration_from_row(row: RowMapping, *, with_person: bool = False) -> Registration:
-    person = None
-    if with_person and row["p_full_name"] is not None:
-        person = Person(
-            participant_id=row["participant_id"],
-            full_name=row["p_full_name"],
-            name_key=row["p_name_key"],
-            email=row["p_email"],
-            phone=row["p_phone"],
-            organisation=row["p_organisation"],
-            city=row["p_city"],
-        )
+def registration_from_row(
+    row: RowMapping, *, ciphers: Mapping[uuid.UUID, PersonCipher] | None = None
+) -> Registration:
+    """The registration of ``row``; with its person where the row has the person's columns
+    (``p_*``, joined where the reader may see them) and ``ciphers`` opens them."""
+    person: Person | None = None
+    if ciphers is not None and row["p_city"] is not None:
+        person = open_person(ciphers.get(row["participant_id"]), row, "p_")
     return Registration(
         registration_id=row["registration_id"],
         session_id=row["session_id"],
@@ -103,7 +101,11 @@ def get_registration(
     if for_update:
         query = query.with_for_update(of=registrations)
     row = conn.execute(query).mappings().first()
-    return registration_from_row(row, with_person=with_person) if row is not None else None
+    if row is None:
+        return None
+    if not with_person:
+        return registration_from_row(row)
+    return registration_from_row(row, ciphers=ciphers_for(conn, [row["participant_id"]]))
 
 
 def list_registrations(
@@ -137,7 +139,8 @@ def list_registrations(
         .mappings()
         .all()
     )
-    return [registration_from_row(r, with_person=True) for r in rows], int(total)
+    ciphers = ciphers_for(conn, (r["participant_id"] for r in rows if r["p_city"] is not None))
+    return [registration_from_row(r, ciphers=ciphers) for r in rows], int(total)
 
 
 _INSERT_REGISTRATION = registrations.insert()

@@ -1,7 +1,8 @@
 """The registration service's tables (their versioned migrations: :mod:`.migrations`).
 
-Personal data (name, e-mail, phone, organisation) lives only in ``participants``; everything
-else refers to a person by the pseudonymous ``participant_id``. ``sessions`` is this service's
+Personal data (name, e-mail, phone, organisation) lives only in ``participants``, sealed with
+the person's own key (``person_keys``; see :mod:`.personal_data`); everything else refers to a
+person by the pseudonymous ``participant_id``. ``sessions`` is this service's
 own copy of scheduling's sessions, built from events (it never calls scheduling), with the
 ``version`` of the last scheduling event applied so that late redeliveries never roll it back.
 """
@@ -51,7 +52,7 @@ PER_CITY_UNIQUE = tuple(
         sqlite_where=sa.text(f"{column} IS NOT NULL"),
         postgresql_where=sa.text(f"{column} IS NOT NULL"),
     )
-    for column in ("email", "phone")
+    for column in ("email_index", "phone_index")
 )
 
 trainings = sa.Table(
@@ -68,11 +69,18 @@ participants = sa.Table(
     "participants",
     metadata,
     sa.Column("participant_id", _UUID, primary_key=True),
-    sa.Column("full_name", sa.String(200), nullable=False),
-    sa.Column("name_key", sa.String(400), nullable=False),
-    sa.Column("email", sa.String(254), nullable=True),
-    sa.Column("phone", sa.String(20), nullable=True),
-    sa.Column("organisation", sa.String(200), nullable=True),
+    # The personal fields hold values sealed with the person's key (``person_keys``): text
+    # of any length, opened only in the adapters. ``name_key`` is the normalised name.
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=True),
+    sa.Column("phone", sa.Text, nullable=True),
+    sa.Column("organisation", sa.Text, nullable=True),
+    # Blind index (keyed HMAC) of the normalised e-mail, phone and name: equality lookups for
+    # duplicate matching without opening rows; cleared when the person is erased.
+    sa.Column("email_index", sa.String(64), nullable=True),
+    sa.Column("phone_index", sa.String(64), nullable=True),
+    sa.Column("name_index", sa.String(64), nullable=True),
     sa.Column("city", sa.String(64), nullable=False),
     sa.Column("sector", sa.String(16), nullable=False),
     sa.Column("sex", sa.String(16), nullable=False),
@@ -83,13 +91,40 @@ participants = sa.Table(
     # Set when an admin merged this participant into another (``participant_merges``): the
     # row stays as the target of old references, without personal data, and never matches.
     sa.Column("merged_into", _UUID, nullable=True),
+    # Set when the person's personal data was erased (on request or by retention): their key
+    # is destroyed, the row keeps the pseudonymous id and categories only.
+    sa.Column("erased_at", _Time, nullable=True),
     # One person per e-mail and per phone *within a city*: concurrent first registrations of the
     # same person (two clicks at once) cannot create two participant ids, and a person of
     # another city with the same e-mail neither blocks nor reveals anything (identity matching
     # never leaves the city; see docs/identity-matching.md). E-mail/phone lead so that the
-    # matching query's ``email = :e AND city = :c`` branches each use one index.
+    # matching query's ``email_index = :e AND city = :c`` branches each use one index.
     *PER_CITY_UNIQUE,
-    sa.Index("ix_participants_name_key_city", "name_key", "city"),
+    sa.Index("ix_participants_name_index_city", "name_index", "city"),
+)
+
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    # Each participant's own data key, wrapped by the installation key. Deleting the row is
+    # the erasure: the person's sealed fields can never be opened again.
+    sa.Column("participant_id", _UUID, primary_key=True),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    # What a person agreed their data may be used for, per purpose (``taking_part``,
+    # ``future_trainings``, ...): granted when registering, withdrawn by them or for them.
+    sa.Column("participant_id", _UUID, primary_key=True),
+    sa.Column("purpose", sa.String(32), primary_key=True),
+    sa.Column("granted_at", _Time, nullable=False),
+    sa.Column("withdrawn_at", _Time, nullable=True),
+    # Who recorded the last change: ``registration`` form/API, ``participant`` (self-service),
+    # ``staff`` (a coordinator or admin on the person's behalf).
+    sa.Column("source", sa.String(16), nullable=False),
 )
 
 registrations = sa.Table(

@@ -31,6 +31,7 @@ from trainops_registration.api.console_forms import (
     person_problems,
     texts_of,
 )
+from trainops_registration.domain.consent import PURPOSE_TEXTS, TAKING_PART, configured_purposes
 from trainops_registration.domain.identity import region_code
 from trainops_registration.domain.records import Person, Registration
 from trainops_registration.handlers import registering
@@ -55,9 +56,11 @@ async def _form_page(
     *,
     errors: dict[str, str] | None = None,
     duplicate: Person | None = None,
+    consents: tuple[str, ...] = (TAKING_PART,),
     status: int = 200,
 ) -> Template:
     lang, texts = texts_of(request)
+    offered = configured_purposes(runtime.settings.consent_purposes)
     found = await runtime.read(
         partial(read_region_sessions, principal=principal, region=None, now=datetime.now(UTC))
     )
@@ -75,6 +78,8 @@ async def _form_page(
             "values": values,
             "errors": errors or {},
             "duplicate": duplicate,
+            "consent_choices": [(p, PURPOSE_TEXTS[p][lang]) for p in offered],
+            "chosen_consents": consents,
             "sessions": open_sessions,
             "cities": cities,
             "sectors": choices("sector", lang),
@@ -110,12 +115,17 @@ async def register_submit(
     _, texts = texts_of(request)
     submitted = await form_values(request)
     values = {name: first(submitted, name) for name in REGISTER_FIELDS}
+    # The form always sends taking part (a required box); a form post naming no consent at all
+    # is read as the API reads a body without one: taking part only.
+    consents = tuple(submitted.get("consent", [])) or (TAKING_PART,)
     errors = person_problems(values, texts)
     session_id = parse_uuid(values["session_id"])
     if session_id is None:
         errors["session_id"] = texts["err_session_id"]
     if errors or session_id is None:
-        return await _form_page(request, principal, runtime, values, errors=errors, status=422)
+        return await _form_page(
+            request, principal, runtime, values, errors=errors, consents=consents, status=422
+        )
     raw = participant_input(values)
     try:
         if first(submitted, "confirm_duplicate") != "yes":
@@ -128,26 +138,33 @@ async def register_submit(
                 )
             )
             if match is not None:
-                return await _form_page(request, principal, runtime, values, duplicate=match)
+                return await _form_page(
+                    request, principal, runtime, values, duplicate=match, consents=consents
+                )
         result = await runtime.write(
             partial(
                 registering.register_participant,
                 command=registering.RegisterParticipant(
-                    session_id=session_id, participant=raw, route="POST /register"
+                    session_id=session_id,
+                    participant=raw,
+                    route="POST /register",
+                    consents=consents,
+                    offered_consents=configured_purposes(runtime.settings.consent_purposes),
                 ),
                 principal=principal,
                 render=views.registration_json,
             )
         )
     except AppError as exc:
-        field = field_of(exc)
-        at = field if field in REGISTER_FIELDS else "session_id"
+        field = field_of(exc).split("[")[0]
+        at = field if field in (*REGISTER_FIELDS, "consents") else "session_id"
         return await _form_page(
             request,
             principal,
             runtime,
             values,
             errors={at: error_message(exc, texts)},
+            consents=consents,
             status=exc.status,
         )
     assert isinstance(result, Registration)  # no idempotency key: never a replay

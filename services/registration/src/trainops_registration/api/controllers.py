@@ -25,6 +25,7 @@ from litestar.params import (
 from trainops_registration.api import views
 from trainops_registration.api.responses import ImportBody, RegistrationBody, RegistrationPage
 from trainops_registration.api.schemas import AttendanceRequest, RegistrationRequest
+from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.domain.import_file import declared_kind
 from trainops_registration.domain.seats import RegistrationStatus
 from trainops_registration.handlers import registering, registrations
@@ -89,6 +90,8 @@ class RegistrationController(Controller):
             idempotency_key=idempotency_key,
             # Only a keyed request is ever compared with an earlier one.
             request_hash=registering.request_fingerprint(data) if idempotency_key else "",
+            consents=tuple(data.consents) if data.consents is not None else None,
+            offered_consents=configured_purposes(runtime.settings.consent_purposes),
         )
         result = await runtime.write(
             partial(

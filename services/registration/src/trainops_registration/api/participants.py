@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from trainops_registration.api import views
 from trainops_registration.api.responses import (
     CandidatesBody,
+    ConsentsBody,
+    ErasureBody,
     FlagBody,
     FlagPage,
     MergeBody,
     MergePage,
 )
 from trainops_registration.api.schemas import DuplicateFlagRequest, MergeRequest
+from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.domain.records import FlagStatus
-from trainops_registration.handlers import identity
+from trainops_registration.handlers import identity, lifecycle
 from trainops_shared.auth import Principal, requires
 from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
@@ -125,3 +128,68 @@ class ParticipantController(Controller):
             partial(identity.read_merges, principal=principal, limit=limit, offset=offset)
         )
         return views.merge_page(page)
+
+
+class LifecycleController(Controller):
+    """The person's data lifecycle: erasure, subject access and consents (admin, or the
+    coordinator of the person's region; another region's person is 404)."""
+
+    path = "/participants"
+    tags = ["participants"]  # noqa: RUF012 - Litestar declares these as plain lists
+    guards = [requires("admin", "coordinator")]  # noqa: RUF012
+
+    @delete("/{participant_id:uuid}", status_code=200, responses=protected(404))
+    async def erase(
+        self, participant_id: FromPath[uuid.UUID], runtime: Runtime, principal: Caller
+    ) -> ErasureBody:
+        """Erase the person's personal data for good: their key is destroyed, so their name,
+        contacts and organisation can never be read again (copies in backups included). The
+        pseudonymous id, the categories and the registrations stay: counts do not change."""
+        erased_at = await runtime.write(
+            partial(lifecycle.erase_participant, participant_id=participant_id, principal=principal)
+        )
+        return ErasureBody(participant_id=participant_id, erased_at=views.instant(erased_at))
+
+    @get("/{participant_id:uuid}/export", responses=protected(404))
+    async def export(
+        self, participant_id: FromPath[uuid.UUID], runtime: Runtime, principal: Caller
+    ) -> dict[str, Any]:
+        """Everything held about the person (subject access), as JSON."""
+        return await runtime.write(
+            partial(
+                lifecycle.export_participant, participant_id=participant_id, principal=principal
+            )
+        )
+
+    @get("/{participant_id:uuid}/consents", responses=protected(404))
+    async def consents(
+        self, participant_id: FromPath[uuid.UUID], runtime: Runtime, principal: Caller
+    ) -> ConsentsBody:
+        """The purposes the person agreed to, and when any was withdrawn."""
+        found = await runtime.read(
+            partial(lifecycle.read_consents, participant_id=participant_id, principal=principal)
+        )
+        return views.consents_body(participant_id, found)
+
+    @delete(
+        "/{participant_id:uuid}/consents/{purpose:str}",
+        status_code=200,
+        responses=protected(404, 409),
+    )
+    async def withdraw_consent(
+        self,
+        participant_id: FromPath[uuid.UUID],
+        purpose: FromPath[str],
+        runtime: Runtime,
+        principal: Caller,
+    ) -> ConsentsBody:
+        """Withdraw one purpose on the person's behalf (taking part itself: ask for erasure)."""
+        command = lifecycle.WithdrawConsent(
+            participant_id=participant_id,
+            purpose=purpose,
+            offered=configured_purposes(runtime.settings.consent_purposes),
+        )
+        found = await runtime.write(
+            partial(lifecycle.withdraw_consent, command=command, principal=principal)
+        )
+        return views.consents_body(participant_id, found)

@@ -142,3 +142,24 @@ class MergePage(msgspec.Struct, kw_only=True, frozen=True):
     total: int
     limit: int
     offset: int
+
+
+class ConsentBody(msgspec.Struct, kw_only=True, frozen=True):
+    """One purpose the person agreed to; ``withdrawn_at`` once withdrawn."""
+
+    purpose: str
+    granted_at: Instant
+    withdrawn_at: Instant | None
+    source: str
+
+
+class ConsentsBody(msgspec.Struct, kw_only=True, frozen=True):
+    participant_id: uuid.UUID
+    consents: list[ConsentBody]
+
+
+class ErasureBody(msgspec.Struct, kw_only=True, frozen=True):
+    """The receipt of an erasure: the pseudonymous id stays, nothing personal is left."""
+
+    participant_id: uuid.UUID
+    erased_at: Instant

@@ -14,11 +14,17 @@ import msgspec
 from trainops_registration.domain import ParticipantInput
 
 
-class RegistrationRequest(msgspec.Struct, kw_only=True, frozen=True):
-    """POST /registrations: one participant for one session."""
+class RegistrationRequest(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """POST /registrations: one participant for one session.
+
+    ``consents`` names the purposes the person agreed to (``taking_part`` must be among them);
+    left out, the person agreed to taking part only. Left out, it is also left out of the
+    request's fingerprint, so an idempotent retry of an older body still matches.
+    """
 
     session_id: uuid.UUID
     participant: ParticipantInput
+    consents: list[str] | None = None
 
 
 class AttendanceRequest(msgspec.Struct, kw_only=True, frozen=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -9,6 +11,8 @@ import msgspec
 from trainops_registration.api.responses import (
     CandidateGroupBody,
     CandidatesBody,
+    ConsentBody,
+    ConsentsBody,
     FlagBody,
     FlagPage,
     FlagWithPeopleBody,
@@ -20,6 +24,7 @@ from trainops_registration.api.responses import (
     RegistrationPage,
     SummaryBody,
 )
+from trainops_registration.domain.consent import ConsentRecord
 from trainops_registration.domain.records import (
     DuplicateFlag,
     Merge,
@@ -29,6 +34,7 @@ from trainops_registration.domain.records import (
 from trainops_registration.handlers.identity import Candidates
 from trainops_registration.handlers.imports import Imported
 from trainops_registration.handlers.pages import Page
+from trainops_shared.timeutil import as_utc
 
 
 def registration_body(record: Registration) -> RegistrationBody:
@@ -177,4 +183,23 @@ def merge_page(page: Page[Merge]) -> MergePage:
         total=page.total,
         limit=page.limit,
         offset=page.offset,
+    )
+
+
+def instant(at: datetime) -> str:
+    return as_utc(at).isoformat()
+
+
+def consents_body(participant_id: uuid.UUID, found: list[ConsentRecord]) -> ConsentsBody:
+    return ConsentsBody(
+        participant_id=participant_id,
+        consents=[
+            ConsentBody(
+                purpose=c.purpose,
+                granted_at=instant(c.granted_at),
+                withdrawn_at=instant(c.withdrawn_at) if c.withdrawn_at is not None else None,
+                source=c.source,
+            )
+            for c in found
+        ],
     )

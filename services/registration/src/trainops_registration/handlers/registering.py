@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import (
     idempotency,
+    lifecycle,
     outbox,
     participants,
     registrations,
@@ -31,6 +32,11 @@ from trainops_registration.domain import (
     decide_new_registration,
     ensure_session_accepts_registrations,
     validate_participant,
+)
+from trainops_registration.domain.consent import (
+    DEFAULT_PURPOSES,
+    TAKING_PART,
+    validate_consents,
 )
 from trainops_registration.domain.identity import ensure_not_registered, match_scope, region_code
 from trainops_registration.domain.participant import canonical_participant
@@ -52,6 +58,10 @@ class RegisterParticipant:
     correlation_id: uuid.UUID = field(default_factory=uuid7)
     route: str = "POST /registrations"
     """Where the request was sent: an idempotency key is scoped to it (and to the principal)."""
+    consents: tuple[str, ...] | None = None
+    """The purposes the person agreed to (``None``: taking part only)."""
+    offered_consents: tuple[str, ...] = DEFAULT_PURPOSES
+    """The purposes this installation asks for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +133,10 @@ def add_registration(
     correlation_id: uuid.UUID,
     *,
     field_prefix: str = "participant",
+    consents: tuple[str, ...] = (TAKING_PART,),
 ) -> Registration:
     """Register ``person`` for the (locked, open) ``session``: confirm or waitlist, record the
-    event and queue the message telling the person which it is."""
+    person's consents, the event and queue the message telling the person which it is."""
     if person.city not in session.cities:
         raise Invalid(
             f"the session takes participants from {', '.join(session.cities)}, "
@@ -159,6 +170,7 @@ def add_registration(
         updated_at=now,
     )
     registrations.insert_registration(conn, registration, created_by=principal.subject)
+    lifecycle.grant_consents(conn, participant_id, consents, now, "registration")
     if decision.status == "confirmed":
         sessions.adjust_seats(conn, session.session_id, confirmed=1)
     else:
@@ -219,9 +231,12 @@ def register_participant(
                 )
             return Replay(stored.status_code, stored.body)
     person = canonical_participant(validate_participant(command.participant))
+    agreed = validate_consents(command.consents, command.offered_consents)
     ensure_may_register_in(principal, person)
     session = load_open_session(conn, command.session_id)
-    registration = add_registration(conn, session, person, principal, now, command.correlation_id)
+    registration = add_registration(
+        conn, session, person, principal, now, command.correlation_id, consents=agreed
+    )
     audit_registered(conn, principal, registration)
     if key is not None and scope is not None:
         idempotency.store_idempotent_response(conn, scope, key, 201, render(registration))
