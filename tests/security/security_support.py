@@ -116,6 +116,8 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
+            "snapshot_id": str(uuid.UUID(int=11)),
+            "other_id": str(uuid.UUID(int=12)),
         }
 
 
