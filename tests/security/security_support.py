@@ -92,6 +92,8 @@ class Seed:
     """The Idempotency-Key coordinator A registered ``open_registration_id`` with."""
     open_registration_body: dict[str, Any]
     invitation_token: str
+    snapshot_id: str = ""
+    """A frozen donor report (reporting holds no region's data: every reporter may read it)."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -116,8 +118,8 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
-            "snapshot_id": str(uuid.UUID(int=11)),
-            "other_id": str(uuid.UUID(int=12)),
+            "snapshot_id": self.snapshot_id,
+            "other_id": self.snapshot_id,
         }
 
 
@@ -210,6 +212,7 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
         open_registration_key=key,
         open_registration_body=open_body,
         invitation_token=token_of(invitations[0]["url"]),
+        snapshot_id=client.freeze_snapshot({"by": ["city"]})["id"],
     )
 
 

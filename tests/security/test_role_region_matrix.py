@@ -150,6 +150,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /reports/snapshots": Rule(SNAPSHOTTERS, "global"),
         "GET /reports/snapshots/{snapshot_id}": Rule(SNAPSHOTTERS, "global"),
         "GET /reports/snapshots/{snapshot_id}/diff/{other_id}": Rule(SNAPSHOTTERS, "global"),
+        "GET /snapshots": Rule(SNAPSHOTTERS, "global"),
+        "POST /snapshots": Rule(SNAPSHOTTERS, "global"),
     },
     # Identity holds no programme or participant data: every route is the same in every
     # region. Each person manages only their own password and tokens; accounts are the admin's.

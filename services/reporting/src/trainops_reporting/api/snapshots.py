@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from trainops_reporting.api.console_snapshot_texts import FREEZE_ROLES
 from trainops_reporting.api.controllers import (
     CSV_DESCRIPTION,
     CSV_MEDIA_TYPE,
@@ -52,7 +53,7 @@ from trainops_shared.auth import Principal, requires
 from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 
-SNAPSHOT_ROLES: Final = ("reporting", "admin")
+SNAPSHOT_ROLES: Final = FREEZE_ROLES
 Runtime = NamedDependency[ServiceRuntime]
 Short = Annotated[str, msgspec.Meta(max_length=64)]
 
