@@ -7,15 +7,12 @@ ChromeDriver are Debian's packages.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from reporting_programme import Programme, build_donor_scenario
-from test_reporting_browser import _download, _laptop_screenshot, _publish
+from test_reporting_browser import _download, _laptop_screenshot, start_with_scenario
 
 from trainops_devtools.nats_server import NatsServer
 from trainops_devtools.testing import consoles
@@ -31,17 +28,7 @@ def test_dana_freezes_a_donor_table_and_downloads_the_frozen_file(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    service_processes.start(["identity", "reporting"], nats_url=fresh_nats_server.url)
-    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "dana")
-    programme = Programme()
-    build_donor_scenario(programme)
-    asyncio.run(_publish(fresh_nats_server.url, programme.events))
-    reporting = service_processes.url("reporting")
-    api = httpx.Client(
-        base_url=reporting,
-        headers={"Authorization": f"Bearer {service_processes.token('reporting')}"},
-        timeout=10,
-    )
+    reporting, api = start_with_scenario(service_processes, fresh_nats_server)
 
     def projected() -> bool:
         body = api.get("/reports/donor", params={"by": "city"}).json()

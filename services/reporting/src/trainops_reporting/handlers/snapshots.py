@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from nats.aio.client import Client as NatsClient
@@ -79,18 +79,21 @@ async def acked_positions(runtime: ServiceRuntime) -> dict[str, int]:
     return out
 
 
-def view(row: Any) -> dict[str, Any]:
+def view(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A snapshot's provenance as published (everything but the content)."""
-    return {
-        "id": str(row.snapshot_id),
-        "created_at": row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "created_by": row.created_by,
-        "parameters": row.parameters,
-        "k": row.k,
-        "definitions_version": row.definitions_version,
-        "positions": row.positions,
-        "content_sha256": row.content_sha256,
-    }
+    published = {name: row[name] for name in PROVENANCE}
+    published["created_at"] = row["created_at"].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {"id": str(row["snapshot_id"]), **published}
+
+
+PROVENANCE: Final = (
+    "created_by",
+    "parameters",
+    "k",
+    "definitions_version",
+    "positions",
+    "content_sha256",
+)
 
 
 def _freeze(
@@ -109,33 +112,19 @@ def _freeze(
     if ahead:
         raise NotCaughtUp(f"events of {', '.join(ahead)} are still being applied")
     content = canonical(reader.donor(conn, request))
-    row = _Row(
-        snapshot_id=snapshot_id,
-        created_at=at,
-        created_by=created_by,
-        parameters=dict(parameters),
-        k=request.k,
-        definitions_version=indicators.VERSION,
-        positions={s: acked[s] for s in sorted(acked)},
-        content=content,
-        content_sha256=content_hash(content),
-    )
-    store.add_snapshot(conn, msgspec.structs.asdict(row))
-    return view(row)
-
-
-class _Row(msgspec.Struct, frozen=True):
-    """A stored row's shape, to publish a snapshot just written as it will be read."""
-
-    snapshot_id: uuid.UUID
-    created_at: datetime
-    created_by: str
-    parameters: dict[str, Any]
-    k: int
-    definitions_version: str
-    positions: dict[str, int]
-    content: bytes
-    content_sha256: str
+    values: dict[str, Any] = {
+        "snapshot_id": snapshot_id,
+        "created_at": at,
+        "created_by": created_by,
+        "parameters": dict(parameters),
+        "k": request.k,
+        "definitions_version": indicators.VERSION,
+        "positions": {s: acked[s] for s in sorted(acked)},
+        "content": content,
+        "content_sha256": content_hash(content),
+    }
+    store.add_snapshot(conn, values)
+    return view(values)
 
 
 async def freeze(
@@ -175,7 +164,7 @@ def stored(conn: Connection, snapshot_id: uuid.UUID) -> tuple[dict[str, Any], di
     if row is None:
         raise NotFound(f"no snapshot {snapshot_id}")
     report: dict[str, Any] = msgspec.json.decode(row.content)
-    return view(row), report
+    return view(row._mapping), report
 
 
 def created_at(provenance: Mapping[str, Any]) -> datetime:
@@ -183,7 +172,7 @@ def created_at(provenance: Mapping[str, Any]) -> datetime:
 
 
 def listing(conn: Connection) -> list[dict[str, Any]]:
-    return [view(row) for row in store.listed(conn)]
+    return [view(row._mapping) for row in store.listed(conn)]
 
 
 def _bounds(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
