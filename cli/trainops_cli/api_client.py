@@ -499,6 +499,26 @@ class TrainopsClient:
             expect=(200,),
         )
 
+    def freeze_snapshot(
+        self, parameters: Mapping[str, Any], *, role: str = "reporting", timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """``POST /reports/snapshots``: freeze the donor report of ``parameters`` (``by``,
+        ``period``, ``training_id``). While reporting is still applying events it answers 503
+        with ``Retry-After``: waited out up to ``timeout`` seconds."""
+        url = f"{self.urls.reporting}/reports/snapshots"
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.request(
+                "POST", url, role=role, json=dict(parameters), expect=(201, 503)
+            )
+            if response.status_code == 201 or time.monotonic() > deadline:
+                break
+            time.sleep(retry_after(response, ceiling=5.0))
+        if response.status_code != 201:
+            raise ApiError("POST", url, response.status_code, response.text, parameters, (201,))
+        created: dict[str, Any] = response.json()
+        return created
+
     def donor_csv(
         self,
         by: str = "city,sex",

@@ -22,6 +22,8 @@ from typing import Any
 from trainops_cli.api_client import TrainopsClient, poll
 
 MEASURES = ("registered", "attended", "feedback_responses")
+RATIO_CODES = ("attendance_rate", "feedback_completion", "share_of_women")
+"""The ratio indicators the CSV carries after the measures (docs/indicators.md)."""
 SUMMARY_KEYS = (
     "sessions_scheduled",
     "sessions_delivered",
@@ -244,7 +246,8 @@ def check_csv_matches_json(rows: list[list[str]], report: Mapping[str, Any]) -> 
     dims = list(report["by"]) or ["scope"]
     k = int(report["k"])
     columns = [*MEASURES, "satisfaction_mean"]
-    assert rows[0] == [*dims, *columns], rows[0]
+    ratio_codes = list(RATIO_CODES)
+    assert rows[0] == [*dims, *columns, *ratio_codes], rows[0]
     body = rows[1:]
     assert len(body) == len(report["rows"]) + 1, (len(body), len(report["rows"]))
 
@@ -264,6 +267,11 @@ def check_csv_matches_json(rows: list[list[str]], report: Mapping[str, Any]) -> 
                 out.append("")
             else:
                 out.append(str(value))
+        hidden = entry.get("indicators_hidden", {})
+        for code in ratio_codes:  # a ratio made of a hidden count is hidden with it
+            value = entry.get("indicators", {}).get(code)
+            shown = "" if value is None else str(value)
+            out.append("x" if hidden.get(code) == "suppressed" else shown)
         return out
 
     for line, row in zip(body, report["rows"], strict=False):

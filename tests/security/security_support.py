@@ -92,6 +92,8 @@ class Seed:
     """The Idempotency-Key coordinator A registered ``open_registration_id`` with."""
     open_registration_body: dict[str, Any]
     invitation_token: str
+    snapshot_id: str = ""
+    """A frozen donor report (reporting holds no region's data: every reporter may read it)."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -119,6 +121,8 @@ class Seed:
             # No certificate is issued in the seed: the public page's "not genuine" answer.
             "code": "security-no-certificate",
             "purpose": "future_trainings",
+            "snapshot_id": self.snapshot_id,
+            "other_id": self.snapshot_id,
         }
 
 
@@ -211,6 +215,7 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
         open_registration_key=key,
         open_registration_body=open_body,
         invitation_token=token_of(invitations[0]["url"]),
+        snapshot_id=client.freeze_snapshot({"by": ["city"]})["id"],
     )
 
 

@@ -53,6 +53,7 @@ REGISTRARS = frozenset({"admin", "coordinator"})
 PLANNERS = frozenset({"admin", "programme_staff"})
 REPORTERS = frozenset({"admin", "programme_staff", "reporting"})
 INVITERS = frozenset({"admin", "programme_staff", "coordinator"})
+SNAPSHOTTERS = frozenset({"admin", "reporting"})
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /reports/summary": Rule(REPORTERS, "global"),
         "GET /reports/donor": Rule(REPORTERS, "global"),
         "GET /donor": Rule(REPORTERS, "global"),
+        "POST /reports/snapshots": Rule(SNAPSHOTTERS, "global"),
+        "GET /reports/snapshots": Rule(SNAPSHOTTERS, "global"),
+        "GET /reports/snapshots/{snapshot_id}": Rule(SNAPSHOTTERS, "global"),
+        "GET /reports/snapshots/{snapshot_id}/diff/{other_id}": Rule(SNAPSHOTTERS, "global"),
+        "GET /snapshots": Rule(SNAPSHOTTERS, "global"),
+        "POST /snapshots": Rule(SNAPSHOTTERS, "global"),
     },
     # Identity holds no programme or participant data: every route is the same in every
     # region. Each person manages only their own password and tokens; accounts are the admin's.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.console import TEMPLATE_CONFIG, donor_page, home
+from trainops_reporting.api.console_snapshots import CONSOLE_SNAPSHOT_ROUTES
 from trainops_reporting.api.controllers import get_donor_report, get_summary
 from trainops_reporting.api.params import load_policy
+from trainops_reporting.api.snapshots import SNAPSHOT_ROUTES
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings
@@ -28,7 +30,14 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "reports with small-cell suppression, as JSON or CSV."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[get_summary, get_donor_report, home, donor_page],
+        route_handlers=[
+            get_summary,
+            get_donor_report,
+            *SNAPSHOT_ROUTES,
+            home,
+            donor_page,
+            *CONSOLE_SNAPSHOT_ROUTES,
+        ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[],

@@ -114,10 +114,14 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
                 "Присутствовали",
                 "Отзывы",
                 "Средняя удовлетворённость (1–5)",
+                "Явка",
+                "Доля отзывов",
+                "Доля женщин",
             ],
-            ["Актау", 10, "x", "x", "x"],
-            ["Алматы", 10, "x", "<5", "x"],
-            ["Итого", 20, 15, 9, 3.89],
+            # a ratio made of a hidden count is hidden with it
+            ["Актау", 10, "x", "x", "x", "x", "x", 0.5],
+            ["Алматы", 10, "x", "<5", "x", "x", "x", "x"],
+            ["Итого", 20, 15, 9, 3.89, 0.75, 0.6, "x"],
         ]
 
         # --- ?lang= wins over Accept-Language; the two-dimension table with its markers
@@ -155,7 +159,7 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
         ):
             assert words in text, words
         table = text[text.index("Зарегистрировано") : text.index("Подавление малых ячеек")]
-        assert table.count("<5") == 1 and table.count("x") == 5
+        assert table.count("<5") == 1 and table.count("x") == 5 + 6  # counts, then ratios
 
         # --- summary: XLSX and PDF, English
         r = await client.get(
@@ -172,6 +176,9 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
             ["Feedback responses", 9],
             ["Mean satisfaction (1–5)", 3.89],
             ["Cities reached", 2],
+            ["Attendance rate", 0.75],
+            ["Feedback completion", 0.6],
+            ["Share of women", "x"],
         ]
         r = await client.get(
             "/reports/summary",

@@ -57,6 +57,9 @@ EXPECTED_SUMMARY = {
     "k": 5,
     "unit": "registrations",
     "filters": {"period": "all", "training_id": None},
+    "indicators": {"attendance_rate": 0.75, "feedback_completion": 0.6, "share_of_women": None},
+    # the women's count is hidden in the by=sex table, so its share is hidden too
+    "indicators_hidden": {"share_of_women": "suppressed"},
 }
 """Registrations, not people: one of the 19 people sits in both sessions."""
 
@@ -140,6 +143,8 @@ async def test_reports_from_a_realistic_event_mix(
             assert r.status_code == 200, r.text
             body: dict[str, Any] = r.json()
             assert body.pop("definitions")["unit"].startswith("every count is of registrations")
+            assert body.pop("indicators_version") == "1"
+            assert "attendance_rate" in {d["code"] for d in body.pop("indicator_definitions")}
             return body if body == EXPECTED_SUMMARY else None
 
         await eventually(summary_complete)
@@ -180,6 +185,16 @@ async def test_reports_from_a_realistic_event_mix(
                     "attended": "complementary",
                     "feedback_responses": "complementary",
                 },
+                # ratios from published counts only: aktau's women (5) are shown by city,sex
+                "indicators": {
+                    "attendance_rate": None,
+                    "feedback_completion": None,
+                    "share_of_women": 0.5,
+                },
+                "indicators_hidden": {
+                    "attendance_rate": "suppressed",
+                    "feedback_completion": "suppressed",
+                },
             },
             {
                 "city": "almaty",
@@ -188,6 +203,12 @@ async def test_reports_from_a_realistic_event_mix(
                 "feedback_responses": None,
                 "satisfaction_mean": None,
                 "suppressed": {"attended": "complementary", "feedback_responses": "primary"},
+                "indicators": dict.fromkeys(
+                    ("attendance_rate", "feedback_completion", "share_of_women")
+                ),
+                "indicators_hidden": dict.fromkeys(
+                    ("attendance_rate", "feedback_completion", "share_of_women"), "suppressed"
+                ),
             },
         ]
         assert donor["unit"] == "registrations"
@@ -197,6 +218,8 @@ async def test_reports_from_a_realistic_event_mix(
             "feedback_responses": 9,
             "satisfaction_mean": 3.89,
             "suppressed": {},
+            "indicators": EXPECTED_SUMMARY["indicators"],
+            "indicators_hidden": EXPECTED_SUMMARY["indicators_hidden"],
         }
         assert donor["suppressed_cells"] == 4
 
@@ -231,10 +254,19 @@ async def test_reports_from_a_realistic_event_mix(
         assert r.headers["content-type"] == "text/csv; charset=utf-8"
         assert r.headers["content-disposition"] == 'attachment; filename="donor-report.csv"'
         assert list(csv.reader(io.StringIO(r.text))) == [
-            ["city", "registered", "attended", "feedback_responses", "satisfaction_mean"],
-            ["aktau", "10", "x", "x", "x"],
-            ["almaty", "10", "x", "<5", "x"],
-            ["TOTAL", "20", "15", "9", "3.89"],
+            [
+                "city",
+                "registered",
+                "attended",
+                "feedback_responses",
+                "satisfaction_mean",
+                "attendance_rate",
+                "feedback_completion",
+                "share_of_women",
+            ],
+            ["aktau", "10", "x", "x", "x", "x", "x", "0.5"],
+            ["almaty", "10", "x", "<5", "x", "x", "x", "x"],
+            ["TOTAL", "20", "15", "9", "3.89", "0.75", "0.6", "x"],
         ]
 
         # --- auth: 401 without a token, 403 for a coordinator, 200 for the report roles
@@ -292,5 +324,6 @@ async def test_reports_from_a_realistic_event_mix(
         assert await read_in_app(client, replay_runtime, dump) == first_model
         r = await client.get("/reports/summary", headers=REPORTING)
         body = r.json()
-        body.pop("definitions")
+        for described in ("definitions", "indicator_definitions", "indicators_version"):
+            body.pop(described)
         assert body == EXPECTED_SUMMARY

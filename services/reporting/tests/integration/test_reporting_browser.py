@@ -94,26 +94,33 @@ def _laptop_screenshot(driver: Any, name: str) -> Path:
     return path
 
 
+def start_with_scenario(
+    service_processes: ServiceHarness, nats: NatsServer, extra_env: dict[str, str] | None = None
+) -> tuple[str, httpx.Client]:
+    """Identity and reporting as processes, Dana's account, the scenario's events published;
+    the reporting URL and an API client with a reporting token."""
+    service_processes.start(["identity", "reporting"], nats_url=nats.url, extra_env=extra_env or {})
+    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "dana")
+    programme = Programme()
+    build_donor_scenario(programme)
+    asyncio.run(_publish(nats.url, programme.events))
+    reporting = service_processes.url("reporting")
+    api = httpx.Client(
+        base_url=reporting,
+        headers={"Authorization": f"Bearer {service_processes.token('reporting')}"},
+        timeout=10,
+    )
+    return reporting, api
+
+
 def test_dana_reads_the_dashboard_and_builds_a_donor_table(
     chrome: Any, service_processes: ServiceHarness, fresh_nats_server: NatsServer
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    service_processes.start(
-        ["identity", "reporting"],
-        nats_url=fresh_nats_server.url,
-        extra_env={"REPORT_PERIODS": "all,month"},
-    )
-    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "dana")
-    programme = Programme()
-    build_donor_scenario(programme)
-    asyncio.run(_publish(fresh_nats_server.url, programme.events))
-    reporting = service_processes.url("reporting")
-    api = httpx.Client(
-        base_url=reporting,
-        headers={"Authorization": f"Bearer {service_processes.token('reporting')}"},
-        timeout=10,
+    reporting, api = start_with_scenario(
+        service_processes, fresh_nats_server, {"REPORT_PERIODS": "all,month"}
     )
 
     def projected() -> bool:

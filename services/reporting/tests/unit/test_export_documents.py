@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from trainops_reporting.api.export_pdf import pdf_bytes
 from trainops_reporting.api.export_xlsx import xlsx_bytes
 from trainops_reporting.api.exports import donor_csv, donor_table, summary_table
+from trainops_reporting.domain.indicators import ratios
 
 pytestmark = pytest.mark.unit
 
@@ -28,7 +29,9 @@ def cell(labels: dict[str, str], values: dict[str, int | None], **flags: str) ->
     """A published cell as the handlers give it; a flagged measure keeps a value on purpose:
     the builders must print the marker whatever the value says."""
     mean = None if "feedback_responses" in flags else 4.25
-    return {**labels, **values, "satisfaction_mean": mean, "suppressed": flags}
+    out = {**labels, **values, "satisfaction_mean": mean, "suppressed": flags}
+    out["indicators"], out["indicators_hidden"] = ratios(out, None)
+    return out
 
 
 def city_sex_report() -> dict[str, Any]:
@@ -102,13 +105,16 @@ def test_the_workbook_holds_the_title_block_header_rows_and_total_with_markers()
         "Присутствовали",
         "Отзывы",
         "Средняя удовлетворённость (1–5)",
+        "Явка",
+        "Доля отзывов",
+        "Доля женщин",
     ]
     table = [[c.value for c in row] for row in sheet.iter_rows(min_row=top + 1)]
     assert table == [
-        ["Усть-Каменогорск", "Женский", 41, "<5", "<5", "x"],
-        ["Усть-Каменогорск", "Мужской", 52, "x", "x", "x"],
-        ["Алматы", "Женский", 63, 48, 31, 4.25],
-        ["Итого", None, 156, 88, 62, 4.25],
+        ["Усть-Каменогорск", "Женский", 41, "<5", "<5", "x", "x", "x", None],
+        ["Усть-Каменогорск", "Мужской", 52, "x", "x", "x", "x", "x", None],
+        ["Алматы", "Женский", 63, 48, 31, 4.25, 0.762, 0.646, None],
+        ["Итого", None, 156, 88, 62, 4.25, 0.564, 0.705, None],
     ]
     assert sheet.freeze_panes == f"A{top + 1}"
     assert sheet.cell(top + 3, 6).number_format == "0.00"
@@ -127,7 +133,10 @@ def test_the_workbook_marks_cells_as_the_csv_does() -> None:
     report = city_sex_report()
     sheet = sheet_of(xlsx_bytes(donor_table(report, "en", AT)))
     top = header_row(sheet, "City")
-    from_xlsx = [[str(c.value) for c in row][2:] for row in sheet.iter_rows(min_row=top + 1)]
+    from_xlsx = [
+        ["" if c.value is None else str(c.value) for c in row][2:]
+        for row in sheet.iter_rows(min_row=top + 1)
+    ]
     from_csv = [line.split(",")[2:] for line in donor_csv(report).splitlines()[1:]]
     assert from_xlsx == from_csv
 
@@ -141,8 +150,17 @@ def test_a_report_without_breakdown_is_its_total_line() -> None:
     assert sheet.cell(4, 2).value == "Жоқ (тек жиынтық)"
     top = header_row(sheet, "Тіркелген", column=2)
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=top)]
-    assert rows[0] == [None, "Тіркелген", "Қатысқан", "Пікірлер", "Орташа қанағаттану (1–5)"]
-    assert rows[1:] == [["Барлығы", 156, 88, 62, 4.25]]
+    assert rows[0] == [
+        None,
+        "Тіркелген",
+        "Қатысқан",
+        "Пікірлер",
+        "Орташа қанағаттану (1–5)",
+        "Қатысу үлесі",
+        "Пікір толтыру үлесі",
+        "Әйелдер үлесі",
+    ]
+    assert rows[1:] == [["Барлығы", 156, 88, 62, 4.25, 0.564, 0.705, None]]
 
 
 def summary_report() -> dict[str, Any]:
@@ -163,6 +181,12 @@ def summary_report() -> dict[str, Any]:
         "unit": "registrations",
         "definitions": DEFINITIONS,
         "filters": {"period": "all", "training_id": "9c1f3a56-2f5e-4c55-9d0f-0a2b3c4d5e6f"},
+        "indicators": {"attendance_rate": None, "feedback_completion": None},
+        "indicators_hidden": {
+            "attendance_rate": "suppressed",
+            "feedback_completion": "suppressed",
+            "share_of_women": "not_available",
+        },
     }
 
 
@@ -181,6 +205,9 @@ def test_the_summary_workbook_lists_the_headline_figures() -> None:
         ["Feedback responses", "<6"],
         ["Mean satisfaction (1–5)", "x"],
         ["Cities reached", 1],
+        ["Attendance rate", "x"],  # made of hidden counts: hidden too
+        ["Feedback completion", "x"],
+        ["Share of women", None],  # not given (no such cell): left blank
     ]
 
 
@@ -210,7 +237,7 @@ def test_the_pdf_renders_kazakh_and_russian_and_repeats_its_header_on_every_page
     assert content.startswith(b"%PDF-")
     document = pdfium.PdfDocument(content)
     width, height = document[0].get_size()
-    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape: nine columns
     image = document[0].render(scale=2).to_pil()
     image.save(tmp_path / "donor-kk-page1.png")
     assert abs(image.size[0] - 2 * width) <= 1 and abs(image.size[1] - 2 * height) <= 1
@@ -240,6 +267,7 @@ def test_the_pdf_never_writes_a_hidden_count() -> None:
     table = text[text.index("Зарегистрировано") : text.index("Подавление малых ячеек")]
     numbers = set(re.findall(r"(?<![<\d.])\d+(?![\d.])", table)) - {"1", "5"}  # heading 1–5
     assert numbers == {"41", "52", "63", "48", "31", "156", "88", "62"}
+    assert "0.76" in table and "0.56" in table  # the ratios of the shown rows
     assert not numbers & HIDDEN
     assert table.count("<5") == 2 and "4.25" in table
 

@@ -152,9 +152,10 @@ def test_csv_marks_primary_and_complementary_apart_and_ends_with_total() -> None
         },
     }
     assert donor_csv(report).splitlines() == [
-        "city,sex,registered,attended,feedback_responses,satisfaction_mean",
-        "almaty,female,12,<5,x,x",
-        "TOTAL,,12,<5,0,",
+        "city,sex,registered,attended,feedback_responses,satisfaction_mean,"
+        "attendance_rate,feedback_completion,share_of_women",
+        "almaty,female,12,<5,x,x,,,",
+        "TOTAL,,12,<5,0,,,,",
     ]
 
 
@@ -168,7 +169,8 @@ def test_csv_without_dimensions_has_a_label_column() -> None:
     }
     report = {"by": [], "k": 5, "rows": [totals], "totals": totals}
     assert donor_csv(report).splitlines() == [
-        "scope,registered,attended,feedback_responses,satisfaction_mean",
-        "all,7,6,5,4.2",
-        "TOTAL,7,6,5,4.2",
+        "scope,registered,attended,feedback_responses,satisfaction_mean,"
+        "attendance_rate,feedback_completion,share_of_women",
+        "all,7,6,5,4.2,,,",
+        "TOTAL,7,6,5,4.2,,,",
     ]

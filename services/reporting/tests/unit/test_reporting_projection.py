@@ -75,7 +75,8 @@ def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 def _summary(conn: Connection, k: int = 1, **kw: Any) -> dict[str, Any]:
     out = summary_report(conn, ReportRequest(k=k, **kw), PatternCache(("all", "year", "month")))
-    out.pop("definitions")
+    for described in ("definitions", "indicator_definitions", "indicators_version"):
+        out.pop(described)
     return out
 
 
@@ -98,6 +99,9 @@ def test_scenario_summary_is_exact(conn: Connection, programme: Programme) -> No
         "k": 1,
         "unit": "registrations",
         "filters": {"period": "all", "training_id": None},
+        # women: 13 of the 20 registrations (the sex margin)
+        "indicators": {"attendance_rate": 0.75, "feedback_completion": 0.6, "share_of_women": 0.65},
+        "indicators_hidden": {},
     }
     t2 = _summary(conn, training_id=ids["t2"])
     assert (t2["sessions_scheduled"], t2["sessions_delivered"]) == (1, 0)
@@ -111,6 +115,13 @@ def test_donor_by_city_suppresses_feedback(conn: Connection, programme: Programm
     build_donor_scenario(programme)
     deliver(conn, programme.events)
     report = _donor(conn, ("city",))
+    ratios = [(r.pop("indicators"), r.pop("indicators_hidden")) for r in report["rows"]]
+    # aktau's women (5 of 10) are published in city x sex; its attended is hidden, so is its rate
+    assert ratios[0] == (
+        {"attendance_rate": None, "feedback_completion": None, "share_of_women": 0.5},
+        {"attendance_rate": "suppressed", "feedback_completion": "suppressed"},
+    )
+    assert set(ratios[1][1].values()) == {"suppressed"} and len(ratios[1][1]) == 3
     assert report["rows"] == [
         {
             "city": "aktau",
@@ -135,6 +146,8 @@ def test_donor_by_city_suppresses_feedback(conn: Connection, programme: Programm
         "feedback_responses": 9,
         "satisfaction_mean": 3.89,
         "suppressed": {},
+        "indicators": {"attendance_rate": 0.75, "feedback_completion": 0.6, "share_of_women": None},
+        "indicators_hidden": {"share_of_women": "suppressed"},
     }
     assert report["suppressed_cells"] == 4
     unsuppressed = _donor(conn, ("city",), k=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.snapshots import create_snapshots_v6
 from trainops_reporting.adapters.tables import (
     facts,
     feedback_responses,
@@ -120,6 +121,7 @@ MIGRATIONS = MigrationSet(
         Migration(2, "covering window index (once also the cube tables)", _create_v2),
         Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
         Migration(4, "drop the unread people and cube pre-aggregates", _drop_cube_v4),
+        Migration(6, "frozen report snapshots with their provenance", create_snapshots_v6),
         Migration(8, "merged participants: one id per person", _create_merges_v8),
     ),
 )

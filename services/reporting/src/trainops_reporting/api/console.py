@@ -21,6 +21,7 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from trainops_reporting.api.console_charts import Bar, Group, Marks, bar_chart
+from trainops_reporting.api.console_snapshot_texts import freeze_form
 from trainops_reporting.api.console_texts import TEXTS
 from trainops_reporting.api.controllers import REPORT_ROLES, reader_of
 from trainops_reporting.api.params import parse_dimensions, parse_period, parse_training
@@ -337,6 +338,8 @@ async def donor_page(
                     )
                     for fmt in ("csv", "xlsx", "pdf")
                 ],
+                lang=lang,
+                freeze=freeze_form(principal, report_request, lang),
             )
     return render_console(
         request,

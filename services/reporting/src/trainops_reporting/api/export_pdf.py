@@ -36,6 +36,8 @@ class _Document(FPDF):
         self.set_title(table.title)
         self.set_lang(table.lang)
         self.set_creator("trainops reporting")
+        if table.generated_at is not None:
+            self.set_creation_date(table.generated_at)
 
     def footer(self) -> None:
         self.set_y(-_FOOTER + 4)
@@ -63,9 +65,13 @@ def _column_widths(pdf: FPDF, table: ExportTable) -> list[float]:
 
 
 def pdf_bytes(table: ExportTable) -> bytes:
-    """Title, parameters, then the table; its header row repeats on every page it runs to."""
+    """Title, parameters, then the table; its header row repeats on every page it runs to.
+    The pages are landscape when the table is too wide for portrait."""
     pdf = _Document(table)
-    pdf.add_page()
+    widths = _column_widths(pdf, table)
+    # A table wider than a portrait page (a two-way breakdown with every indicator) turns the
+    # page rather than breaking its headings inside words.
+    pdf.add_page(orientation="landscape" if sum(widths) > pdf.epw else "portrait")
     pdf.set_font(FONT_FAMILY, "B", 15)
     pdf.multi_cell(0, 8, table.title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
@@ -79,7 +85,6 @@ def pdf_bytes(table: ExportTable) -> bytes:
     pdf.ln(4)
 
     labels = table.label_columns
-    widths = _column_widths(pdf, table)
     bold = FontFace(emphasis="BOLD")
     pdf.set_font(FONT_FAMILY, size=9)
     with pdf.table(

@@ -7,6 +7,9 @@ marker (``<k`` or ``x``), never a number, so no formula can mistake it for a zer
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from datetime import UTC, datetime
 from typing import Final
 
 from openpyxl import Workbook
@@ -88,6 +91,38 @@ def xlsx_bytes(table: ExportTable) -> bytes:
         )
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"
+    if table.generated_at is not None:
+        at = table.generated_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        book.properties.created = book.properties.modified = at
     out = io.BytesIO()
     book.save(out)
+    if table.generated_at is None:
+        return out.getvalue()
+    return _stamped(out.getvalue(), table.generated_at)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _stamped(archive: bytes, at: datetime) -> bytes:
+    """The workbook's zip with every entry (and the document's modification time) dated
+    ``at``: openpyxl dates both when saved, so the same workbook saved twice would otherwise
+    differ in bytes."""
+    moment = at.astimezone(UTC)
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute,
+             moment.second - moment.second % 2)  # fmt: skip
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(archive)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = entry.compress_type
+            info.external_attr = entry.external_attr
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + iso + rb"\g<2>", data)
+            target.writestr(info, data)
     return out.getvalue()

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from trainops_reporting.domain.disclosure import FEEDBACK_MEASURE, MEASURES
+from trainops_reporting.domain.indicators import RATIOS
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
 
@@ -51,7 +52,23 @@ def _measures_of(entry: Mapping[str, Any], k: int) -> list[Cell]:
     cells = [marked(entry[m], flags.get(m), k) for m in MEASURES]
     mean_hidden = FEEDBACK_MEASURE in flags
     cells.append(COMPLEMENTARY_MARK if mean_hidden else marked(entry[MEAN], None, k))
-    return cells
+    return [*cells, *_ratios_of(entry)]
+
+
+RATIO_CODES: Final[tuple[str, ...]] = tuple(i.code for i in RATIOS)
+
+
+def _ratios_of(entry: Mapping[str, Any]) -> list[Cell]:
+    """The entry's ratios: the number, ``x`` when made of a hidden count, '' when it does not
+    apply (no denominator, or no such refined table)."""
+    values: Mapping[str, Any] = entry.get("indicators", {})
+    hidden: Mapping[str, str] = entry.get("indicators_hidden", {})
+    return [
+        COMPLEMENTARY_MARK
+        if hidden.get(code) == "suppressed"
+        else marked(values.get(code), None, 0)
+        for code in RATIO_CODES
+    ]
 
 
 def donor_csv(report: Mapping[str, Any]) -> str:
@@ -64,7 +81,7 @@ def donor_csv(report: Mapping[str, Any]) -> str:
     k = int(report["k"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*dims, *MEASURES, MEAN])
+    writer.writerow([*dims, *MEASURES, MEAN, *RATIO_CODES])
     for row in report["rows"]:
         labels = [str(row.get(d, "")) for d in dims] if report["by"] else ["all"]
         writer.writerow([*labels, *_measures_of(row, k)])
@@ -87,6 +104,9 @@ class ExportTable:
     note: str
     page_word: str
     filename: str
+    generated_at: datetime | None = None
+    """Written as the documents' creation time (and their archive entries' times), so the
+    same report at the same instant gives the same bytes (frozen snapshots rely on it)."""
 
 
 _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
@@ -117,6 +137,9 @@ _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "attended": "Қатысқан",
         "feedback_responses": "Пікірлер",
         "satisfaction_mean": "Орташа қанағаттану (1–5)",
+        "attendance_rate": "Қатысу үлесі",
+        "feedback_completion": "Пікір толтыру үлесі",
+        "share_of_women": "Әйелдер үлесі",
         "sessions_scheduled": "Жоспарланған сессиялар",
         "sessions_delivered": "Өткізілген сессиялар",
         "cities_reached": "Қамтылған қалалар",
@@ -155,6 +178,9 @@ _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "attended": "Присутствовали",
         "feedback_responses": "Отзывы",
         "satisfaction_mean": "Средняя удовлетворённость (1–5)",
+        "attendance_rate": "Явка",
+        "feedback_completion": "Доля отзывов",
+        "share_of_women": "Доля женщин",
         "sessions_scheduled": "Запланировано сессий",
         "sessions_delivered": "Проведено сессий",
         "cities_reached": "Охвачено городов",
@@ -192,6 +218,9 @@ _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "attended": "Attended",
         "feedback_responses": "Feedback responses",
         "satisfaction_mean": "Mean satisfaction (1–5)",
+        "attendance_rate": "Attendance rate",
+        "feedback_completion": "Feedback completion",
+        "share_of_women": "Share of women",
         "sessions_scheduled": "Sessions scheduled",
         "sessions_delivered": "Sessions delivered",
         "cities_reached": "Cities reached",
@@ -256,7 +285,7 @@ def donor_table(report: Mapping[str, Any], lang: Language, generated_at: datetim
     columns = (
         *(_heading(d, words) for d in by),
         *([""] if not by else []),
-        *(words[m] for m in (*MEASURES, MEAN)),
+        *(words[m] for m in (*MEASURES, MEAN, *RATIO_CODES)),
     )
     rows = tuple(
         (*(_value_word(d, row.get(d), lang) for d in by), *_measures_of(row, k))
@@ -274,6 +303,7 @@ def donor_table(report: Mapping[str, Any], lang: Language, generated_at: datetim
         note=_note(words, k),
         page_word=words["page"],
         filename="donor-report",
+        generated_at=generated_at,
     )
 
 
@@ -299,6 +329,8 @@ def summary_table(report: Mapping[str, Any], lang: Language, generated_at: datet
         else:
             value = marked(report[figure], flags.get(figure), k)
         rows.append((words[figure], value))
+    ratio_cells = _ratios_of(report)
+    rows += [(words[code], cell) for code, cell in zip(RATIO_CODES, ratio_cells, strict=True)]
     return ExportTable(
         lang=lang,
         title=words["summary_title"],
@@ -310,6 +342,7 @@ def summary_table(report: Mapping[str, Any], lang: Language, generated_at: datet
         note=_note(words, k),
         page_word=words["page"],
         filename="summary-report",
+        generated_at=generated_at,
     )
 
 

@@ -10,6 +10,15 @@ from typing import Any
 import msgspec
 
 
+class IndicatorDefinition(msgspec.Struct, kw_only=True):
+    """One declared indicator (``domain.indicators``): its code, kind, meaning and formula."""
+
+    code: str
+    kind: str
+    meaning: str
+    formula: str
+
+
 class Filters(msgspec.Struct, kw_only=True):
     period: str
     """The reporting period the figures cover (``all``, ``YYYY``, ``YYYY-Qn``, ``YYYY-MM``)."""
@@ -33,6 +42,12 @@ class SummaryOut(msgspec.Struct, kw_only=True):
     unit: str
     definitions: dict[str, str]
     filters: Filters
+    indicators: dict[str, float | None] = {}
+    """The ratios of the total (``indicator_definitions``), from published counts only."""
+    indicators_hidden: dict[str, str] = {}
+    """Why a ratio is ``null``: ``suppressed``, ``not_applicable`` or ``not_available``."""
+    indicators_version: str = ""
+    indicator_definitions: list[IndicatorDefinition] = []
 
 
 class DonorTotals(msgspec.Struct, kw_only=True):
@@ -41,6 +56,8 @@ class DonorTotals(msgspec.Struct, kw_only=True):
     feedback_responses: int | None
     satisfaction_mean: float | None
     suppressed: dict[str, str]
+    indicators: dict[str, float | None] = {}
+    indicators_hidden: dict[str, str] = {}
 
 
 class DonorReportOut(msgspec.Struct, kw_only=True):
@@ -61,3 +78,7 @@ class DonorReportOut(msgspec.Struct, kw_only=True):
     column_totals: list[dict[str, Any]]
     suppressed_cells: int
     filters: Filters
+    indicators_version: str = ""
+    """Version of the indicator definitions; every row and margin carries ``indicators``
+    (ratios from its published counts) and ``indicators_hidden`` (why one is ``null``)."""
+    indicator_definitions: list[IndicatorDefinition] = []

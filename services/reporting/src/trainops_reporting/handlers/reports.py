@@ -24,11 +24,13 @@ from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.report_cache import PatternCache, Protected, ReportCache
 from trainops_reporting.adapters.report_queries import mean, session_counts, training_labels
+from trainops_reporting.domain import indicators
 from trainops_reporting.domain.disclosure import (
     FEEDBACK_MEASURE,
     MEASURES,
     CellId,
     shape_of,
+    shapes,
 )
 
 UNIT: Final[str] = "registrations"
@@ -96,11 +98,9 @@ def _training_label(conn: Connection, training_id: uuid.UUID | None) -> str | No
     return training_labels(conn).get(training_id, str(training_id))
 
 
-def _published(
-    protected: Protected, cell: CellId, labels: dict[str, str], with_mean: bool = True
-) -> dict[str, Any]:
-    """A cell as published: dimension labels, counts (``None`` where hidden), reasons."""
-    out: dict[str, Any] = dict(labels)
+def _counts(protected: Protected, cell: CellId) -> tuple[dict[str, Any], dict[str, str]]:
+    """A cell's counts as published (``None`` where hidden) and the reasons."""
+    out: dict[str, Any] = {}
     flags: dict[str, str] = {}
     for measure in MEASURES:
         reason = protected.pattern.reason(cell, measure)
@@ -109,11 +109,40 @@ def _published(
         else:
             out[measure] = None
             flags[measure] = reason
+    return out, flags
+
+
+def _female_cell(protected: Protected, cell: CellId) -> dict[str, Any] | None:
+    """The published counts of ``cell`` refined by ``sex=female``; ``None`` where that
+    refinement is not a cell of the universe (not a requestable table)."""
+    period, shape, values = cell
+    dims = dict(zip(shape, values, strict=True))
+    if dims.get("sex", "female") != "female":
+        return {}  # a cell of another sex holds no women
+    dims["sex"] = "female"
+    refined = shape_of(dims)
+    if refined not in set(shapes(protected.universe.max_by)):
+        return None
+    counts, flags = _counts(protected, (period, refined, tuple(dims[d] for d in refined)))
+    return {**counts, "suppressed": flags}
+
+
+def _published(
+    protected: Protected, cell: CellId, labels: dict[str, str], with_mean: bool = True
+) -> dict[str, Any]:
+    """A cell as published: dimension labels, counts (``None`` where hidden), reasons, and
+    the ratios of ``domain.indicators`` computed from those published counts only."""
+    out: dict[str, Any] = dict(labels)
+    counts, flags = _counts(protected, cell)
+    out.update(counts)
     if with_mean:
         sums = protected.universe.sums.get(cell)
         hidden_mean = FEEDBACK_MEASURE in flags or sums is None
         out["satisfaction_mean"] = None if hidden_mean or sums is None else mean(sums[3], sums[4])
     out["suppressed"] = flags
+    out["indicators"], out["indicators_hidden"] = indicators.ratios(
+        out, _female_cell(protected, cell)
+    )
     return out
 
 
@@ -178,6 +207,8 @@ def donor_report(
         "column_totals": column_totals,
         "suppressed_cells": hidden,
         "filters": filters_echo(request),
+        "indicators_version": indicators.VERSION,
+        "indicator_definitions": indicators.definitions(),
     }
 
 
@@ -210,6 +241,10 @@ def summary_report(
         "unit": UNIT,
         "definitions": DEFINITIONS,
         "filters": filters_echo(request),
+        "indicators": total["indicators"],
+        "indicators_hidden": total["indicators_hidden"],
+        "indicators_version": indicators.VERSION,
+        "indicator_definitions": indicators.definitions(),
     }
 
 
