@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from trainops_shared.credentials import (
     FEEDBACK_LINK_KEY_FILE,
+    REGISTRATION_LINK_KEY_FILE,
     CredentialsError,
     NatsCredentials,
     development_public_key,
@@ -122,6 +123,9 @@ class Settings:
     """Seconds a write may wait for the database before answering 503 (``DB_WRITE_TIMEOUT_MS``)."""
     feedback_link_key: str = field(default="", repr=False)
     """Key of the feedback invitation links; only the feedback service loads one."""
+    registration_link_key: str = field(default="", repr=False)
+    """Key of the participants' own links in their mail (cancel, confirm or decline a new time);
+    only the registration service loads one (``REGISTRATION_LINK_KEY_FILE``)."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""
     identity_url: str = ""
@@ -259,24 +263,43 @@ def _jwt_public_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
     return text
 
 
-def _feedback_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
-    key, _ = _file_or_value(env, "FEEDBACK_LINK_KEY", "feedback link key")
+def _link_key(
+    env: Mapping[str, str], mode: str, data_dir: Path, variable: str, filename: str, what: str
+) -> str:
+    """A link key from ``<variable>_FILE`` / ``<variable>``; in development generated once under
+    the data directory's secrets."""
+    key, _ = _file_or_value(env, variable, what)
     if key is None:
         if mode == "production":
             raise SettingsError(
-                "FEEDBACK_LINK_KEY_FILE (or FEEDBACK_LINK_KEY) is required when "
+                f"{variable}_FILE (or {variable}) is required when "
                 "TRAINOPS_ENV=production: 32+ random characters (openssl rand -hex 32)"
             )
         try:
-            return ensure_random_key(
-                secrets_dir(data_dir) / FEEDBACK_LINK_KEY_FILE, "feedback link key"
-            )
+            return ensure_random_key(secrets_dir(data_dir) / filename, what)
         except (CredentialsError, OSError) as exc:
-            raise SettingsError(f"development feedback link key: {exc}") from None
+            raise SettingsError(f"development {what}: {exc}") from None
     key = key.strip()
     if len(key) < 32 or len(set(key)) < 8:
-        raise SettingsError("FEEDBACK_LINK_KEY must be a random key of at least 32 characters")
+        raise SettingsError(f"{variable} must be a random key of at least 32 characters")
     return key
+
+
+def _feedback_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
+    return _link_key(
+        env, mode, data_dir, "FEEDBACK_LINK_KEY", FEEDBACK_LINK_KEY_FILE, "feedback link key"
+    )
+
+
+def _registration_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
+    return _link_key(
+        env,
+        mode,
+        data_dir,
+        "REGISTRATION_LINK_KEY",
+        REGISTRATION_LINK_KEY_FILE,
+        "registration link key",
+    )
 
 
 def _nats_connection(
@@ -449,6 +472,9 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
         db_write_timeout=_int(env, "DB_WRITE_TIMEOUT_MS", 3000, 100, 120_000) / 1000,
         feedback_link_key=link_key,
+        registration_link_key=(
+            _registration_link_key(env, mode, data_dir) if service == "registration" else ""
+        ),
         nats_user=nats_user,
         identity_url=identity_url,
         service_urls=service_urls,

@@ -10,6 +10,7 @@ from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.api.own_link_page import OWN_LINK_PAGES, OWN_LINK_PATHS
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
 from trainops_shared.events.streams import REGISTRATION
@@ -47,7 +48,9 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *PEOPLE_PAGES,
             *SESSION_PAGES,
             ImportPages,
+            *OWN_LINK_PAGES,
         ],
+        public_paths=OWN_LINK_PATHS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],

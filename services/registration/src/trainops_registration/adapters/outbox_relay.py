@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import outbox
+from trainops_registration.adapters import links, outbox
+from trainops_registration.domain.links import LINK_PURPOSE_OF_KIND, LinkTokens, hash_token
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
@@ -70,6 +73,18 @@ STOP_GRACE_S = 10.0
 own shutdown bound of 15 s per step)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LinkIssuer:
+    """What the relay needs to put a participant's own link in a message: the link key and
+    the public address of this service's pages (``TRAINOPS_PUBLIC_URL``)."""
+
+    tokens: LinkTokens
+    public_url: str
+
+    def url(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/r/{token}"
+
+
 class MailRelay:
     def __init__(
         self,
@@ -81,7 +96,9 @@ class MailRelay:
         poll_interval: float = 1.0,
         batch_size: int = 20,
         lease: timedelta | None = None,
+        links: LinkIssuer | None = None,
     ) -> None:
+        self._links = links
         self._db = db
         self._mailer = mailer
         self._mail = mail
@@ -150,6 +167,7 @@ class MailRelay:
             log.info("mail_not_sent", message_id=str(row.message_id), reason="no_address")
             return
         now = self._clock()
+        facts = await self._with_link(row, facts, now)
         try:
             message = self._compose(row, facts, now)
         except (KeyError, ValueError, TypeError) as exc:
@@ -169,6 +187,28 @@ class MailRelay:
         self.sent += 1
         log.info("mail_sent", message_id=str(row.message_id), kind=facts.kind)
 
+    async def _with_link(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> MessageFacts:
+        """``facts`` with the participant's own link, its hash stored first (so the link works
+        once the message arrives); none for a kind without one or a session already begun."""
+        purpose = LINK_PURPOSE_OF_KIND.get(facts.kind)
+        issuer = self._links
+        if purpose is None or issuer is None or now >= facts.starts_at:
+            return facts
+        token = issuer.tokens.token(purpose, row.message_id)
+        await self._db.write(
+            lambda c: links.ensure_link(
+                c,
+                token_hash=hash_token(token),
+                message_id=row.message_id,
+                purpose=purpose,
+                expires_at=facts.starts_at,
+                now=now,
+            )
+        )
+        return dataclasses.replace(facts, link=issuer.url(token))
+
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
     ) -> EmailMessage:
@@ -178,7 +218,9 @@ class MailRelay:
         calendar = None
         if rendered.calendar is not None:
             calendar = Attachment(
-                "invitation.ics", "text/calendar; method=REQUEST", rendered.calendar
+                "invitation.ics",
+                f"text/calendar; method={rendered.calendar_method}",
+                rendered.calendar,
             )
         return compose(
             sender=mail.sender,
@@ -227,7 +269,12 @@ class MailDelivery:
             pending = await db.read(outbox.message_counts)
             log.warning("mail_not_configured", pending=pending.get("pending", 0))
             return
-        self.relay = MailRelay(db, SmtpMailer(mail.server, timeout=mail.timeout), mail)
+        issuer = None
+        if self.settings.registration_link_key:
+            tokens = LinkTokens(self.settings.registration_link_key)
+            issuer = LinkIssuer(tokens, self.settings.public_url)
+        mailer = SmtpMailer(mail.server, timeout=mail.timeout)
+        self.relay = MailRelay(db, mailer, mail, links=issuer)
         await self.relay.start()
         log.info("mail_relay_started", smtp=mail.server.url_redacted)
 
