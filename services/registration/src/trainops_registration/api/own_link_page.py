@@ -9,6 +9,7 @@ is sent not cached and without a ``Referer``, so the token does not leak from it
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from functools import partial
@@ -46,6 +47,7 @@ PAGE_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+_CSRF_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 _ERROR_TEXT: Final = {404: "not_found", 403: "forbidden", 422: "bad_answer"}
 
 
@@ -71,7 +73,9 @@ def _page(
 ) -> Template:
     words = OWN_LINK_TEXTS[lang]
     answers = ANSWERS_OF_PURPOSE[view.purpose] if view and view.verdict == "open" else ()
-    csrf = secrets.token_urlsafe(24)
+    # The browser's value is kept while it has one, so two open tabs of the page both work.
+    held = request.cookies.get(LINK_CSRF_COOKIE) or ""
+    csrf = held if _CSRF_SHAPE.fullmatch(held) else secrets.token_urlsafe(24)
     secure = bool(getattr(request.app.state.runtime.settings, "cookie_secure", False))
     languages = [
         {
