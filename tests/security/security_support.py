@@ -40,7 +40,7 @@ UNLIMITED = {
 
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
-    "registration": _OPERATIONS,
+    "registration": _OPERATIONS | {"GET /r/{token}", "POST /r/{token}"},
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,

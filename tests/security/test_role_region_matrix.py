@@ -98,6 +98,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
         "POST /import": Rule(REGISTRARS, "body", "import_form"),
+        # The participant's own link: the token in the path is the credential.
+        "GET /r/{token}": PUBLIC,
+        "POST /r/{token}": PUBLIC,
     },
     "scheduling": {
         "GET /health": PUBLIC,
