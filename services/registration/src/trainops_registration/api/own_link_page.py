@@ -163,6 +163,9 @@ async def answer_own_link_page(
     if not csrf_matches(request.cookies.get(LINK_CSRF_COOKIE), str(form.get(CSRF_FIELD) or "")):
         view = await runtime.read(partial(read_own_link, token=token, now=now))
         lang = _language(request, view, given_lang)
+        if view is None:  # no such link: nothing to protect, and "not found" says more
+            words = OWN_LINK_TEXTS[lang]
+            return _page(request, token, None, lang=lang, status=404, message=words["not_found"])
         return _page(
             request,
             token,
