@@ -99,6 +99,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
         "POST /import": Rule(REGISTRARS, "body", "import_form"),
         # The participant's own link: the token in the path is the credential.
+        "GET /messages": Rule(REGISTRARS, "collection"),
+        "POST /messages/retry": Rule(REGISTRARS, "body", "retry_form"),
         "GET /r/{token}": PUBLIC,
         "POST /r/{token}": PUBLIC,
     },
@@ -212,6 +214,8 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "correct_form": {"full_name": "Attacker Renamed", "email": "", "phone": ""},
         "cancel_form": {"registration_id": seed.registration_id},
         "attendance_form": {"registration_id": seed.registration_id, "attended": "false"},
+        # No message of region A is stuck in the seeded system: an id that names none.
+        "retry_form": {"message_id": str(uuid.UUID(int=11))},
     }
     if name in forms:
         return "application/x-www-form-urlencoded", urlencode(forms[name])

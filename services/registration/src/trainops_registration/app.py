@@ -6,6 +6,7 @@ from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_import import ImportPages
+from trainops_registration.api.console_messages import MESSAGE_PAGES
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
@@ -49,6 +50,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *SESSION_PAGES,
             ImportPages,
             *OWN_LINK_PAGES,
+            *MESSAGE_PAGES,
         ],
         public_paths=OWN_LINK_PATHS,
         template_config=TEMPLATE_CONFIG,
