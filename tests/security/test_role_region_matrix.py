@@ -99,6 +99,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
         "POST /import": Rule(REGISTRARS, "body", "import_form"),
         # The participant's own link: the token in the path is the credential.
+        "POST /sessions/{session_id}/move": Rule(REGISTRARS, "body", "move"),
         "GET /messages": Rule(REGISTRARS, "collection"),
         "POST /messages/retry": Rule(REGISTRARS, "body", "retry_form"),
         "GET /r/{token}": PUBLIC,
@@ -248,6 +249,7 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "reschedule": {"starts_at": "2021-06-01T10:00", "ends_at": "2021-06-01T16:00"},
         "capacity": {"capacity": 1},
         "cancel": {"reason": "attack"},
+        "move": {"to_session_id": seed.open_session_id, "registration_ids": [seed.registration_id]},
     }
     return "application/json", bodies[name]
 

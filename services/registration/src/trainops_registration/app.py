@@ -11,6 +11,7 @@ from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.api.moving import move_people
 from trainops_registration.api.own_link_page import OWN_LINK_PAGES, OWN_LINK_PATHS
 from trainops_registration.api.participants import ParticipantController
 from trainops_registration.handlers.events import EVENT_HANDLERS
@@ -51,6 +52,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             ImportPages,
             *OWN_LINK_PAGES,
             *MESSAGE_PAGES,
+            move_people,
         ],
         public_paths=OWN_LINK_PATHS,
         template_config=TEMPLATE_CONFIG,

@@ -1,6 +1,7 @@
-"""The participant's own link, used on an in-memory SQLite database: cancel and decline free
-the seat for the next person (who is to be told), a link answers once, and nothing changes on
-a refused answer; a reschedule queues one message per confirmed person, once per version."""
+"""The participant's own link and moving people, on an in-memory SQLite database: cancel and
+decline free the seat for the next person (who is to be told), a link answers once, and nothing
+changes on a refused answer; a reschedule queues one message per confirmed person, once per
+version; moved people are each told once."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from trainops_registration.domain import ParticipantInput
 from trainops_registration.domain.links import LinkPurpose, LinkTokens, hash_token
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import events, registering
+from trainops_registration.handlers.moving import move_registrations
 from trainops_registration.handlers.own_links import answer_own_link, read_own_link
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
-from trainops_shared.events import SessionRescheduled
+from trainops_shared.events import SessionCancelled, SessionRescheduled
 
 pytestmark = pytest.mark.unit
 
@@ -166,3 +168,48 @@ def link_for_version(conn: Connection, registration_id: uuid.UUID, sequence: int
         now=BEFORE,
     )
     return token
+
+
+def test_moving_people_of_a_full_session_tells_each_once_and_promotes_there(
+    conn: Connection,
+) -> None:
+    """Two of a full session's three confirmed people go to another session with one seat:
+    the first is confirmed there, the second waitlisted; each gets one message (the new
+    registration's); the two seats freed go to the two people waiting in the full one."""
+    source, (a, b, c, wait1, wait2) = setup(conn, capacity=3, people=5)
+    target, _ = setup(conn, capacity=1, people=0)
+    before = len(messages(conn))
+    outsider = Principal("coord-aktobe", "coordinator", "aktobe")
+    with pytest.raises(NotFound):
+        move_registrations(conn, source, target, [a], outsider, uuid.uuid4())
+    moved = move_registrations(conn, source, target, [a, b], ALMATY, uuid.uuid4())
+    assert [m.registration.status for m in moved] == ["confirmed", "waitlisted"]
+    assert (status(conn, a), status(conn, b), status(conn, c)) == ("cancelled",) * 2 + (
+        "confirmed",
+    )
+    assert (status(conn, wait1), status(conn, wait2)) == ("confirmed", "confirmed")
+    new = messages(conn)[before:]
+    assert sorted(k for k, _, _ in new) == ["confirmed", "promoted", "promoted", "waitlisted"]
+    assert {r for k, r, _ in new if k in ("confirmed", "waitlisted")} == {
+        m.registration.registration_id for m in moved
+    }
+    # Full again (the two promoted): a registration moved out already cannot move twice.
+    with pytest.raises(Conflict, match="cancelled"):
+        move_registrations(conn, source, target, [a], ALMATY, uuid.uuid4())
+    with pytest.raises(Invalid):
+        move_registrations(conn, source, source, [c], ALMATY, uuid.uuid4())
+
+
+def test_moving_people_of_a_cancelled_session(conn: Connection) -> None:
+    source, (a, b) = setup(conn, capacity=1, people=2)
+    target, _ = setup(conn, capacity=5, people=0)
+    with pytest.raises(Conflict, match="cancelled or full"):  # 0 of 5 seats taken
+        move_registrations(conn, target, source, [a], ALMATY, uuid.uuid4())
+    events.on_session_cancelled(
+        conn,
+        SessionCancelled(aggregate_id=source, aggregate_version=2, session_id=source, reason="x"),
+    )
+    moved = move_registrations(conn, source, target, [a, b], ALMATY, uuid.uuid4())
+    assert [m.registration.status for m in moved] == ["confirmed", "confirmed"]
+    with pytest.raises(Conflict):  # already registered there
+        move_registrations(conn, source, target, [a], ALMATY, uuid.uuid4())

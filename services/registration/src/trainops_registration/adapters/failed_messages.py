@@ -82,14 +82,15 @@ def send_again(
 ) -> str | None:
     """Put a stuck message back in the queue (due now, attempts from zero); its status
     before, or ``None`` when the reader's region has no such stuck message."""
-    before = conn.execute(
+    found = conn.execute(
         _scoped(sa.select(_m.status).where(_m.message_id == message_id), region)
     ).scalar_one_or_none()
+    before = None if found is None else str(found)
     if before not in STUCK:
-        return None if before is None else str(before)
+        return before
     conn.execute(
         message_outbox.update()
         .where(_m.message_id == message_id, _m.status.in_(STUCK))
         .values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None)
     )
-    return str(before)
+    return before

@@ -142,3 +142,14 @@ class MergePage(msgspec.Struct, kw_only=True, frozen=True):
     total: int
     limit: int
     offset: int
+
+
+class MovedRegistration(msgspec.Struct, kw_only=True, frozen=True):
+    """One moved person: the registration they had, and the one they have now."""
+
+    from_registration_id: uuid.UUID
+    registration: RegistrationBody
+
+
+class MovedBody(msgspec.Struct, kw_only=True, frozen=True):
+    moved: list[MovedRegistration]
