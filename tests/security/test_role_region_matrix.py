@@ -100,6 +100,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /import": Rule(REGISTRARS, "body", "import_form"),
         # The participant's own link: the token in the path is the credential.
         "POST /sessions/{session_id}/move": Rule(REGISTRARS, "body", "move"),
+        "POST /sessions/{session_id}/move-people": Rule(REGISTRARS, "body", "move_form"),
         "GET /messages": Rule(REGISTRARS, "collection"),
         "POST /messages/retry": Rule(REGISTRARS, "body", "retry_form"),
         "GET /r/{token}": PUBLIC,
@@ -217,6 +218,10 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "attendance_form": {"registration_id": seed.registration_id, "attended": "false"},
         # No message of region A is stuck in the seeded system: an id that names none.
         "retry_form": {"message_id": str(uuid.UUID(int=11))},
+        "move_form": {
+            "registration_id": seed.registration_id,
+            "to_session_id": seed.open_session_id,
+        },
     }
     if name in forms:
         return "application/x-www-form-urlencoded", urlencode(forms[name])

@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
 NAME = "Әсел Нұрланқызы"
 
 
-async def scheduled_session(harness: ServiceHarness, scheduling: str, registration: str) -> str:
+async def scheduled_session(
+    harness: ServiceHarness, scheduling: str, registration: str, capacity: int = 10
+) -> str:
     """An upcoming Almaty session, once registration has its copy."""
     staff = {"Authorization": f"Bearer {harness.token('programme_staff')}"}
     coordinator = {"Authorization": f"Bearer {harness.token('coordinator', 'almaty')}"}
@@ -44,7 +46,7 @@ async def scheduled_session(harness: ServiceHarness, scheduling: str, registrati
                 "cities": ["almaty"],
                 "starts_at": "2030-03-04T10:00",
                 "ends_at": "2030-03-04T16:00",
-                "capacity": 10,
+                "capacity": capacity,
                 "language": "kk",
             },
             headers=staff,

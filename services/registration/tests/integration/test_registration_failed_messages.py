@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from registration_support import ADMIN, Harness, coordinator, person
+from test_registration_session_changes import schedule
 
 from trainops_registration.adapters import outbox
 from trainops_registration.adapters.outbox import message_outbox
@@ -90,3 +91,44 @@ async def test_stuck_messages_are_shown_per_region_and_sent_again(
         "/messages/retry", data={"message_id": "x"}, headers=coordinator("almaty")
     )
     assert bad.status_code == 404
+
+
+async def test_the_session_page_moves_the_people_of_a_full_session(harness: Harness) -> None:
+    """The console's move form (as a coordinator's browser posts it, here with a bearer
+    token): the ticked people of a full session go to the chosen one; another region's
+    coordinator does not even see the session."""
+    full = await schedule(harness, capacity=1)
+    target = await schedule(harness, capacity=5)
+    ids = []
+    for name in ("Дана", "Ержан"):
+        answer = await harness.register(session_id=full, participant=person(name), headers=ADMIN)
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    page = await harness.client.get(f"/sessions/{full}", headers=coordinator("almaty"))
+    assert page.status_code == 200 and 'id="move-form"' in page.text
+    assert f'value="{target}"' in page.text
+    outsider = await harness.client.post(
+        f"/sessions/{full}/move-people",
+        data={"registration_id": ids, "to_session_id": str(target)},
+        headers=coordinator("aktobe"),
+    )
+    assert outsider.status_code == 404
+    empty = await harness.client.post(
+        f"/sessions/{full}/move-people",
+        data={"to_session_id": str(target)},
+        headers=coordinator("almaty"),
+    )
+    assert empty.status_code == 422
+    moved = await harness.client.post(
+        f"/sessions/{full}/move-people",
+        data={"registration_id": ids, "to_session_id": str(target)},
+        headers=coordinator("almaty"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert 'id="notice"' in moved.text
+    statuses = [(await harness.get(i)).json()["status"] for i in ids]
+    assert statuses == ["cancelled", "cancelled"]
+    listed = await harness.client.get(
+        "/registrations", params={"session_id": str(target)}, headers=ADMIN
+    )
+    assert sorted(r["status"] for r in listed.json()["items"]) == ["confirmed", "confirmed"]

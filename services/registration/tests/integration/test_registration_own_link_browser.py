@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_registration_console_browser import scheduled_session
 
 from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
@@ -69,30 +70,9 @@ async def test_a_participant_cancels_through_the_link_in_chromium(
         extra_env={"MAIL_FROM": "Programme <no-reply@example.org>"},
     )
     scheduling, registration = processes["scheduling"].url, processes["registration"].url
-    staff = {"Authorization": f"Bearer {service_processes.token('programme_staff')}"}
+    session_id = await scheduled_session(service_processes, scheduling, registration, capacity=1)
     almaty = {"Authorization": f"Bearer {service_processes.token('coordinator', 'almaty')}"}
     async with httpx.AsyncClient(timeout=10) as http:
-        training = await http.post(
-            f"{scheduling}/trainings",
-            json={"code": "own-link", "title": {"en": "Fact-checking"}},
-            headers=staff,
-        )
-        assert training.status_code == 201, training.text
-        session = await http.post(
-            f"{scheduling}/sessions",
-            json={
-                "training_id": training.json()["id"],
-                "mode": "in_person",
-                "cities": ["almaty"],
-                "starts_at": "2030-03-04T10:00",
-                "ends_at": "2030-03-04T16:00",
-                "capacity": 1,
-                "language": "kk",
-            },
-            headers=staff,
-        )
-        assert session.status_code == 201, session.text
-        session_id = str(session.json()["id"])
 
         async def register(name: str, email: str) -> httpx.Response:
             return await http.post(
@@ -110,10 +90,8 @@ async def test_a_participant_cancels_through_the_link_in_chromium(
                 headers=almaty,
             )
 
-        async def first_registered() -> bool:
-            return (await register("Әсел Нұрланқызы", "asel@example.org")).status_code == 201
-
-        await eventually(first_registered, what="registration knowing the session")
+        first = await register("Әсел Нұрланқызы", "asel@example.org")
+        assert first.status_code == 201 and first.json()["status"] == "confirmed"
         waiting = await register("Ерлан Сапаров", "erlan@example.org")
         assert waiting.status_code == 201 and waiting.json()["status"] == "waitlisted"
 

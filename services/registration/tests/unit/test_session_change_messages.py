@@ -35,6 +35,16 @@ SUBJECTS: dict[Language, tuple[str, str]] = {
 }
 
 
+def week_later(mode: str = "in_person") -> AlternativeSession:
+    return AlternativeSession(
+        starts_at=datetime(2027, 3, 19, 4, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 3, 19, 8, 0, tzinfo=UTC),
+        timezone="Asia/Almaty",
+        mode=mode,
+        city="almaty",
+    )
+
+
 def unfolded(calendar: bytes | None) -> str:
     assert calendar is not None
     return calendar.decode("utf-8").replace("\r\n ", "")
@@ -60,14 +70,9 @@ def test_a_reschedule_updates_the_invitation_and_carries_the_link(language: Lang
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
 def test_a_cancellation_removes_the_entry_and_names_the_alternative(language: Language) -> None:
-    instead = AlternativeSession(
-        starts_at=datetime(2027, 3, 19, 4, 30, tzinfo=UTC),
-        ends_at=datetime(2027, 3, 19, 8, 0, tzinfo=UTC),
-        timezone="Asia/Almaty",
-        mode="in_person",
-        city="almaty",
+    message = render_message(
+        facts("cancellation", language, sequence=5, alternative=week_later()), NOW
     )
-    message = render_message(facts("cancellation", language, sequence=5, alternative=instead), NOW)
     assert message.subject == SUBJECTS[language][1]
     assert "19.03.2027 09:30–13:00 UTC+5" in message.text  # the alternative, local time
     assert "19.03.2027 09:30–13:00 UTC+5" in message.html
@@ -82,13 +87,7 @@ def test_a_cancellation_removes_the_entry_and_names_the_alternative(language: La
 def test_a_cancellation_without_alternative_says_none_and_an_online_one_says_online() -> None:
     plain = render_message(facts("cancellation", "en"), NOW)
     assert "suggests" not in plain.text
-    online = AlternativeSession(
-        starts_at=datetime(2027, 3, 19, 4, 30, tzinfo=UTC),
-        ends_at=datetime(2027, 3, 19, 8, 0, tzinfo=UTC),
-        timezone="Asia/Almaty",
-        mode="online",
-        city="almaty",
-    )
+    online = week_later("online")
     assert "), online." in render_message(facts("cancellation", "en", alternative=online), NOW).text
 
 

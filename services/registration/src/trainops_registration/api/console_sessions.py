@@ -8,6 +8,7 @@ registrations; a session of other regions only does not exist for them (404).
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -25,6 +26,8 @@ from trainops_registration.api.console_forms import (
     parse_uuid,
     texts_of,
 )
+from trainops_registration.api.console_move_texts import MOVE_TEXTS
+from trainops_registration.handlers.moving import move_registrations, read_move_choices
 from trainops_registration.handlers.sessions import read_session_roster, record_session_attendance
 from trainops_shared.auth import Principal
 from trainops_shared.console.pages import render_console
@@ -48,10 +51,18 @@ async def _session_page(
     problem: str = "",
     status: int = 200,
 ) -> Template:
-    _, texts = texts_of(request)
+    lang, texts = texts_of(request)
     try:
         roster = await runtime.read(
             partial(read_session_roster, session_id=session_id, principal=principal)
+        )
+        moving = await runtime.read(
+            partial(
+                read_move_choices,
+                session_id=session_id,
+                principal=principal,
+                now=datetime.now(UTC),
+            )
         )
     except NotFound as exc:
         return not_found_page(request, principal, exc)
@@ -59,7 +70,14 @@ async def _session_page(
         request,
         principal,
         "registration/session.html",
-        {"r": texts, "roster": roster, "notice": notice, "problem": problem},
+        {
+            "r": texts,
+            "roster": roster,
+            "notice": notice,
+            "problem": problem,
+            "moving": moving,
+            "mv": MOVE_TEXTS[lang],
+        },
         title=texts["session_title"],
         active="registration",
         status=status,
@@ -130,4 +148,47 @@ async def mark_attendance(
     )
 
 
-SESSION_PAGES = [session_page, mark_attendance]
+@form_post("/sessions/{session_id:uuid}/move-people")
+async def move_people_form(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """Move the ticked people of this cancelled or full session to the chosen one."""
+    lang, texts = texts_of(request)
+    submitted = await form_values(request)
+    chosen = [parse_uuid(v) for v in submitted.get("registration_id", [])]
+    target = parse_uuid((submitted.get("to_session_id") or [""])[0])
+    ids = [c for c in chosen if c is not None]
+    if not ids or len(ids) != len(chosen) or target is None:
+        return await _session_page(
+            request, principal, runtime, session_id, problem=MOVE_TEXTS[lang]["choose"], status=422
+        )
+    try:
+        moved = await runtime.write(
+            partial(
+                move_registrations,
+                from_session_id=session_id,
+                to_session_id=target,
+                registration_ids=ids,
+                principal=principal,
+                correlation_id=uuid7(),
+            )
+        )
+    except NotFound as exc:
+        return not_found_page(request, principal, exc)
+    except AppError as exc:
+        return await _session_page(
+            request,
+            principal,
+            runtime,
+            session_id,
+            problem=error_message(exc, texts),
+            status=exc.status,
+        )
+    notice = MOVE_TEXTS[lang]["moved"].format(count=len(moved))
+    return await _session_page(request, principal, runtime, session_id, notice=notice)
+
+
+SESSION_PAGES = [session_page, mark_attendance, move_people_form]

@@ -128,3 +128,43 @@ def move_registrations(
         )
         moved.append(Moved(registration_id, added))
     return moved
+
+
+@dataclass(frozen=True, slots=True)
+class MoveChoices:
+    """What the session page offers for moving: who may be moved, and where to."""
+
+    movable: bool
+    people: list[Registration]
+    targets: list[SessionCopy]
+
+
+def read_move_choices(
+    conn: Connection, session_id: uuid.UUID, principal: Principal, now: datetime
+) -> MoveChoices:
+    """A cancelled session's people it cancelled, or a full session's confirmed and waiting
+    people (the principal's region's), and the region's other sessions still to come."""
+    source = sessions.get_session(conn, session_id)
+    scope = region_code(principal.region_scope)
+    if source is None or (scope is not None and scope not in source.cities):
+        raise NotFound("session_id", f"session {session_id} not found")
+    try:
+        _movable(source)
+    except Conflict:
+        return MoveChoices(movable=False, people=[], targets=[])
+    found, _ = registrations.list_registrations(
+        conn, principal, session_id=session_id, status=None, limit=10_000, offset=0
+    )
+    if source.status == "cancelled":
+        people = [r for r in found if r.cancel_cause == "session_cancelled"]
+    else:
+        people = [r for r in found if r.status != "cancelled"]
+    targets = [
+        s
+        for s in sessions.list_sessions(conn)
+        if s.session_id != session_id
+        and s.status == "scheduled"
+        and s.starts_at > now
+        and (scope is None or scope in s.cities)
+    ]
+    return MoveChoices(movable=True, people=people, targets=targets)
