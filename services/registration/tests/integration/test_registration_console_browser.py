@@ -26,7 +26,11 @@ NAME = "Әсел Нұрланқызы"
 
 
 async def scheduled_session(
-    harness: ServiceHarness, scheduling: str, registration: str, capacity: int = 10
+    harness: ServiceHarness,
+    scheduling: str,
+    registration: str,
+    capacity: int = 10,
+    code: str = "console-journey",
 ) -> str:
     """An upcoming Almaty session, once registration has its copy."""
     staff = {"Authorization": f"Bearer {harness.token('programme_staff')}"}
@@ -34,7 +38,7 @@ async def scheduled_session(
     async with httpx.AsyncClient(timeout=10) as http:
         training = await http.post(
             f"{scheduling}/trainings",
-            json={"code": "console-journey", "title": {"en": "Fact-checking"}},
+            json={"code": code, "title": {"en": "Fact-checking"}},
             headers=staff,
         )
         assert training.status_code == 201, training.text
