@@ -8,6 +8,7 @@ registrations; a session of other regions only does not exist for them (404).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -95,39 +96,26 @@ async def session_page(
     return await _session_page(request, principal, runtime, session_id)
 
 
-@form_post("/sessions/{session_id:uuid}/attendance")
-async def mark_attendance(
-    request: Request[Any, Any, Any],
-    principal: Caller,
-    runtime: Runtime,
-    session_id: SessionId,
-) -> Template:
-    """Record attended (or not attended, to undo) for every ticked person, all or none."""
-    _, texts = texts_of(request)
-    submitted = await form_values(request)
+def _ticked(submitted: dict[str, list[str]]) -> list[uuid.UUID] | None:
+    """The ticked registrations; ``None`` when none is, or one is not an id."""
     chosen = [parse_uuid(v) for v in submitted.get("registration_id", [])]
-    answer = ATTENDED.get((submitted.get("attended") or [""])[0])
     ids = [c for c in chosen if c is not None]
-    if not ids or len(ids) != len(chosen) or answer is None:
-        return await _session_page(
-            request,
-            principal,
-            runtime,
-            session_id,
-            problem=texts["choose_someone"],
-            status=422,
-        )
+    return ids if ids and len(ids) == len(chosen) else None
+
+
+async def _change_then_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    runtime: ServiceRuntime,
+    session_id: uuid.UUID,
+    change: Callable[[Any], Sequence[object]],
+    notice: str,
+) -> Template:
+    """Run ``change`` (one transaction) and show the session again: with ``notice`` (its
+    ``{count}`` the number changed), the refusal next to the form, or the "not found" page."""
+    _, texts = texts_of(request)
     try:
-        recorded = await runtime.write(
-            partial(
-                record_session_attendance,
-                session_id=session_id,
-                registration_ids=ids,
-                attended=answer,
-                principal=principal,
-                correlation_id=uuid7(),
-            )
-        )
+        done = await runtime.write(change)
     except NotFound as exc:
         return not_found_page(request, principal, exc)
     except AppError as exc:
@@ -140,11 +128,41 @@ async def mark_attendance(
             status=exc.status,
         )
     return await _session_page(
-        request,
-        principal,
-        runtime,
-        session_id,
-        notice=texts["attendance_saved"].format(count=len(recorded)),
+        request, principal, runtime, session_id, notice=notice.format(count=len(done))
+    )
+
+
+@form_post("/sessions/{session_id:uuid}/attendance")
+async def mark_attendance(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """Record attended (or not attended, to undo) for every ticked person, all or none."""
+    _, texts = texts_of(request)
+    submitted = await form_values(request)
+    ids = _ticked(submitted)
+    answer = ATTENDED.get((submitted.get("attended") or [""])[0])
+    if ids is None or answer is None:
+        return await _session_page(
+            request,
+            principal,
+            runtime,
+            session_id,
+            problem=texts["choose_someone"],
+            status=422,
+        )
+    change = partial(
+        record_session_attendance,
+        session_id=session_id,
+        registration_ids=ids,
+        attended=answer,
+        principal=principal,
+        correlation_id=uuid7(),
+    )
+    return await _change_then_page(
+        request, principal, runtime, session_id, change, texts["attendance_saved"]
     )
 
 
@@ -156,39 +174,25 @@ async def move_people_form(
     session_id: SessionId,
 ) -> Template:
     """Move the ticked people of this cancelled or full session to the chosen one."""
-    lang, texts = texts_of(request)
+    lang, _ = texts_of(request)
     submitted = await form_values(request)
-    chosen = [parse_uuid(v) for v in submitted.get("registration_id", [])]
+    ids = _ticked(submitted)
     target = parse_uuid((submitted.get("to_session_id") or [""])[0])
-    ids = [c for c in chosen if c is not None]
-    if not ids or len(ids) != len(chosen) or target is None:
+    if ids is None or target is None:
         return await _session_page(
             request, principal, runtime, session_id, problem=MOVE_TEXTS[lang]["choose"], status=422
         )
-    try:
-        moved = await runtime.write(
-            partial(
-                move_registrations,
-                from_session_id=session_id,
-                to_session_id=target,
-                registration_ids=ids,
-                principal=principal,
-                correlation_id=uuid7(),
-            )
-        )
-    except NotFound as exc:
-        return not_found_page(request, principal, exc)
-    except AppError as exc:
-        return await _session_page(
-            request,
-            principal,
-            runtime,
-            session_id,
-            problem=error_message(exc, texts),
-            status=exc.status,
-        )
-    notice = MOVE_TEXTS[lang]["moved"].format(count=len(moved))
-    return await _session_page(request, principal, runtime, session_id, notice=notice)
+    change = partial(
+        move_registrations,
+        from_session_id=session_id,
+        to_session_id=target,
+        registration_ids=ids,
+        principal=principal,
+        correlation_id=uuid7(),
+    )
+    return await _change_then_page(
+        request, principal, runtime, session_id, change, MOVE_TEXTS[lang]["moved"]
+    )
 
 
 SESSION_PAGES = [session_page, mark_attendance, move_people_form]
