@@ -10,8 +10,10 @@ anyway), so ``status`` needs nothing but the data directory. Three sources:
 * **consumer lag**: per durable consumer, JetStream's ``num_pending`` (in the stream, not yet
   delivered) plus ``num_ack_pending`` (delivered, not yet acknowledged), read from NATS;
 * **outbox backlog**: unsent rows of each service's ``outbox`` table, read from its database
-  directly. An operator tool on the host that runs the services may read their databases; an
-  HTTP endpoint for it would put an operations route into every public API for one number.
+  directly; for the service that mails participants also its ``message_outbox`` by status
+  (``pending`` is the mail backlog, ``failed`` the messages a person must look at). An
+  operator tool on the host that runs the services may read their databases; an HTTP
+  endpoint for it would put an operations route into every public API for one number.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class ServiceStatus:
     restarts: int = 0
     outbox_unsent: int | None = None
     outbox_error: str | None = None
+    mail: dict[str, int] | None = None
+    """Participants' messages by status; ``None`` for a service that sends none."""
 
 
 @dataclass
@@ -152,6 +156,20 @@ def service_state(url: str, client: httpx.Client) -> tuple[str, list[str]]:
 
 async def outbox_unsent(database_url: str) -> int | None:
     """Unsent outbox rows; ``None`` when the service keeps no outbox (it publishes nothing)."""
+    unsent, _ = await backlogs(database_url)
+    return unsent
+
+
+def _mail_counts(conn: Any) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    rows = conn.execute(sa.text("SELECT status, count(*) FROM message_outbox GROUP BY status"))
+    return {str(status): int(n) for status, n in rows}
+
+
+async def backlogs(database_url: str) -> tuple[int | None, dict[str, int] | None]:
+    """``(unsent outbox rows, participants' messages by status)``, each ``None`` when the
+    service's database has no such table."""
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -165,9 +183,9 @@ async def outbox_unsent(database_url: str) -> int | None:
     try:
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
-            if "outbox" not in tables:
-                return None
-            return await conn.run_sync(count_unsent)
+            unsent = await conn.run_sync(count_unsent) if "outbox" in tables else None
+            mail = await conn.run_sync(_mail_counts) if "message_outbox" in tables else None
+            return unsent, mail
     finally:
         await engine.dispose()
 
@@ -219,7 +237,8 @@ async def collect(info: RunInfo) -> SystemStatus:
             status.outbox_error = "no database URL"
             continue
         try:
-            status.outbox_unsent = await asyncio.wait_for(outbox_unsent(database), 10)
+            found = await asyncio.wait_for(backlogs(database), 10)
+            status.outbox_unsent, status.mail = found
         except Exception as exc:
             status.outbox_error = f"{type(exc).__name__}: {exc}"
     consumers: list[ConsumerLag] = []
@@ -251,6 +270,11 @@ def render(status: SystemStatus) -> str:
         lines.append(f"{s.name:<14}{state:<12}{s.restarts:>9}{outbox:>14}  {s.url}")
         if s.outbox_error:
             lines.append(f"{'':<14}outbox: {s.outbox_error}")
+        if s.mail is not None:
+            lines.append(
+                f"{'':<14}mail: {s.mail.get('pending', 0)} waiting to be sent, "
+                f"{s.mail.get('failed', 0)} failed, {s.mail.get('sent', 0)} sent"
+            )
     if status.nats_restarts:
         lines.append(f"{'nats':<14}{'':<12}{status.nats_restarts:>9}")
     lines += ["", f"{'stream':<14}{'consumer':<16}{'pending':>9}{'ack pending':>13}{'lag':>9}"]

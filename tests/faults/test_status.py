@@ -62,6 +62,9 @@ def test_status_shows_states_consumer_lag_and_outbox_backlog(
         assert states[name]["restarts"] == 0
         assert states[name]["outbox_unsent"] == 0, states[name]
         assert states[name]["outbox_error"] is None
+    # Only registration mails participants: its mail backlog is shown (nothing yet).
+    assert states["registration"]["mail"] == {}
+    assert all(states[name]["mail"] is None for name in SERVICES if name != "registration")
     durable = {(c["stream"], c["consumer"]) for c in answer["consumers"]}
     assert ("REGISTRATION", "reporting") in durable and ("SCHEDULING", "feedback") in durable
     assert all(c["lag"] == c["pending"] + c["ack_pending"] for c in answer["consumers"])
@@ -102,6 +105,7 @@ def test_status_shows_states_consumer_lag_and_outbox_backlog(
         timeout=60,
     )
     assert "registration" in table.stdout and "ack pending" in table.stdout, table.stdout
+    assert "mail: 0 waiting to be sent, 0 failed, 0 sent" in table.stdout, table.stdout
     assert "@" not in table.stdout  # no credentials in what is shown
 
 

@@ -40,7 +40,9 @@ UNLIMITED = {
 
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
-    "registration": _OPERATIONS | {"GET /certificates/{code}"},
+    "registration": _OPERATIONS
+    | {"GET /r/{token}", "POST /r/{token}"}
+    | {"GET /certificates/{code}"},
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,

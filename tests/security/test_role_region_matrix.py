@@ -106,6 +106,13 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
         "POST /import": Rule(REGISTRARS, "body", "import_form"),
+        # The participant's own link: the token in the path is the credential.
+        "POST /sessions/{session_id}/move": Rule(REGISTRARS, "body", "move"),
+        "POST /sessions/{session_id}/move-people": Rule(REGISTRARS, "body", "move_form"),
+        "GET /messages": Rule(REGISTRARS, "collection"),
+        "POST /messages/retry": Rule(REGISTRARS, "body", "retry_form"),
+        "GET /r/{token}": PUBLIC,
+        "POST /r/{token}": PUBLIC,
     },
     "scheduling": {
         "GET /health": PUBLIC,
@@ -225,6 +232,12 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "attendance_form": {"registration_id": seed.registration_id, "attended": "false"},
         "withdraw_form": {"purpose": "future_trainings"},
         "erase_form": {"confirm_erase": "yes"},
+        # No message of region A is stuck in the seeded system: an id that names none.
+        "retry_form": {"message_id": str(uuid.UUID(int=11))},
+        "move_form": {
+            "registration_id": seed.registration_id,
+            "to_session_id": seed.open_session_id,
+        },
     }
     if name in forms:
         return "application/x-www-form-urlencoded", urlencode(forms[name])
@@ -257,6 +270,7 @@ def attack_body(name: str | None, seed: Seed) -> tuple[str, Any]:
         "reschedule": {"starts_at": "2021-06-01T10:00", "ends_at": "2021-06-01T16:00"},
         "capacity": {"capacity": 1},
         "cancel": {"reason": "attack"},
+        "move": {"to_session_id": seed.open_session_id, "registration_ids": [seed.registration_id]},
     }
     return "application/json", bodies[name]
 

@@ -37,6 +37,7 @@ SIGNING_KEY_FILE = "jwt-signing.key"
 PUBLIC_KEY_FILE = "jwt-signing.pub"
 FEEDBACK_LINK_KEY_FILE = "feedback-link.key"
 PERSONAL_DATA_KEY_FILE = "personal-data.key"
+REGISTRATION_LINK_KEY_FILE = "registration-link.key"
 
 
 class CredentialsError(Exception):

@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from trainops_shared.credentials import (
     FEEDBACK_LINK_KEY_FILE,
     PERSONAL_DATA_KEY_FILE,
+    REGISTRATION_LINK_KEY_FILE,
     CredentialsError,
     NatsCredentials,
     development_public_key,
@@ -147,6 +148,9 @@ class Settings:
     retention_check_s: float = 3600.0
     """Seconds between two runs of registration's retention job
     (``PERSONAL_DATA_RETENTION_CHECK_S``)."""
+    registration_link_key: str = field(default="", repr=False)
+    """Key of the participants' own links in their mail (cancel, confirm or decline a new time);
+    only the registration service loads one (``REGISTRATION_LINK_KEY_FILE``)."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""
     identity_url: str = ""
@@ -507,6 +511,18 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         consent_purposes=env.get("REGISTRATION_CONSENT_PURPOSES", ""),
         retention_days=_int(env, "PERSONAL_DATA_RETENTION_DAYS", 0, 0, 36_500),
         retention_check_s=float(_int(env, "PERSONAL_DATA_RETENTION_CHECK_S", 3600, 1, 86_400)),
+        registration_link_key=(
+            _installation_key(
+                env,
+                "REGISTRATION_LINK_KEY",
+                REGISTRATION_LINK_KEY_FILE,
+                "registration link key",
+                mode,
+                data_dir,
+            )
+            if service == "registration"
+            else ""
+        ),
         nats_user=nats_user,
         identity_url=identity_url,
         service_urls=service_urls,

@@ -16,6 +16,7 @@ PRODUCTION = {
     "TRAINOPS_ENV": "production",
     "JWT_PUBLIC_KEY": public_key_pem(Ed25519PrivateKey.generate()),
     "PERSONAL_DATA_KEY": "0123456789abcdef" * 4,
+    "REGISTRATION_LINK_KEY": "0123456789abcdef" * 4,
 }
 
 

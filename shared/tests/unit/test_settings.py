@@ -122,6 +122,27 @@ def test_production_refuses_an_rsa_key_or_a_weak_link_key(tmp_path):
     assert not (tmp_path / "secrets").exists()
 
 
+def test_registration_has_its_own_link_key(tmp_path):
+    """Development: generated once per install, unlike the feedback key; production: required
+    and checked like the feedback key, and no other service loads it."""
+    env = {"TRAINOPS_DATA_DIR": str(tmp_path)}
+    first = load_settings("registration", env)
+    again = load_settings("registration", env)
+    assert len(first.registration_link_key) == 64
+    assert first.registration_link_key == again.registration_link_key
+    assert first.registration_link_key not in repr(first)
+    assert (tmp_path / "secrets" / "registration-link.key").stat().st_mode & 0o077 == 0
+    feedback = load_settings("feedback", env)
+    assert feedback.registration_link_key == "" and feedback.feedback_link_key != (
+        first.registration_link_key
+    )
+    required = r"REGISTRATION_LINK_KEY_FILE \(or REGISTRATION_LINK_KEY\) is required"
+    with pytest.raises(SettingsError, match=required):
+        load_settings("registration", {**PRODUCTION, "TRAINOPS_DATA_DIR": str(tmp_path / "p")})
+    with pytest.raises(SettingsError, match="REGISTRATION_LINK_KEY must be a random key"):
+        load_settings("registration", {**PRODUCTION, "REGISTRATION_LINK_KEY": "a" * 40})
+
+
 def test_production_accepts_real_keys(tmp_path):
     key_file = tmp_path / "jwt.pub"
     key_file.write_text(PUBLIC_PEM)

@@ -13,10 +13,13 @@ from trainops_registration.api.certificates import CERTIFICATE_PAGES
 from trainops_registration.api.certificates import PUBLIC_PATHS as CERTIFICATE_PUBLIC_PATHS
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_import import ImportPages
+from trainops_registration.api.console_messages import MESSAGE_PAGES
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.api.moving import move_people
+from trainops_registration.api.own_link_page import OWN_LINK_PAGES, OWN_LINK_PATHS
 from trainops_registration.api.participants import LifecycleController, ParticipantController
 from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.handlers.events import EVENT_HANDLERS
@@ -92,8 +95,11 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *SESSION_PAGES,
             ImportPages,
             *CERTIFICATE_PAGES,
+            *OWN_LINK_PAGES,
+            *MESSAGE_PAGES,
+            move_people,
         ],
-        public_paths=CERTIFICATE_PUBLIC_PATHS,
+        public_paths=[*CERTIFICATE_PUBLIC_PATHS, *OWN_LINK_PATHS],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],

@@ -139,7 +139,7 @@ async def published_payloads(db: Database) -> list[bytes]:
 def relay(db: Database, port: int, clock: Clock) -> MailRelay:
     server = SmtpServer(host="127.0.0.1", port=port, security="plain")
     mail = MailSettings(server, SENDER)
-    return MailRelay(db, SmtpMailer(server, timeout=5), mail, clock=clock, links=LINKS)
+    return MailRelay(db, SmtpMailer(server, timeout=5), mail, clock=clock, followups=LINKS)
 
 
 def body_of(message: EmailMessage) -> str:

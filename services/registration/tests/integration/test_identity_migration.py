@@ -107,6 +107,7 @@ def migrate_and_check(conn: Connection) -> None:
         ("registration", 7),
         ("registration", 9),
         ("registration", 11),
+        ("registration", 8),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -25,14 +25,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.e2e]
 NAME = "Әсел Нұрланқызы"
 
 
-async def scheduled_session(harness: ServiceHarness, scheduling: str, registration: str) -> str:
+async def scheduled_session(
+    harness: ServiceHarness,
+    scheduling: str,
+    registration: str,
+    capacity: int = 10,
+    code: str = "console-journey",
+) -> str:
     """An upcoming Almaty session, once registration has its copy."""
     staff = {"Authorization": f"Bearer {harness.token('programme_staff')}"}
     coordinator = {"Authorization": f"Bearer {harness.token('coordinator', 'almaty')}"}
     async with httpx.AsyncClient(timeout=10) as http:
         training = await http.post(
             f"{scheduling}/trainings",
-            json={"code": "console-journey", "title": {"en": "Fact-checking"}},
+            json={"code": code, "title": {"en": "Fact-checking"}},
             headers=staff,
         )
         assert training.status_code == 201, training.text
@@ -44,7 +50,7 @@ async def scheduled_session(harness: ServiceHarness, scheduling: str, registrati
                 "cities": ["almaty"],
                 "starts_at": "2030-03-04T10:00",
                 "ends_at": "2030-03-04T16:00",
-                "capacity": 10,
+                "capacity": capacity,
                 "language": "kk",
             },
             headers=staff,

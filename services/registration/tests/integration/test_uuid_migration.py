@@ -86,6 +86,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 7),
         ("registration", 9),
         ("registration", 11),
+        ("registration", 8),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from trainops_devtools.testing.attack import files_leaking
 from trainops_registration.adapters import lifecycle, people
 from trainops_registration.adapters.migrations import MIGRATIONS
+from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import registrations, sessions
 from trainops_registration.api.views import registration_json
 from trainops_registration.domain.records import Registration
@@ -35,7 +36,7 @@ COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_positio
 
 
 def test_migration_set_is_v1_to_v11() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 9, 11]
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -49,7 +50,7 @@ def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
             assert ("registration", 5) in applied
             assert "message_outbox" in sa.inspect(conn).get_table_names()
             indexes = {i["name"] for i in sa.inspect(conn).get_indexes("message_outbox")}
-            assert {"ix_message_outbox_due", "ux_message_outbox_cause"} <= indexes
+            assert {"ix_message_outbox_due", "ux_message_outbox_cause_seq"} <= indexes
     engine.dispose()
 
 
@@ -81,6 +82,71 @@ def test_v6_adds_the_trainings_names_to_an_older_database() -> None:
             assert ("registration", 6) in applied
             columns = {c["name"] for c in sa.inspect(conn).get_columns("trainings")}
             assert columns == {"training_id", "code", "title"}
+    engine.dispose()
+
+
+def test_v8_widens_the_message_index_and_adds_the_links_to_an_older_database() -> None:
+    """A message outbox as v5 made it (one row per registration and kind, no alternative
+    session) keeps its rows; afterwards a second reschedule of the same registration (a higher
+    session version) may be queued, the same version again may not."""
+    engine = sqlite_engine()
+    now = datetime.now(UTC)
+    row = {
+        "message_id": uuid.uuid4(),
+        "kind": "confirmed",
+        "registration_id": uuid.uuid4(),
+        "session_id": uuid.uuid4(),
+        "participant_id": uuid.uuid4(),
+        "city": "almaty",
+        "language": "ru",
+        "sequence": 1,
+        "status": "sent",
+        "attempts": 1,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            conn.exec_driver_sql("DROP INDEX ux_message_outbox_cause_seq")
+            conn.exec_driver_sql("ALTER TABLE message_outbox DROP COLUMN alternative_session_id")
+            conn.exec_driver_sql(
+                "CREATE UNIQUE INDEX ux_message_outbox_cause ON message_outbox "
+                "(registration_id, kind)"
+            )
+            conn.exec_driver_sql("DROP TABLE registration_links")
+            # Only the columns v5 knew are written.
+            conn.execute(message_outbox.insert().values(**row))
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 8) in applied
+            inspector = sa.inspect(conn)
+            indexes = {i["name"] for i in inspector.get_indexes("message_outbox")}
+            assert "ux_message_outbox_cause" not in indexes
+            assert "ux_message_outbox_cause_seq" in indexes
+            assert "registration_links" in inspector.get_table_names()
+        with conn.begin():
+            kept = conn.execute(sa.select(message_outbox)).mappings().one()
+            assert (
+                kept["message_id"] == row["message_id"] and kept["alternative_session_id"] is None
+            )
+            for sequence in (2, 3):
+                conn.execute(
+                    message_outbox.insert().values(
+                        {
+                            **row,
+                            "message_id": uuid.uuid4(),
+                            "kind": "rescheduled",
+                            "sequence": sequence,
+                        }
+                    )
+                )
+        with pytest.raises(sa.exc.IntegrityError), conn.begin():
+            conn.execute(
+                message_outbox.insert().values(
+                    {**row, "message_id": uuid.uuid4(), "kind": "rescheduled", "sequence": 3}
+                )
+            )
     engine.dispose()
 
 
@@ -166,6 +232,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 7),
                 ("registration", 9),
                 ("registration", 11),
+                ("registration", 8),
             ]
         with conn.begin():
             stored = {

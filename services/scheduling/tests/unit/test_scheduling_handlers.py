@@ -317,3 +317,34 @@ def test_a_refused_change_leaves_neither_event_nor_audit_entry(conn: Connection)
 
 def _audit_count(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one())
+
+
+def test_a_cancellation_may_name_the_alternative_session(conn: Connection) -> None:
+    """The alternative travels in the event; it must be another, still scheduled session
+    (else 422 on ``alternative_session_id`` and nothing is cancelled)."""
+    training_id = training(conn)
+    off = schedule(conn, training_id=training_id)
+    instead = schedule(
+        conn,
+        training_id=training_id,
+        starts_at="2020-12-29T10:00",
+        ends_at="2020-12-29T13:00",
+    )
+    gone = schedule(
+        conn, training_id=training_id, starts_at="2021-01-05T10:00", ends_at="2021-01-05T13:00"
+    )
+    commands.cancel_session(conn, actor=STAFF, session_id=gone.id, reason="no trainer")
+    before = len(events(conn))
+    for bad in (off.id, gone.id, uuid.uuid4()):
+        with pytest.raises(Invalid) as caught:
+            commands.cancel_session(
+                conn, actor=STAFF, session_id=off.id, reason="flood", alternative_session_id=bad
+            )
+        assert caught.value.field == "alternative_session_id"
+    assert len(events(conn)) == before
+    commands.cancel_session(
+        conn, actor=STAFF, session_id=off.id, reason="flood", alternative_session_id=instead.id
+    )
+    cancelled = events(conn)[-1]
+    assert isinstance(cancelled, SessionCancelled)
+    assert cancelled.alternative_session_id == instead.id

@@ -65,6 +65,8 @@ class SessionCapacityChanged(
 class SessionCancelled(Event, frozen=True, kw_only=True, tag="scheduling.session_cancelled.v1"):
     session_id: uuid.UUID
     reason: str
+    alternative_session_id: uuid.UUID | None = None
+    """The session the coordinator offers the cancelled session's people instead, if any."""
 
 
 class SessionCompleted(Event, frozen=True, kw_only=True, tag="scheduling.session_completed.v1"):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.followups import FOLLOWUP_TABLES
+from trainops_registration.adapters.links import registration_links
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
     consents,
@@ -241,6 +242,26 @@ def _seal_personal_data_v11(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _session_changes_v8(conn: Connection) -> None:
+    """Messages about a changed session and the participant's own links.
+
+    ``message_outbox`` gets ``alternative_session_id`` and its one-per-cause index widens to
+    (registration, kind, session version): a session moved twice tells its people twice. The
+    old index's rows are unique under the new one as well, so this cannot fail. The links
+    table is new (links exist only in messages rendered from now on). On a fresh database v1
+    made all of it already.
+    """
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("message_outbox")}
+    if "alternative_session_id" not in columns:
+        kind = message_outbox.c.alternative_session_id.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE message_outbox ADD COLUMN alternative_session_id {kind}")
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ux_message_outbox_cause")
+    for index in message_outbox.indexes:
+        if index.name == "ux_message_outbox_cause_seq":
+            index.create(conn, checkfirst=True)
+    registration_links.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -255,6 +276,9 @@ MIGRATIONS = MigrationSet(
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
         Migration(7, "control and bidi characters out of stored names and titles", _clean_text_v7),
+        Migration(
+            8, "messages about changed sessions, participants' own links", _session_changes_v8
+        ),
         Migration(9, "feedback links, answers and certificates", _followups_v9),
         Migration(
             11,

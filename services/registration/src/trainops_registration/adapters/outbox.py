@@ -27,10 +27,11 @@ from sqlalchemy.engine import Connection
 from trainops_registration.adapters import personal_data
 from trainops_registration.adapters.tables import consents, metadata, participants, sessions
 from trainops_registration.domain.consent import purpose_of_message
-from trainops_registration.domain.messages import MessageFacts, MessageKind
+from trainops_registration.domain.messages import AlternativeSession, MessageFacts, MessageKind
 from trainops_registration.domain.records import Registration, SessionCopy
 from trainops_shared.columns import UtcDateTime, UUIDType
 from trainops_shared.events import uuid7
+from trainops_shared.timeutil import as_utc
 
 message_outbox = sa.Table(
     "message_outbox",
@@ -54,8 +55,12 @@ message_outbox = sa.Table(
     sa.Column("last_error", sa.String(200), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("sent_at", UtcDateTime(), nullable=True),
+    # The session a cancelled session's people are offered instead (``session_cancelled``).
+    sa.Column("alternative_session_id", UUIDType(), nullable=True),
     sa.Index("ix_message_outbox_due", "status", "next_attempt_at"),
-    sa.Index("ux_message_outbox_cause", "registration_id", "kind", unique=True),
+    # One message per registration, kind and session version: a redelivered event cannot queue
+    # a second one, while each later change of the session (a higher version) is told anew.
+    sa.Index("ux_message_outbox_cause_seq", "registration_id", "kind", "sequence", unique=True),
 )
 
 _m = message_outbox.c
@@ -67,8 +72,13 @@ def queue_message(
     registration: Registration,
     session: SessionCopy,
     now: datetime,
+    *,
+    sequence: int | None = None,
+    alternative_session_id: uuid.UUID | None = None,
 ) -> None:
-    """Queue the message ``kind`` about ``registration``; call in the transaction of its cause."""
+    """Queue the message ``kind`` about ``registration``; call in the transaction of its cause.
+
+    ``sequence`` is the session version the message tells of (default: the copy's version)."""
     insert_message(
         conn,
         kind,
@@ -78,7 +88,8 @@ def queue_message(
         city=registration.city,
         language=registration.language,
         waitlist_position=registration.waitlist_position if kind == "waitlisted" else None,
-        sequence=session.version,
+        sequence=session.version if sequence is None else sequence,
+        alternative_session_id=alternative_session_id,
         now=now,
     )
 
@@ -95,6 +106,7 @@ def insert_message(
     waitlist_position: int | None,
     sequence: int,
     now: datetime,
+    alternative_session_id: uuid.UUID | None = None,
 ) -> None:
     """One pending row of ``kind``, due now (the unique key refuses a second per cause)."""
     conn.execute(
@@ -108,6 +120,7 @@ def insert_message(
             language=language,
             waitlist_position=waitlist_position,
             sequence=sequence,
+            alternative_session_id=alternative_session_id,
             status="pending",
             attempts=0,
             next_attempt_at=now,
@@ -122,6 +135,29 @@ def queue_promotions(
     """A ``promoted`` message for each registration just confirmed from the waiting list."""
     for registration in promoted:
         queue_message(conn, "promoted", registration, session, now)
+
+
+def queue_session_change(
+    conn: Connection,
+    kind: MessageKind,
+    told: Sequence[Registration],
+    session: SessionCopy,
+    version: int,
+    now: datetime,
+    alternative_session_id: uuid.UUID | None = None,
+) -> None:
+    """One ``kind`` message per registration in ``told`` about the session as of ``version``
+    (the scheduling event's): the calendar update's SEQUENCE is that version."""
+    for registration in told:
+        queue_message(
+            conn,
+            kind,
+            registration,
+            session,
+            now,
+            sequence=version,
+            alternative_session_id=alternative_session_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +205,7 @@ def message_facts(conn: Connection, message_id: uuid.UUID, organizer: str) -> Me
             _m.waitlist_position,
             _m.sequence,
             _m.participant_id,
+            _m.alternative_session_id,
             p.full_name,
             p.email,
             s.starts_at,
@@ -206,6 +243,31 @@ def message_facts(conn: Connection, message_id: uuid.UUID, organizer: str) -> Me
         waitlist_position=row.waitlist_position,
         sequence=row.sequence,
         organizer=organizer,
+        alternative=_alternative(conn, row.alternative_session_id, row.city),
+    )
+
+
+def _alternative(
+    conn: Connection, session_id: uuid.UUID | None, city: str
+) -> AlternativeSession | None:
+    """The offered session as this service knows it (not yet received: not mentioned)."""
+    if session_id is None:
+        return None
+    s = sessions.c
+    row = conn.execute(
+        sa.select(s.starts_at, s.ends_at, s.timezone, s.mode, s.cities).where(
+            s.session_id == session_id
+        )
+    ).first()
+    if row is None:
+        return None
+    cities = [str(c).lower() for c in row.cities]
+    return AlternativeSession(
+        starts_at=as_utc(row.starts_at),
+        ends_at=as_utc(row.ends_at),
+        timezone=row.timezone,
+        mode=row.mode,
+        city=city if city in cities or not cities else cities[0],
     )
 
 

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import outbox
+from trainops_registration.adapters import links, outbox
 from trainops_registration.adapters.followup_mail import (
     FollowupLinks,
     Rendered,
@@ -41,6 +43,7 @@ from trainops_registration.adapters.followup_mail import (
     render_followup_mail,
 )
 from trainops_registration.adapters.followups import withdraw
+from trainops_registration.domain.links import LINK_PURPOSE_OF_KIND, LinkTokens, hash_token
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
@@ -78,6 +81,18 @@ STOP_GRACE_S = 10.0
 own shutdown bound of 15 s per step)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LinkIssuer:
+    """What the relay needs to put a participant's own link in a message: the link key and
+    the public address of this service's pages (``TRAINOPS_PUBLIC_URL``)."""
+
+    tokens: LinkTokens
+    public_url: str
+
+    def url(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/r/{token}"
+
+
 class MailRelay:
     def __init__(
         self,
@@ -89,8 +104,11 @@ class MailRelay:
         poll_interval: float = 1.0,
         batch_size: int = 20,
         lease: timedelta | None = None,
-        links: FollowupLinks | None = None,
+        links: LinkIssuer | None = None,
+        followups: FollowupLinks | None = None,
     ) -> None:
+        self._links = links
+        self._followups = followups
         self._db = db
         self._mailer = mailer
         self._mail = mail
@@ -98,7 +116,6 @@ class MailRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._lease = lease or lease_for(mail)
-        self._links = links
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -165,6 +182,7 @@ class MailRelay:
             log.info("mail_not_sent", message_id=str(row.message_id), reason="no_address")
             return
         now = self._clock()
+        facts = await self._with_link(row, facts, now)
         try:
             message = await self._message(row, facts, now)
         except (KeyError, ValueError, TypeError) as exc:
@@ -195,7 +213,7 @@ class MailRelay:
         (``None``: a follow-up no longer owed, e.g. a reminder to someone who answered since)."""
         if not is_followup(facts.kind):
             return self._compose(row, facts, now)
-        links = self._links
+        links = self._followups
         if links is None:
             raise ValueError("no public addresses for the follow-up links")
         found = await self._db.read(lambda c: followup_facts(c, row.message_id, facts, links))
@@ -206,6 +224,28 @@ class MailRelay:
         rendered, attachments = render_followup_mail(found, now)
         return self._envelope(row, facts, rendered, now, attachments=attachments)
 
+    async def _with_link(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> MessageFacts:
+        """``facts`` with the participant's own link, its hash stored first (so the link works
+        once the message arrives); none for a kind without one or a session already begun."""
+        purpose = LINK_PURPOSE_OF_KIND.get(facts.kind)
+        issuer = self._links
+        if purpose is None or issuer is None or now >= facts.starts_at:
+            return facts
+        token = issuer.tokens.token(purpose, row.message_id)
+        await self._db.write(
+            lambda c: links.ensure_link(
+                c,
+                token_hash=hash_token(token),
+                message_id=row.message_id,
+                purpose=purpose,
+                expires_at=facts.starts_at,
+                now=now,
+            )
+        )
+        return dataclasses.replace(facts, link=issuer.url(token))
+
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
     ) -> EmailMessage:
@@ -214,7 +254,9 @@ class MailRelay:
         calendar = None
         if rendered.calendar is not None:
             calendar = Attachment(
-                "invitation.ics", "text/calendar; method=REQUEST", rendered.calendar
+                "invitation.ics",
+                f"text/calendar; method={rendered.calendar_method}",
+                rendered.calendar,
             )
         return self._envelope(row, facts, rendered, now, calendar=calendar)
 
@@ -278,11 +320,16 @@ class MailDelivery:
             pending = await db.read(outbox.message_counts)
             log.warning("mail_not_configured", pending=pending.get("pending", 0))
             return
+        issuer = None
+        if self.settings.registration_link_key:
+            tokens = LinkTokens(self.settings.registration_link_key)
+            issuer = LinkIssuer(tokens, self.settings.public_url)
         self.relay = MailRelay(
             db,
             SmtpMailer(mail.server, timeout=mail.timeout),
             mail,
-            links=FollowupLinks.of(self.settings),
+            links=issuer,
+            followups=FollowupLinks.of(self.settings),
         )
         await self.relay.start()
         log.info("mail_relay_started", smtp=mail.server.url_redacted)

@@ -17,6 +17,7 @@ from litestar.enums import MediaType
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
+from trainops_registration.api.console_messages_texts import MESSAGES_TEXTS
 from trainops_registration.api.console_texts import TEXTS
 from trainops_registration.domain.trainings import training_name
 from trainops_registration.handlers.sessions import read_region_sessions
@@ -47,7 +48,11 @@ async def home(
     """The coordinator's region's sessions, upcoming first (an admin: any or every region)."""
     lang = page_language(request)
     texts = TEXTS[lang]
-    context: dict[str, Any] = {"r": texts, "registrar": principal.role in REGISTRARS}
+    context: dict[str, Any] = {
+        "r": texts,
+        "registrar": principal.role in REGISTRARS,
+        "messages_title": MESSAGES_TEXTS[lang]["title"],
+    }
     if context["registrar"]:
         found = await runtime.read(
             partial(

@@ -8,6 +8,8 @@ registrations; a session of other regions only does not exist for them (404).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -25,6 +27,8 @@ from trainops_registration.api.console_forms import (
     parse_uuid,
     texts_of,
 )
+from trainops_registration.api.console_move_texts import MOVE_TEXTS
+from trainops_registration.handlers.moving import move_registrations, read_move_choices
 from trainops_registration.handlers.sessions import read_session_roster, record_session_attendance
 from trainops_shared.auth import Principal
 from trainops_shared.console.pages import render_console
@@ -48,10 +52,18 @@ async def _session_page(
     problem: str = "",
     status: int = 200,
 ) -> Template:
-    _, texts = texts_of(request)
+    lang, texts = texts_of(request)
     try:
         roster = await runtime.read(
             partial(read_session_roster, session_id=session_id, principal=principal)
+        )
+        moving = await runtime.read(
+            partial(
+                read_move_choices,
+                session_id=session_id,
+                principal=principal,
+                now=datetime.now(UTC),
+            )
         )
     except NotFound as exc:
         return not_found_page(request, principal, exc)
@@ -59,7 +71,14 @@ async def _session_page(
         request,
         principal,
         "registration/session.html",
-        {"r": texts, "roster": roster, "notice": notice, "problem": problem},
+        {
+            "r": texts,
+            "roster": roster,
+            "notice": notice,
+            "problem": problem,
+            "moving": moving,
+            "mv": MOVE_TEXTS[lang],
+        },
         title=texts["session_title"],
         active="registration",
         status=status,
@@ -77,39 +96,26 @@ async def session_page(
     return await _session_page(request, principal, runtime, session_id)
 
 
-@form_post("/sessions/{session_id:uuid}/attendance")
-async def mark_attendance(
-    request: Request[Any, Any, Any],
-    principal: Caller,
-    runtime: Runtime,
-    session_id: SessionId,
-) -> Template:
-    """Record attended (or not attended, to undo) for every ticked person, all or none."""
-    _, texts = texts_of(request)
-    submitted = await form_values(request)
+def _ticked(submitted: dict[str, list[str]]) -> list[uuid.UUID] | None:
+    """The ticked registrations; ``None`` when none is, or one is not an id."""
     chosen = [parse_uuid(v) for v in submitted.get("registration_id", [])]
-    answer = ATTENDED.get((submitted.get("attended") or [""])[0])
     ids = [c for c in chosen if c is not None]
-    if not ids or len(ids) != len(chosen) or answer is None:
-        return await _session_page(
-            request,
-            principal,
-            runtime,
-            session_id,
-            problem=texts["choose_someone"],
-            status=422,
-        )
+    return ids if ids and len(ids) == len(chosen) else None
+
+
+async def _change_then_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    runtime: ServiceRuntime,
+    session_id: uuid.UUID,
+    change: Callable[[Any], Sequence[object]],
+    notice: str,
+) -> Template:
+    """Run ``change`` (one transaction) and show the session again: with ``notice`` (its
+    ``{count}`` the number changed), the refusal next to the form, or the "not found" page."""
+    _, texts = texts_of(request)
     try:
-        recorded = await runtime.write(
-            partial(
-                record_session_attendance,
-                session_id=session_id,
-                registration_ids=ids,
-                attended=answer,
-                principal=principal,
-                correlation_id=uuid7(),
-            )
-        )
+        done = await runtime.write(change)
     except NotFound as exc:
         return not_found_page(request, principal, exc)
     except AppError as exc:
@@ -122,12 +128,71 @@ async def mark_attendance(
             status=exc.status,
         )
     return await _session_page(
-        request,
-        principal,
-        runtime,
-        session_id,
-        notice=texts["attendance_saved"].format(count=len(recorded)),
+        request, principal, runtime, session_id, notice=notice.format(count=len(done))
     )
 
 
-SESSION_PAGES = [session_page, mark_attendance]
+@form_post("/sessions/{session_id:uuid}/attendance")
+async def mark_attendance(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """Record attended (or not attended, to undo) for every ticked person, all or none."""
+    _, texts = texts_of(request)
+    submitted = await form_values(request)
+    ids = _ticked(submitted)
+    answer = ATTENDED.get((submitted.get("attended") or [""])[0])
+    if ids is None or answer is None:
+        return await _session_page(
+            request,
+            principal,
+            runtime,
+            session_id,
+            problem=texts["choose_someone"],
+            status=422,
+        )
+    change = partial(
+        record_session_attendance,
+        session_id=session_id,
+        registration_ids=ids,
+        attended=answer,
+        principal=principal,
+        correlation_id=uuid7(),
+    )
+    return await _change_then_page(
+        request, principal, runtime, session_id, change, texts["attendance_saved"]
+    )
+
+
+@form_post("/sessions/{session_id:uuid}/move-people")
+async def move_people_form(
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    runtime: Runtime,
+    session_id: SessionId,
+) -> Template:
+    """Move the ticked people of this cancelled or full session to the chosen one."""
+    lang, _ = texts_of(request)
+    submitted = await form_values(request)
+    ids = _ticked(submitted)
+    target = parse_uuid((submitted.get("to_session_id") or [""])[0])
+    if ids is None or target is None:
+        return await _session_page(
+            request, principal, runtime, session_id, problem=MOVE_TEXTS[lang]["choose"], status=422
+        )
+    change = partial(
+        move_registrations,
+        from_session_id=session_id,
+        to_session_id=target,
+        registration_ids=ids,
+        principal=principal,
+        correlation_id=uuid7(),
+    )
+    return await _change_then_page(
+        request, principal, runtime, session_id, change, MOVE_TEXTS[lang]["moved"]
+    )
+
+
+SESSION_PAGES = [session_page, mark_attendance, move_people_form]

@@ -163,3 +163,14 @@ class ErasureBody(msgspec.Struct, kw_only=True, frozen=True):
 
     participant_id: uuid.UUID
     erased_at: Instant
+
+
+class MovedRegistration(msgspec.Struct, kw_only=True, frozen=True):
+    """One moved person: the registration they had, and the one they have now."""
+
+    from_registration_id: uuid.UUID
+    registration: RegistrationBody
+
+
+class MovedBody(msgspec.Struct, kw_only=True, frozen=True):
+    moved: list[MovedRegistration]

@@ -46,3 +46,10 @@ class MergeRequest(msgspec.Struct, kw_only=True, frozen=True):
     keep: uuid.UUID
     merge: uuid.UUID
     reason: str
+
+
+class MoveRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """POST /sessions/{id}/move: these registrations of a cancelled or full session to another."""
+
+    to_session_id: uuid.UUID
+    registration_ids: list[uuid.UUID]

@@ -16,11 +16,18 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from trainops_registration.domain.change_texts import CHANGE_TEXTS
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
 
-MessageKind = Literal["confirmed", "waitlisted", "promoted"]
-MESSAGE_KINDS: Final[tuple[MessageKind, ...]] = ("confirmed", "waitlisted", "promoted")
+MessageKind = Literal["confirmed", "waitlisted", "promoted", "rescheduled", "cancellation"]
+MESSAGE_KINDS: Final[tuple[MessageKind, ...]] = (
+    "confirmed",
+    "waitlisted",
+    "promoted",
+    "rescheduled",
+    "cancellation",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,19 @@ class MessageFacts:
     sequence: int
     organizer: str
     """The from-address: an invitation names who sends its updates."""
+    link: str | None = None
+    """The participant's own link (cancel, or confirm/decline a new time), if the kind has one."""
+    alternative: AlternativeSession | None = None
+    """The session a coordinator offers instead of a cancelled one."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlternativeSession:
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    mode: str
+    city: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +71,8 @@ class RenderedMessage:
     html: str
     calendar: bytes | None
     """The ``.ics`` (METHOD:REQUEST) for a held seat; none for a place on the waiting list."""
+    calendar_method: str = "REQUEST"
+    """``REQUEST`` (add or update the entry) or ``CANCEL`` (the session is off)."""
 
 
 _TEXTS: Final[dict[Language, dict[str, str]]] = {
@@ -129,6 +151,10 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
 }
 
 
+for _language, _words in CHANGE_TEXTS.items():
+    _TEXTS[_language].update(_words)
+
+
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -166,7 +192,7 @@ def render_message(facts: MessageFacts, now: datetime) -> RenderedMessage:
     day, span = local_span(facts.starts_at, facts.ends_at, facts.timezone)
     values = {"name": facts.full_name, "day": day, "position": str(facts.waitlist_position or 0)}
     subject = words[f"{facts.kind}.subject"].format(**values)
-    holds_seat = facts.kind != "waitlisted"
+    holds_seat = facts.kind not in ("waitlisted", "cancellation")
     rows = [
         (words["when"], f"{span} ({words['local']})"),
         (words["where"], _place(facts, words)),
@@ -174,6 +200,7 @@ def render_message(facts: MessageFacts, now: datetime) -> RenderedMessage:
     ]
     paragraphs = [words["hello"].format(**values), words[f"{facts.kind}.lead"].format(**values)]
     after = [words["invitation"], words["cannot"]] if holds_seat else []
+    after = [*_change_paragraphs(facts, words), *after]
     text = "\n\n".join([*paragraphs, "\n".join(f"{name}: {value}" for name, value in rows), *after])
     e = html.escape
     table = "".join(
@@ -187,8 +214,29 @@ def render_message(facts: MessageFacts, now: datetime) -> RenderedMessage:
         f'<!DOCTYPE html><html lang="{facts.language}"><head><meta charset="utf-8">'
         f"<title>{e(subject)}</title></head><body>{body}</body></html>"
     )
-    calendar = calendar_invitation(facts, now) if holds_seat else None
-    return RenderedMessage(subject=subject, text=text + "\n", html=document, calendar=calendar)
+    method = "CANCEL" if facts.kind == "cancellation" else "REQUEST"
+    calendar = calendar_invitation(facts, now, method) if holds_seat or method == "CANCEL" else None
+    return RenderedMessage(subject, text + "\n", document, calendar, calendar_method=method)
+
+
+def _change_paragraphs(facts: MessageFacts, words: dict[str, str]) -> list[str]:
+    """The alternative session of a cancelled one, then the participant's own link."""
+    out: list[str] = []
+    alternative = facts.alternative
+    if facts.kind == "cancellation":
+        if alternative is not None:
+            _, span = local_span(alternative.starts_at, alternative.ends_at, alternative.timezone)
+            place = (
+                words["online"]
+                if alternative.mode == "online"
+                else label("city", alternative.city, facts.language)
+            )
+            out.append(words["alternative"].format(span=span, local=words["local"], place=place))
+        out.append(words["cancelled_calendar"])
+    if facts.link is not None:
+        key = "link.rescheduled" if facts.kind == "rescheduled" else "link.cancel"
+        out.append(words[key].format(link=facts.link))
+    return out
 
 
 def invitation_uid(registration_id: uuid.UUID, session_id: uuid.UUID) -> str:
@@ -232,8 +280,9 @@ def _utc(value: datetime) -> str:
     return value.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
 
 
-def calendar_invitation(facts: MessageFacts, now: datetime) -> bytes:
-    """A METHOD:REQUEST ``VCALENDAR`` with one ``VEVENT`` for the held seat (UTC times)."""
+def calendar_invitation(facts: MessageFacts, now: datetime, method: str = "REQUEST") -> bytes:
+    """A ``VCALENDAR`` with one ``VEVENT`` for the held seat (UTC times): METHOD:REQUEST adds
+    or updates the entry, METHOD:CANCEL (same UID, higher SEQUENCE) removes it."""
     words = _TEXTS[facts.language]
     place = _place(facts, words)
     _, span = local_span(facts.starts_at, facts.ends_at, facts.timezone)
@@ -242,7 +291,7 @@ def calendar_invitation(facts: MessageFacts, now: datetime) -> bytes:
         "VERSION:2.0",
         "PRODID:-//trainops//registration//EN",
         "CALSCALE:GREGORIAN",
-        "METHOD:REQUEST",
+        f"METHOD:{method}",
         "BEGIN:VEVENT",
         f"UID:{invitation_uid(facts.registration_id, facts.session_id)}",
         f"SEQUENCE:{facts.sequence}",
@@ -255,7 +304,7 @@ def calendar_invitation(facts: MessageFacts, now: datetime) -> bytes:
         f"ORGANIZER:mailto:{_bare(facts.organizer)}",
         f"ATTENDEE;CN={_ics_param(facts.full_name)};ROLE=REQ-PARTICIPANT;"
         f"PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{facts.email}",
-        "STATUS:CONFIRMED",
+        "STATUS:CANCELLED" if method == "CANCEL" else "STATUS:CONFIRMED",
         "TRANSP:OPAQUE",
         "END:VEVENT",
         "END:VCALENDAR",

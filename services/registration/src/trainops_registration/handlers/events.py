@@ -73,13 +73,24 @@ def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
 
 
 def on_session_rescheduled(conn: Connection, event: SessionRescheduled) -> None:
-    if _newer(conn, event) is None:
+    """New times; each confirmed person is told (an updated invitation and a link to confirm
+    or decline), decided here so that the event's inbox row covers the messages too."""
+    session = _newer(conn, event)
+    if session is None:
         return
+    now = utc_now()
     sessions.update_session(
         conn,
         event.session_id,
-        {"starts_at": event.starts_at, "ends_at": event.ends_at, "updated_at": utc_now()},
+        {"starts_at": event.starts_at, "ends_at": event.ends_at, "updated_at": now},
         version=event.aggregate_version,
+    )
+    if session.status != "scheduled":
+        return
+    live = registrations.live_registrations_of_session(conn, event.session_id)
+    confirmed = [r for r in live if r.status == "confirmed"]
+    outbox.queue_session_change(
+        conn, "rescheduled", confirmed, session, event.aggregate_version, now
     )
 
 
@@ -106,8 +117,11 @@ def on_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None
 
 
 def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
-    """The session is off: every live registration is cancelled (cause ``session_cancelled``)."""
-    if _newer(conn, event) is None:
+    """The session is off: every live registration is cancelled (cause ``session_cancelled``)
+    and its person told (a calendar cancellation, and the alternative session if one is
+    offered)."""
+    session = _newer(conn, event)
+    if session is None:
         return
     now = utc_now()
     sessions.update_session(
@@ -119,6 +133,15 @@ def on_session_cancelled(conn: Connection, event: SessionCancelled) -> None:
     live = registrations.live_registrations_of_session(conn, event.session_id)
     registrations.cancel_all_of_session(conn, event.session_id, "session_cancelled", now)
     sessions.reset_seats(conn, event.session_id)
+    outbox.queue_session_change(
+        conn,
+        "cancellation",
+        live,
+        session,
+        event.aggregate_version,
+        now,
+        alternative_session_id=event.alternative_session_id,
+    )
     ids = _reaction_ids(event)
     record_events(
         conn,

@@ -241,7 +241,13 @@ async def cancel_session(
 ) -> SessionOut:
     check_text(data.reason, "reason", multiline=True)
     session = await runtime.write(
-        partial(commands.cancel_session, actor=principal, session_id=session_id, reason=data.reason)
+        partial(
+            commands.cancel_session,
+            actor=principal,
+            session_id=session_id,
+            reason=data.reason,
+            alternative_session_id=data.alternative_session_id,
+        )
     )
     return SessionOut.of(session, catalogue)
 

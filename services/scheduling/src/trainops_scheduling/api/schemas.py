@@ -106,6 +106,8 @@ class CapacityIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    alternative_session_id: uuid.UUID | None = None
+    """The session the cancelled one's people are offered instead."""
 
 
 class TrainingOut(msgspec.Struct):

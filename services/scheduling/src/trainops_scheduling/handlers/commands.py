@@ -301,10 +301,24 @@ def change_capacity(
 
 
 def cancel_session(
-    conn: Connection, *, actor: Principal, session_id: uuid.UUID, reason: str
+    conn: Connection,
+    *,
+    actor: Principal,
+    session_id: uuid.UUID,
+    reason: str,
+    alternative_session_id: uuid.UUID | None = None,
 ) -> Session:
-    """Cancel a session; the reason travels in the event, never in the audit entry (free text)."""
+    """Cancel a session; the reason travels in the event, never in the audit entry (free text).
+
+    ``alternative_session_id`` names the session its people are offered instead: another
+    session of the calendar that is still scheduled (else 422 naming the field)."""
     before = _load_for_change(conn, session_id)
+    if alternative_session_id is not None:
+        alternative = sessions.get_session(conn, alternative_session_id)
+        if alternative is None or alternative.id == session_id:
+            raise InvalidField("alternative_session_id", "not another session of the calendar")
+        if alternative.status != "scheduled":
+            raise InvalidField("alternative_session_id", f"that session is {alternative.status}")
     after = before.cancel(reason)
     event = SessionCancelled(
         aggregate_id=after.id,
@@ -312,6 +326,7 @@ def cancel_session(
         actor=actor.subject,
         session_id=after.id,
         reason=after.cancel_reason or reason,
+        alternative_session_id=alternative_session_id,
     )
     return _save(conn, actor, before, after, event, "session.cancelled")
 

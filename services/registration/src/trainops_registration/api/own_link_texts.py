@@ -1,0 +1,77 @@
+"""The words of the participant's own-link page (kk/ru/en)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from trainops_shared.events.vocabulary import Language
+
+OWN_LINK_TEXTS: Final[dict[Language, dict[str, str]]] = {
+    "kk": {
+        "title": "Сіздің тіркелуіңіз",
+        "session": "Тренинг",
+        "when": "Қашан",
+        "where": "Қайда",
+        "online": "онлайн",
+        "local": "жергілікті уақыт",
+        "cancel.lead": "Келе алмасаңыз, тіркелуіңізді осында тоқтата аласыз.",
+        "reschedule.lead": "Тренинг жаңа уақытқа ауыстырылды. Келесіз бе?",
+        "do.cancelled": "Тіркелуді тоқтату",
+        "do.confirmed": "Иә, келемін",
+        "do.declined": "Жоқ, орнымды босатамын",
+        "done.cancelled": "Тіркелуіңіз тоқтатылды. Орныңыз келесі адамға берілді.",
+        "done.confirmed": "Рахмет! Жаңа уақытта күтеміз.",
+        "done.declined": "Түсіндік. Орныңыз келесі адамға берілді.",
+        "expired": "Бұл сілтеменің мерзімі өтті: тренинг басталып кетті.",
+        "closed": "Бұл сілтеме енді қажет емес: тіркелу тоқтатылған немесе тренинг өзгерді.",
+        "not_found": "Сілтеме табылмады немесе мерзімі өтті.",
+        "forbidden": "Бетті қайта ашып, әрекетті қайталаңыз.",
+        "bad_answer": "Бұл сілтеме мұндай жауапты ұсынбайды.",
+        "used": "Бұл сілтеме бұрын қолданылған.",
+    },
+    "ru": {
+        "title": "Ваша регистрация",
+        "session": "Тренинг",
+        "when": "Когда",
+        "where": "Где",
+        "online": "онлайн",
+        "local": "местное время",
+        "cancel.lead": "Если вы не сможете прийти, здесь можно отменить регистрацию.",
+        "reschedule.lead": "Тренинг перенесён на новое время. Вы придёте?",
+        "do.cancelled": "Отменить регистрацию",
+        "do.confirmed": "Да, приду",
+        "do.declined": "Нет, освобождаю место",
+        "done.cancelled": "Ваша регистрация отменена. Место передано следующему человеку.",
+        "done.confirmed": "Спасибо! Ждём вас в новое время.",
+        "done.declined": "Понятно. Ваше место передано следующему человеку.",
+        "expired": "Срок действия ссылки истёк: тренинг уже начался.",
+        "closed": "Ссылка больше не нужна: регистрация отменена или тренинг изменился.",
+        "not_found": "Ссылка не найдена или срок её действия истёк.",
+        "forbidden": "Откройте страницу заново и повторите действие.",
+        "bad_answer": "Эта ссылка не предлагает такого ответа.",
+        "used": "Эта ссылка уже была использована.",
+    },
+    "en": {
+        "title": "Your registration",
+        "session": "Training session",
+        "when": "When",
+        "where": "Where",
+        "online": "online",
+        "local": "local time",
+        "cancel.lead": "If you cannot come, you can cancel your registration here.",
+        "reschedule.lead": "The training session has moved to a new time. Will you come?",
+        "do.cancelled": "Cancel my registration",
+        "do.confirmed": "Yes, I will come",
+        "do.declined": "No, free my seat",
+        "done.cancelled": "Your registration is cancelled. Your seat went to the next person.",
+        "done.confirmed": "Thank you! We look forward to seeing you at the new time.",
+        "done.declined": "Understood. Your seat went to the next person.",
+        "expired": "This link has expired: the training session has begun.",
+        "closed": "This link is no longer needed: the registration was cancelled or the session "
+        "changed.",
+        "not_found": "Link not found or expired.",
+        "forbidden": "Please open the page again and repeat the action.",
+        "bad_answer": "This link does not offer that answer.",
+        "used": "This link has been used already.",
+    },
+}
