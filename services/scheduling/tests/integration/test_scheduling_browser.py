@@ -3,7 +3,8 @@
 Identity and scheduling run as processes on a real nats-server; ``bolat`` is made with
 ``trainops users add``. He schedules a session, sees it in the list and the calendar, and
 moves it, each change previewed before it is saved; a second session for the same trainer at an
-overlapping time shows the clash and offers no confirmation.
+overlapping time shows the clash and offers no confirmation, and so does one in another city
+too soon after the first to travel there (the travel time needed spelled out).
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     ]
     seen["clash_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
     seen["clash_shot"] = consoles.phone_screenshot(driver, "scheduling-trainer-clash")
+    # In Almaty 90 minutes after the Aktobe session ends: not enough time to travel there.
+    starts = field("f-starts_at")
+    starts.clear()
+    starts.send_keys("2027-03-04 19:30")
+    ends = field("f-ends_at")
+    ends.clear()
+    ends.send_keys("2027-03-04 20:30", Keys.ENTER)
+    consoles.wait_for(
+        lambda: driver.find_elements(By.CLASS_NAME, "travel"), what="the travel clash"
+    )
+    seen["travel"] = consoles.text_of(driver, "clashes")
+    seen["travel_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
+    seen["travel_shot"] = consoles.phone_screenshot(driver, "scheduling-travel-clash")
     driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
     consoles.wait_for(lambda: field("calendar"), what="the month in Kazakh")
     seen["kk_title"] = consoles.text_of(driver, "page-title")
@@ -107,6 +121,7 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
         "calendar_shot",
         "reschedule_shot",
         "clash_shot",
+        "travel_shot",
         "kk_shot",
     ):
         seen[name] = seen[name].stat().st_size
@@ -142,6 +157,9 @@ async def test_programme_staff_plan_and_move_a_session(
     assert "Aigerim" in seen["clash"]
     assert any(link.startswith(seen["session_url"]) for link in seen["clash_links"])
     assert seen["clash_can_confirm"] is False
+    assert "needs 3 h 0 min to travel between the cities" in seen["travel"], seen["travel"]
+    assert "Aigerim" in seen["travel"] and "Aktobe" in seen["travel"]
+    assert seen["travel_can_confirm"] is False
     assert seen["kk_title"] == "Кесте: күнтізбе"
     assert "15:00–18:00 Ethical coverage" in seen["kk_month"] and "Ақтөбе" in seen["kk_month"]
     for shot in (
@@ -150,6 +168,7 @@ async def test_programme_staff_plan_and_move_a_session(
         "calendar_shot",
         "reschedule_shot",
         "clash_shot",
+        "travel_shot",
         "kk_shot",
     ):
         assert seen[shot] > 0

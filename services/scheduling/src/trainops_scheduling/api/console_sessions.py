@@ -32,13 +32,14 @@ from trainops_scheduling.api.console_forms import (
     text_value,
     training_title,
 )
+from trainops_scheduling.api.controllers import Travel
 from trainops_scheduling.api.schemas import (
     CancelIn,
     CapacityIn,
     RescheduleIn,
     ScheduleSessionIn,
 )
-from trainops_scheduling.domain import Session
+from trainops_scheduling.domain import Session, TravelTimes
 from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.handlers import commands, planning
 from trainops_shared.errors import AppError
@@ -88,6 +89,7 @@ async def new_session_submit(
     runtime: Runtime,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
+    travel: Travel,
 ) -> Template | Redirect:
     """Preview the session (its trainer clashes), or with ``confirm=1`` schedule it."""
     view = View(request, principal, catalogue)
@@ -123,6 +125,7 @@ async def new_session_submit(
             "trainer_ids": data.trainer_ids,
             "venue": data.venue,
             "max_capacity": max_capacity,
+            "travel": travel,
         }
         preview = await run(lambda: runtime.read(partial(planning.preview_schedule, **arguments)))
         if preview.clashes:
@@ -198,7 +201,12 @@ async def session_page(
 
 
 def _preview_step(
-    action: str, session_id: uuid.UUID, form: FormMultiDict, max_capacity: int, required: str
+    action: str,
+    session_id: uuid.UUID,
+    form: FormMultiDict,
+    max_capacity: int,
+    travel: TravelTimes,
+    required: str,
 ) -> tuple[dict[str, str], Callable[[Connection], planning.Preview], Callable[..., Session]]:
     """For one change: the form's values, its preview and its use case (arguments bound)."""
     if action == "reschedule":
@@ -208,10 +216,18 @@ def _preview_step(
         return (
             values,
             partial(
-                planning.preview_reschedule, session_id=session_id, starts_at=starts, ends_at=ends
+                planning.preview_reschedule,
+                session_id=session_id,
+                starts_at=starts,
+                ends_at=ends,
+                travel=travel,
             ),
             partial(
-                commands.reschedule_session, session_id=session_id, starts_at=starts, ends_at=ends
+                commands.reschedule_session,
+                session_id=session_id,
+                starts_at=starts,
+                ends_at=ends,
+                travel=travel,
             ),
         )
     if action == "capacity":
@@ -260,6 +276,7 @@ async def session_change(
     runtime: Runtime,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
+    travel: Travel,
     session_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
     """Reschedule, change the capacity of, cancel or complete a session: first the preview
@@ -272,7 +289,7 @@ async def session_change(
     values: dict[str, str] = {}
     try:
         values, preview_fn, change_fn = _preview_step(
-            action, session_id, form, max_capacity, view.texts["required"]
+            action, session_id, form, max_capacity, travel, view.texts["required"]
         )
         preview = await run(lambda: runtime.read(preview_fn))
         if preview.clashes:

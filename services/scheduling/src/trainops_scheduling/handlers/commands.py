@@ -21,8 +21,11 @@ from trainops_scheduling.domain import (
     Session,
     SessionMode,
     TrainerDoubleBooked,
+    TravelTimes,
     ensure_trainers_free,
+    ensure_travel_possible,
     parse_interval,
+    search_window,
     validate_sector,
 )
 from trainops_scheduling.domain.cities import load_zone
@@ -144,9 +147,13 @@ def _check_trainers_exist(conn: Connection, trainer_ids: Sequence[uuid.UUID]) ->
             raise Invalid(f"unknown trainer {trainer_id}", field=f"trainer_ids[{i}]")
 
 
-def _check_trainers_free(conn: Connection, session: Session) -> None:
-    """409 naming the other session if any trainer is booked at an overlapping time."""
-    existing = sessions.sessions_overlapping(conn, session.trainer_ids, session.interval)
+def _check_trainers_free(conn: Connection, session: Session, travel: TravelTimes) -> None:
+    """409 naming the other session if any trainer is booked at an overlapping time, or in
+    person in another city too close before or after to travel between the two."""
+    nearby = sessions.sessions_overlapping(
+        conn, session.trainer_ids, search_window(session, travel)
+    )
+    existing = [s for s in nearby if s.interval.overlaps(session.interval)]
     try:
         ensure_trainers_free(session.trainer_ids, session.interval, existing, session.id)
     except TrainerDoubleBooked as exc:
@@ -154,6 +161,7 @@ def _check_trainers_free(conn: Connection, session: Session) -> None:
         raise TrainerDoubleBooked(
             exc.trainer_id, exc.conflicting_session_id, field=f"trainer_ids[{index}]"
         ) from exc
+    ensure_travel_possible(session, nearby, travel)
 
 
 def schedule_session(
@@ -172,6 +180,7 @@ def schedule_session(
     venue: str | None = None,
     timezone: str | None = None,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
+    travel: TravelTimes | None = None,
 ) -> Session:
     """Put a session in the calendar.
 
@@ -204,7 +213,7 @@ def schedule_session(
         max_capacity=max_capacity,
     )
     _check_trainers_exist(conn, session.trainer_ids)
-    _check_trainers_free(conn, session)
+    _check_trainers_free(conn, session, travel or TravelTimes())
     sessions.insert_session(conn, session, utc_now())
     event = SessionScheduled(
         aggregate_id=session.id,
@@ -253,9 +262,16 @@ def _save(
 
 
 def reschedule_session(
-    conn: Connection, *, actor: Principal, session_id: uuid.UUID, starts_at: str, ends_at: str
+    conn: Connection,
+    *,
+    actor: Principal,
+    session_id: uuid.UUID,
+    starts_at: str,
+    ends_at: str,
+    travel: TravelTimes | None = None,
 ) -> Session:
-    """Move a session; its trainers must be free at the new time (its own slot excepted).
+    """Move a session; its trainers must be free at the new time (its own slot excepted) and
+    able to travel from and to their other in-person sessions.
 
     Naive times are read in the session's own zone, as when it was scheduled.
     """
@@ -264,7 +280,7 @@ def reschedule_session(
     after = before.reschedule(interval.starts_at, interval.ends_at)
     if after is not before:
         _check_trainers_exist(conn, after.trainer_ids)
-        _check_trainers_free(conn, after)
+        _check_trainers_free(conn, after, travel or TravelTimes())
     event = SessionRescheduled(
         aggregate_id=after.id,
         aggregate_version=after.version,
