@@ -31,8 +31,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v6() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6]
+def test_migration_set_is_v1_to_v6_and_v10() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 10]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -61,6 +61,23 @@ def test_v6_adds_the_trainings_names_to_an_older_database() -> None:
             assert ("registration", 6) in applied
             columns = {c["name"] for c in sa.inspect(conn).get_columns("trainings")}
             assert columns == {"training_id", "code", "title"}
+    engine.dispose()
+
+
+def test_v10_adds_the_session_quotas_to_an_older_database() -> None:
+    engine = sqlite_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            conn.exec_driver_sql("ALTER TABLE sessions DROP COLUMN quotas")
+            expected = insert_v1_rows(conn, random.Random(5))
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 10) in applied
+            assert "quotas" in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+            stored = conn.execute(sa.select(sessions.c.session_id, sessions.c.quotas)).all()
+            assert {str(sid) for sid, _ in stored} == set(expected)
+            assert all(quotas is None for _, quotas in stored)
     engine.dispose()
 
 
@@ -143,6 +160,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 4),
                 ("registration", 5),
                 ("registration", 6),
+                ("registration", 10),
             ]
         with conn.begin():
             stored = {

@@ -17,6 +17,7 @@ from trainops_shared.events.registration import (
     WaitlistPromoted,
 )
 from trainops_shared.events.scheduling import (
+    SeatQuota,
     SessionCancelled,
     SessionCapacityChanged,
     SessionCompleted,
@@ -37,6 +38,7 @@ __all__ = [
     "ParticipantProfile",
     "ParticipantRegistered",
     "RegistrationCancelled",
+    "SeatQuota",
     "SessionCancelled",
     "SessionCapacityChanged",
     "SessionCompleted",

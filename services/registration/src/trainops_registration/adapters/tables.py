@@ -40,6 +40,8 @@ sessions = sa.Table(
     sa.Column("confirmed_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("waitlisted_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_waitlist_position", sa.Integer, nullable=False, server_default="0"),
+    # Scheduling's seat quotas of the session (SeatQuota objects); NULL: none.
+    sa.Column("quotas", sa.JSON, nullable=True),
 )
 
 PER_CITY_UNIQUE = tuple(

@@ -59,6 +59,8 @@ sessions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", _Time, nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
+    # Seat quotas as SeatQuota objects; NULL for sessions stored before quotas existed.
+    sa.Column("quotas", sa.JSON, nullable=True),
     sa.Index("ix_sessions_starts_at", "starts_at", "id"),
     sa.Index("ix_sessions_training", "training_id", "starts_at"),
     sa.Index("ix_sessions_status", "status", "starts_at"),
@@ -104,6 +106,13 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def _quotas_v4(conn: Connection) -> None:
+    """A session's seat quotas (JSON list); sessions from before have none. On a fresh database
+    v1 made the column already."""
+    if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
+        conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
+
+
 def _create_v2(conn: Connection) -> None:
     projection_metadata.create_all(conn)
 
@@ -113,5 +122,6 @@ MIGRATIONS = MigrationSet(
     (
         Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),
         Migration(2, "registration counts per session, from registration's events", _create_v2),
+        Migration(4, "seat quotas of sessions", _quotas_v4),
     ),
 )

@@ -29,6 +29,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Тренинг",
         "trainer": "Тренер",
         "capacity": "Орын саны",
+        "quotas": "Орын квоталары",
+        "quotas_hint": (
+            "Сала немесе қала бойынша ең көбі N расталған орын, мысалы media=10, almaty=5, "
+            "blogger/aktobe=2; бос болса, квота жоқ"
+        ),
+        "no_quotas": "Квота жоқ",
         "status": "Күйі",
         "mode": "Өткізу түрі",
         "language": "Тілі",
@@ -107,6 +113,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Тренинг",
         "trainer": "Тренер",
         "capacity": "Мест",
+        "quotas": "Квоты мест",
+        "quotas_hint": (
+            "Не больше N подтверждённых мест на сферу или город, например media=10, almaty=5, "
+            "blogger/aktobe=2; пусто — без квот"
+        ),
+        "no_quotas": "Без квот",
         "status": "Статус",
         "mode": "Формат",
         "language": "Язык",
@@ -187,6 +199,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Training",
         "trainer": "Trainer",
         "capacity": "Capacity",
+        "quotas": "Seat quotas",
+        "quotas_hint": (
+            "At most N confirmed seats per sector or city, e.g. media=10, almaty=5, "
+            "blogger/aktobe=2; empty: none"
+        ),
+        "no_quotas": "None",
         "status": "Status",
         "mode": "Mode",
         "language": "Language",
@@ -218,7 +236,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "change": "Change",
         "preview_title": "Check before saving",
         "preview_ok": "The trainers are free: the session can be saved.",
-        "clash": "A trainer is booked in another session at that time, or too close to it to travel:",
+        "clash": "A trainer is booked in another session then, or too close to it to travel:",
         "clash_hint": "Pick another time or another trainer.",
         "travel_needed": "needs {hours} h {minutes} min to travel between the cities",
         "reschedule": "Reschedule",

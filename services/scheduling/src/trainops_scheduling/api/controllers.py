@@ -193,6 +193,7 @@ async def schedule_session(
             timezone=data.timezone,
             max_capacity=max_capacity,
             travel=travel,
+            quotas=[q.quota() for q in data.quotas],
         )
     )
     return SessionOut.of(session, catalogue)
@@ -231,7 +232,8 @@ async def change_capacity(
     session_id: FromPath[uuid.UUID],
     data: JSONBody[CapacityIn],
 ) -> SessionOut:
-    """Change the seat count (at most ``SCHEDULING_MAX_CAPACITY``, 100,000 by default)."""
+    """Change the seat count (at most ``SCHEDULING_MAX_CAPACITY``, 100,000 by default) and,
+    with ``quotas``, the seat quotas (registration enforces them and promotes who now fits)."""
     session = await runtime.write(
         partial(
             commands.change_capacity,
@@ -239,6 +241,7 @@ async def change_capacity(
             session_id=session_id,
             capacity=data.capacity,
             max_capacity=max_capacity,
+            quotas=data.new_quotas(),
         )
     )
     return SessionOut.of(session, catalogue)

@@ -35,6 +35,7 @@ from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import (
     Event,
+    SeatQuota,
     SessionCancelled,
     SessionCapacityChanged,
     SessionCompleted,
@@ -181,6 +182,7 @@ def schedule_session(
     timezone: str | None = None,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
     travel: TravelTimes | None = None,
+    quotas: Sequence[SeatQuota] = (),
 ) -> Session:
     """Put a session in the calendar.
 
@@ -211,6 +213,7 @@ def schedule_session(
         trainer_ids=trainer_ids,
         venue=venue,
         max_capacity=max_capacity,
+        quotas=quotas,
     )
     _check_trainers_exist(conn, session.trainer_ids)
     _check_trainers_free(conn, session, travel or TravelTimes())
@@ -230,8 +233,15 @@ def schedule_session(
         language=session.language,
         trainer_ids=list(session.trainer_ids),
         venue=session.venue,
+        quotas=list(session.quotas),
     )
-    detail = {"version": session.version, "mode": session.mode, "capacity": session.capacity}
+    detail: dict[str, DetailValue] = {
+        "version": session.version,
+        "mode": session.mode,
+        "capacity": session.capacity,
+    }
+    if session.quotas:
+        detail["quotas"] = len(session.quotas)
     _record(conn, actor, event, "session.scheduled", detail)
     return session
 
@@ -301,9 +311,12 @@ def change_capacity(
     session_id: uuid.UUID,
     capacity: int,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
+    quotas: Sequence[SeatQuota] | None = None,
 ) -> Session:
+    """Change the seats: the capacity and, unless ``quotas`` is ``None``, the quotas (the
+    whole new list; registration promotes whoever the new rules let in)."""
     before = _load_for_change(conn, session_id)
-    after = before.change_capacity(capacity, max_capacity)
+    after = before.change_capacity(capacity, max_capacity, quotas)
     event = SessionCapacityChanged(
         aggregate_id=after.id,
         aggregate_version=after.version,
@@ -311,8 +324,14 @@ def change_capacity(
         session_id=after.id,
         capacity=after.capacity,
         previous_capacity=before.capacity,
+        quotas=list(after.quotas),
     )
-    detail = {"capacity": after.capacity, "previous_capacity": before.capacity}
+    detail: dict[str, DetailValue] = {
+        "capacity": after.capacity,
+        "previous_capacity": before.capacity,
+    }
+    if quotas is not None:
+        detail["quotas"] = len(after.quotas)
     return _save(conn, actor, before, after, event, "session.capacity_changed", detail)
 
 

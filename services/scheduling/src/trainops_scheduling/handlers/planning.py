@@ -33,6 +33,7 @@ from trainops_scheduling.domain.cities import load_zone
 from trainops_scheduling.domain.records import SessionFilter, TrainerRecord, TrainingRecord
 from trainops_scheduling.domain.registrations import RegistrationCounts
 from trainops_shared.errors import Invalid, NotFound
+from trainops_shared.events import SeatQuota
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def preview_schedule(
     venue: str | None,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
     travel: TravelTimes | None = None,
+    quotas: Sequence[SeatQuota] = (),
 ) -> Preview:
     """The session ``schedule_session`` would create from these values, and its clashes.
 
@@ -142,6 +144,7 @@ def preview_schedule(
         trainer_ids=trainer_ids,
         venue=venue,
         max_capacity=max_capacity,
+        quotas=quotas,
     )
     known = {t.id for t in trainers.list_trainers(conn)}
     for i, trainer_id in enumerate(session.trainer_ids):
@@ -168,10 +171,15 @@ def preview_reschedule(
 
 
 def preview_capacity(
-    conn: Connection, *, session_id: uuid.UUID, capacity: int, max_capacity: int
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    capacity: int,
+    max_capacity: int,
+    quotas: Sequence[SeatQuota] | None = None,
 ) -> Preview:
     before = read_session(conn, session_id).sessions[0]
-    after = before.change_capacity(capacity, max_capacity)
+    after = before.change_capacity(capacity, max_capacity, quotas)
     return Preview(after, [], _board(conn, [after]))
 
 
