@@ -88,6 +88,7 @@ def migrate_and_check(conn: Connection) -> None:
         ("registration", 4),
         ("registration", 5),
         ("registration", 6),
+        ("registration", 10),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -83,6 +83,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 4),
         ("registration", 5),
         ("registration", 6),
+        ("registration", 10),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -13,7 +13,7 @@ from typing import Final
 
 from trainops_scheduling.domain.errors import InvalidField
 from trainops_shared.events.scheduling import SeatQuota
-from trainops_shared.events.vocabulary import SECTORS
+from trainops_shared.events.vocabulary import SECTORS, Sector
 
 MAX_QUOTAS: Final[int] = 50
 """More than any session needs (five sectors times eight cities plus their totals)."""
@@ -63,11 +63,12 @@ def parse_quota_text(text: str, cities: Sequence[str], field: str = "quotas") ->
         key, sep, number = item.partition("=")
         if not sep or not number.strip().isdigit():
             raise InvalidField(field, f"{item!r}: write sector=N, city=N or sector/city=N")
-        sector: str | None = None
+        sector: Sector | None = None
         city: str | None = None
         for word in (w.strip().lower() for w in key.split("/")):
-            if word in SECTORS and sector is None:
-                sector = word
+            known = next((s for s in SECTORS if s == word), None)
+            if known is not None and sector is None:
+                sector = known
             elif word in cities and city is None:
                 city = word
             else:
