@@ -92,6 +92,8 @@ class Seed:
     """The Idempotency-Key coordinator A registered ``open_registration_id`` with."""
     open_registration_body: dict[str, Any]
     invitation_token: str
+    checkin_code: str = ""
+    """The canary's check-in code (its attendance-sheet QR), when the seed could derive it."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -102,6 +104,7 @@ class Seed:
             "open registration id": self.open_registration_id,
             "participant id": self.participant_id,
             "invitation token": self.invitation_token,
+            **({"check-in code": self.checkin_code} if self.checkin_code else {}),
         }
 
     def path_values(self) -> dict[str, str]:
@@ -113,6 +116,7 @@ class Seed:
             "training_id": self.training_id,
             "trainer_id": self.trainer_id,
             "token": self.invitation_token,
+            "code": self.checkin_code or uuid.uuid4().hex,
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
@@ -157,7 +161,20 @@ class SecuritySystem:
         )
 
 
-def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
+def checkin_code_of(
+    client: TrainopsClient, data_dir: Path, session_id: str, registration_id: str
+) -> str:
+    """The check-in code of a registration, as the attendance sheet (read once here, which
+    stores its hash) shows it in the QR: derived from the installation's registration link key."""
+    from trainops_registration.handlers.checkin import checkin_tokens
+    from trainops_shared.credentials import REGISTRATION_LINK_KEY_FILE, SECRETS_DIRNAME
+
+    client.request("GET", f"{client.urls.registration}/sessions/{session_id}/attendance-sheet")
+    key = (data_dir / SECRETS_DIRNAME / REGISTRATION_LINK_KEY_FILE).read_text().strip()
+    return checkin_tokens(key).token(registration_id)
+
+
+def seed_region_a(client: TrainopsClient, canary: Canary, data_dir: Path | None = None) -> Seed:
     suffix = uuid.uuid4().hex[:8]
     training = client.define_training(
         f"security-{suffix}", {"en": "Child rights reporting", "ru": "Права ребёнка"}, ["media"]
@@ -208,6 +225,9 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
         open_registration_key=key,
         open_registration_body=open_body,
         invitation_token=token_of(invitations[0]["url"]),
+        checkin_code=(
+            checkin_code_of(client, data_dir, session, registration["id"]) if data_dir else ""
+        ),
     )
 
 

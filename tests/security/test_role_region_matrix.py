@@ -94,6 +94,10 @@ POLICY: dict[str, dict[str, Rule]] = {
         # A session of several regions is every one of them's: region B opens it, sees its own.
         "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
         "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
+        "GET /sessions/{session_id}/attendance-sheet": Rule(REGISTRARS, "collection"),
+        # A check-in code opens one region-A registration: region B gets 404.
+        "GET /checkin/{code}": Rule(REGISTRARS, "item"),
+        "POST /checkin/{code}": Rule(REGISTRARS, "item"),
         "GET /import": Rule(REGISTRARS, "collection"),
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),

@@ -34,6 +34,7 @@ SECRETS_DIRNAME = "secrets"
 SIGNING_KEY_FILE = "jwt-signing.key"
 PUBLIC_KEY_FILE = "jwt-signing.pub"
 FEEDBACK_LINK_KEY_FILE = "feedback-link.key"
+REGISTRATION_LINK_KEY_FILE = "registration-link.key"
 
 
 class CredentialsError(Exception):

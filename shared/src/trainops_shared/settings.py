@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from trainops_shared.credentials import (
     FEEDBACK_LINK_KEY_FILE,
+    REGISTRATION_LINK_KEY_FILE,
     CredentialsError,
     NatsCredentials,
     development_public_key,
@@ -122,6 +123,8 @@ class Settings:
     """Seconds a write may wait for the database before answering 503 (``DB_WRITE_TIMEOUT_MS``)."""
     feedback_link_key: str = field(default="", repr=False)
     """Key of the feedback invitation links; only the feedback service loads one."""
+    registration_link_key: str = field(default="", repr=False)
+    """Key of the participants' check-in codes; only the registration service loads one."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""
     identity_url: str = ""
@@ -259,23 +262,30 @@ def _jwt_public_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
     return text
 
 
-def _feedback_link_key(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
-    key, _ = _file_or_value(env, "FEEDBACK_LINK_KEY", "feedback link key")
+def _link_key(
+    env: Mapping[str, str],
+    mode: str,
+    data_dir: Path,
+    name: str = "FEEDBACK_LINK_KEY",
+    file_name: str = FEEDBACK_LINK_KEY_FILE,
+    what: str = "feedback link key",
+) -> str:
+    """A key of links that work without signing in: ``<name>_FILE`` or ``<name>``, required
+    in production, generated into the data directory in development."""
+    key, _ = _file_or_value(env, name, what)
     if key is None:
         if mode == "production":
             raise SettingsError(
-                "FEEDBACK_LINK_KEY_FILE (or FEEDBACK_LINK_KEY) is required when "
+                f"{name}_FILE (or {name}) is required when "
                 "TRAINOPS_ENV=production: 32+ random characters (openssl rand -hex 32)"
             )
         try:
-            return ensure_random_key(
-                secrets_dir(data_dir) / FEEDBACK_LINK_KEY_FILE, "feedback link key"
-            )
+            return ensure_random_key(secrets_dir(data_dir) / file_name, what)
         except (CredentialsError, OSError) as exc:
-            raise SettingsError(f"development feedback link key: {exc}") from None
+            raise SettingsError(f"development {what}: {exc}") from None
     key = key.strip()
     if len(key) < 32 or len(set(key)) < 8:
-        raise SettingsError("FEEDBACK_LINK_KEY must be a random key of at least 32 characters")
+        raise SettingsError(f"{name} must be a random key of at least 32 characters")
     return key
 
 
@@ -413,7 +423,19 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
     )
     public_key = _jwt_public_key(env, mode, data_dir)
-    link_key = _feedback_link_key(env, mode, data_dir) if service == "feedback" else ""
+    link_key = _link_key(env, mode, data_dir) if service == "feedback" else ""
+    registration_key = (
+        _link_key(
+            env,
+            mode,
+            data_dir,
+            "REGISTRATION_LINK_KEY",
+            REGISTRATION_LINK_KEY_FILE,
+            "registration link key",
+        )
+        if service == "registration"
+        else ""
+    )
     nats_url, nats_user = _nats_connection(env, service, mode, data_dir)
     host = env.get("TRAINOPS_HOST") or "127.0.0.1"
     port = _int(env, "TRAINOPS_PORT", DEFAULT_PORTS[service], 1, 65535)
@@ -449,6 +471,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
         db_write_timeout=_int(env, "DB_WRITE_TIMEOUT_MS", 3000, 100, 120_000) / 1000,
         feedback_link_key=link_key,
+        registration_link_key=registration_key,
         nats_user=nats_user,
         identity_url=identity_url,
         service_urls=service_urls,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
+from trainops_registration.api.console_checkin import CHECKIN_PAGES
 from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
@@ -46,6 +47,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *REGISTER_PAGES,
             *PEOPLE_PAGES,
             *SESSION_PAGES,
+            *CHECKIN_PAGES,
             ImportPages,
         ],
         template_config=TEMPLATE_CONFIG,

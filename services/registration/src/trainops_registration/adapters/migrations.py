@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
     PER_CITY_UNIQUE,
+    checkin_codes,
     duplicate_flags,
     idempotency_keys,
     metadata,
@@ -139,11 +140,13 @@ def _trainings_v6(conn: Connection) -> None:
     trainings.create(conn, checkfirst=True)
 
 
-def _session_quotas_v10(conn: Connection) -> None:
-    """The sessions' seat quotas from scheduling's events. Sessions heard of before have none
-    (scheduling had none to send). On a fresh database v1 made the column already."""
+def _quotas_and_checkin_v10(conn: Connection) -> None:
+    """The sessions' seat quotas from scheduling's events (sessions heard of before have none:
+    scheduling had none to send) and the check-in codes' hashes (made when a list shows them).
+    On a fresh database v1 made both already."""
     if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
         conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
+    checkin_codes.create(conn, checkfirst=True)
 
 
 MIGRATIONS = MigrationSet(
@@ -159,6 +162,6 @@ MIGRATIONS = MigrationSet(
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
-        Migration(10, "seat quotas on the sessions copy", _session_quotas_v10),
+        Migration(10, "seat quotas on the sessions copy, check-in codes", _quotas_and_checkin_v10),
     ),
 )

@@ -186,3 +186,14 @@ participant_merges = sa.Table(
     sa.Column("flags_resolved", sa.Integer, nullable=False),
     sa.Index("ix_participant_merges_at", "merged_at"),
 )
+
+checkin_codes = sa.Table(
+    "checkin_codes",
+    metadata,
+    # A registration's check-in code (the QR of the attendance list, the participant's join
+    # link) as its SHA-256 only: the code itself is derived from REGISTRATION_LINK_KEY when a
+    # page shows it, so a dump of this table opens nothing.
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("registration_id", _UUID, nullable=False, unique=True),
+    sa.Column("created_at", _Time, nullable=False),
+)
