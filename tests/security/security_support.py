@@ -40,7 +40,7 @@ UNLIMITED = {
 
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
-    "registration": _OPERATIONS,
+    "registration": _OPERATIONS | {"GET /join/{code}"},
     "scheduling": _OPERATIONS,
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
@@ -55,7 +55,8 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     },
 }
 """The routes that answer without a token: operations probes and metrics, and the participant's
-form and JSON submission (the invitation token in them is the credential)."""
+form and JSON submission and join link (the invitation token or code in them is the
+credential)."""
 
 
 class HarnessTokens(TokenIssuer):

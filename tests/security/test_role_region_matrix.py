@@ -98,6 +98,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         # A check-in code opens one region-A registration: region B gets 404.
         "GET /checkin/{code}": Rule(REGISTRARS, "item"),
         "POST /checkin/{code}": Rule(REGISTRARS, "item"),
+        "POST /sessions/{session_id}/meeting": Rule(REGISTRARS, "item"),
+        # The participant's own join link: the code in it is the credential.
+        "GET /join/{code}": PUBLIC,
         "GET /import": Rule(REGISTRARS, "collection"),
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),

@@ -54,6 +54,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
+        public_paths=["^/join/"],
         on_start=start_mail,
         on_stop=stop_mail,
     )

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters.tables import checkin_codes
+from trainops_registration.adapters.tables import checkin_codes, session_meetings
 
 _c = checkin_codes.c
+_m = session_meetings.c
 
 
 def ensure_codes(conn: Connection, hashes: Mapping[uuid.UUID, str], now: datetime) -> None:
@@ -33,3 +34,22 @@ def registration_of(conn: Connection, code_hash: str) -> uuid.UUID | None:
         sa.select(_c.registration_id).where(_c.code_hash == code_hash)
     ).scalar_one_or_none()
     return uuid.UUID(str(found)) if found is not None else None
+
+
+def meeting_url(conn: Connection, session_id: uuid.UUID) -> str | None:
+    found = conn.execute(
+        sa.select(_m.url).where(_m.session_id == str(session_id))
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
+def set_meeting_url(conn: Connection, session_id: uuid.UUID, url: str, now: datetime) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(session_meetings).values(
+        session_id=str(session_id), url=url, updated_at=now
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_m.session_id], set_={"url": url, "updated_at": now}
+        )
+    )

@@ -18,6 +18,7 @@ from trainops_registration.adapters.tables import (
     metadata,
     participant_merges,
     registrations,
+    session_meetings,
     sessions,
     trainings,
 )
@@ -142,11 +143,12 @@ def _trainings_v6(conn: Connection) -> None:
 
 def _quotas_and_checkin_v10(conn: Connection) -> None:
     """The sessions' seat quotas from scheduling's events (sessions heard of before have none:
-    scheduling had none to send) and the check-in codes' hashes (made when a list shows them).
-    On a fresh database v1 made both already."""
+    scheduling had none to send), the check-in codes' hashes (made when a list shows them) and
+    the online sessions' meeting addresses. On a fresh database v1 made them all already."""
     if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
         conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
     checkin_codes.create(conn, checkfirst=True)
+    session_meetings.create(conn, checkfirst=True)
 
 
 MIGRATIONS = MigrationSet(
@@ -162,6 +164,6 @@ MIGRATIONS = MigrationSet(
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
-        Migration(10, "seat quotas on the sessions copy, check-in codes", _quotas_and_checkin_v10),
+        Migration(10, "seat quotas, check-in codes, meeting addresses", _quotas_and_checkin_v10),
     ),
 )

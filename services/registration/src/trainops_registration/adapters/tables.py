@@ -197,3 +197,14 @@ checkin_codes = sa.Table(
     sa.Column("registration_id", _UUID, nullable=False, unique=True),
     sa.Column("created_at", _Time, nullable=False),
 )
+
+session_meetings = sa.Table(
+    "session_meetings",
+    metadata,
+    # The meeting address of an online session, set by its coordinators here: it may carry the
+    # meeting's passcode, so it stays in this service (no event carries it) and the participants'
+    # join links redirect to it.
+    sa.Column("session_id", _UUID, primary_key=True),
+    sa.Column("url", sa.String(1000), nullable=False),
+    sa.Column("updated_at", _Time, nullable=False),
+)
