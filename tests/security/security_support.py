@@ -41,7 +41,7 @@ UNLIMITED = {
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS | {"GET /join/{code}"},
-    "scheduling": _OPERATIONS,
+    "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
     "identity": _OPERATIONS
@@ -55,8 +55,8 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     },
 }
 """The routes that answer without a token: operations probes and metrics, and the participant's
-form and JSON submission and join link (the invitation token or code in them is the
-credential)."""
+form and JSON submission and join link, and calendar feeds (the invitation token, code or
+feed token in them is the credential)."""
 
 
 class HarnessTokens(TokenIssuer):
@@ -121,6 +121,7 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
+            "feed_id": str(uuid.UUID(int=11)),
         }
 
 

@@ -125,6 +125,11 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /sessions": Rule(ANY_ROLE, "global"),
         "GET /sessions/{session_id}": Rule(ANY_ROLE, "global"),
         "GET /sessions/{session_id}/calendar.ics": Rule(ANY_ROLE, "global"),
+        # Calendar feeds hold sessions only (no personal data); each person sees their own.
+        "POST /calendar-feeds": Rule(ANY_ROLE, "global"),
+        "GET /calendar-feeds": Rule(ANY_ROLE, "global"),
+        "POST /calendar-feeds/{feed_id}/revoke": Rule(ANY_ROLE, "global"),
+        "GET /feeds/{token}": PUBLIC,
         "GET /calendar": Rule(ANY_ROLE, "global"),
         "GET /programme/trainings": Rule(ANY_ROLE, "global"),
         "POST /programme/trainings": Rule(PLANNERS, "global"),

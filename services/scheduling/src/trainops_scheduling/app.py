@@ -17,6 +17,7 @@ from litestar.di import Provide
 from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.console import CONSOLE_ROUTES, TEMPLATE_CONFIG
 from trainops_scheduling.api.controllers import ROUTES
+from trainops_scheduling.api.feeds import FEED_ROUTES
 from trainops_scheduling.domain import (
     CAPACITY_CEILING,
     DEFAULT_MAX_CAPACITY,
@@ -103,7 +104,7 @@ def build_spec(
     # so Litestar can resolve them by name at start-up.
     api = Router(
         path="/",
-        route_handlers=[*ROUTES, *CONSOLE_ROUTES],
+        route_handlers=[*ROUTES, *FEED_ROUTES, *CONSOLE_ROUTES],
         dependencies={
             "catalogue": Provide(provide_catalogue, sync_to_thread=False),
             "max_capacity": Provide(provide_max_capacity, sync_to_thread=False),
@@ -123,4 +124,5 @@ def build_spec(
         event_handlers=EVENT_HANDLERS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
+        public_paths=["^/feeds/"],
     )

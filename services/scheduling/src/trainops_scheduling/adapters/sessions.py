@@ -44,6 +44,10 @@ def _session(row: Any) -> Session:
     )
 
 
+session_from_row = _session
+"""The aggregate of a ``sessions`` row, for the other adapters that read sessions."""
+
+
 def _session_values(session: Session) -> dict[str, Any]:
     return {
         "training_id": session.training_id,

@@ -20,7 +20,7 @@ from trainops_scheduling.domain.errors import (
     TrainerDoubleBooked,
     UnknownCity,
 )
-from trainops_scheduling.domain.ical import render_session_ical
+from trainops_scheduling.domain.ical import render_calendar_ical, render_session_ical
 from trainops_scheduling.domain.overlap import (
     TrainerConflict,
     ensure_trainers_free,
@@ -86,6 +86,7 @@ __all__ = [
     "local_times",
     "parse_instant",
     "parse_interval",
+    "render_calendar_ical",
     "render_session_ical",
     "search_window",
     "validate_language",

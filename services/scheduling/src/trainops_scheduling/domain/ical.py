@@ -9,7 +9,7 @@ folding counts UTF-8 octets and never splits a character.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -85,6 +85,51 @@ def _description(session: Session, catalogue: CityCatalogue | None) -> str:
     return "\n".join(lines)
 
 
+def _event_lines(
+    session: Session, title: Mapping[str, str], catalogue: CityCatalogue | None, stamp: datetime
+) -> list[str]:
+    status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
+    location = session.venue if session.venue else "Online"
+    summary_language, summary = session_title(title, session.language)
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{session.id}@{UID_DOMAIN}",
+        f"DTSTAMP:{format_utc(stamp)}",
+        f"DTSTART:{format_utc(session.starts_at)}",
+        f"DTEND:{format_utc(session.ends_at)}",
+        f"SUMMARY;LANGUAGE={summary_language}:{escape_text(summary)}",
+        f"LOCATION:{escape_text(location)}",
+        f"DESCRIPTION:{escape_text(_description(session, catalogue))}",
+        f"STATUS:{status}",
+        f"SEQUENCE:{session.version}",
+        "END:VEVENT",
+    ]
+
+
+def render_calendar_ical(
+    events: Sequence[tuple[Session, Mapping[str, str]]],
+    catalogue: CityCatalogue | None = None,
+    dtstamp: datetime | None = None,
+    name: str | None = None,
+) -> str:
+    """A VCALENDAR with one VEVENT per ``(session, training title)``, CRLF-terminated; ``name``
+    is what a subscribing calendar app calls the feed."""
+    stamp = dtstamp if dtstamp is not None else utc_now()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ]
+    if name:
+        lines.append(f"X-WR-CALNAME:{escape_text(name)}")
+    for session, title in events:
+        lines.extend(_event_lines(session, title, catalogue, stamp))
+    lines.append("END:VCALENDAR")
+    return "".join(fold_line(line) + CRLF for line in lines)
+
+
 def render_session_ical(
     session: Session,
     title: Mapping[str, str],
@@ -97,27 +142,4 @@ def render_session_ical(
     city in the session language with its local start time; without, it lists the city codes.
     ``dtstamp`` defaults to now; pass it for reproducible output.
     """
-    stamp = dtstamp if dtstamp is not None else utc_now()
-    status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
-    location = session.venue if session.venue else "Online"
-    summary_language, summary = session_title(title, session.language)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{session.id}@{UID_DOMAIN}",
-        f"DTSTAMP:{format_utc(stamp)}",
-        f"DTSTART:{format_utc(session.starts_at)}",
-        f"DTEND:{format_utc(session.ends_at)}",
-        f"SUMMARY;LANGUAGE={summary_language}:{escape_text(summary)}",
-        f"LOCATION:{escape_text(location)}",
-        f"DESCRIPTION:{escape_text(_description(session, catalogue))}",
-        f"STATUS:{status}",
-        f"SEQUENCE:{session.version}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(fold_line(line) + CRLF for line in lines)
+    return render_calendar_ical([(session, title)], catalogue, dtstamp)
