@@ -40,7 +40,7 @@ UNLIMITED = {
 
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
-    "registration": _OPERATIONS | {"GET /join/{code}"},
+    "registration": _OPERATIONS | {"GET /join/{code}", "GET /participant-feeds/{token}"},
     "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,

@@ -101,6 +101,10 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /sessions/{session_id}/meeting": Rule(REGISTRARS, "item"),
         # The participant's own join link: the code in it is the credential.
         "GET /join/{code}": PUBLIC,
+        "GET /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
+        "POST /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
+        # The participant's feed: the token in its address is the credential.
+        "GET /participant-feeds/{token}": PUBLIC,
         "GET /import": Rule(REGISTRARS, "collection"),
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),

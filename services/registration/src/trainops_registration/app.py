@@ -6,6 +6,7 @@ from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_checkin import CHECKIN_PAGES
+from trainops_registration.api.console_feeds import FEED_PAGES
 from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
@@ -48,13 +49,14 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *PEOPLE_PAGES,
             *SESSION_PAGES,
             *CHECKIN_PAGES,
+            *FEED_PAGES,
             ImportPages,
         ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
-        public_paths=["^/join/"],
+        public_paths=["^/join/", "^/participant-feeds/"],
         on_start=start_mail,
         on_stop=stop_mail,
     )

@@ -16,6 +16,7 @@ from trainops_registration.adapters.tables import (
     duplicate_flags,
     idempotency_keys,
     metadata,
+    participant_feeds,
     participant_merges,
     registrations,
     session_meetings,
@@ -144,11 +145,13 @@ def _trainings_v6(conn: Connection) -> None:
 def _quotas_and_checkin_v10(conn: Connection) -> None:
     """The sessions' seat quotas from scheduling's events (sessions heard of before have none:
     scheduling had none to send), the check-in codes' hashes (made when a list shows them) and
-    the online sessions' meeting addresses. On a fresh database v1 made them all already."""
+    the online sessions' meeting addresses, the participants' calendar feeds. On a fresh
+    database v1 made them all already."""
     if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
         conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
     checkin_codes.create(conn, checkfirst=True)
     session_meetings.create(conn, checkfirst=True)
+    participant_feeds.create(conn, checkfirst=True)
 
 
 MIGRATIONS = MigrationSet(
@@ -164,6 +167,8 @@ MIGRATIONS = MigrationSet(
         Migration(4, "identifier columns as the shared UUID type", _uuid_columns_v4),
         Migration(5, "message outbox of participants' mail", _message_outbox_v5),
         Migration(6, "the trainings' names, from scheduling's definitions", _trainings_v6),
-        Migration(10, "seat quotas, check-in codes, meeting addresses", _quotas_and_checkin_v10),
+        Migration(
+            10, "seat quotas, check-in codes, meeting addresses, feeds", _quotas_and_checkin_v10
+        ),
     ),
 )

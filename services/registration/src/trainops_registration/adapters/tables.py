@@ -208,3 +208,15 @@ session_meetings = sa.Table(
     sa.Column("url", sa.String(1000), nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
 )
+
+participant_feeds = sa.Table(
+    "participant_feeds",
+    metadata,
+    # A participant's calendar feed: its URL's token derives from REGISTRATION_LINK_KEY and the
+    # generation; only its hash is kept, NULL once revoked. A new feed is the next generation, so
+    # an old URL never works again.
+    sa.Column("participant_id", _UUID, primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("updated_at", _Time, nullable=False),
+)
