@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
 PRODUCTION = {
     "TRAINOPS_ENV": "production",
     "JWT_PUBLIC_KEY": public_key_pem(Ed25519PrivateKey.generate()),
+    "REGISTRATION_LINK_KEY": "0123456789abcdef" * 4,
 }
 
 
