@@ -38,6 +38,8 @@ class LinkTokens:
 
     secret: str = field(repr=False)
     purpose: str
+    label: str | None = None
+    """What the token's message starts with (default: ``purpose``)."""
     _key: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -48,7 +50,7 @@ class LinkTokens:
 
     def token(self, subject: str) -> str:
         """The URL-safe token (43 characters, 256 bits) of ``subject``."""
-        message = f"{self.purpose}:{subject}".encode()
+        message = f"{self.label or self.purpose}:{subject}".encode()
         digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
