@@ -28,7 +28,7 @@ def security_system(
     """The seeded system shared by the matrix, JWT and schemathesis tests."""
     system, teardown = start_security_system(request, tmp_path_factory.mktemp("security"))
     try:
-        system.seed = seed_region_a(system.client, Canary.fresh())
+        system.seed = seed_region_a(system.client, Canary.fresh(), system.harness.data_dir)
         yield system
     finally:
         teardown()

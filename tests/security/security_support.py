@@ -42,8 +42,9 @@ _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS
     | {"GET /r/{token}", "POST /r/{token}"}
-    | {"GET /certificates/{code}"},
-    "scheduling": _OPERATIONS,
+    | {"GET /certificates/{code}"}
+    | {"GET /join/{code}", "GET /participant-feeds/{token}"},
+    "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
     "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
     "reporting": _OPERATIONS,
     "identity": _OPERATIONS
@@ -57,7 +58,8 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     },
 }
 """The routes that answer without a token: operations probes and metrics, and the participant's
-form and JSON submission (the invitation token in them is the credential)."""
+form and JSON submission and join link, and calendar feeds (the invitation token, code or
+feed token in them is the credential)."""
 
 
 class HarnessTokens(TokenIssuer):
@@ -96,6 +98,8 @@ class Seed:
     invitation_token: str
     snapshot_id: str = ""
     """A frozen donor report (reporting holds no region's data: every reporter may read it)."""
+    checkin_code: str = ""
+    """The canary's check-in code (its attendance-sheet QR), when the seed could derive it."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -106,6 +110,7 @@ class Seed:
             "open registration id": self.open_registration_id,
             "participant id": self.participant_id,
             "invitation token": self.invitation_token,
+            **({"check-in code": self.checkin_code} if self.checkin_code else {}),
         }
 
     def path_values(self) -> dict[str, str]:
@@ -117,14 +122,14 @@ class Seed:
             "training_id": self.training_id,
             "trainer_id": self.trainer_id,
             "token": self.invitation_token,
+            "code": self.checkin_code or uuid.uuid4().hex,
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
-            # No certificate is issued in the seed: the public page's "not genuine" answer.
-            "code": "security-no-certificate",
             "purpose": "future_trainings",
             "snapshot_id": self.snapshot_id,
             "other_id": self.snapshot_id,
+            "feed_id": str(uuid.UUID(int=11)),
         }
 
 
@@ -166,7 +171,20 @@ class SecuritySystem:
         )
 
 
-def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
+def checkin_code_of(
+    client: TrainopsClient, data_dir: Path, session_id: str, registration_id: str
+) -> str:
+    """The check-in code of a registration, as the attendance sheet (read once here, which
+    stores its hash) shows it in the QR: derived from the installation's registration link key."""
+    from trainops_registration.handlers.checkin import checkin_tokens
+    from trainops_shared.credentials import REGISTRATION_LINK_KEY_FILE, SECRETS_DIRNAME
+
+    client.request("GET", f"{client.urls.registration}/sessions/{session_id}/attendance-sheet")
+    key = (data_dir / SECRETS_DIRNAME / REGISTRATION_LINK_KEY_FILE).read_text().strip()
+    return checkin_tokens(key).token(registration_id)
+
+
+def seed_region_a(client: TrainopsClient, canary: Canary, data_dir: Path | None = None) -> Seed:
     suffix = uuid.uuid4().hex[:8]
     training = client.define_training(
         f"security-{suffix}", {"en": "Child rights reporting", "ru": "Права ребёнка"}, ["media"]
@@ -218,6 +236,9 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
         open_registration_body=open_body,
         invitation_token=token_of(invitations[0]["url"]),
         snapshot_id=client.freeze_snapshot({"by": ["city"]})["id"],
+        checkin_code=(
+            checkin_code_of(client, data_dir, session, registration["id"]) if data_dir else ""
+        ),
     )
 
 

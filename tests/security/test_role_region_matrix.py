@@ -102,6 +102,17 @@ POLICY: dict[str, dict[str, Rule]] = {
         # A session of several regions is every one of them's: region B opens it, sees its own.
         "GET /sessions/{session_id}": Rule(REGISTRARS, "collection"),
         "POST /sessions/{session_id}/attendance": Rule(REGISTRARS, "body", "attendance_form"),
+        "GET /sessions/{session_id}/attendance-sheet": Rule(REGISTRARS, "collection"),
+        # A check-in code opens one region-A registration: region B gets 404.
+        "GET /checkin/{code}": Rule(REGISTRARS, "item"),
+        "POST /checkin/{code}": Rule(REGISTRARS, "item"),
+        "POST /sessions/{session_id}/meeting": Rule(REGISTRARS, "item"),
+        # The participant's own join link: the code in it is the credential.
+        "GET /join/{code}": PUBLIC,
+        "GET /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
+        "POST /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
+        # The participant's feed: the token in its address is the credential.
+        "GET /participant-feeds/{token}": PUBLIC,
         "GET /import": Rule(REGISTRARS, "collection"),
         "GET /import/template.csv": Rule(REGISTRARS, "global"),
         "GET /import/template.xlsx": Rule(REGISTRARS, "global"),
@@ -133,6 +144,11 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /sessions": Rule(ANY_ROLE, "global"),
         "GET /sessions/{session_id}": Rule(ANY_ROLE, "global"),
         "GET /sessions/{session_id}/calendar.ics": Rule(ANY_ROLE, "global"),
+        # Calendar feeds hold sessions only (no personal data); each person sees their own.
+        "POST /calendar-feeds": Rule(ANY_ROLE, "global"),
+        "GET /calendar-feeds": Rule(ANY_ROLE, "global"),
+        "POST /calendar-feeds/{feed_id}/revoke": Rule(ANY_ROLE, "global"),
+        "GET /feeds/{token}": PUBLIC,
         "GET /calendar": Rule(ANY_ROLE, "global"),
         "GET /programme/trainings": Rule(ANY_ROLE, "global"),
         "POST /programme/trainings": Rule(PLANNERS, "global"),

@@ -149,7 +149,8 @@ class Settings:
     """Seconds between two runs of registration's retention job
     (``PERSONAL_DATA_RETENTION_CHECK_S``)."""
     registration_link_key: str = field(default="", repr=False)
-    """Key of the participants' own links in their mail (cancel, confirm or decline a new time);
+    """Key of the participants' own links in their mail (cancel, confirm or decline a new time),
+    their check-in codes, join links and calendar feeds;
     only the registration service loads one (``REGISTRATION_LINK_KEY_FILE``)."""
     nats_user: str | None = None
     """The NATS user this service connects as (``None``: a server without authentication)."""

@@ -119,6 +119,11 @@ def test_production_refuses_an_rsa_key_or_a_weak_link_key(tmp_path):
     for weak in ("short", "a" * 40):
         with pytest.raises(SettingsError, match="at least 32 characters"):
             load_settings("feedback", {**PRODUCTION, "FEEDBACK_LINK_KEY": weak})
+    registration_required = r"REGISTRATION_LINK_KEY_FILE \(or REGISTRATION_LINK_KEY\) is required"
+    with pytest.raises(SettingsError, match=registration_required):
+        load_settings("registration", PRODUCTION)
+    with pytest.raises(SettingsError, match="REGISTRATION_LINK_KEY must be a random key"):
+        load_settings("registration", {**PRODUCTION, "REGISTRATION_LINK_KEY": "a" * 40})
     assert not (tmp_path / "secrets").exists()
 
 

@@ -12,6 +12,8 @@ from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.certificates import CERTIFICATE_PAGES
 from trainops_registration.api.certificates import PUBLIC_PATHS as CERTIFICATE_PUBLIC_PATHS
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
+from trainops_registration.api.console_checkin import CHECKIN_PAGES
+from trainops_registration.api.console_feeds import FEED_PAGES
 from trainops_registration.api.console_import import ImportPages
 from trainops_registration.api.console_messages import MESSAGE_PAGES
 from trainops_registration.api.console_people import PEOPLE_PAGES
@@ -93,13 +95,20 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *REGISTER_PAGES,
             *PEOPLE_PAGES,
             *SESSION_PAGES,
+            *CHECKIN_PAGES,
+            *FEED_PAGES,
             ImportPages,
             *CERTIFICATE_PAGES,
             *OWN_LINK_PAGES,
             *MESSAGE_PAGES,
             move_people,
         ],
-        public_paths=[*CERTIFICATE_PUBLIC_PATHS, *OWN_LINK_PATHS],
+        public_paths=[
+            *CERTIFICATE_PUBLIC_PATHS,
+            *OWN_LINK_PATHS,
+            "^/join/",
+            "^/participant-feeds/",
+        ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[REGISTRATION],

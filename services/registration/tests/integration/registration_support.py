@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import nats
 from litestar.testing import AsyncTestClient
@@ -44,12 +44,16 @@ class Harness:
             )
 
     async def schedule(
-        self, capacity: int = 2, cities: tuple[str, ...] = ("almaty", "astana")
+        self,
+        capacity: int = 2,
+        cities: tuple[str, ...] = ("almaty", "astana"),
+        mode: Literal["online", "in_person"] = "online",
     ) -> uuid.UUID:
         """Publish SessionScheduled and wait until registration has its copy."""
         event = session_scheduled(
             capacity=capacity,
             cities=cities,
+            mode=mode,
             starts_at=datetime(2020, 12, 22, 4, 0, tzinfo=UTC),
             hours=8,
         )

@@ -105,9 +105,10 @@ def migrate_and_check(conn: Connection) -> None:
         ("registration", 5),
         ("registration", 6),
         ("registration", 7),
-        ("registration", 9),
-        ("registration", 11),
         ("registration", 8),
+        ("registration", 9),
+        ("registration", 10),
+        ("registration", 11),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -84,9 +84,10 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 5),
         ("registration", 6),
         ("registration", 7),
-        ("registration", 9),
-        ("registration", 11),
         ("registration", 8),
+        ("registration", 9),
+        ("registration", 10),
+        ("registration", 11),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -36,7 +36,7 @@ COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_positio
 
 
 def test_migration_set_is_v1_to_v11() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -147,6 +147,22 @@ def test_v8_widens_the_message_index_and_adds_the_links_to_an_older_database() -
                     {**row, "message_id": uuid.uuid4(), "kind": "rescheduled", "sequence": 3}
                 )
             )
+
+
+def test_v10_adds_the_session_quotas_to_an_older_database() -> None:
+    engine = sqlite_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [PLUMBING_MIGRATIONS, V1_ONLY])
+            conn.exec_driver_sql("ALTER TABLE sessions DROP COLUMN quotas")
+            expected = insert_v1_rows(conn, random.Random(5))
+        with conn.begin():
+            applied = apply_migrations(conn, [PLUMBING_MIGRATIONS, MIGRATIONS])
+            assert ("registration", 10) in applied
+            assert "quotas" in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+            stored = conn.execute(sa.select(sessions.c.session_id, sessions.c.quotas)).all()
+            assert {str(sid) for sid, _ in stored} == set(expected)
+            assert all(quotas is None for _, quotas in stored)
     engine.dispose()
 
 
@@ -230,9 +246,10 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 5),
                 ("registration", 6),
                 ("registration", 7),
-                ("registration", 9),
-                ("registration", 11),
                 ("registration", 8),
+                ("registration", 9),
+                ("registration", 10),
+                ("registration", 11),
             ]
         with conn.begin():
             stored = {

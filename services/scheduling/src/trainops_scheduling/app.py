@@ -17,11 +17,13 @@ from litestar.di import Provide
 from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.console import CONSOLE_ROUTES, TEMPLATE_CONFIG
 from trainops_scheduling.api.controllers import ROUTES
+from trainops_scheduling.api.feeds import FEED_ROUTES
 from trainops_scheduling.domain import (
     CAPACITY_CEILING,
     DEFAULT_MAX_CAPACITY,
     CityCatalogue,
     InvalidField,
+    TravelTimes,
 )
 from trainops_scheduling.handlers.registration_events import EVENT_HANDLERS
 from trainops_shared.events.streams import SCHEDULING
@@ -30,6 +32,8 @@ from trainops_shared.settings import Settings, SettingsError
 
 CITIES_FILE_ENV = "TRAINOPS_CITIES_FILE"
 MAX_CAPACITY_ENV = "SCHEDULING_MAX_CAPACITY"
+TRAVEL_ENV = "SCHEDULING_TRAVEL_MINUTES"
+TRAVEL_PAIRS_ENV = "SCHEDULING_TRAVEL_PAIRS"
 
 
 def load_max_capacity(env: Mapping[str, str] | None = None) -> int:
@@ -65,11 +69,27 @@ def load_catalogue(env: Mapping[str, str] | None = None) -> CityCatalogue:
         raise SettingsError(f"{CITIES_FILE_ENV}={path!r}: {exc.field}: {exc.message}") from None
 
 
+def load_travel(catalogue: CityCatalogue, env: Mapping[str, str] | None = None) -> TravelTimes:
+    """The trainers' travel times: ``SCHEDULING_TRAVEL_MINUTES`` between any two cities
+    (default 180) and ``SCHEDULING_TRAVEL_PAIRS`` (``almaty:astana=120,...``) for given pairs."""
+    env = os.environ if env is None else env
+    default, pairs = env.get(TRAVEL_ENV, ""), env.get(TRAVEL_PAIRS_ENV, "")
+    try:
+        return TravelTimes.parse(default, pairs, catalogue)
+    except InvalidField as exc:
+        name = TRAVEL_ENV if exc.field == "default" else TRAVEL_PAIRS_ENV
+        raise SettingsError(f"{name}: {exc.message}") from None
+
+
 def build_spec(
-    settings: Settings, catalogue: CityCatalogue | None = None, max_capacity: int | None = None
+    settings: Settings,
+    catalogue: CityCatalogue | None = None,
+    max_capacity: int | None = None,
+    travel: TravelTimes | None = None,
 ) -> ServiceSpec:
     cities = catalogue if catalogue is not None else load_catalogue()
     capacity_bound = max_capacity if max_capacity is not None else load_max_capacity()
+    travel_times = travel if travel is not None else load_travel(cities)
 
     def provide_catalogue() -> CityCatalogue:
         return cities
@@ -77,14 +97,18 @@ def build_spec(
     def provide_max_capacity() -> int:
         return capacity_bound
 
+    def provide_travel() -> TravelTimes:
+        return travel_times
+
     # Route dependencies of this service only: a Router around its routes provides them, typed,
     # so Litestar can resolve them by name at start-up.
     api = Router(
         path="/",
-        route_handlers=[*ROUTES, *CONSOLE_ROUTES],
+        route_handlers=[*ROUTES, *FEED_ROUTES, *CONSOLE_ROUTES],
         dependencies={
             "catalogue": Provide(provide_catalogue, sync_to_thread=False),
             "max_capacity": Provide(provide_max_capacity, sync_to_thread=False),
+            "travel": Provide(provide_travel, sync_to_thread=False),
         },
     )
     return ServiceSpec(
@@ -100,4 +124,5 @@ def build_spec(
         event_handlers=EVENT_HANDLERS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
+        public_paths=["^/feeds/"],
     )

@@ -3,7 +3,9 @@
 Identity and scheduling run as processes on a real nats-server; ``bolat`` is made with
 ``trainops users add``. He schedules a session, sees it in the list and the calendar, and
 moves it, each change previewed before it is saved; a second session for the same trainer at an
-overlapping time shows the clash and offers no confirmation.
+overlapping time shows the clash and offers no confirmation, and so does one in another city
+too soon after the first to travel there (the travel time needed spelled out). Last he gives
+the session seat quotas, previewed and then shown with the session.
 """
 
 from __future__ import annotations
@@ -95,11 +97,35 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     ]
     seen["clash_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
     seen["clash_shot"] = consoles.phone_screenshot(driver, "scheduling-trainer-clash")
+    # In Almaty 90 minutes after the Aktobe session ends: not enough time to travel there.
+    starts = field("f-starts_at")
+    starts.clear()
+    starts.send_keys("2027-03-04 19:30")
+    ends = field("f-ends_at")
+    ends.clear()
+    ends.send_keys("2027-03-04 20:30", Keys.ENTER)
+    consoles.wait_for(
+        lambda: driver.find_elements(By.CLASS_NAME, "travel"), what="the travel clash"
+    )
+    seen["travel"] = consoles.text_of(driver, "clashes")
+    seen["travel_can_confirm"] = bool(driver.find_elements(By.ID, "confirm"))
+    seen["travel_shot"] = consoles.phone_screenshot(driver, "scheduling-travel-clash")
     driver.get(f"{base}/calendar?view=month&date=2027-03-04&lang=kk")
     consoles.wait_for(lambda: field("calendar"), what="the month in Kazakh")
     seen["kk_title"] = consoles.text_of(driver, "page-title")
     seen["kk_month"] = consoles.text_of(driver, "calendar")
     seen["kk_shot"] = consoles.phone_screenshot(driver, "scheduling-calendar-month-kk")
+    driver.get(seen["session_url"] + "?lang=en")
+    quotas = consoles.wait_for(lambda: field("f-quotas"), what="the quota field")
+    seen["quotas_before"] = consoles.text_of(driver, "session-quotas")
+    quotas.send_keys("media=10, aktobe=5", Keys.ENTER)
+    consoles.wait_for(lambda: field("preview-quotas"), what="the quota preview")
+    seen["quotas_preview"] = consoles.text_of(driver, "preview-quotas")
+    seen["quotas_shot"] = consoles.phone_screenshot(driver, "scheduling-quotas-preview")
+    field("confirm").send_keys(Keys.ENTER)
+    consoles.wait_for(lambda: "saved=1" in driver.current_url, what="the saved quotas")
+    seen["quotas_after"] = consoles.text_of(driver, "session-quotas")
+    seen["quotas_field"] = field("f-quotas").get_attribute("value")
     assert_stayed_local(driver)
     for name in (
         "preview_shot",
@@ -107,7 +133,9 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
         "calendar_shot",
         "reschedule_shot",
         "clash_shot",
+        "travel_shot",
         "kk_shot",
+        "quotas_shot",
     ):
         seen[name] = seen[name].stat().st_size
     return seen
@@ -142,6 +170,13 @@ async def test_programme_staff_plan_and_move_a_session(
     assert "Aigerim" in seen["clash"]
     assert any(link.startswith(seen["session_url"]) for link in seen["clash_links"])
     assert seen["clash_can_confirm"] is False
+    assert "needs 3 h 0 min to travel between the cities" in seen["travel"], seen["travel"]
+    assert "Aigerim" in seen["travel"] and "Aktobe" in seen["travel"]
+    assert seen["travel_can_confirm"] is False
+    assert seen["quotas_before"] == "None"
+    assert seen["quotas_preview"] == "Media ≤ 10; Aktobe ≤ 5", seen["quotas_preview"]
+    assert seen["quotas_after"] == "Media ≤ 10; Aktobe ≤ 5"
+    assert seen["quotas_field"] == "media=10, aktobe=5"
     assert seen["kk_title"] == "Кесте: күнтізбе"
     assert "15:00–18:00 Ethical coverage" in seen["kk_month"] and "Ақтөбе" in seen["kk_month"]
     for shot in (
@@ -150,6 +185,8 @@ async def test_programme_staff_plan_and_move_a_session(
         "calendar_shot",
         "reschedule_shot",
         "clash_shot",
+        "travel_shot",
         "kk_shot",
+        "quotas_shot",
     ):
         assert seen[shot] > 0

@@ -19,6 +19,7 @@ from trainops_shared.events.registration import (
     WaitlistPromoted,
 )
 from trainops_shared.events.scheduling import (
+    SeatQuota,
     SessionCancelled,
     SessionCapacityChanged,
     SessionCompleted,
@@ -41,6 +42,7 @@ __all__ = [
     "ParticipantRegistered",
     "ParticipantsMerged",
     "RegistrationCancelled",
+    "SeatQuota",
     "SessionCancelled",
     "SessionCapacityChanged",
     "SessionCompleted",

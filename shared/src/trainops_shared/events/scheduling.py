@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from trainops_shared.events.base import Event
+from trainops_shared.events.vocabulary import Sector
 
 SessionMode = Literal["online", "in_person"]
+
+
+class SeatQuota(msgspec.Struct, frozen=True, kw_only=True):
+    """At most ``max_seats`` confirmed seats of a session for people of ``sector``, of
+    ``city``, or of both together (at least one of the two is set).
+
+    Scheduling defines a session's quotas; registration, which decides seats, enforces them.
+    """
+
+    max_seats: Annotated[int, msgspec.Meta(ge=0)]
+    sector: Sector | None = None
+    city: str | None = None
+
+    def matches(self, city: str, sector: str) -> bool:
+        """Whether a registration of ``city`` and ``sector`` takes a seat of this quota."""
+        return (self.sector is None or self.sector == sector) and (
+            self.city is None or self.city == city
+        )
 
 
 class TrainingDefined(Event, frozen=True, kw_only=True, tag="scheduling.training_defined.v1"):
@@ -44,6 +63,7 @@ class SessionScheduled(Event, frozen=True, kw_only=True, tag="scheduling.session
     language: str
     trainer_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
     venue: str | None = None
+    quotas: list[SeatQuota] = msgspec.field(default_factory=list)
 
 
 class SessionRescheduled(Event, frozen=True, kw_only=True, tag="scheduling.session_rescheduled.v1"):
@@ -57,9 +77,15 @@ class SessionRescheduled(Event, frozen=True, kw_only=True, tag="scheduling.sessi
 class SessionCapacityChanged(
     Event, frozen=True, kw_only=True, tag="scheduling.session_capacity_changed.v1"
 ):
+    """The session's seats changed: its capacity, its quotas, or both.
+
+    ``quotas`` is the session's whole new list of quotas; ``None`` (every event published
+    before quotas existed) leaves them as they were."""
+
     session_id: uuid.UUID
     capacity: int
     previous_capacity: int
+    quotas: list[SeatQuota] | None = None
 
 
 class SessionCancelled(Event, frozen=True, kw_only=True, tag="scheduling.session_cancelled.v1"):

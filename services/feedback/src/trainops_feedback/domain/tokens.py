@@ -7,35 +7,27 @@ log of invitation rows cannot be turned back into working links.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
+from trainops_shared.link_tokens import LinkTokens, hash_token, looks_like_token
+
+__all__ = [
+    "DEFAULT_TOKEN_TTL",
+    "InvitationTokens",
+    "expiry_for",
+    "hash_token",
+    "is_expired",
+    "looks_like_token",
+    "tokens_for",
+]
+
 DEFAULT_TOKEN_TTL: Final = timedelta(days=60)
 """Default lifetime of a link: long enough for a participant to answer after a busy month,
 short enough that old links in forwarded messages stop working."""
-
-_TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{16,128}")
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex digest of ``token``; the database looks invitations up by this value.
-
-    A plain (unsalted) hash is right here: the token already has 256 bits of entropy, and the
-    lookup must be deterministic to find the row.
-    """
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    """Cheap shape check of a URL path segment, so junk answers 404 without a database query."""
-    return bool(_TOKEN_RE.fullmatch(token))
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -62,8 +54,8 @@ def is_expired(expires_at: datetime, now: datetime) -> bool:
     return now >= expires_at
 
 
-_KEY_LABEL = b"trainops-feedback-invitation-key"
-_TOKEN_LABEL = "feedback-invitation:"
+_KEY_LABEL: Final = "trainops-feedback-invitation-key"
+_TOKEN_LABEL: Final = "feedback-invitation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +72,16 @@ class InvitationTokens:
     """
 
     secret: str = field(repr=False)
-    _key: bytes = field(init=False, repr=False)
+    _tokens: LinkTokens = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.secret:
             raise ValueError("an invitation token key needs a non-empty secret")
-        key = hmac.new(self.secret.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
-        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_tokens", LinkTokens(self.secret, _KEY_LABEL, _TOKEN_LABEL))
 
     def token(self, invitation_id: uuid.UUID | str) -> str:
         """The URL-safe token (43 characters, 256 bits) of ``invitation_id``."""
-        message = (_TOKEN_LABEL + str(invitation_id)).encode("ascii")
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        return self._tokens.token(str(invitation_id))
 
     def token_hash(self, invitation_id: uuid.UUID | str) -> str:
         """What the database stores and looks up: ``sha256(token)`` in hex."""

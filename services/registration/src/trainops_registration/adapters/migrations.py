@@ -14,14 +14,17 @@ from trainops_registration.adapters.followups import FOLLOWUP_TABLES
 from trainops_registration.adapters.links import registration_links
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import (
+    checkin_codes,
     consents,
     duplicate_flags,
     idempotency_keys,
     metadata,
+    participant_feeds,
     participant_merges,
     participants,
     person_keys,
     registrations,
+    session_meetings,
     sessions,
     trainings,
 )
@@ -262,6 +265,18 @@ def _session_changes_v8(conn: Connection) -> None:
     registration_links.create(conn, checkfirst=True)
 
 
+def _quotas_and_checkin_v10(conn: Connection) -> None:
+    """The sessions' seat quotas from scheduling's events (sessions heard of before have none:
+    scheduling had none to send), the check-in codes' hashes (made when a list shows them) and
+    the online sessions' meeting addresses, the participants' calendar feeds. On a fresh
+    database v1 made them all already."""
+    if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
+        conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
+    checkin_codes.create(conn, checkfirst=True)
+    session_meetings.create(conn, checkfirst=True)
+    participant_feeds.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -280,6 +295,9 @@ MIGRATIONS = MigrationSet(
             8, "messages about changed sessions, participants' own links", _session_changes_v8
         ),
         Migration(9, "feedback links, answers and certificates", _followups_v9),
+        Migration(
+            10, "seat quotas, check-in codes, meeting addresses, feeds", _quotas_and_checkin_v10
+        ),
         Migration(
             11,
             "personal data sealed per person, blind index, person keys, consents",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from trainops_registration.adapters.tables import sessions
 from trainops_registration.domain.records import SessionCopy
+from trainops_shared.events.scheduling import SeatQuota
 from trainops_shared.timeutil import as_utc
 from trainops_shared.upsert import update_if_newer, upsert_if_newer
 
@@ -39,7 +41,13 @@ def session_from_row(row: RowMapping) -> SessionCopy:
         confirmed_count=int(row["confirmed_count"]),
         waitlisted_count=int(row["waitlisted_count"]),
         last_waitlist_position=int(row["last_waitlist_position"]),
+        quotas=tuple(msgspec.convert(row["quotas"] or [], list[SeatQuota])),
     )
+
+
+def quota_values(quotas: list[SeatQuota]) -> list[dict[str, object]]:
+    """The quotas as the JSON column holds them."""
+    return [msgspec.to_builtins(q) for q in quotas]
 
 
 _GET_SESSION = sa.select(sessions).where(_s.session_id == sa.bindparam("sid"))

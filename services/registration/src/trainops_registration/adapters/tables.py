@@ -41,6 +41,8 @@ sessions = sa.Table(
     sa.Column("confirmed_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("waitlisted_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_waitlist_position", sa.Integer, nullable=False, server_default="0"),
+    # Scheduling's seat quotas of the session (SeatQuota objects); NULL: none.
+    sa.Column("quotas", sa.JSON, nullable=True),
 )
 
 PER_CITY_UNIQUE = tuple(
@@ -218,4 +220,38 @@ participant_merges = sa.Table(
     sa.Column("registrations_moved", sa.Integer, nullable=False),
     sa.Column("flags_resolved", sa.Integer, nullable=False),
     sa.Index("ix_participant_merges_at", "merged_at"),
+)
+
+checkin_codes = sa.Table(
+    "checkin_codes",
+    metadata,
+    # A registration's check-in code (the QR of the attendance list, the participant's join
+    # link) as its SHA-256 only: the code itself is derived from REGISTRATION_LINK_KEY when a
+    # page shows it, so a dump of this table opens nothing.
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("registration_id", _UUID, nullable=False, unique=True),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+session_meetings = sa.Table(
+    "session_meetings",
+    metadata,
+    # The meeting address of an online session, set by its coordinators here: it may carry the
+    # meeting's passcode, so it stays in this service (no event carries it) and the participants'
+    # join links redirect to it.
+    sa.Column("session_id", _UUID, primary_key=True),
+    sa.Column("url", sa.String(1000), nullable=False),
+    sa.Column("updated_at", _Time, nullable=False),
+)
+
+participant_feeds = sa.Table(
+    "participant_feeds",
+    metadata,
+    # A participant's calendar feed: its URL's token derives from REGISTRATION_LINK_KEY and the
+    # generation; only its hash is kept, NULL once revoked. A new feed is the next generation, so
+    # an old URL never works again.
+    sa.Column("participant_id", _UUID, primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("updated_at", _Time, nullable=False),
 )

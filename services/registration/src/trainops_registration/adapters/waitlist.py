@@ -29,8 +29,12 @@ def seat_snapshot(conn: Connection, session: SessionCopy, *, head: int) -> Sessi
     are then the current ones.
 
     Only those entries are ever needed (promotions take at most the free seats from the head;
-    a new registration goes after the last), so a long waitlist is never loaded whole.
+    a new registration goes after the last), so a long waitlist is never loaded whole, unless
+    the session has quotas: then a promotion may pass over anyone, so the whole waitlist comes
+    with each entry's city and sector, and the confirmed seats per city and sector too.
     """
+    if session.quotas:
+        return _quota_snapshot(conn, session)
     sid = str(session.session_id)
     waiting = sa.select(_r.registration_id, _r.waitlist_position).where(
         _r.session_id == sid, _r.status == "waitlisted"
@@ -46,6 +50,27 @@ def seat_snapshot(conn: Connection, session: SessionCopy, *, head: int) -> Sessi
         capacity=session.capacity,
         confirmed_count=session.confirmed_count,
         waitlist=tuple(WaitlistEntry(rid, pos) for rid, pos in entries.items()),
+    )
+
+
+def _quota_snapshot(conn: Connection, session: SessionCopy) -> SessionSeats:
+    sid = str(session.session_id)
+    waiting = conn.execute(
+        sa.select(_r.registration_id, _r.waitlist_position, _r.city, _r.sector)
+        .where(_r.session_id == sid, _r.status == "waitlisted")
+        .order_by(_r.waitlist_position)
+    ).all()
+    held = conn.execute(
+        sa.select(_r.city, _r.sector, sa.func.count())
+        .where(_r.session_id == sid, _r.status == "confirmed")
+        .group_by(_r.city, _r.sector)
+    ).all()
+    return SessionSeats(
+        capacity=session.capacity,
+        confirmed_count=session.confirmed_count,
+        waitlist=tuple(WaitlistEntry(r, int(p), c, s) for r, p, c, s in waiting),
+        quotas=session.quotas,
+        held=tuple((c, s, int(n)) for c, s, n in held),
     )
 
 

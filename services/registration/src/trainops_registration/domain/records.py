@@ -19,6 +19,7 @@ from trainops_registration.domain.seats import (
     SessionStatus,
     WaitlistEntry,
 )
+from trainops_shared.events.scheduling import SeatQuota
 from trainops_shared.events.vocabulary import AgeBand, Language, Sector, Sex
 
 CancelCause = Literal["participant", "session_cancelled"]
@@ -47,9 +48,12 @@ class SessionCopy:
     confirmed_count: int = 0
     waitlisted_count: int = 0
     last_waitlist_position: int = 0
+    quotas: tuple[SeatQuota, ...] = ()
 
     def seats(self) -> SessionSeats:
-        """Capacity, confirmed count and the end of the waitlist, from the counters alone."""
+        """Capacity, confirmed count and the end of the waitlist, from the counters alone (a
+        session with quotas needs the seats held per city and sector too: the store's
+        snapshot)."""
         last = self.last_waitlist_position
         return SessionSeats(
             capacity=self.capacity,

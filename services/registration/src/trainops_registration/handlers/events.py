@@ -9,6 +9,7 @@ raise :class:`RetryLater` (streams can deliver out of order after a redelivery).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -65,6 +66,7 @@ def on_session_scheduled(conn: Connection, event: SessionScheduled) -> None:
         "ends_at": event.ends_at,
         "capacity": event.capacity,
         "language": event.language,
+        "quotas": sessions.quota_values(event.quotas),
         "version": event.aggregate_version,
         "updated_at": utc_now(),
     }
@@ -95,17 +97,17 @@ def on_session_rescheduled(conn: Connection, event: SessionRescheduled) -> None:
 
 
 def on_capacity_changed(conn: Connection, event: SessionCapacityChanged) -> None:
-    """New capacity; an increase promotes the head of the waitlist (FIFO) at once."""
+    """New capacity (and quotas, when the event carries them); an increase, or a quota
+    loosened, promotes at once the first waiting people who now fit."""
     session = _newer(conn, event)
     if session is None:
         return
     now = utc_now()
-    sessions.update_session(
-        conn,
-        event.session_id,
-        {"capacity": event.capacity, "updated_at": now},
-        version=event.aggregate_version,
-    )
+    changes: dict[str, Any] = {"capacity": event.capacity, "updated_at": now}
+    if event.quotas is not None:
+        changes["quotas"] = sessions.quota_values(event.quotas)
+        session = dataclasses.replace(session, quotas=tuple(event.quotas))
+    sessions.update_session(conn, event.session_id, changes, version=event.aggregate_version)
     if session.status != "scheduled":
         return
     snapshot = waitlist.seat_snapshot(conn, session, head=max(event.capacity, 0))

@@ -25,6 +25,7 @@ from trainops_registration.adapters import (
     participants,
     registrations,
     sessions,
+    waitlist,
 )
 from trainops_registration.domain import (
     Participant,
@@ -150,8 +151,10 @@ def add_registration(
     ensure_not_registered(
         existing.live if existing is not None else None, scope, field_prefix or "participant"
     )
-    # The session row is locked (load_open_session): its seat counters are current.
-    decision = decide_new_registration(session.seats())
+    # The session row is locked (load_open_session): its seat counters are current; with
+    # quotas the seats held per city and sector are read as well.
+    seats = waitlist.seat_snapshot(conn, session, head=0) if session.quotas else session.seats()
+    decision = decide_new_registration(seats, person.city, person.sector)
     registration = Registration(
         registration_id=uuid7(),
         session_id=session.session_id,

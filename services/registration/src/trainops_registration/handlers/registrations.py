@@ -111,7 +111,7 @@ def cancel_and_promote(
     ensure_can_cancel(record.status)
     now = utc_now()
     snapshot = waitlist.seat_snapshot(conn, session, head=session.capacity)
-    to_promote = promotions_after_cancel(snapshot, record.status)
+    to_promote = promotions_after_cancel(snapshot, record.status, record.city, record.sector)
     version = record.version + 1
     registrations.mark_cancelled(conn, registration_id, "participant", version, now)
     if record.status == "confirmed":

@@ -59,7 +59,7 @@ ROSTER_MAX: Final = 10_000
 """More registrations than any session seats: a roster is read whole."""
 
 
-def _visible_session(conn: Connection, session_id: uuid.UUID, principal: Principal) -> SessionCopy:
+def visible_session(conn: Connection, session_id: uuid.UUID, principal: Principal) -> SessionCopy:
     """The session copy, if it takes people of the principal's region (else 404)."""
     found = sessions.get_session(conn, session_id)
     scope = region_code(principal.region_scope)
@@ -73,7 +73,7 @@ def read_session_roster(
 ) -> SessionRoster:
     """A coordinator sees only the registrations of their region, also in a session of
     several cities."""
-    session = _visible_session(conn, session_id, principal)
+    session = visible_session(conn, session_id, principal)
 
     def of(status: RegistrationStatus) -> list[Registration]:
         found, _ = registrations.list_registrations(
@@ -98,7 +98,7 @@ def record_session_attendance(
 ) -> list[Registration]:
     """Record the same answer for many registrations of one session, all or none (one of
     another session, or another region's: 404 and nothing recorded)."""
-    _visible_session(conn, session_id, principal)
+    visible_session(conn, session_id, principal)
     recorded = []
     for registration_id in registration_ids:
         found = registrations.get_registration(conn, registration_id, principal)

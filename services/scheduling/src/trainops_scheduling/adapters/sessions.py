@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -19,6 +20,7 @@ from trainops_scheduling.adapters.tables import session_cities, session_trainers
 from trainops_scheduling.domain import Session, TimeRange
 from trainops_scheduling.domain.errors import StaleSession
 from trainops_scheduling.domain.records import SessionFilter
+from trainops_shared.events.scheduling import SeatQuota
 
 
 def _session(row: Any) -> Session:
@@ -38,7 +40,12 @@ def _session(row: Any) -> Session:
         status=row.status,
         version=row.version,
         cancel_reason=row.cancel_reason,
+        quotas=tuple(msgspec.convert(row.quotas or [], list[SeatQuota])),
     )
+
+
+session_from_row = _session
+"""The aggregate of a ``sessions`` row, for the other adapters that read sessions."""
 
 
 def _session_values(session: Session) -> dict[str, Any]:
@@ -56,6 +63,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "status": session.status,
         "cancel_reason": session.cancel_reason,
         "version": session.version,
+        "quotas": msgspec.to_builtins(list(session.quotas)),
     }
 
 

@@ -60,6 +60,8 @@ sessions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", _Time, nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
+    # Seat quotas as SeatQuota objects; NULL for sessions stored before quotas existed.
+    sa.Column("quotas", sa.JSON, nullable=True),
     sa.Index("ix_sessions_starts_at", "starts_at", "id"),
     sa.Index("ix_sessions_training", "training_id", "starts_at"),
     sa.Index("ix_sessions_status", "status", "starts_at"),
@@ -87,6 +89,23 @@ session_trainers = sa.Table(
 )
 
 
+calendar_feeds = sa.Table(
+    "calendar_feeds",
+    metadata,
+    # A subscribable calendar of a city's or a trainer's sessions. Calendar apps cannot send a
+    # bearer token, so the feed's URL holds a random token; only its SHA-256 is kept here, and a
+    # revoked feed stays (revoked_at set) so its URL keeps answering 404.
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("revoked_at", _Time, nullable=True),
+    sa.Index("ix_calendar_feeds_creator", "created_by", "created_at"),
+)
+
+
 projection_metadata = sa.MetaData()
 
 registration_counts = sa.Table(
@@ -103,6 +122,14 @@ and one only registration has heard of are the same key; no foreign key, events 
 
 def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)
+
+
+def _quotas_v4(conn: Connection) -> None:
+    """A session's seat quotas (JSON list; sessions from before have none) and the calendar
+    feeds. On a fresh database v1 made both already."""
+    if "quotas" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
+        conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN quotas JSON")
+    calendar_feeds.create(conn, checkfirst=True)
 
 
 def _create_v2(conn: Connection) -> None:
@@ -132,5 +159,6 @@ MIGRATIONS = MigrationSet(
         Migration(1, "trainings, trainers, sessions and their city/trainer links", _create_v1),
         Migration(2, "registration counts per session, from registration's events", _create_v2),
         Migration(3, "control and bidi characters out of stored titles and names", _clean_text_v3),
+        Migration(4, "seat quotas of sessions, calendar feeds", _quotas_v4),
     ),
 )

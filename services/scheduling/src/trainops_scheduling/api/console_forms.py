@@ -27,6 +27,7 @@ from litestar.response import Template
 from trainops_scheduling.api.console_texts import TEXTS
 from trainops_scheduling.domain import CityCatalogue
 from trainops_scheduling.domain.cities import load_zone
+from trainops_scheduling.domain.quotas import quota_text
 from trainops_scheduling.domain.session import STATUSES
 from trainops_shared.auth import Principal, requires
 from trainops_shared.console.labels import choices
@@ -110,6 +111,7 @@ FORM_FIELDS: Final = {
     "language": "language",
     "trainer_ids": "trainer_ids",
     "venue": "venue",
+    "quotas": "quotas",
     "reason": "reason",
     "code": "code",
     "title": "title_en",
@@ -212,6 +214,7 @@ class View:
             "sector_choices": choices("sector", lang),
             "training_title": training_title,
             "local_input": _local_input,
+            "quota_text": quota_text,
         }
         return render_console(
             self.request,

@@ -32,16 +32,19 @@ from trainops_scheduling.api.console_forms import (
     text_value,
     training_title,
 )
+from trainops_scheduling.api.controllers import Travel
 from trainops_scheduling.api.schemas import (
     CancelIn,
     CapacityIn,
     RescheduleIn,
     ScheduleSessionIn,
 )
-from trainops_scheduling.domain import Session
+from trainops_scheduling.domain import InvalidField, Session, TravelTimes
+from trainops_scheduling.domain.quotas import parse_quota_text
 from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.handlers import commands, planning
 from trainops_shared.errors import AppError
+from trainops_shared.events import SeatQuota
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.validation import check_text
 
@@ -88,18 +91,20 @@ async def new_session_submit(
     runtime: Runtime,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
+    travel: Travel,
 ) -> Template | Redirect:
     """Preview the session (its trainer clashes), or with ``confirm=1`` schedule it."""
     view = View(request, principal, catalogue)
     form = await request.form()
     values: dict[str, Any] = {name: text_value(form, name) for name in SESSION_TEXT_FIELDS}
     values["venue"] = text_value(form, "venue")
+    values["quotas"] = text_value(form, "quotas")
     values["cities"] = list_value(form, "cities")
     values["trainer_ids"] = list_value(form, "trainer_ids")
     try:
         data = convert(
             {
-                **{k: v for k, v in values.items() if v not in ("", [])},
+                **{k: v for k, v in values.items() if v not in ("", []) and k != "quotas"},
                 "cities": values["cities"],
                 "trainer_ids": values["trainer_ids"],
             },
@@ -123,6 +128,8 @@ async def new_session_submit(
             "trainer_ids": data.trainer_ids,
             "venue": data.venue,
             "max_capacity": max_capacity,
+            "travel": travel,
+            "quotas": _quotas(values["quotas"], data.cities),
         }
         preview = await run(lambda: runtime.read(partial(planning.preview_schedule, **arguments)))
         if preview.clashes:
@@ -197,10 +204,24 @@ async def session_page(
     )
 
 
+def _quotas(text: str, cities: list[str]) -> list[SeatQuota]:
+    """The quota field's one line read as the API's list (422 on the field otherwise)."""
+    try:
+        return parse_quota_text(text, cities)
+    except InvalidField as exc:
+        raise FormRefused(exc.status, "quotas", exc.message) from None
+
+
 def _preview_step(
-    action: str, session_id: uuid.UUID, form: FormMultiDict, max_capacity: int, required: str
+    action: str,
+    session: Session,
+    form: FormMultiDict,
+    max_capacity: int,
+    travel: TravelTimes,
+    required: str,
 ) -> tuple[dict[str, str], Callable[[Connection], planning.Preview], Callable[..., Session]]:
     """For one change: the form's values, its preview and its use case (arguments bound)."""
+    session_id = session.id
     if action == "reschedule":
         values = {name: text_value(form, name) for name in ("starts_at", "ends_at")}
         moved = convert(values, RescheduleIn, required)
@@ -208,15 +229,24 @@ def _preview_step(
         return (
             values,
             partial(
-                planning.preview_reschedule, session_id=session_id, starts_at=starts, ends_at=ends
+                planning.preview_reschedule,
+                session_id=session_id,
+                starts_at=starts,
+                ends_at=ends,
+                travel=travel,
             ),
             partial(
-                commands.reschedule_session, session_id=session_id, starts_at=starts, ends_at=ends
+                commands.reschedule_session,
+                session_id=session_id,
+                starts_at=starts,
+                ends_at=ends,
+                travel=travel,
             ),
         )
     if action == "capacity":
-        values = {"capacity": text_value(form, "capacity")}
-        seats = convert(values, CapacityIn, required).capacity
+        values = {"capacity": text_value(form, "capacity"), "quotas": text_value(form, "quotas")}
+        seats = convert({"capacity": values["capacity"]}, CapacityIn, required).capacity
+        quotas = _quotas(values["quotas"], list(session.cities))
         return (
             values,
             partial(
@@ -224,12 +254,14 @@ def _preview_step(
                 session_id=session_id,
                 capacity=seats,
                 max_capacity=max_capacity,
+                quotas=quotas,
             ),
             partial(
                 commands.change_capacity,
                 session_id=session_id,
                 capacity=seats,
                 max_capacity=max_capacity,
+                quotas=quotas,
             ),
         )
     if action == "cancel":
@@ -260,19 +292,20 @@ async def session_change(
     runtime: Runtime,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
+    travel: Travel,
     session_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
     """Reschedule, change the capacity of, cancel or complete a session: first the preview
     (the trainer clash, the change spelled out), then with ``confirm=1`` the change."""
     view = View(request, principal, catalogue)
     # 404 for a session that does not exist, before anything of the form is looked at.
-    await runtime.read(partial(planning.read_session, session_id=session_id))
+    board = await runtime.read(partial(planning.read_session, session_id=session_id))
     form = await request.form()
     action = text_value(form, "action")
     values: dict[str, str] = {}
     try:
         values, preview_fn, change_fn = _preview_step(
-            action, session_id, form, max_capacity, view.texts["required"]
+            action, board.sessions[0], form, max_capacity, travel, view.texts["required"]
         )
         preview = await run(lambda: runtime.read(preview_fn))
         if preview.clashes:

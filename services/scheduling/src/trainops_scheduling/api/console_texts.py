@@ -29,6 +29,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Тренинг",
         "trainer": "Тренер",
         "capacity": "Орын саны",
+        "quotas": "Орын квоталары",
+        "quotas_hint": (
+            "Сала немесе қала бойынша ең көбі N расталған орын, мысалы media=10, almaty=5, "
+            "blogger/aktobe=2; бос болса, квота жоқ"
+        ),
+        "no_quotas": "Квота жоқ",
         "status": "Күйі",
         "mode": "Өткізу түрі",
         "language": "Тілі",
@@ -60,8 +66,9 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "change": "Өзгерту",
         "preview_title": "Сақтау алдында тексеріңіз",
         "preview_ok": "Тренерлер бос: сессияны сақтауға болады.",
-        "clash": "Тренер бұл уақытта басқа сессияда:",
+        "clash": "Тренер бұл уақытта басқа сессияда немесе оған жету үшін уақыт жетпейді:",
         "clash_hint": "Басқа уақытты немесе тренерді таңдаңыз.",
+        "travel_needed": "қалалар арасындағы жолға {hours} сағ {minutes} мин қажет",
         "reschedule": "Уақытын ауыстыру",
         "change_capacity": "Орын санын өзгерту",
         "cancel": "Сессияны болдырмау",
@@ -106,6 +113,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Тренинг",
         "trainer": "Тренер",
         "capacity": "Мест",
+        "quotas": "Квоты мест",
+        "quotas_hint": (
+            "Не больше N подтверждённых мест на сферу или город, например media=10, almaty=5, "
+            "blogger/aktobe=2; пусто — без квот"
+        ),
+        "no_quotas": "Без квот",
         "status": "Статус",
         "mode": "Формат",
         "language": "Язык",
@@ -139,8 +152,9 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "change": "Изменить",
         "preview_title": "Проверьте перед сохранением",
         "preview_ok": "Тренеры свободны: сессию можно сохранить.",
-        "clash": "Тренер в это время занят в другой сессии:",
+        "clash": "Тренер в это время занят в другой сессии или не успеет до неё доехать:",
         "clash_hint": "Выберите другое время или другого тренера.",
+        "travel_needed": "на дорогу между городами нужно {hours} ч {minutes} мин",
         "reschedule": "Перенести",
         "change_capacity": "Изменить число мест",
         "cancel": "Отменить сессию",
@@ -185,6 +199,12 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "training": "Training",
         "trainer": "Trainer",
         "capacity": "Capacity",
+        "quotas": "Seat quotas",
+        "quotas_hint": (
+            "At most N confirmed seats per sector or city, e.g. media=10, almaty=5, "
+            "blogger/aktobe=2; empty: none"
+        ),
+        "no_quotas": "None",
         "status": "Status",
         "mode": "Mode",
         "language": "Language",
@@ -216,8 +236,9 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "change": "Change",
         "preview_title": "Check before saving",
         "preview_ok": "The trainers are free: the session can be saved.",
-        "clash": "A trainer is booked in another session at that time:",
+        "clash": "A trainer is booked in another session then, or too close to it to travel:",
         "clash_hint": "Pick another time or another trainer.",
+        "travel_needed": "needs {hours} h {minutes} min to travel between the cities",
         "reschedule": "Reschedule",
         "change_capacity": "Change capacity",
         "cancel": "Cancel the session",

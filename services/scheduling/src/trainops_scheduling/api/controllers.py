@@ -31,7 +31,12 @@ from trainops_scheduling.api.schemas import (
     TrainerOut,
     TrainingOut,
 )
-from trainops_scheduling.domain import CityCatalogue, InvalidField, render_session_ical
+from trainops_scheduling.domain import (
+    CityCatalogue,
+    InvalidField,
+    TravelTimes,
+    render_session_ical,
+)
 from trainops_scheduling.domain.cities import load_zone
 from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.domain.times import to_utc
@@ -46,9 +51,10 @@ Runtime = NamedDependency[ServiceRuntime]
 Actor = NamedDependency[Principal]
 Catalogue = NamedDependency[CityCatalogue]
 MaxCapacity = NamedDependency[int]
+Travel = NamedDependency[TravelTimes]
 """Injected by name: the shared runtime and the signed-in principal (the acting account of every
-change), and the city catalogue and the capacity bound (``SCHEDULING_MAX_CAPACITY``) the app's
-Router provides."""
+change), and the city catalogue, the capacity bound (``SCHEDULING_MAX_CAPACITY``) and the
+trainers' travel times (``SCHEDULING_TRAVEL_*``) the app's Router provides."""
 
 WRITERS = [requires("programme_staff", "admin")]
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -158,12 +164,15 @@ async def schedule_session(
     principal: Actor,
     catalogue: Catalogue,
     max_capacity: MaxCapacity,
+    travel: Travel,
     data: JSONBody[ScheduleSessionIn],
 ) -> SessionOut:
     """Schedule a session: in person in exactly one city, online across one or more.
 
     ``starts_at``/``ends_at`` carry an offset, or are wall times in ``timezone`` (default: the
-    first city's zone). 409 with ``conflicting_session_id`` if a trainer is already booked.
+    first city's zone). 409 with ``conflicting_session_id`` if a trainer is already booked, or
+    (with ``travel_minutes``) if a trainer's in-person session in another city ends too shortly
+    before or starts too shortly after this one to travel between them.
     """
     if data.venue is not None:
         check_text(data.venue, "venue")
@@ -183,6 +192,8 @@ async def schedule_session(
             venue=data.venue,
             timezone=data.timezone,
             max_capacity=max_capacity,
+            travel=travel,
+            quotas=[q.quota() for q in data.quotas],
         )
     )
     return SessionOut.of(session, catalogue)
@@ -193,10 +204,12 @@ async def reschedule_session(
     runtime: Runtime,
     principal: Actor,
     catalogue: Catalogue,
+    travel: Travel,
     session_id: FromPath[uuid.UUID],
     data: JSONBody[RescheduleIn],
 ) -> SessionOut:
-    """Move a session (naive times are read in the session's zone); trainers re-checked."""
+    """Move a session (naive times are read in the session's zone); trainers re-checked,
+    double bookings and travel time alike (409 as for scheduling)."""
     session = await runtime.write(
         partial(
             commands.reschedule_session,
@@ -204,6 +217,7 @@ async def reschedule_session(
             session_id=session_id,
             starts_at=data.starts_at,
             ends_at=data.ends_at,
+            travel=travel,
         )
     )
     return SessionOut.of(session, catalogue)
@@ -218,7 +232,8 @@ async def change_capacity(
     session_id: FromPath[uuid.UUID],
     data: JSONBody[CapacityIn],
 ) -> SessionOut:
-    """Change the seat count (at most ``SCHEDULING_MAX_CAPACITY``, 100,000 by default)."""
+    """Change the seat count (at most ``SCHEDULING_MAX_CAPACITY``, 100,000 by default) and,
+    with ``quotas``, the seat quotas (registration enforces them and promotes who now fits)."""
     session = await runtime.write(
         partial(
             commands.change_capacity,
@@ -226,6 +241,7 @@ async def change_capacity(
             session_id=session_id,
             capacity=data.capacity,
             max_capacity=max_capacity,
+            quotas=data.new_quotas(),
         )
     )
     return SessionOut.of(session, catalogue)

@@ -22,7 +22,8 @@ from trainops_scheduling.domain import (
     format_local,
 )
 from trainops_scheduling.domain.records import TrainerRecord, TrainingRecord
-from trainops_shared.events.vocabulary import Language
+from trainops_shared.events.scheduling import SeatQuota
+from trainops_shared.events.vocabulary import Language, Sector
 
 Code = Annotated[
     str,
@@ -56,6 +57,20 @@ Capacity = Annotated[
 ]
 
 Status = SessionStatus
+
+
+class QuotaIn(msgspec.Struct, forbid_unknown_fields=True):
+    """At most ``max_seats`` confirmed seats for ``sector``, ``city`` or both together."""
+
+    max_seats: Annotated[int, msgspec.Meta(ge=0, le=CAPACITY_CEILING)]
+    sector: Sector | None = None
+    city: CityCode | None = None
+
+    def quota(self) -> SeatQuota:
+        return SeatQuota(max_seats=self.max_seats, sector=self.sector, city=self.city)
+
+
+Quotas = Annotated[list[QuotaIn], msgspec.Meta(max_length=50)]
 
 
 class TrainingTitle(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +108,7 @@ class ScheduleSessionIn(msgspec.Struct, forbid_unknown_fields=True):
     )
     venue: Annotated[str, msgspec.Meta(max_length=300)] | None = None
     timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    quotas: Quotas = msgspec.field(default_factory=list)
 
 
 class RescheduleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,7 +117,14 @@ class RescheduleIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CapacityIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The new seat count and, if given, the session's whole new list of quotas (omitted or
+    ``null``: the quotas stay as they are; ``[]``: none any more)."""
+
     capacity: Capacity
+    quotas: Quotas | None = None
+
+    def new_quotas(self) -> list[SeatQuota] | None:
+        return None if self.quotas is None else [q.quota() for q in self.quotas]
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -154,6 +177,7 @@ class SessionOut(msgspec.Struct):
     status: str
     version: int
     cancel_reason: str | None = None
+    quotas: list[SeatQuota] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(cls, s: Session, catalogue: CityCatalogue) -> SessionOut:
@@ -179,6 +203,7 @@ class SessionOut(msgspec.Struct):
             status=s.status,
             version=s.version,
             cancel_reason=s.cancel_reason,
+            quotas=list(s.quotas),
         )
 
 

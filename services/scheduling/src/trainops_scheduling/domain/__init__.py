@@ -20,7 +20,7 @@ from trainops_scheduling.domain.errors import (
     TrainerDoubleBooked,
     UnknownCity,
 )
-from trainops_scheduling.domain.ical import render_session_ical
+from trainops_scheduling.domain.ical import render_calendar_ical, render_session_ical
 from trainops_scheduling.domain.overlap import (
     TrainerConflict,
     ensure_trainers_free,
@@ -44,11 +44,20 @@ from trainops_scheduling.domain.times import (
     parse_instant,
     parse_interval,
 )
+from trainops_scheduling.domain.travel import (
+    DEFAULT_TRAVEL,
+    TrainerTravelTooShort,
+    TravelTimes,
+    ensure_travel_possible,
+    find_travel_conflicts,
+    search_window,
+)
 
 __all__ = [
     "CAPACITY_CEILING",
     "DEFAULT_CITIES",
     "DEFAULT_MAX_CAPACITY",
+    "DEFAULT_TRAVEL",
     "MAX_SESSION_LENGTH",
     "MIN_CAPACITY",
     "City",
@@ -64,16 +73,22 @@ __all__ = [
     "TimeRange",
     "TrainerConflict",
     "TrainerDoubleBooked",
+    "TrainerTravelTooShort",
+    "TravelTimes",
     "UnknownCity",
     "check_interval",
     "ensure_trainers_free",
+    "ensure_travel_possible",
     "find_trainer_conflict",
     "find_trainer_conflicts",
+    "find_travel_conflicts",
     "format_local",
     "local_times",
     "parse_instant",
     "parse_interval",
+    "render_calendar_ical",
     "render_session_ical",
+    "search_window",
     "validate_language",
     "validate_sector",
 ]

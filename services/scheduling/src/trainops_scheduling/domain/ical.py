@@ -8,59 +8,19 @@ folding counts UTF-8 octets and never splits a character.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
 from trainops_scheduling.domain.cities import FALLBACK_LANGUAGE, CityCatalogue
 from trainops_scheduling.domain.session import Session
 from trainops_scheduling.domain.times import format_local
-from trainops_shared.timeutil import as_utc, utc_now
+from trainops_shared.ical import UID_DOMAIN, escape_text, fold_line, format_utc, render_calendar
+from trainops_shared.timeutil import utc_now
+
+__all__ = ["escape_text", "fold_line", "render_calendar_ical", "render_session_ical"]
 
 PRODID: Final[str] = "-//trainops//scheduling//EN"
-CRLF: Final[str] = "\r\n"
-MAX_LINE_OCTETS: Final[int] = 75
-UID_DOMAIN: Final[str] = "trainops"
-
-_NEWLINES = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def escape_text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, ``;``, ``,`` and newlines.
-
-    Other control characters are not allowed in TEXT at all, so they are dropped.
-    """
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    value = _NEWLINES.sub("\\\\n", value)
-    return _CONTROL.sub("", value)
-
-
-def fold_line(line: str, limit: int = MAX_LINE_OCTETS) -> str:
-    """Fold a content line so no physical line exceeds ``limit`` octets (RFC 5545 §3.1).
-
-    Continuation lines start with one space, which counts towards the limit; characters are never
-    split, since a multi-octet Cyrillic letter cut in half is invalid UTF-8.
-    """
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    budget = limit
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > budget:
-            pieces.append("".join(current))
-            current, size, budget = [], 0, limit - 1
-        current.append(char)
-        size += width
-    pieces.append("".join(current))
-    return (CRLF + " ").join(pieces)
-
-
-def format_utc(instant: datetime) -> str:
-    """A DATE-TIME in UTC form, e.g. ``20201222T040000Z``."""
-    return as_utc(instant).strftime("%Y%m%dT%H%M%SZ")
 
 
 def session_title(title: Mapping[str, str], language: str) -> tuple[str, str]:
@@ -85,6 +45,41 @@ def _description(session: Session, catalogue: CityCatalogue | None) -> str:
     return "\n".join(lines)
 
 
+def _event_lines(
+    session: Session, title: Mapping[str, str], catalogue: CityCatalogue | None, stamp: datetime
+) -> list[str]:
+    status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
+    location = session.venue if session.venue else "Online"
+    summary_language, summary = session_title(title, session.language)
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{session.id}@{UID_DOMAIN}",
+        f"DTSTAMP:{format_utc(stamp)}",
+        f"DTSTART:{format_utc(session.starts_at)}",
+        f"DTEND:{format_utc(session.ends_at)}",
+        f"SUMMARY;LANGUAGE={summary_language}:{escape_text(summary)}",
+        f"LOCATION:{escape_text(location)}",
+        f"DESCRIPTION:{escape_text(_description(session, catalogue))}",
+        f"STATUS:{status}",
+        f"SEQUENCE:{session.version}",
+        "END:VEVENT",
+    ]
+
+
+def render_calendar_ical(
+    events: Sequence[tuple[Session, Mapping[str, str]]],
+    catalogue: CityCatalogue | None = None,
+    dtstamp: datetime | None = None,
+    name: str | None = None,
+) -> str:
+    """A VCALENDAR with one VEVENT per ``(session, training title)``, CRLF-terminated; ``name``
+    is what a subscribing calendar app calls the feed."""
+    stamp = dtstamp if dtstamp is not None else utc_now()
+    return render_calendar(
+        PRODID, (_event_lines(s, title, catalogue, stamp) for s, title in events), name
+    )
+
+
 def render_session_ical(
     session: Session,
     title: Mapping[str, str],
@@ -97,27 +92,4 @@ def render_session_ical(
     city in the session language with its local start time; without, it lists the city codes.
     ``dtstamp`` defaults to now; pass it for reproducible output.
     """
-    stamp = dtstamp if dtstamp is not None else utc_now()
-    status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
-    location = session.venue if session.venue else "Online"
-    summary_language, summary = session_title(title, session.language)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{session.id}@{UID_DOMAIN}",
-        f"DTSTAMP:{format_utc(stamp)}",
-        f"DTSTART:{format_utc(session.starts_at)}",
-        f"DTEND:{format_utc(session.ends_at)}",
-        f"SUMMARY;LANGUAGE={summary_language}:{escape_text(summary)}",
-        f"LOCATION:{escape_text(location)}",
-        f"DESCRIPTION:{escape_text(_description(session, catalogue))}",
-        f"STATUS:{status}",
-        f"SEQUENCE:{session.version}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(fold_line(line) + CRLF for line in lines)
+    return render_calendar_ical([(session, title)], catalogue, dtstamp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from trainops_scheduling.domain.errors import TrainerDoubleBooked
@@ -34,12 +34,16 @@ class BookedSession(Protocol):
 
 @dataclass(frozen=True)
 class TrainerConflict:
-    """The other session a trainer is already booked in, for a 409 that names it."""
+    """The other session a trainer is already booked in, for a 409 that names it.
+
+    ``travel`` is set when the sessions do not overlap but are in different cities too close
+    together: the travel time the trainer would need between them."""
 
     session_id: uuid.UUID
     trainer_id: uuid.UUID
     starts_at: datetime
     ends_at: datetime
+    travel: timedelta | None = None
 
 
 def find_trainer_conflicts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from trainops_scheduling.domain.session import SessionStatus
 
@@ -48,3 +49,19 @@ class SessionFilter:
     limit: int = 1000
     offset: int = 0
     newest_first: bool = False
+
+
+FeedKind = Literal["city", "trainer"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """A subscribable calendar of one city's or one trainer's sessions (the token of its URL is
+    shown once, when it is made, and never stored)."""
+
+    id: uuid.UUID
+    kind: FeedKind
+    subject: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -17,12 +17,14 @@ from typing import Final, Literal, get_args
 
 from trainops_scheduling.domain.cities import CityCatalogue, load_zone, validate_language
 from trainops_scheduling.domain.errors import IllegalTransition, InvalidField
+from trainops_scheduling.domain.quotas import validate_quotas
 from trainops_scheduling.domain.times import (
     MAX_SESSION_LENGTH,
     TimeRange,
     check_interval,
     local_times,
 )
+from trainops_shared.events.scheduling import SeatQuota
 
 SessionMode = Literal["online", "in_person"]
 SessionStatus = Literal["scheduled", "cancelled", "completed"]
@@ -83,6 +85,7 @@ class Session:
     status: SessionStatus = "scheduled"
     version: int = 1
     cancel_reason: str | None = None
+    quotas: tuple[SeatQuota, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -92,6 +95,9 @@ class Session:
         # Accept lists from callers but store tuples, so the value really is immutable.
         object.__setattr__(self, "cities", tuple(self.cities))
         object.__setattr__(self, "trainer_ids", tuple(self.trainer_ids))
+        object.__setattr__(
+            self, "quotas", validate_quotas(self.quotas, self.cities, CAPACITY_CEILING)
+        )
         _validate_cities(self.mode, self.cities)
         if len(set(self.trainer_ids)) != len(self.trainer_ids):
             raise InvalidField("trainer_ids", "trainers must be distinct")
@@ -124,6 +130,7 @@ class Session:
         venue: str | None = None,
         max_length: timedelta = MAX_SESSION_LENGTH,
         max_capacity: int = DEFAULT_MAX_CAPACITY,
+        quotas: Sequence[SeatQuota] = (),
     ) -> Session:
         """Create a new session at version 1, validating everything including the catalogue.
 
@@ -148,6 +155,7 @@ class Session:
             language=language,
             trainer_ids=tuple(trainer_ids),
             venue=venue.strip() if venue else None,
+            quotas=validate_quotas(quotas, cities, max_capacity),
         )
 
     @property
@@ -179,17 +187,27 @@ class Session:
             self, version=self.version + 1, starts_at=starts_at, ends_at=ends_at
         )
 
-    def change_capacity(self, capacity: int, max_capacity: int = DEFAULT_MAX_CAPACITY) -> Session:
-        """Set the seat count (at most ``max_capacity``); returns ``self`` unchanged (same
-        version) if it is the same.
+    def change_capacity(
+        self,
+        capacity: int,
+        max_capacity: int = DEFAULT_MAX_CAPACITY,
+        quotas: Sequence[SeatQuota] | None = None,
+    ) -> Session:
+        """Set the seat count (at most ``max_capacity``) and, unless ``quotas`` is ``None``,
+        the whole list of quotas; returns ``self`` unchanged (same version) if nothing changes.
 
         Callers detect the no-op with ``result is session`` and then publish no event.
         """
         self._require_scheduled("change the capacity of")
         validate_capacity(capacity, maximum=max_capacity)
-        if capacity == self.capacity:
+        new_quotas = (
+            self.quotas if quotas is None else validate_quotas(quotas, self.cities, max_capacity)
+        )
+        if capacity == self.capacity and new_quotas == self.quotas:
             return self
-        return dataclasses.replace(self, version=self.version + 1, capacity=capacity)
+        return dataclasses.replace(
+            self, version=self.version + 1, capacity=capacity, quotas=new_quotas
+        )
 
     def cancel(self, reason: str) -> Session:
         """Cancel with a reason participants will be told; cancelling twice is a conflict."""

@@ -21,8 +21,11 @@ from trainops_scheduling.domain import (
     Session,
     SessionMode,
     TrainerDoubleBooked,
+    TravelTimes,
     ensure_trainers_free,
+    ensure_travel_possible,
     parse_interval,
+    search_window,
     validate_sector,
 )
 from trainops_scheduling.domain.cities import load_zone
@@ -32,6 +35,7 @@ from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import (
     Event,
+    SeatQuota,
     SessionCancelled,
     SessionCapacityChanged,
     SessionCompleted,
@@ -144,9 +148,13 @@ def _check_trainers_exist(conn: Connection, trainer_ids: Sequence[uuid.UUID]) ->
             raise Invalid(f"unknown trainer {trainer_id}", field=f"trainer_ids[{i}]")
 
 
-def _check_trainers_free(conn: Connection, session: Session) -> None:
-    """409 naming the other session if any trainer is booked at an overlapping time."""
-    existing = sessions.sessions_overlapping(conn, session.trainer_ids, session.interval)
+def _check_trainers_free(conn: Connection, session: Session, travel: TravelTimes) -> None:
+    """409 naming the other session if any trainer is booked at an overlapping time, or in
+    person in another city too close before or after to travel between the two."""
+    nearby = sessions.sessions_overlapping(
+        conn, session.trainer_ids, search_window(session, travel)
+    )
+    existing = [s for s in nearby if s.interval.overlaps(session.interval)]
     try:
         ensure_trainers_free(session.trainer_ids, session.interval, existing, session.id)
     except TrainerDoubleBooked as exc:
@@ -154,6 +162,7 @@ def _check_trainers_free(conn: Connection, session: Session) -> None:
         raise TrainerDoubleBooked(
             exc.trainer_id, exc.conflicting_session_id, field=f"trainer_ids[{index}]"
         ) from exc
+    ensure_travel_possible(session, nearby, travel)
 
 
 def schedule_session(
@@ -172,6 +181,8 @@ def schedule_session(
     venue: str | None = None,
     timezone: str | None = None,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
+    travel: TravelTimes | None = None,
+    quotas: Sequence[SeatQuota] = (),
 ) -> Session:
     """Put a session in the calendar.
 
@@ -202,9 +213,10 @@ def schedule_session(
         trainer_ids=trainer_ids,
         venue=venue,
         max_capacity=max_capacity,
+        quotas=quotas,
     )
     _check_trainers_exist(conn, session.trainer_ids)
-    _check_trainers_free(conn, session)
+    _check_trainers_free(conn, session, travel or TravelTimes())
     sessions.insert_session(conn, session, utc_now())
     event = SessionScheduled(
         aggregate_id=session.id,
@@ -221,8 +233,15 @@ def schedule_session(
         language=session.language,
         trainer_ids=list(session.trainer_ids),
         venue=session.venue,
+        quotas=list(session.quotas),
     )
-    detail = {"version": session.version, "mode": session.mode, "capacity": session.capacity}
+    detail: dict[str, DetailValue] = {
+        "version": session.version,
+        "mode": session.mode,
+        "capacity": session.capacity,
+    }
+    if session.quotas:
+        detail["quotas"] = len(session.quotas)
     _record(conn, actor, event, "session.scheduled", detail)
     return session
 
@@ -253,9 +272,16 @@ def _save(
 
 
 def reschedule_session(
-    conn: Connection, *, actor: Principal, session_id: uuid.UUID, starts_at: str, ends_at: str
+    conn: Connection,
+    *,
+    actor: Principal,
+    session_id: uuid.UUID,
+    starts_at: str,
+    ends_at: str,
+    travel: TravelTimes | None = None,
 ) -> Session:
-    """Move a session; its trainers must be free at the new time (its own slot excepted).
+    """Move a session; its trainers must be free at the new time (its own slot excepted) and
+    able to travel from and to their other in-person sessions.
 
     Naive times are read in the session's own zone, as when it was scheduled.
     """
@@ -264,7 +290,7 @@ def reschedule_session(
     after = before.reschedule(interval.starts_at, interval.ends_at)
     if after is not before:
         _check_trainers_exist(conn, after.trainer_ids)
-        _check_trainers_free(conn, after)
+        _check_trainers_free(conn, after, travel or TravelTimes())
     event = SessionRescheduled(
         aggregate_id=after.id,
         aggregate_version=after.version,
@@ -285,9 +311,12 @@ def change_capacity(
     session_id: uuid.UUID,
     capacity: int,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
+    quotas: Sequence[SeatQuota] | None = None,
 ) -> Session:
+    """Change the seats: the capacity and, unless ``quotas`` is ``None``, the quotas (the
+    whole new list; registration promotes whoever the new rules let in)."""
     before = _load_for_change(conn, session_id)
-    after = before.change_capacity(capacity, max_capacity)
+    after = before.change_capacity(capacity, max_capacity, quotas)
     event = SessionCapacityChanged(
         aggregate_id=after.id,
         aggregate_version=after.version,
@@ -295,8 +324,14 @@ def change_capacity(
         session_id=after.id,
         capacity=after.capacity,
         previous_capacity=before.capacity,
+        quotas=list(after.quotas),
     )
-    detail = {"capacity": after.capacity, "previous_capacity": before.capacity}
+    detail: dict[str, DetailValue] = {
+        "capacity": after.capacity,
+        "previous_capacity": before.capacity,
+    }
+    if quotas is not None:
+        detail["quotas"] = len(after.quotas)
     return _save(conn, actor, before, after, event, "session.capacity_changed", detail)
 
 

@@ -23,13 +23,17 @@ from trainops_scheduling.domain import (
     Session,
     SessionMode,
     TrainerConflict,
+    TravelTimes,
     find_trainer_conflicts,
+    find_travel_conflicts,
     parse_interval,
+    search_window,
 )
 from trainops_scheduling.domain.cities import load_zone
 from trainops_scheduling.domain.records import SessionFilter, TrainerRecord, TrainingRecord
 from trainops_scheduling.domain.registrations import RegistrationCounts
 from trainops_shared.errors import Invalid, NotFound
+from trainops_shared.events import SeatQuota
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,15 @@ def read_session(conn: Connection, session_id: uuid.UUID) -> Board:
     return _board(conn, [session])
 
 
-def _clashes(conn: Connection, session: Session) -> list[Clash]:
-    existing = sessions.sessions_overlapping(conn, session.trainer_ids, session.interval)
-    by_id = {s.id: s for s in existing}
-    found = find_trainer_conflicts(session.trainer_ids, session.interval, existing, session.id)
+def _clashes(conn: Connection, session: Session, travel: TravelTimes) -> list[Clash]:
+    """Double bookings first, then sessions too close in another city to travel between."""
+    nearby = sessions.sessions_overlapping(
+        conn, session.trainer_ids, search_window(session, travel)
+    )
+    by_id = {s.id: s for s in nearby}
+    overlapping = [s for s in nearby if s.interval.overlaps(session.interval)]
+    found = find_trainer_conflicts(session.trainer_ids, session.interval, overlapping, session.id)
+    found += find_travel_conflicts(session, nearby, travel)
     return [Clash(c, by_id[c.session_id]) for c in found]
 
 
@@ -106,6 +115,8 @@ def preview_schedule(
     trainer_ids: Sequence[uuid.UUID],
     venue: str | None,
     max_capacity: int = DEFAULT_MAX_CAPACITY,
+    travel: TravelTimes | None = None,
+    quotas: Sequence[SeatQuota] = (),
 ) -> Preview:
     """The session ``schedule_session`` would create from these values, and its clashes.
 
@@ -133,30 +144,42 @@ def preview_schedule(
         trainer_ids=trainer_ids,
         venue=venue,
         max_capacity=max_capacity,
+        quotas=quotas,
     )
     known = {t.id for t in trainers.list_trainers(conn)}
     for i, trainer_id in enumerate(session.trainer_ids):
         if trainer_id not in known:
             raise Invalid(f"unknown trainer {trainer_id}", field=f"trainer_ids[{i}]")
-    return Preview(session, _clashes(conn, session), _board(conn, [session]))
+    clashes = _clashes(conn, session, travel or TravelTimes())
+    return Preview(session, clashes, _board(conn, [session]))
 
 
 def preview_reschedule(
-    conn: Connection, *, session_id: uuid.UUID, starts_at: str, ends_at: str
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    starts_at: str,
+    ends_at: str,
+    travel: TravelTimes | None = None,
 ) -> Preview:
     """The session moved as ``reschedule_session`` would move it, and its clashes."""
     before = read_session(conn, session_id).sessions[0]
     interval = parse_interval(starts_at, ends_at, before.timezone)
     after = before.reschedule(interval.starts_at, interval.ends_at)
-    clashes = _clashes(conn, after) if after is not before else []
+    clashes = _clashes(conn, after, travel or TravelTimes()) if after is not before else []
     return Preview(after, clashes, _board(conn, [after]))
 
 
 def preview_capacity(
-    conn: Connection, *, session_id: uuid.UUID, capacity: int, max_capacity: int
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    capacity: int,
+    max_capacity: int,
+    quotas: Sequence[SeatQuota] | None = None,
 ) -> Preview:
     before = read_session(conn, session_id).sessions[0]
-    after = before.change_capacity(capacity, max_capacity)
+    after = before.change_capacity(capacity, max_capacity, quotas)
     return Preview(after, [], _board(conn, [after]))
 
 
