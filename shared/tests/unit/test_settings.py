@@ -120,10 +120,11 @@ def test_production_refuses_an_rsa_key_or_a_weak_link_key(tmp_path):
         with pytest.raises(SettingsError, match="at least 32 characters"):
             load_settings("feedback", {**PRODUCTION, "FEEDBACK_LINK_KEY": weak})
     registration_required = r"REGISTRATION_LINK_KEY_FILE \(or REGISTRATION_LINK_KEY\) is required"
+    sealed = {**PRODUCTION, "PERSONAL_DATA_KEY": "0123456789abcdef" * 4}
     with pytest.raises(SettingsError, match=registration_required):
-        load_settings("registration", PRODUCTION)
+        load_settings("registration", sealed)
     with pytest.raises(SettingsError, match="REGISTRATION_LINK_KEY must be a random key"):
-        load_settings("registration", {**PRODUCTION, "REGISTRATION_LINK_KEY": "a" * 40})
+        load_settings("registration", {**sealed, "REGISTRATION_LINK_KEY": "a" * 40})
     assert not (tmp_path / "secrets").exists()
 
 
@@ -142,10 +143,12 @@ def test_registration_has_its_own_link_key(tmp_path):
         first.registration_link_key
     )
     required = r"REGISTRATION_LINK_KEY_FILE \(or REGISTRATION_LINK_KEY\) is required"
+    # Registration's personal data key is checked first: given here, so the link key is next.
+    production = {**PRODUCTION, "PERSONAL_DATA_KEY": "0123456789abcdef" * 4}
     with pytest.raises(SettingsError, match=required):
-        load_settings("registration", {**PRODUCTION, "TRAINOPS_DATA_DIR": str(tmp_path / "p")})
+        load_settings("registration", {**production, "TRAINOPS_DATA_DIR": str(tmp_path / "p")})
     with pytest.raises(SettingsError, match="REGISTRATION_LINK_KEY must be a random key"):
-        load_settings("registration", {**PRODUCTION, "REGISTRATION_LINK_KEY": "a" * 40})
+        load_settings("registration", {**production, "REGISTRATION_LINK_KEY": "a" * 40})
 
 
 def test_production_accepts_real_keys(tmp_path):
