@@ -59,7 +59,7 @@ from trainops_shared.http_security import (
     rate_limit_sweeper,
     uvicorn_proxy_options,
 )
-from trainops_shared.inbox import EventConsumer, EventHandler
+from trainops_shared.inbox import BatchHandler, EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
 from trainops_shared.metrics import ServiceMetrics, metrics_enabled
 from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
@@ -92,6 +92,9 @@ class ServiceSpec:
     route_handlers: Sequence[Any]
     produces: Sequence[StreamSpec] = ()
     event_handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    batch_handler: BatchHandler | None = None
+    """Applies a fetched batch set-based (see :data:`~trainops_shared.inbox.BatchHandler`); the
+    ``event_handlers`` still say which events the service reads and are its fallback."""
     public_paths: Sequence[str] = ()
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
@@ -140,6 +143,7 @@ class ServiceRuntime:
                 on_commit=self.relay.notify,
                 tracing=self.tracing,
                 on_batch=self.metrics.observe_batch if self.metrics else None,
+                batch_handler=spec.batch_handler,
             )
         if self.metrics is not None:
             self.metrics.watch(

@@ -6,6 +6,7 @@ from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.console import TEMPLATE_CONFIG, donor_page, home
 from trainops_reporting.api.controllers import get_donor_report, get_summary
 from trainops_reporting.api.params import load_policy
+from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings
@@ -33,4 +34,5 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[],
         event_handlers=EVENT_HANDLERS,
+        batch_handler=apply_batch,
     )
