@@ -16,6 +16,7 @@ from reporting_programme import Programme, december
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
+from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.events import Event, ParticipantRegistered
 from trainops_shared.inbox import RetryLater
@@ -111,6 +112,28 @@ def deliver(conn: Connection, events: Sequence[Event], rng: random.Random | None
             queue.append(event)
             stalls += 1
             assert stalls <= len(queue), "no event can make progress"
+
+
+def deliver_in_batches(
+    conn: Connection, events: Sequence[Event], rng: random.Random, max_batch: int = 40
+) -> int:
+    """Like the consumer with a batch handler: each batch one transaction; what waits comes
+    back in a later batch. Returns how many times an event had to wait."""
+    queue = list(events)
+    waited = 0
+    stalls = 0
+    while queue:
+        size = rng.randint(1, max_batch)
+        batch, queue = queue[:size], queue[size:]
+        with conn.begin_nested():
+            failures = apply_batch(conn, batch)
+        for exc in failures.values():
+            assert isinstance(exc, RetryLater), exc
+        waited += len(failures)
+        queue.extend(batch[i] for i in sorted(failures))
+        stalls = stalls + 1 if len(failures) == len(batch) else 0
+        assert stalls <= len(queue) + 1, "no event can make progress"
+    return waited
 
 
 def read_model(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:

@@ -96,6 +96,8 @@ class ServiceSpec:
     """Applies a fetched batch set-based (see :data:`~trainops_shared.inbox.BatchHandler`); the
     ``event_handlers`` still say which events the service reads and are its fallback."""
     public_paths: Sequence[str] = ()
+    before_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    """Runs first at start-up, before the database opens (e.g. to swap in a rebuilt file)."""
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     """Stops what ``on_start`` started, before the database closes."""
@@ -164,6 +166,8 @@ class ServiceRuntime:
         return await self.db.read(fn)
 
     async def start(self) -> None:
+        if self.spec.before_start is not None:
+            await self.spec.before_start(self)
         await self.db.start([PLUMBING_MIGRATIONS, self.spec.migrations])
         streams = {s.name: s for s in self.spec.produces}
         if self.consumer is not None:

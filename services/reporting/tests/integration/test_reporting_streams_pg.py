@@ -11,7 +11,13 @@ from functools import partial
 
 import pytest
 import sqlalchemy as sa
-from reporting_streams import deliver, random_stream, read_model, redeliveries
+from reporting_streams import (
+    deliver,
+    deliver_in_batches,
+    random_stream,
+    read_model,
+    redeliveries,
+)
 
 from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_queries import finest_cells
@@ -51,4 +57,32 @@ async def test_shuffled_delivery_on_a_real_database_matches_in_order(database_ur
         cells = await db.read(finest_cells)
     finally:
         await db.close()
+    assert (_canonical(model), cells) == expected
+
+
+async def test_shuffled_batches_on_a_real_database_match_in_order(database_url: str) -> None:
+    """The set-based batch path (``handlers.batches``): its IN-list reads and executemany writes
+    on each backend end in the per-event handlers' rows."""
+    programme, _ = random_stream(seed=43, size=400)
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        with conn.begin():
+            apply_migrations(conn, [MIGRATIONS])
+        with conn.begin():
+            deliver(conn, programme.events)
+        expected = _canonical(read_model(conn)), finest_cells(conn)
+    engine.dispose()
+
+    rng = random.Random(43)
+    shuffled = list(programme.events)
+    rng.shuffle(shuffled)
+    db = open_database(database_url)
+    await db.start([MIGRATIONS])
+    try:
+        waited = await db.write(partial(deliver_in_batches, events=shuffled, rng=rng))
+        model = await db.read(read_model)
+        cells = await db.read(finest_cells)
+    finally:
+        await db.close()
+    assert waited > 0
     assert (_canonical(model), cells) == expected

@@ -21,7 +21,13 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 from reporting_programme import Programme, december
-from reporting_streams import deliver, random_stream, read_model, redeliveries
+from reporting_streams import (
+    deliver,
+    deliver_in_batches,
+    random_stream,
+    read_model,
+    redeliveries,
+)
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.migrations import MIGRATIONS
@@ -58,28 +64,6 @@ def _per_event(events: Sequence[Event]) -> tuple[Model, int]:
         result = read_model(connection), read_generation(connection)
     engine.dispose()
     return result
-
-
-def deliver_in_batches(
-    conn: Connection, events: Sequence[Event], rng: random.Random, max_batch: int = 40
-) -> int:
-    """Like the consumer with a batch handler: each batch one transaction; what waits comes
-    back in a later batch. Returns how many times an event had to wait."""
-    queue = list(events)
-    waited = 0
-    stalls = 0
-    while queue:
-        size = rng.randint(1, max_batch)
-        batch, queue = queue[:size], queue[size:]
-        with conn.begin_nested():
-            failures = apply_batch(conn, batch)
-        for exc in failures.values():
-            assert isinstance(exc, RetryLater), exc
-        waited += len(failures)
-        queue.extend(batch[i] for i in sorted(failures))
-        stalls = stalls + 1 if len(failures) == len(batch) else 0
-        assert stalls <= len(queue) + 1, "no event can make progress"
-    return waited
 
 
 def _batched(events: Sequence[Event], rng: random.Random) -> tuple[Model, int, int]:
