@@ -111,8 +111,10 @@ class EventConsumer:
         tracing: Tracing | None = None,
         on_batch: Callable[[str, int], None] | None = None,
         batch_handler: BatchHandler | None = None,
+        only_handled_subjects: bool = False,
     ) -> None:
         self.service = service
+        self._only_handled_subjects = only_handled_subjects
         self._batch_handler = batch_handler
         self._tracing = tracing
         self._on_batch = on_batch
@@ -144,10 +146,26 @@ class EventConsumer:
         specs = {stream_for_subject(t.type_name()) for t in self._handlers}
         return sorted(specs, key=lambda s: s.name)
 
+    def subjects(self, spec: StreamSpec) -> list[str]:
+        """The subjects of ``spec`` this service has handlers for."""
+        return sorted(
+            t.type_name() for t in self._handlers if stream_for_subject(t.type_name()) == spec
+        )
+
     def consumer_config(self, spec: StreamSpec) -> ConsumerConfig:
+        """The durable consumer of ``spec``: the whole stream, or with ``only_handled_subjects``
+        only the subjects handled, so that a service reading a few event types of a busy
+        stream (feedback, scheduling on the registration stream) is not woken, fed and acked
+        for every other one; it then also never sees (nor dead-letters) what is published on
+        the other subjects. A durable created earlier keeps the filter it was created with."""
+        if self._only_handled_subjects:
+            return self._config(filter_subjects=self.subjects(spec))
+        return self._config(filter_subject=f"{spec.context}.>")
+
+    def _config(self, **filters: Any) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.service,
-            filter_subject=f"{spec.context}.>",
+            **filters,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=self._max_deliver,

@@ -95,6 +95,8 @@ class ServiceSpec:
     batch_handler: BatchHandler | None = None
     """Applies a fetched batch set-based (see :data:`~trainops_shared.inbox.BatchHandler`); the
     ``event_handlers`` still say which events the service reads and are its fallback."""
+    only_handled_subjects: bool = False
+    """Durable consumers get only the handled subjects (``EventConsumer.consumer_config``)."""
     public_paths: Sequence[str] = ()
     before_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     """Runs first at start-up, before the database opens (e.g. to swap in a rebuilt file)."""
@@ -146,6 +148,7 @@ class ServiceRuntime:
                 tracing=self.tracing,
                 on_batch=self.metrics.observe_batch if self.metrics else None,
                 batch_handler=spec.batch_handler,
+                only_handled_subjects=spec.only_handled_subjects,
             )
         if self.metrics is not None:
             self.metrics.watch(
