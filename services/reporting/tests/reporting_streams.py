@@ -5,9 +5,10 @@ Imported as ``reporting_streams`` (``tests/`` is on ``sys.path`` like ``reportin
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -15,11 +16,29 @@ import sqlalchemy as sa
 from reporting_programme import Programme, december
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.adapters.migrations import MIGRATIONS
+from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
 from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.events import Event, ParticipantRegistered
 from trainops_shared.inbox import RetryLater
+from trainops_shared.storage import apply_migrations
+
+Model = dict[str, list[tuple[Any, ...]]]
+
+
+@contextlib.contextmanager
+def migrated_memory_db() -> Iterator[Connection]:
+    """A connection to an in-memory SQLite database holding the read model's tables."""
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            with connection.begin():
+                apply_migrations(connection, [MIGRATIONS])
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID]]:
@@ -143,3 +162,11 @@ def read_model(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
         table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
         for table in READ_MODEL_TABLES
     }
+
+
+def projected_per_event(events: Sequence[Event]) -> tuple[Model, int]:
+    """The read model and generation the per-event handlers give for ``events`` in order."""
+    with migrated_memory_db() as conn:
+        with conn.begin():
+            deliver(conn, events)
+        return read_model(conn), read_generation(conn)

@@ -18,7 +18,7 @@ import nats
 import pytest
 import sqlalchemy as sa
 from reporting_programme import Programme, december
-from reporting_streams import deliver, random_stream, read_model
+from reporting_streams import projected_per_event, random_stream, read_model
 
 from trainops_devtools.nats_server import NatsServer
 from trainops_reporting.adapters import rebuilt_store
@@ -36,7 +36,7 @@ from trainops_shared.broker import connection_inbox_prefix, declare_all_streams
 from trainops_shared.events import Event, SessionScheduled, encode_event
 from trainops_shared.events.streams import FEEDBACK, REGISTRATION, SCHEDULING, stream_for_subject
 from trainops_shared.inbox import EventConsumer
-from trainops_shared.storage import SqliteDatabase, apply_migrations
+from trainops_shared.storage import SqliteDatabase
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
 pytestmark = pytest.mark.integration
@@ -57,18 +57,6 @@ async def _publish(url: str, events: list[Event]) -> None:
             )
     finally:
         await nc.close()
-
-
-def _per_event(events: list[Event]) -> dict[str, list[tuple[object, ...]]]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as conn:
-        with conn.begin():
-            apply_migrations(conn, [MIGRATIONS])
-        with conn.begin():
-            deliver(conn, events)
-        model = read_model(conn)
-    engine.dispose()
-    return model
 
 
 def _stored(path: Path) -> tuple[dict[str, list[tuple[object, ...]]], int]:
@@ -113,7 +101,7 @@ async def test_rebuild_replays_everything_then_the_service_adopts_it(
         assert covered == result.covered
         assert covered[REGISTRATION.name] > 0
         model, generation = _stored(rebuilt_store.rebuilt_path(live))
-        assert model == _per_event(programme.events)
+        assert model == projected_per_event(programme.events)[0]
         assert generation == len(programme.events)
         assert live.stat().st_size > 0  # the live file is untouched until adoption
 
@@ -154,7 +142,7 @@ async def test_rebuild_replays_everything_then_the_service_adopts_it(
             await db.close()
         model, generation = _stored(live)
         assert generation == len(programme.events) + 1
-        assert model == _per_event([*programme.events, extra])
+        assert model == projected_per_event([*programme.events, extra])[0]
     finally:
         await nc.close()
 

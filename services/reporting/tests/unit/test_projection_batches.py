@@ -15,67 +15,43 @@ import random
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any
 
 import msgspec
 import pytest
 import sqlalchemy as sa
 from reporting_programme import Programme, december
 from reporting_streams import (
-    deliver,
+    Model,
     deliver_in_batches,
+    migrated_memory_db,
+    projected_per_event,
     random_stream,
     read_model,
     redeliveries,
 )
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.adapters.tables import facts
 from trainops_reporting.domain.batch_fold import BatchFold, Loaded
 from trainops_reporting.handlers.batches import apply_batch
 from trainops_shared.events import Event
 from trainops_shared.inbox import RetryLater
-from trainops_shared.storage import apply_migrations
 
 pytestmark = pytest.mark.unit
-
-Model = dict[str, list[tuple[Any, ...]]]
 
 
 @pytest.fixture
 def conn() -> Iterator[Connection]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as connection:
-        with connection.begin():
-            apply_migrations(connection, [MIGRATIONS])
+    with migrated_memory_db() as connection:
         yield connection
-    engine.dispose()
-
-
-def _per_event(events: Sequence[Event]) -> tuple[Model, int]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as connection:
-        with connection.begin():
-            apply_migrations(connection, [MIGRATIONS])
-        with connection.begin():
-            deliver(connection, events)
-        result = read_model(connection), read_generation(connection)
-    engine.dispose()
-    return result
 
 
 def _batched(events: Sequence[Event], rng: random.Random) -> tuple[Model, int, int]:
-    engine = sa.create_engine("sqlite://")
-    with engine.connect() as connection:
-        with connection.begin():
-            apply_migrations(connection, [MIGRATIONS])
+    with migrated_memory_db() as connection:
         with connection.begin():
             waited = deliver_in_batches(connection, events, rng)
-        result = read_model(connection), read_generation(connection), waited
-    engine.dispose()
-    return result
+        return read_model(connection), read_generation(connection), waited
 
 
 def _as_originals(model: Model, copies: Sequence[Event], programme: Programme) -> Model:
@@ -96,7 +72,7 @@ def test_shuffled_batches_give_the_per_event_read_model(seed: int) -> None:
     rng = random.Random(2000 + seed)
     copies = redeliveries(programme, rng, count=60)
     events = programme.events + copies
-    in_order = _per_event(events)
+    in_order = projected_per_event(events)
     shuffled = list(events)
     rng.shuffle(shuffled)
     model, generation, waited = _batched(shuffled, rng)
@@ -110,7 +86,7 @@ def test_shuffled_batches_give_the_per_event_read_model(seed: int) -> None:
 def test_in_order_batches_give_the_per_event_read_model() -> None:
     programme, _ = random_stream(11, size=500)
     model, generation, waited = _batched(programme.events, random.Random(5))
-    assert (model, generation) == _per_event(programme.events)
+    assert (model, generation) == projected_per_event(programme.events)
     assert waited == 0
 
 
