@@ -14,7 +14,12 @@ import os
 import sys
 from pathlib import Path
 
-from trainops_cli.deadletters import DEFAULT_TIMEOUT, CommandError, connect, operator_url
+from trainops_cli.deadletters import (
+    CommandError,
+    add_timeout_argument,
+    connect,
+    operator_url,
+)
 
 PROG = "trainops rebuild"
 
@@ -61,13 +66,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="give up (publishing nothing) if the replay is not complete after this long",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up on an unreachable NATS after this long (default: {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_argument(parser)
 
 
 async def _rebuild(args: argparse.Namespace, db_path: Path) -> int:
