@@ -147,11 +147,14 @@ async def raw_pull(url: str, expected: int, budget_s: float, batch: int = 500) -
 async def project(url: str, db_path: Path, expected: int, budget_s: float) -> dict[str, Any]:
     """The reporting service's EventConsumer in-process until ``expected`` are applied."""
     from trainops_reporting.adapters.migrations import MIGRATIONS
+    from trainops_reporting.handlers.batches import apply_batch
     from trainops_reporting.handlers.events import EVENT_HANDLERS
 
     db = SqliteDatabase(f"sqlite+aiosqlite:///{db_path}")
     await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
-    consumer = EventConsumer(service="bench_projection", db=db, handlers=EVENT_HANDLERS)
+    consumer = EventConsumer(
+        service="bench_projection", db=db, handlers=EVENT_HANDLERS, batch_handler=apply_batch
+    )
     nc = await nats_connect(url)
     t0 = time.perf_counter()
     await consumer.start(nc)
@@ -171,8 +174,9 @@ async def project(url: str, db_path: Path, expected: int, budget_s: float) -> di
     completed = applied + consumer.dead_lettered >= expected
     return {
         "what": (
-            "EventConsumer (trainops_shared.inbox) with the reporting service's handlers and "
-            "migrations, in-process, SQLite synchronous=FULL, empty database"
+            "EventConsumer (trainops_shared.inbox) with the reporting service's batch handler "
+            "(set-based, per-event handlers as fallback) and migrations, in-process, SQLite "
+            "synchronous=FULL, empty database"
         ),
         "events_wanted": expected,
         "elapsed_s": round(elapsed, 3),

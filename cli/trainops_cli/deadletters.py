@@ -55,6 +55,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``: how long a command waits for an unreachable NATS."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up on an unreachable NATS after this long (default: {DEFAULT_TIMEOUT:g})",
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--nats-url",
@@ -80,13 +91,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only the dead letters of this consumer (the service name, e.g. reporting)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up on an unreachable NATS after this long (default: {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 

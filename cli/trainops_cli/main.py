@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "asyncapi",
     "deadletters",
     "bench",
+    "rebuild",
 ]
 """Subcommand modules, in help order."""
 

@@ -17,11 +17,15 @@ from reporting_programme import Programme, december
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.migrations import MIGRATIONS
+from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.adapters.tables import READ_MODEL_TABLES
+from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.events import Event, ParticipantRegistered
 from trainops_shared.inbox import RetryLater
 from trainops_shared.storage import apply_migrations
+
+Model = dict[str, list[tuple[Any, ...]]]
 
 
 def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID]]:
@@ -116,6 +120,28 @@ def deliver(conn: Connection, events: Sequence[Event], rng: random.Random | None
             assert stalls <= len(queue), "no event can make progress"
 
 
+def deliver_in_batches(
+    conn: Connection, events: Sequence[Event], rng: random.Random, max_batch: int = 40
+) -> int:
+    """Like the consumer with a batch handler: each batch one transaction; what waits comes
+    back in a later batch. Returns how many times an event had to wait."""
+    queue = list(events)
+    waited = 0
+    stalls = 0
+    while queue:
+        size = rng.randint(1, max_batch)
+        batch, queue = queue[:size], queue[size:]
+        with conn.begin_nested():
+            failures = apply_batch(conn, batch)
+        for exc in failures.values():
+            assert isinstance(exc, RetryLater), exc
+        waited += len(failures)
+        queue.extend(batch[i] for i in sorted(failures))
+        stalls = stalls + 1 if len(failures) == len(batch) else 0
+        assert stalls <= len(queue) + 1, "no event can make progress"
+    return waited
+
+
 def read_model(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read-model table, in a canonical order (the generation counter in
     ``report_state`` counts deliveries, so it is left out)."""
@@ -136,3 +162,11 @@ def empty_read_model() -> Iterator[Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def projected_per_event(events: Sequence[Event]) -> tuple[Model, int]:
+    """The read model and generation the per-event handlers give for ``events`` in order."""
+    with empty_read_model() as conn:
+        with conn.begin():
+            deliver(conn, events)
+        return read_model(conn), read_generation(conn)

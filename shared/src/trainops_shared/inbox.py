@@ -54,6 +54,13 @@ log = get_logger(__name__)
 EventHandler = Callable[[Connection, Any], None]
 """``handler(conn, event)``: applies one event inside the consumer's transaction."""
 
+BatchHandler = Callable[[Connection, Sequence[Any]], Mapping[int, Exception]]
+"""``batch_handler(conn, events)``: applies a batch's events that are new to the inbox (in
+delivery order) inside the consumer's transaction, with set-based statements. Returns the
+events that failed, by position, each of which must have changed nothing (they are retried or
+dead-lettered like a failing handler's event); raising instead makes the consumer apply the
+batch again with the per-event handlers, each event in its own SAVEPOINT."""
+
 
 class _MaxDeliveries(msgspec.Struct):
     """The part of JetStream's ``io.nats.jetstream.advisory.v1.max_deliver`` advisory we use."""
@@ -72,6 +79,15 @@ class _Item:
     msg: Msg
     event: AnyEvent
     handler: EventHandler
+
+
+def _inbox_row(item: _Item, event_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "subject": item.msg.subject,
+        "stream_seq": item.msg.metadata.sequence.stream,
+        "processed_at": now,
+    }
 
 
 def retry_delay(attempt: int) -> float:
@@ -94,8 +110,12 @@ class EventConsumer:
         ack_wait: float = 10.0,
         tracing: Tracing | None = None,
         on_batch: Callable[[str, int], None] | None = None,
+        batch_handler: BatchHandler | None = None,
+        only_handled_subjects: bool = False,
     ) -> None:
         self.service = service
+        self._only_handled_subjects = only_handled_subjects
+        self._batch_handler = batch_handler
         self._tracing = tracing
         self._on_batch = on_batch
         self._db = db
@@ -126,10 +146,26 @@ class EventConsumer:
         specs = {stream_for_subject(t.type_name()) for t in self._handlers}
         return sorted(specs, key=lambda s: s.name)
 
+    def subjects(self, spec: StreamSpec) -> list[str]:
+        """The subjects of ``spec`` this service has handlers for."""
+        return sorted(
+            t.type_name() for t in self._handlers if stream_for_subject(t.type_name()) == spec
+        )
+
     def consumer_config(self, spec: StreamSpec) -> ConsumerConfig:
+        """The durable consumer of ``spec``: the whole stream, or with ``only_handled_subjects``
+        only the subjects handled, so that a service reading a few event types of a busy
+        stream (feedback, scheduling on the registration stream) is not woken, fed and acked
+        for every other one; it then also never sees (nor dead-letters) what is published on
+        the other subjects. A durable created earlier keeps the filter it was created with."""
+        if self._only_handled_subjects:
+            return self._config(filter_subjects=self.subjects(spec))
+        return self._config(filter_subject=f"{spec.context}.>")
+
+    def _config(self, **filters: Any) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.service,
-            filter_subject=f"{spec.context}.>",
+            **filters,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=self._max_deliver,
@@ -293,8 +329,7 @@ class EventConsumer:
         if not items:
             return
         try:
-            await self._write_holding(items, isolate=False)
-            failures: dict[int, Exception] = {}
+            failures = await self._write_holding(items, isolate=False)
         except Exception as exc:
             # Some handler raised: apply the batch again with each event in its own SAVEPOINT,
             # so the others still commit together and only the failing ones are retried.
@@ -309,8 +344,9 @@ class EventConsumer:
     ) -> dict[int, Exception]:
         """Apply ``items`` in one transaction, waiting out database outages without naking.
 
-        Returns the handler failures by index (always empty unless ``isolate``; without it a
-        failing handler raises and nothing of the batch is committed).
+        Returns the handler failures by index: with ``isolate``, every failing handler's; without
+        it, those the batch handler reports (a failing per-event handler raises and nothing of
+        the batch is committed).
         """
         delay = 0.1
         while True:
@@ -344,6 +380,8 @@ class EventConsumer:
             ).scalars()
         )
         now = datetime.now(UTC)
+        if self._batch_handler is not None and not isolate:
+            return self._apply_set_based(conn, items, seen, now, self._batch_handler)
         rows = []
         failures: dict[int, Exception] = {}
         for i, item in enumerate(items):
@@ -367,14 +405,35 @@ class EventConsumer:
                 else:
                     item.handler(conn, item.event)
             seen.add(event_id)
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "subject": item.msg.subject,
-                    "stream_seq": item.msg.metadata.sequence.stream,
-                    "processed_at": now,
-                }
-            )
+            rows.append(_inbox_row(item, event_id, now))
+        if rows:
+            conn.execute(processed_events.insert(), rows)
+        return failures
+
+    @staticmethod
+    def _apply_set_based(
+        conn: Connection,
+        items: Sequence[_Item],
+        seen: set[str],
+        now: datetime,
+        batch_handler: BatchHandler,
+    ) -> dict[int, Exception]:
+        """The batch handler's way: the new events in one call, their inbox rows in one insert."""
+        fresh: list[int] = []
+        for i, item in enumerate(items):
+            event_id = str(item.event.event_id)
+            if event_id not in seen:
+                seen.add(event_id)
+                fresh.append(i)
+        if not fresh:
+            return {}
+        failed = batch_handler(conn, [items[i].event for i in fresh])
+        failures = {fresh[position]: exc for position, exc in failed.items()}
+        rows = [
+            _inbox_row(items[i], str(items[i].event.event_id), now)
+            for i in fresh
+            if i not in failures
+        ]
         if rows:
             conn.execute(processed_events.insert(), rows)
         return failures

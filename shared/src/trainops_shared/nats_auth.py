@@ -100,6 +100,8 @@ def permissions(user: str) -> Permissions:
             f"$JS.API.CONSUMER.CREATE.{stream}.{user}.>",
             f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{user}",
             f"$JS.API.CONSUMER.INFO.{stream}.{user}",
+            # its own durable only: recreated at a sequence when a rebuilt read model is adopted
+            f"$JS.API.CONSUMER.DELETE.{stream}.{user}",
             f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{user}",
             f"$JS.API.STREAM.MSG.GET.{stream}",
             f"$JS.API.DIRECT.GET.{stream}",

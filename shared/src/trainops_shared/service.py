@@ -59,7 +59,7 @@ from trainops_shared.http_security import (
     rate_limit_sweeper,
     uvicorn_proxy_options,
 )
-from trainops_shared.inbox import EventConsumer, EventHandler
+from trainops_shared.inbox import BatchHandler, EventConsumer, EventHandler
 from trainops_shared.logging import configure_logging, get_logger
 from trainops_shared.metrics import ServiceMetrics, metrics_enabled
 from trainops_shared.openapi_docs import INPUT, PublicOperation, error_responses
@@ -92,7 +92,14 @@ class ServiceSpec:
     route_handlers: Sequence[Any]
     produces: Sequence[StreamSpec] = ()
     event_handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    batch_handler: BatchHandler | None = None
+    """Applies a fetched batch set-based (see :data:`~trainops_shared.inbox.BatchHandler`); the
+    ``event_handlers`` still say which events the service reads and are its fallback."""
+    only_handled_subjects: bool = False
+    """Durable consumers get only the handled subjects (``EventConsumer.consumer_config``)."""
     public_paths: Sequence[str] = ()
+    before_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    """Runs first at start-up, before the database opens (e.g. to swap in a rebuilt file)."""
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     """Stops what ``on_start`` started, before the database closes."""
@@ -140,6 +147,8 @@ class ServiceRuntime:
                 on_commit=self.relay.notify,
                 tracing=self.tracing,
                 on_batch=self.metrics.observe_batch if self.metrics else None,
+                batch_handler=spec.batch_handler,
+                only_handled_subjects=spec.only_handled_subjects,
             )
         if self.metrics is not None:
             self.metrics.watch(
@@ -160,6 +169,8 @@ class ServiceRuntime:
         return await self.db.read(fn)
 
     async def start(self) -> None:
+        if self.spec.before_start is not None:
+            await self.spec.before_start(self)
         await self.db.start([PLUMBING_MIGRATIONS, self.spec.migrations])
         streams = {s.name: s for s in self.spec.produces}
         if self.consumer is not None:

@@ -54,6 +54,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
         route_handlers=[*ROUTES, *CONSOLE_ROUTES],
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),
+        only_handled_subjects=True,
         public_paths=PUBLIC_PATHS,
         template_config=TEMPLATE_CONFIG,
         home_page=False,

@@ -8,7 +8,9 @@ from trainops_reporting.api.console_snapshots import CONSOLE_SNAPSHOT_ROUTES
 from trainops_reporting.api.controllers import get_donor_report, get_summary
 from trainops_reporting.api.params import load_policy
 from trainops_reporting.api.snapshots import SNAPSHOT_ROUTES
+from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
+from trainops_reporting.handlers.rebuild import adopt_at_start
 from trainops_shared.service import ServiceSpec
 from trainops_shared.settings import Settings
 
@@ -42,4 +44,6 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[],
         event_handlers=EVENT_HANDLERS,
+        batch_handler=apply_batch,
+        before_start=adopt_at_start,
     )

@@ -122,6 +122,7 @@ def build_spec(
         route_handlers=[api],
         produces=[SCHEDULING],
         event_handlers=EVENT_HANDLERS,
+        only_handled_subjects=True,
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         public_paths=["^/feeds/"],
