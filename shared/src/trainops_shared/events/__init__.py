@@ -8,7 +8,12 @@ from trainops_shared.events.catalogue import (
     decode_event,
     encode_event,
 )
-from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.feedback import (
+    CommentGiven,
+    FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    SurveyPublished,
+)
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
@@ -32,8 +37,10 @@ __all__ = [
     "AnyEvent",
     "ApiTokenRevoked",
     "AttendanceRecorded",
+    "CommentGiven",
     "Event",
     "FeedbackSubmitted",
+    "KnowledgeTestSubmitted",
     "ParticipantProfile",
     "ParticipantRegistered",
     "RegistrationCancelled",

@@ -11,7 +11,12 @@ from typing import TypeAlias
 import msgspec
 
 from trainops_shared.events.base import Event
-from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.feedback import (
+    CommentGiven,
+    FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    SurveyPublished,
+)
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
@@ -43,6 +48,8 @@ AnyEvent: TypeAlias = (
     | AttendanceRecorded
     | SurveyPublished
     | FeedbackSubmitted
+    | KnowledgeTestSubmitted
+    | CommentGiven
     | SessionRevoked
     | ApiTokenRevoked
 )
@@ -61,6 +68,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AttendanceRecorded,
     SurveyPublished,
     FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    CommentGiven,
     SessionRevoked,
     ApiTokenRevoked,
 )

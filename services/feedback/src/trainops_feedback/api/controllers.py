@@ -237,6 +237,7 @@ async def list_invitations(
             language=link.language,
             expires_at=link.expires_at,
             submitted=link.submitted,
+            kind=link.kind,
         )
         for link in links
     ]

@@ -31,6 +31,15 @@ PAGE_HEADERS: Final[Mapping[str, str]] = {
 }
 """Headers of every participant page (and of ``/responses`` answers: never cache a token)."""
 
+SCRIPTED_PAGE_HEADERS: Final[Mapping[str, str]] = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; form-action 'self'"
+    ),
+}
+"""A page that loads the service's own answer-keeping script (and nothing else)."""
+
 FORM_MAX_BYTES: Final = 16 * 1024
 """A filled form is ~2 KiB of comment plus a few short fields; anything far larger is not a
 participant's answer and is refused before parsing."""
@@ -67,8 +76,15 @@ def parse_urlencoded(body: bytes) -> dict[str, str]:
     The first value of a repeated name wins (a radio group sends one). Raises
     :class:`MalformedForm` (413 too large, 400 not UTF-8 or too many fields).
     """
-    if len(body) > FORM_MAX_BYTES:
-        raise MalformedForm(413, f"form body larger than {FORM_MAX_BYTES} bytes")
+    return {name: values[0] for name, values in parse_urlencoded_lists(body).items()}
+
+
+def parse_urlencoded_lists(
+    body: bytes, *, max_bytes: int = FORM_MAX_BYTES, max_fields: int = FORM_MAX_FIELDS
+) -> dict[str, list[str]]:
+    """Every value of every name, in order (a group of checkboxes sends several)."""
+    if len(body) > max_bytes:
+        raise MalformedForm(413, f"form body larger than {max_bytes} bytes")
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(
@@ -77,15 +93,15 @@ def parse_urlencoded(body: bytes) -> dict[str, str]:
             strict_parsing=False,
             encoding="utf-8",
             errors="strict",
-            max_num_fields=FORM_MAX_FIELDS,
+            max_num_fields=max_fields,
         )
     except UnicodeDecodeError:
         raise MalformedForm(400, "form body is not valid UTF-8") from None
     except ValueError as exc:  # max_num_fields exceeded
         raise MalformedForm(400, str(exc)) from None
-    form: dict[str, str] = {}
+    form: dict[str, list[str]] = {}
     for name, value in pairs:
-        form.setdefault(name, value)
+        form.setdefault(name, []).append(value)
     return form
 
 
