@@ -5,6 +5,7 @@ from __future__ import annotations
 from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.console import TEMPLATE_CONFIG, donor_page, home
 from trainops_reporting.api.controllers import get_donor_report, get_summary
+from trainops_reporting.api.evidence import ROUTES as EVIDENCE_ROUTES
 from trainops_reporting.api.params import load_policy
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
@@ -28,7 +29,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "reports with small-cell suppression, as JSON or CSV."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[get_summary, get_donor_report, home, donor_page],
+        route_handlers=[get_summary, get_donor_report, home, donor_page, *EVIDENCE_ROUTES],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[],

@@ -27,6 +27,7 @@ from trainops_feedback.domain.tokens import (
     is_expired,
     looks_like_token,
 )
+from trainops_feedback.handlers.knowledge import comment_events
 from trainops_feedback.handlers.surveys import published_event_id, survey_id_for
 from trainops_shared.auth import Principal
 from trainops_shared.errors import NotFound
@@ -204,7 +205,13 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
                 language=language,
                 has_comment=submission.has_comment,
                 invitation_id=view.invitation_id,
-            )
+            ),
+            *comment_events(
+                submission.comment,
+                survey_id=view.survey_id,
+                session_id=view.session_id,
+                language=language,
+            ),
         ],
     )
     return Submitted(

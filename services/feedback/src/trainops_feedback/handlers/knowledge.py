@@ -25,7 +25,6 @@ from trainops_feedback.adapters.definitions import VersionRow
 from trainops_feedback.adapters.knowledge import TestLinkView
 from trainops_feedback.domain.definitions import (
     Phase,
-    VersionedSubmission,
     check_answers,
     check_draft,
     score,
@@ -134,21 +133,31 @@ class TestSubmitted:
     phase: Phase
 
 
-def _comment_events(
-    submission: VersionedSubmission, link: TestLinkView, version: int, language: str
+def comment_events(
+    texts: str | dict[str, str] | None,
+    *,
+    survey_id: uuid.UUID,
+    session_id: uuid.UUID,
+    language: str,
+    survey_version: int = 1,
 ) -> list[Event]:
+    """One ``CommentGiven`` per free-text answer (``comment`` for the feedback form's), with
+    nothing that ties it to the response or the person."""
+    if texts is None:
+        return []
+    by_item = {"comment": texts} if isinstance(texts, str) else texts
     return [
         CommentGiven(
             aggregate_id=(comment_id := uuid7()),
             comment_id=comment_id,
-            survey_id=link.survey_id,
-            survey_version=version,
-            session_id=link.session_id,
+            survey_id=survey_id,
+            survey_version=survey_version,
+            session_id=session_id,
             item=item,
             text=text,
             language=language,
         )
-        for item, text in sorted(submission.texts.items())
+        for item, text in sorted(by_item.items())
     ]
 
 
@@ -200,5 +209,12 @@ def submit_test(
         max_score=version.definition.max_score,
         language=lang,
     )
-    record_events(conn, [scored, *_comment_events(submission, link, version.version, lang)])
+    comments = comment_events(
+        submission.texts,
+        survey_id=link.survey_id,
+        session_id=link.session_id,
+        language=lang,
+        survey_version=version.version,
+    )
+    record_events(conn, [scored, *comments])
     return TestSubmitted(response_id=response_id, language=lang, phase=link.phase)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.tables import (
+    EVIDENCE_TABLES,
     facts,
     feedback_responses,
     ix_facts_window_pg,
@@ -102,6 +103,12 @@ def _drop_cube_v4(conn: Connection) -> None:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 
+def _create_evidence_v7(conn: Connection) -> None:
+    """Per-item answers, knowledge-test scores and comments. Responses projected before it
+    kept only their ``overall`` item: a rebuild from the streams fills the rest in."""
+    metadata.create_all(conn, tables=EVIDENCE_TABLES)
+
+
 def _uuid_type(conn: Connection) -> str:
     return "UUID" if conn.dialect.name == "postgresql" else "CHAR(32)"
 
@@ -113,5 +120,8 @@ MIGRATIONS = MigrationSet(
         Migration(2, "covering window index (once also the cube tables)", _create_v2),
         Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
         Migration(4, "drop the unread people and cube pre-aggregates", _drop_cube_v4),
+        Migration(
+            7, "every item reported: item answers, test scores, comments", _create_evidence_v7
+        ),
     ),
 )

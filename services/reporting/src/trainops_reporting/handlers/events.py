@@ -23,6 +23,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.handlers.evidence_events import (
+    on_comment_given,
+    on_knowledge_test_submitted,
+)
 from trainops_reporting.handlers.feedback_events import on_feedback_submitted, on_survey_published
 from trainops_reporting.handlers.registration_events import (
     on_attendance_recorded,
@@ -41,8 +45,10 @@ from trainops_reporting.handlers.scheduling_events import (
 )
 from trainops_shared.events import (
     AttendanceRecorded,
+    CommentGiven,
     Event,
     FeedbackSubmitted,
+    KnowledgeTestSubmitted,
     ParticipantRegistered,
     RegistrationCancelled,
     SessionCancelled,
@@ -70,5 +76,8 @@ EVENT_HANDLERS: Mapping[type[Event], Callable[[Connection, Any], None]] = {
     AttendanceRecorded: on_attendance_recorded,
     SurveyPublished: on_survey_published,
     FeedbackSubmitted: on_feedback_submitted,
+    KnowledgeTestSubmitted: on_knowledge_test_submitted,
+    CommentGiven: on_comment_given,
 }
-"""All 13 event types of catalogue v1: the read model is a projection of every stream."""
+"""Every event type of the programme streams in catalogue v1 (identity's revocations are not
+reporting's business): the read model is a projection of every stream."""
