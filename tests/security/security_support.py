@@ -42,7 +42,10 @@ _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS,
     "scheduling": _OPERATIONS,
-    "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
+    "feedback": _OPERATIONS
+    | {"GET /f/{token}", "POST /f/{token}", "POST /responses"}
+    | {"GET /t/{token}", "POST /t/{token}", "PUT /t/{token}/draft", "POST /tests"}
+    | {"GET /assets/answers.js"},
     "reporting": _OPERATIONS,
     "identity": _OPERATIONS
     | {
@@ -116,6 +119,8 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
+            "survey_id": str(uuid.UUID(int=11)),
+            "version": "1",
         }
 
 

@@ -7,6 +7,9 @@ Fixtures only (no ``pytest_plugins`` here: the shared plugin is registered by th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -18,13 +21,15 @@ from typing import Any, TypeVar
 import nats
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from trainops_devtools.testing.polling import eventually as _eventually
-from trainops_devtools.testing.tokens import in_process_settings
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, in_process_settings
 from trainops_feedback.app import build_spec
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -39,6 +44,7 @@ from trainops_shared.events import (
     encode_event,
 )
 from trainops_shared.service import create_app
+from trainops_shared.settings import load_settings
 
 
 class EventFactory:
@@ -248,3 +254,40 @@ class Db:
 @pytest.fixture
 def db(database_url: str) -> Db:
     return Db(database_url)
+
+
+@pytest.fixture
+async def served(nats_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, Litestar]]:
+    """The app under uvicorn on a free port: ``(base_url, app)``."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = load_settings(
+        "feedback",
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'feedback.db'}",
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+            "TRAINOPS_PORT": str(port),
+            "TRAINOPS_PUBLIC_URL": base_url,
+        },
+    )
+    app = create_app(build_spec(settings), settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            task.cancel()
+            raise AssertionError("uvicorn did not start")
+        await asyncio.sleep(0.05)
+    try:
+        yield base_url, app
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)

@@ -293,5 +293,6 @@ def check_draft(definition: Definition, answers: Mapping[str, object]) -> dict[s
         checked = _check_answer(item, value)
         if isinstance(checked, FieldError):
             raise Invalid(checked.field, checked.message)
-        kept[item.key] = checked
+        single = item.kind == "single" and isinstance(checked, list)
+        kept[item.key] = checked[0] if single else checked
     return kept
