@@ -315,3 +315,12 @@ async def test_gain_items_and_comments_reach_the_report(
     )
     assert hidden.status_code == 200
     assert hidden.json()["comments"] == [] and hidden.json()["suppressed"] == "primary"
+
+    page = await reporting.get(f"/evidence?training_id={training_id}&lang=en", headers=REPORTING)
+    assert page.status_code == 200, page.text
+    assert "Reports: knowledge, survey items, comments" in page.text
+    assert "44.44" in page.text and "66.67" in page.text  # gain and share improved (%)
+    assert page.text.index("Comment number 1") < page.text.index("Comment number 3")
+    assert str(people[0].participant_id) not in page.text
+    small = await reporting.get("/evidence?period=1999&lang=ru", headers=REPORTING)
+    assert small.status_code == 400

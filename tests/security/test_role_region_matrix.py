@@ -159,6 +159,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /reports/items": Rule(REPORTERS, "global"),
         "GET /reports/knowledge-gain": Rule(REPORTERS, "global"),
         "GET /reports/comments": Rule(REPORTERS, "global"),
+        "GET /evidence": Rule(REPORTERS, "global"),
     },
     # Identity holds no programme or participant data: every route is the same in every
     # region. Each person manages only their own password and tokens; accounts are the admin's.

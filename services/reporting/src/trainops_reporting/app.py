@@ -6,6 +6,7 @@ from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.console import TEMPLATE_CONFIG, donor_page, home
 from trainops_reporting.api.controllers import get_donor_report, get_summary
 from trainops_reporting.api.evidence import ROUTES as EVIDENCE_ROUTES
+from trainops_reporting.api.evidence_console import evidence_page
 from trainops_reporting.api.params import load_policy
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.service import ServiceSpec
@@ -29,7 +30,14 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "reports with small-cell suppression, as JSON or CSV."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[get_summary, get_donor_report, home, donor_page, *EVIDENCE_ROUTES],
+        route_handlers=[
+            get_summary,
+            get_donor_report,
+            home,
+            donor_page,
+            *EVIDENCE_ROUTES,
+            evidence_page,
+        ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,
         produces=[],
