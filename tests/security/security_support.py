@@ -95,6 +95,8 @@ class Seed:
     """The Idempotency-Key coordinator A registered ``open_registration_id`` with."""
     open_registration_body: dict[str, Any]
     invitation_token: str
+    survey_id: str = str(uuid.UUID(int=11))
+    """A survey (a draft knowledge test of the training): surveys belong to no region."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -119,7 +121,7 @@ class Seed:
             "username": "security-nobody",
             "token_id": str(uuid.UUID(int=7)),
             "identity_id": str(uuid.UUID(int=9)),
-            "survey_id": str(uuid.UUID(int=11)),
+            "survey_id": self.survey_id,
             "version": "1",
         }
 
@@ -201,6 +203,30 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
     client.record_attendance(registration["id"], True, region=REGION_A)
     client.complete_session(session)
     invitations = client.wait_invitations(session, 1, timeout=90)
+    words = {"kk": "Сұрақ", "ru": "Вопрос", "en": "Question"}
+    survey = client.request(
+        "POST",
+        f"{client.urls.feedback}/surveys",
+        role="programme_staff",
+        json={
+            "code": f"security-{suffix}",
+            "purpose": "knowledge_test",
+            "training_id": training,
+            "title": words,
+            "items": [
+                {
+                    "key": "q",
+                    "kind": "single",
+                    "text": words,
+                    "scored": True,
+                    "options": [
+                        {"key": "a", "text": words, "correct": True},
+                        {"key": "b", "text": words},
+                    ],
+                }
+            ],
+        },
+    ).json()
     return Seed(
         canary=canary,
         training_id=training,
@@ -213,6 +239,7 @@ def seed_region_a(client: TrainopsClient, canary: Canary) -> Seed:
         open_registration_key=key,
         open_registration_body=open_body,
         invitation_token=token_of(invitations[0]["url"]),
+        survey_id=survey["survey_id"],
     )
 
 

@@ -87,6 +87,7 @@ def insert_definition(
             training_id=training_id,
             created_at=now,
             created_by=actor,
+            published_version=None,
         )
     )
 
@@ -180,6 +181,13 @@ def replace_draft(
     return int(result.rowcount) == 1
 
 
+def lock_definition(conn: Connection, survey_id: uuid.UUID) -> None:
+    """``SELECT … FOR UPDATE`` of the survey's row: publishing and issuing test links take
+    this lock, so neither misses the other's change (see ``knowledge.lock_test_definitions``)."""
+    query = sa.select(definitions.c.survey_id).where(definitions.c.survey_id == survey_id)
+    conn.execute(query.with_for_update()).all()
+
+
 def mark_published(conn: Connection, survey_id: uuid.UUID, version: int, now: datetime) -> bool:
     result = conn.execute(
         definition_versions.update()
@@ -190,4 +198,11 @@ def mark_published(conn: Connection, survey_id: uuid.UUID, version: int, now: da
         )
         .values(status="published", published_at=now, updated_at=now)
     )
-    return int(result.rowcount) == 1
+    if int(result.rowcount) != 1:
+        return False
+    conn.execute(
+        definitions.update()
+        .where(definitions.c.survey_id == survey_id)
+        .values(published_version=version)
+    )
+    return True

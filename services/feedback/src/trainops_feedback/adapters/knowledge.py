@@ -97,6 +97,27 @@ def missing_test_invitations(
     ]
 
 
+def lock_test_definitions(
+    conn: Connection, session_id: uuid.UUID | None, registration_id: uuid.UUID | None
+) -> None:
+    """Lock the knowledge-test rows in scope (``FOR UPDATE``; SQLite's single writer needs
+    none) before deciding who is due a link. Publishing locks its row too, so a registration
+    projected while a test is being published is seen by one of the two transactions: without
+    the lock each could miss the other's uncommitted row and the person get no link."""
+    query = sa.select(definitions.c.survey_id).where(definitions.c.purpose == "knowledge_test")
+    if session_id is not None:
+        training = sa.select(sessions.c.training_id).where(sessions.c.session_id == session_id)
+        query = query.where(definitions.c.training_id.in_(training))
+    elif registration_id is not None:
+        training = (
+            sa.select(sessions.c.training_id)
+            .join(registrations, registrations.c.session_id == sessions.c.session_id)
+            .where(registrations.c.registration_id == registration_id)
+        )
+        query = query.where(definitions.c.training_id.in_(training))
+    conn.execute(query.order_by(definitions.c.survey_id).with_for_update()).all()
+
+
 def insert_test_invitations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(test_invitations.insert(), list(rows))

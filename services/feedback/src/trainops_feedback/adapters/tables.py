@@ -114,6 +114,9 @@ definitions = sa.Table(
     sa.Column("training_id", _Uuid, nullable=True),
     sa.Column("created_at", _Time, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
+    # The newest published version. Publishing updates this row, so a consumer transaction
+    # (serializable) that locked it on an older snapshot fails and retries on a fresh one.
+    sa.Column("published_version", sa.Integer, nullable=True),
 )
 
 definition_versions = sa.Table(

@@ -26,7 +26,7 @@ from trainops_feedback.api.pages import (
     SCRIPTED_PAGE_HEADERS,
     MalformedForm,
     html_response,
-    parse_urlencoded_lists,
+    read_form,
 )
 from trainops_feedback.api.schemas import LanguageCode, ResponseCreated, Token
 from trainops_feedback.api.views import HtmlPage, render_error, render_not_found
@@ -136,12 +136,9 @@ async def submit_test_form(
 ) -> Template:
     """201 thank-you page; 422 the test again with each wrong answer marked and every other
     answer kept; 409 used link; 404 unknown or expired link."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return html_response(render_error(415, lang))
     try:
-        form = parse_urlencoded_lists(
-            await request.body(), max_bytes=TEST_FORM_MAX_BYTES, max_fields=TEST_FORM_MAX_FIELDS
+        form = await read_form(
+            request, max_bytes=TEST_FORM_MAX_BYTES, max_fields=TEST_FORM_MAX_FIELDS
         )
     except MalformedForm as exc:
         return html_response(render_error(exc.status, lang))

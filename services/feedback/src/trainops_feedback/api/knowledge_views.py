@@ -101,10 +101,12 @@ def render_test_done(*, token: str, lang: str, training_title: str) -> HtmlPage:
         "lang": lang,
         "title": texts.thanks_title,
         "body": texts.thanks_body,
+        "element_id": "thanks",
         "training_title": training_title,
-        "action": f"/t/{quote(token, safe='')}",
+        "switch": None,
+        "answers_done": f"/t/{quote(token, safe='')}",
     }
-    return HtmlPage(status=201, language=lang, template="knowledge_done.html", context=context)
+    return HtmlPage(status=201, language=lang, template="message.html", context=context)
 
 
 def render_test_used(lang: str | None, participant_language: str | None) -> HtmlPage:

@@ -293,6 +293,8 @@ def check_draft(definition: Definition, answers: Mapping[str, object]) -> dict[s
         checked = _check_answer(item, value)
         if isinstance(checked, FieldError):
             raise Invalid(checked.field, checked.message)
-        single = item.kind == "single" and isinstance(checked, list)
-        kept[item.key] = checked[0] if single else checked
+        if item.kind == "single" and isinstance(checked, list):
+            kept[item.key] = checked[0]
+        else:
+            kept[item.key] = checked
     return kept

@@ -117,6 +117,7 @@ def publish_version(
     issue_due_tests: Callable[[Connection], None],
 ) -> VersionRow:
     """Freeze a draft and announce it; publishing twice is a 409 (the first stands)."""
+    store.lock_definition(conn, survey_id)
     current = _version(conn, survey_id, version)
     ensure_editable(current.status)
     if not store.mark_published(conn, survey_id, version, now):

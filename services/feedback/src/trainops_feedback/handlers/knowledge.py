@@ -58,6 +58,7 @@ def issue_tests(
     registration_id: uuid.UUID | None = None,
 ) -> int:
     """Create the missing pre- and post-test links in scope; how many were created."""
+    knowledge.lock_test_definitions(conn, session_id, registration_id)
     rows = []
     for phase in PHASES:
         for due in knowledge.missing_test_invitations(conn, phase, session_id, registration_id):
