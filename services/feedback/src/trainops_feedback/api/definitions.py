@@ -100,7 +100,13 @@ async def create_survey(
     return _out(row)
 
 
-@get("/surveys", tags=["surveys"], summary="Every survey, newest version", guards=[EDITORS])
+@get(
+    "/surveys",
+    tags=["surveys"],
+    summary="Every survey, newest version",
+    guards=[EDITORS],
+    responses=protected(),
+)
 async def list_surveys(runtime: Runtime) -> list[VersionOut]:
     return [_out(row) for row in await runtime.read(use_cases.list_definitions)]
 
