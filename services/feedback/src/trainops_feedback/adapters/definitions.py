@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,20 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_feedback.adapters.tables import definition_versions, definitions
-from trainops_feedback.domain.definitions import Definition, Purpose, Status
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    survey_id: uuid.UUID
-    code: str
-    purpose: Purpose
-    training_id: uuid.UUID | None
-    version: int
-    status: Status
-    definition: Definition
-    published_at: datetime | None
-
+from trainops_feedback.domain.definitions import Definition, Purpose, VersionRow
 
 _COLUMNS = (
     definitions.c.survey_id,

@@ -16,8 +16,14 @@ from litestar import Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from trainops_feedback.adapters.definitions import VersionRow
-from trainops_feedback.domain.definitions import Definition, Item, Purpose, Status, Texts
+from trainops_feedback.domain.definitions import (
+    Definition,
+    Item,
+    Purpose,
+    Status,
+    Texts,
+    VersionRow,
+)
 from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers import definitions as use_cases
 from trainops_feedback.handlers.events import FeedbackProjection

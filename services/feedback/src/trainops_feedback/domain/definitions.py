@@ -13,7 +13,10 @@ and never sent back to anyone who could tie it to a person.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Literal
 
 import msgspec
@@ -88,6 +91,20 @@ class Definition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     @property
     def choice_options(self) -> dict[str, list[str]]:
         return {item.key: list(item.option_keys) for item in self.items if item.options}
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One version of a definition as stored: its survey, status and content."""
+
+    survey_id: uuid.UUID
+    code: str
+    purpose: Purpose
+    training_id: uuid.UUID | None
+    version: int
+    status: Status
+    definition: Definition
+    published_at: datetime | None
 
 
 def _err(field: str, message: str) -> FieldError:

@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from trainops_feedback.adapters import definitions as store
-from trainops_feedback.adapters.definitions import VersionRow
 from trainops_feedback.domain.definitions import (
     Definition,
     Purpose,
+    VersionRow,
     check_definition,
     ensure_editable,
 )

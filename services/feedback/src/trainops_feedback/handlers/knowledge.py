@@ -21,10 +21,10 @@ from sqlalchemy.engine import Connection
 
 from trainops_feedback.adapters import definitions as store
 from trainops_feedback.adapters import knowledge
-from trainops_feedback.adapters.definitions import VersionRow
 from trainops_feedback.adapters.knowledge import TestLinkView
 from trainops_feedback.domain.definitions import (
     Phase,
+    VersionRow,
     check_answers,
     check_draft,
     score,
