@@ -45,7 +45,10 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     | {"GET /certificates/{code}"}
     | {"GET /join/{code}", "GET /participant-feeds/{token}"},
     "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
-    "feedback": _OPERATIONS | {"GET /f/{token}", "POST /f/{token}", "POST /responses"},
+    "feedback": _OPERATIONS
+    | {"GET /f/{token}", "POST /f/{token}", "POST /responses"}
+    | {"GET /t/{token}", "POST /t/{token}", "PUT /t/{token}/draft", "POST /tests"}
+    | {"GET /assets/answers.js"},
     "reporting": _OPERATIONS,
     "identity": _OPERATIONS
     | {
@@ -100,6 +103,8 @@ class Seed:
     """A frozen donor report (reporting holds no region's data: every reporter may read it)."""
     checkin_code: str = ""
     """The canary's check-in code (its attendance-sheet QR), when the seed could derive it."""
+    survey_id: str = str(uuid.UUID(int=11))
+    """A survey (a draft knowledge test of the training): surveys belong to no region."""
 
     def canaries(self) -> dict[str, str]:
         """Everything of region A a coordinator of region B must never receive."""
@@ -130,6 +135,8 @@ class Seed:
             "snapshot_id": self.snapshot_id,
             "other_id": self.snapshot_id,
             "feed_id": str(uuid.UUID(int=11)),
+            "survey_id": self.survey_id,
+            "version": "1",
         }
 
 
@@ -223,6 +230,30 @@ def seed_region_a(client: TrainopsClient, canary: Canary, data_dir: Path | None 
     client.record_attendance(registration["id"], True, region=REGION_A)
     client.complete_session(session)
     invitations = client.wait_invitations(session, 1, timeout=90)
+    words = {"kk": "Сұрақ", "ru": "Вопрос", "en": "Question"}
+    survey = client.request(
+        "POST",
+        f"{client.urls.feedback}/surveys",
+        role="programme_staff",
+        json={
+            "code": f"security-{suffix}",
+            "purpose": "knowledge_test",
+            "training_id": training,
+            "title": words,
+            "items": [
+                {
+                    "key": "q",
+                    "kind": "single",
+                    "text": words,
+                    "scored": True,
+                    "options": [
+                        {"key": "a", "text": words, "correct": True},
+                        {"key": "b", "text": words},
+                    ],
+                }
+            ],
+        },
+    ).json()
     return Seed(
         canary=canary,
         training_id=training,
@@ -239,6 +270,7 @@ def seed_region_a(client: TrainopsClient, canary: Canary, data_dir: Path | None 
         checkin_code=(
             checkin_code_of(client, data_dir, session, registration["id"]) if data_dir else ""
         ),
+        survey_id=survey["survey_id"],
     )
 
 

@@ -168,6 +168,17 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /responses": PUBLIC,
         "GET /sessions/{session_id}/invitations": Rule(INVITERS, "collection"),
         "GET /sessions/{session_id}/page": Rule(INVITERS, "item"),
+        "GET /t/{token}": PUBLIC,
+        "POST /t/{token}": PUBLIC,
+        "PUT /t/{token}/draft": PUBLIC,
+        "POST /tests": PUBLIC,
+        "GET /assets/answers.js": PUBLIC,
+        "POST /surveys": Rule(PLANNERS, "global"),
+        "GET /surveys": Rule(PLANNERS, "global"),
+        "GET /surveys/{survey_id}/versions": Rule(PLANNERS, "global"),
+        "POST /surveys/{survey_id}/versions": Rule(PLANNERS, "global"),
+        "PUT /surveys/{survey_id}/versions/{version}": Rule(PLANNERS, "global"),
+        "POST /surveys/{survey_id}/versions/{version}/publish": Rule(PLANNERS, "global"),
     },
     "reporting": {
         "GET /health": PUBLIC,
@@ -182,6 +193,10 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /reports/snapshots/{snapshot_id}/diff/{other_id}": Rule(SNAPSHOTTERS, "global"),
         "GET /snapshots": Rule(SNAPSHOTTERS, "global"),
         "POST /snapshots": Rule(SNAPSHOTTERS, "global"),
+        "GET /reports/items": Rule(REPORTERS, "global"),
+        "GET /reports/knowledge-gain": Rule(REPORTERS, "global"),
+        "GET /reports/comments": Rule(REPORTERS, "global"),
+        "GET /evidence": Rule(REPORTERS, "global"),
     },
     # Identity holds no programme or participant data: every route is the same in every
     # region. Each person manages only their own password and tokens; accounts are the admin's.

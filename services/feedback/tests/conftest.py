@@ -7,17 +7,30 @@ Fixtures only (no ``pytest_plugins`` here: the shared plugin is registered by th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import nats
 import pytest
+import sqlalchemy as sa
+import uvicorn
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from trainops_devtools.testing.polling import eventually as _eventually
+from trainops_devtools.testing.ports import free_port
+from trainops_devtools.testing.tokens import TEST_JWT_ENV, in_process_settings
+from trainops_feedback.app import build_spec
 from trainops_shared.events import (
     AttendanceRecorded,
     Event,
@@ -30,6 +43,8 @@ from trainops_shared.events import (
     decode_event,
     encode_event,
 )
+from trainops_shared.service import create_app
+from trainops_shared.settings import load_settings
 
 
 class EventFactory:
@@ -62,10 +77,12 @@ class EventFactory:
         return event
 
     def session(
-        self, training_id: uuid.UUID, cities: Iterable[str] = ("almaty", "aktobe")
+        self,
+        training_id: uuid.UUID,
+        cities: Iterable[str] = ("almaty", "aktobe"),
+        starts_at: datetime = datetime(2020, 12, 22, 4, 0, tzinfo=UTC),
     ) -> SessionScheduled:
         session_id = uuid.uuid4()
-        starts_at = datetime(2020, 12, 22, 4, 0, tzinfo=UTC)
         event: SessionScheduled = self._emit(
             SessionScheduled,
             session_id,
@@ -187,3 +204,90 @@ def bus(nats_url: str) -> Bus:
 def eventually() -> Callable[..., Awaitable[Any]]:
     """``await eventually(async_check, timeout=20)``: poll until truthy (never a fixed sleep)."""
     return _eventually
+
+
+FEEDBACK_PUBLIC_URL = "https://feedback.example.kz"
+"""The public address the app under test puts in its links."""
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
+    """``async with open_client() as client``: the app on this test's database (restartable)."""
+    settings = in_process_settings(
+        "feedback",
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=tmp_path,
+        extra={"TRAINOPS_PUBLIC_URL": FEEDBACK_PUBLIC_URL},
+    )
+
+    @asynccontextmanager
+    async def factory() -> AsyncIterator[AsyncTestClient[Litestar]]:
+        app = create_app(build_spec(settings), settings)
+        async with AsyncTestClient(app) as client:
+            yield client
+
+    return factory
+
+
+class Db:
+    """The test's own connection to the service's database.
+
+    The app under ``AsyncTestClient`` runs on another event loop (its portal thread), so the test
+    must not borrow the app's asyncpg pool: it opens its own engine on the same URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
+        engine = create_async_engine(self.url)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(fn)
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Db:
+    return Db(database_url)
+
+
+@pytest.fixture
+async def served(nats_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, Litestar]]:
+    """The app under uvicorn on a free port: ``(base_url, app)``."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = load_settings(
+        "feedback",
+        {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'feedback.db'}",
+            **TEST_JWT_ENV,
+            "TRAINOPS_DATA_DIR": str(tmp_path),
+            "TRAINOPS_PORT": str(port),
+            "TRAINOPS_PUBLIC_URL": base_url,
+        },
+    )
+    app = create_app(build_spec(settings), settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            task.cancel()
+            raise AssertionError("uvicorn did not start")
+        await asyncio.sleep(0.05)
+    try:
+        yield base_url, app
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)

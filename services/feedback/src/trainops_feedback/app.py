@@ -8,6 +8,8 @@ from trainops_feedback.adapters.tables import MIGRATIONS
 from trainops_feedback.api.console import ROUTES as CONSOLE_ROUTES
 from trainops_feedback.api.console import TEMPLATE_CONFIG
 from trainops_feedback.api.controllers import ROUTES
+from trainops_feedback.api.definitions import ROUTES as DEFINITION_ROUTES
+from trainops_feedback.api.knowledge import ROUTES as KNOWLEDGE_ROUTES
 from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers.commands import publish_survey
 from trainops_feedback.handlers.events import FeedbackProjection
@@ -20,8 +22,9 @@ from trainops_shared.timeutil import utc_now
 
 log = get_logger(__name__)
 
-PUBLIC_PATHS = ["^/f/", "^/responses$"]
-"""The participant's page and the JSON submission: the invitation token is the credential."""
+PUBLIC_PATHS = ["^/f/", "^/responses$", "^/t/", "^/tests$", "^/assets/answers\\.js$"]
+"""The participant's pages and JSON submissions (the invitation token is the credential), and
+the pages' own script."""
 
 
 async def publish_default_survey(runtime: ServiceRuntime) -> None:
@@ -51,7 +54,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "session, a mobile web form in Kazakh, Russian or English, one response per link."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[*ROUTES, *CONSOLE_ROUTES],
+        route_handlers=[*ROUTES, *CONSOLE_ROUTES, *DEFINITION_ROUTES, *KNOWLEDGE_ROUTES],
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),
         only_handled_subjects=True,

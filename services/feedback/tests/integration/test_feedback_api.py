@@ -8,10 +8,8 @@ API and the HTML form, and the FEEDBACK stream is read back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,14 +17,11 @@ import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from trainops_devtools.testing.tokens import in_process_settings, token_for
+from trainops_devtools.testing.tokens import token_for
 from trainops_feedback.adapters.tables import invitations, responses, surveys
-from trainops_feedback.app import build_spec
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished, encode_event
-from trainops_shared.service import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -49,50 +44,6 @@ ALMATY = auth("coordinator", "almaty")
 AKTOBE = auth("coordinator", "aktobe")
 
 
-@pytest.fixture
-def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
-    """``async with open_client() as client``: the app on this test's database (restartable)."""
-    settings = in_process_settings(
-        "feedback",
-        nats_url=nats_url,
-        database_url=database_url,
-        data_dir=tmp_path,
-        extra={"TRAINOPS_PUBLIC_URL": PUBLIC_URL},
-    )
-
-    @asynccontextmanager
-    async def factory() -> AsyncIterator[AsyncTestClient[Litestar]]:
-        app = create_app(build_spec(settings), settings)
-        async with AsyncTestClient(app) as client:
-            yield client
-
-    return factory
-
-
-class Db:
-    """The test's own connection to the service's database.
-
-    The app under ``AsyncTestClient`` runs on another event loop (its portal thread), so the test
-    must not borrow the app's asyncpg pool: it opens its own engine on the same URL.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
-        engine = create_async_engine(self.url)
-        try:
-            async with engine.begin() as conn:
-                return await conn.run_sync(fn)
-        finally:
-            await engine.dispose()
-
-
-@pytest.fixture
-def db(database_url: str) -> Db:
-    return Db(database_url)
-
-
 async def listing(
     client: AsyncTestClient[Litestar], session_id: uuid.UUID, headers: dict[str, str]
 ) -> dict[str, str]:
@@ -112,7 +63,7 @@ async def test_invitations_follow_attendance_and_completion(
     events: Any,
     bus: Any,
     eventually: Eventually,
-    db: Db,
+    db: Any,
 ) -> None:
     training = events.training()
     session = events.session(training.training_id)
@@ -254,7 +205,7 @@ async def test_submissions_json_and_form(
     events: Any,
     bus: Any,
     eventually: Eventually,
-    db: Db,
+    db: Any,
 ) -> None:
     async with open_client() as client:
         sid, tokens, (kk_reg, ru_reg, en_reg) = await _completed_session(
@@ -390,7 +341,7 @@ async def test_submissions_json_and_form(
 
 
 async def test_survey_published_once_across_restarts(
-    open_client: Callable[[], Any], bus: Any, eventually: Eventually, db: Db
+    open_client: Callable[[], Any], bus: Any, eventually: Eventually, db: Any
 ) -> None:
     for _ in range(2):
         async with open_client():

@@ -7,66 +7,22 @@ Chromium and ChromeDriver are Debian's packages (selenium-manager never download
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from litestar import Litestar
 
-from trainops_devtools.testing.ports import free_port
-from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
+from trainops_devtools.testing.tokens import token_for
 from trainops_feedback.adapters.tables import responses
-from trainops_feedback.app import build_spec
 from trainops_shared.events import FeedbackSubmitted
-from trainops_shared.service import ServiceRuntime, create_app
-from trainops_shared.settings import load_settings
+from trainops_shared.service import ServiceRuntime
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ADMIN = {"Authorization": f"Bearer {token_for(role='admin')}"}
-
-
-@pytest.fixture
-async def served(nats_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, Litestar]]:
-    """The app under uvicorn on a free port: ``(base_url, app)``."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = load_settings(
-        "feedback",
-        {
-            "NATS_URL": nats_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'feedback.db'}",
-            **TEST_JWT_ENV,
-            "TRAINOPS_DATA_DIR": str(tmp_path),
-            "TRAINOPS_PORT": str(port),
-            "TRAINOPS_PUBLIC_URL": base_url,
-        },
-    )
-    app = create_app(build_spec(settings), settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
-            task.cancel()
-            raise AssertionError("uvicorn did not start")
-        await asyncio.sleep(0.05)
-    try:
-        yield base_url, app
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 30)
 
 
 def _fill_in_kazakh(driver: Any, url: str) -> dict[str, str]:

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from trainops_devtools.testing.tokens import in_process_settings, token_for
-from trainops_feedback.app import build_spec
-from trainops_shared.service import create_app
+from trainops_devtools.testing.tokens import token_for
 
 pytestmark = pytest.mark.integration
 
@@ -58,25 +54,6 @@ class Invited:
     tokens: dict[uuid.UUID, str]
     participants: dict[uuid.UUID, uuid.UUID]
     """registration id -> participant id"""
-
-
-@pytest.fixture
-def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
-    settings = in_process_settings(
-        "feedback",
-        nats_url=nats_url,
-        database_url=database_url,
-        data_dir=tmp_path,
-        extra={"TRAINOPS_PUBLIC_URL": PUBLIC_URL},
-    )
-
-    @asynccontextmanager
-    async def factory() -> AsyncIterator[AsyncTestClient[Litestar]]:
-        app = create_app(build_spec(settings), settings)
-        async with AsyncTestClient(app) as client:
-            yield client
-
-    return factory
 
 
 async def invite(

@@ -6,10 +6,8 @@ clear 4xx; none is a 500 or a dead letter.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -17,9 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from trainops_devtools.testing.tokens import in_process_settings, token_for
-from trainops_feedback.app import build_spec
-from trainops_shared.service import create_app
+from trainops_devtools.testing.tokens import token_for
 from trainops_shared.validation import instant_bounds
 
 pytestmark = pytest.mark.integration
@@ -28,24 +24,6 @@ Eventually = Callable[..., Awaitable[Any]]
 PUBLIC_URL = "https://feedback.example.kz"
 STAFF = {"Authorization": f"Bearer {token_for(role='programme_staff')}"}
 ANSWERS = {"overall": 5, "relevance": 4, "trainer": 5, "knowledge_gain": 4}
-
-
-@pytest.fixture
-def open_client(nats_url: str, database_url: str, tmp_path: Path) -> Callable[[], Any]:
-    settings = in_process_settings(
-        "feedback",
-        nats_url=nats_url,
-        database_url=database_url,
-        data_dir=tmp_path,
-        extra={"TRAINOPS_PUBLIC_URL": PUBLIC_URL},
-    )
-
-    @asynccontextmanager
-    async def factory() -> AsyncIterator[AsyncTestClient[Litestar]]:
-        async with AsyncTestClient(create_app(build_spec(settings), settings)) as client:
-            yield client
-
-    return factory
 
 
 async def _invitation_of_a_session_in_year_9999(

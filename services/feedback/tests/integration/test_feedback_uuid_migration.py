@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from trainops_feedback.adapters import invitations as invitation_repo
-from trainops_feedback.adapters.tables import MIGRATIONS, UUID_COLUMNS, responses, v1_metadata
+from trainops_feedback.adapters.tables import MIGRATIONS, metadata, responses, v1_metadata
 from trainops_feedback.domain.tokens import InvitationTokens, hash_token
 from trainops_feedback.handlers import commands
 from trainops_shared.auth import Principal
+from trainops_shared.columns import UUIDType
 from trainops_shared.storage import MigrationSet, open_database
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
@@ -152,7 +153,13 @@ async def test_text_ids_become_uuids_and_every_link_still_works(database_url: st
                     )
                 ).all()
             )
-            assert {(t, c) for t, c, kind in types if kind == "uuid"} == set(UUID_COLUMNS)
+            every_id = {
+                (table.name, column.name)
+                for table in metadata.sorted_tables
+                for column in table.columns
+                if isinstance(column.type, UUIDType)
+            }
+            assert {(t, c) for t, c, kind in types if kind == "uuid"} == every_id
 
         # The unique registration key survived the conversion: still one invitation each.
         with pytest.raises(IntegrityError):

@@ -6,6 +6,8 @@ from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.api.console import TEMPLATE_CONFIG, donor_page, home
 from trainops_reporting.api.console_snapshots import CONSOLE_SNAPSHOT_ROUTES
 from trainops_reporting.api.controllers import get_donor_report, get_summary
+from trainops_reporting.api.evidence import ROUTES as EVIDENCE_ROUTES
+from trainops_reporting.api.evidence_console import evidence_page
 from trainops_reporting.api.params import load_policy
 from trainops_reporting.api.snapshots import SNAPSHOT_ROUTES
 from trainops_reporting.handlers.batches import apply_batch
@@ -39,6 +41,8 @@ def build_spec(settings: Settings) -> ServiceSpec:
             home,
             donor_page,
             *CONSOLE_SNAPSHOT_ROUTES,
+            *EVIDENCE_ROUTES,
+            evidence_page,
         ],
         template_config=TEMPLATE_CONFIG,
         home_page=False,

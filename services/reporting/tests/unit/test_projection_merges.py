@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from reporting_programme import Programme, december
-from reporting_streams import deliver, empty_read_model, read_model
+from reporting_streams import deliver, deliver_in_batches, empty_read_model, read_model
 from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.report_queries import finest_cells
@@ -132,3 +132,32 @@ def test_a_registration_of_the_merged_id_after_the_merge_goes_to_the_kept_one(
         )
     ).one()
     assert (row.participant_id, row.city) == (new.participant_id, "almaty")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_batches_give_the_per_event_merged_model(seed: int) -> None:
+    """The consumer's batch path: a merge in the batch or before it, and registrations of the
+    merged id in any batch, give what the per-event handlers give."""
+    programme = Programme()
+    _, new, old = _moved_person(programme)
+    programme.merge(keep=new, merge=old)
+    t2 = programme.training("T2")
+    later = programme.session(t2, december(30))
+    a = programme.register(later, city="shymkent")
+    b = programme.register(later, city="taraz")
+    programme.attend(b)
+    programme.merge(keep=a, merge=b)
+    programme.register(programme.session(t2, december(31)), city="taraz")
+    in_order = _projected(programme.events)
+    rng = random.Random(seed)
+    shuffled = list(programme.events)
+    rng.shuffle(shuffled)
+    with empty_read_model() as connection:
+        with connection.begin():
+            deliver_in_batches(connection, shuffled, rng, max_batch=6)
+        batched = {
+            "model": read_model(connection),
+            "cells": finest_cells(connection),
+            "reach": _reach(connection),
+        }
+    assert batched == {key: in_order[key] for key in batched}

@@ -18,9 +18,11 @@ from trainops_reporting.adapters.migrations import MIGRATIONS
 from trainops_reporting.adapters.report_cache import PatternCache, ReportCache
 from trainops_reporting.adapters.state import read_generation
 from trainops_reporting.adapters.tables import (
+    EVIDENCE_TABLES,
     READ_MODEL_TABLES,
     facts,
     feedback_responses,
+    metadata,
     participant_merges,
 )
 from trainops_reporting.handlers.events import EVENT_HANDLERS
@@ -325,6 +327,8 @@ def test_migration_keeps_the_first_response_per_registration() -> None:
     engine = sa.create_engine("sqlite://")
     with engine.begin() as conn:
         apply_migrations(conn, [MigrationSet("reporting", MIGRATIONS.migrations[:2])])
+        # Today's handlers also write the evidence tables (v7); v7 leaves existing ones be.
+        metadata.create_all(conn, tables=EVIDENCE_TABLES)
         conn.execute(sa.text("DROP INDEX IF EXISTS ux_report_feedback_registration"))
         participant_merges.create(conn)  # today's handlers read it (v8 then finds it there)
         deliver_v2 = [e for e in programme.events]

@@ -8,7 +8,12 @@ from trainops_shared.events.catalogue import (
     decode_event,
     encode_event,
 )
-from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.feedback import (
+    CommentGiven,
+    FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    SurveyPublished,
+)
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
@@ -35,9 +40,11 @@ __all__ = [
     "AnyEvent",
     "ApiTokenRevoked",
     "AttendanceRecorded",
+    "CommentGiven",
     "Event",
     "FeedbackLinkIssued",
     "FeedbackSubmitted",
+    "KnowledgeTestSubmitted",
     "ParticipantProfile",
     "ParticipantRegistered",
     "ParticipantsMerged",

@@ -11,7 +11,12 @@ from typing import TypeAlias
 import msgspec
 
 from trainops_shared.events.base import Event
-from trainops_shared.events.feedback import FeedbackSubmitted, SurveyPublished
+from trainops_shared.events.feedback import (
+    CommentGiven,
+    FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    SurveyPublished,
+)
 from trainops_shared.events.identity import ApiTokenRevoked, SessionRevoked
 from trainops_shared.events.registration import (
     AttendanceRecorded,
@@ -47,6 +52,8 @@ AnyEvent: TypeAlias = (
     | FeedbackLinkIssued
     | SurveyPublished
     | FeedbackSubmitted
+    | KnowledgeTestSubmitted
+    | CommentGiven
     | SessionRevoked
     | ApiTokenRevoked
 )
@@ -67,6 +74,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FeedbackLinkIssued,
     SurveyPublished,
     FeedbackSubmitted,
+    KnowledgeTestSubmitted,
+    CommentGiven,
     SessionRevoked,
     ApiTokenRevoked,
 )

@@ -115,6 +115,79 @@ responses = sa.Table(
 )
 
 
+definitions = sa.Table(
+    "fb_definitions",
+    metadata,
+    sa.Column("survey_id", _Uuid, primary_key=True),
+    sa.Column("code", sa.String(100), nullable=False, unique=True),
+    # feedback | knowledge_test
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("training_id", _Uuid, nullable=True),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    # The newest published version. Publishing updates this row, so a consumer transaction
+    # (serializable) that locked it on an older snapshot fails and retries on a fresh one.
+    sa.Column("published_version", sa.Integer, nullable=True),
+)
+
+definition_versions = sa.Table(
+    "fb_definition_versions",
+    metadata,
+    sa.Column("survey_id", _Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    # draft | published (a published row is never updated again)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("updated_at", _Time, nullable=False),
+    sa.Column("published_at", _Time, nullable=True),
+)
+
+test_invitations = sa.Table(
+    "fb_test_invitations",
+    metadata,
+    sa.Column("invitation_id", _Uuid, primary_key=True),
+    sa.Column("registration_id", _Uuid, nullable=False),
+    # pre | post: one of each per registration, ever
+    sa.Column("phase", sa.String(8), nullable=False),
+    sa.Column("session_id", _Uuid, nullable=False),
+    sa.Column("survey_id", _Uuid, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.Column("expires_at", _Time, nullable=False),
+    sa.Column("used_at", _Time, nullable=True),
+    sa.UniqueConstraint("registration_id", "phase", name="ux_fb_test_invitations_phase"),
+    sa.Index("ix_fb_test_invitations_session", "session_id"),
+)
+
+test_responses = sa.Table(
+    "fb_test_responses",
+    metadata,
+    sa.Column("response_id", _Uuid, primary_key=True),
+    sa.Column("invitation_id", _Uuid, nullable=False, unique=True),
+    sa.Column("survey_id", _Uuid, nullable=False),
+    sa.Column("survey_version", sa.Integer, nullable=False),
+    sa.Column("session_id", _Uuid, nullable=False),
+    sa.Column("participant_id", _Uuid, nullable=False),
+    sa.Column("phase", sa.String(8), nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("max_score", sa.Integer, nullable=False),
+    sa.Column("submitted_at", _Time, nullable=False),
+)
+
+drafts = sa.Table(
+    "fb_drafts",
+    metadata,
+    # The hash of the link's token, as in the invitations: a dump yields no working link.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("saved_at", _Time, nullable=False),
+)
+
+V4_TABLES = (definitions, definition_versions, test_invitations, test_responses, drafts)
+"""Created by migration 4; migration 1 leaves them out."""
+
+
 def v1_metadata() -> sa.MetaData:
     """The tables as migration 1 created them: every id a ``String(36)`` of the dashed form.
 
@@ -123,6 +196,8 @@ def v1_metadata() -> sa.MetaData:
     """
     v1 = sa.MetaData()
     for table in metadata.sorted_tables:
+        if table in V4_TABLES:
+            continue
         copy = table.to_metadata(v1)
         for column in copy.columns:
             if isinstance(column.type, UUIDType):
@@ -133,6 +208,7 @@ def v1_metadata() -> sa.MetaData:
 UUID_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     (table.name, column.name)
     for table in metadata.sorted_tables
+    if table not in V4_TABLES
     for column in table.columns
     if isinstance(column.type, UUIDType)
 )
@@ -162,5 +238,10 @@ MIGRATIONS = MigrationSet(
         ),
         Migration(2, "ids as UUIDs (native uuid on PostgreSQL)", _uuid_ids),
         Migration(3, "the hashes of the feedback links registration mails", _mailed_links_v3),
+        Migration(
+            4,
+            "versioned survey definitions, knowledge tests, drafts",
+            lambda conn: metadata.create_all(conn, tables=V4_TABLES),
+        ),
     ),
 )

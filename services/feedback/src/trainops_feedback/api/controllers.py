@@ -18,12 +18,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 
 from trainops_feedback.api.pages import (
-    FORM_MAX_BYTES,
     PAGE_HEADERS,
     MalformedForm,
     echoed_values,
+    first_values,
     html_response,
-    parse_urlencoded,
+    read_form,
     session_date,
     training_title,
 )
@@ -128,15 +128,8 @@ async def submit_feedback_form(
 ) -> Template:
     """201 with the thank-you page; 422 re-shows the form with each wrong answer marked; 409
     when the link was used already; 404 for an unknown or expired link."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return html_response(render_error(415, lang))
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_MAX_BYTES:
-        # Refused before reading: an oversized body never reaches memory.
-        return html_response(render_error(413, lang))
     try:
-        form = parse_urlencoded(await request.body())
+        form = first_values(await read_form(request))
     except MalformedForm as exc:
         return html_response(render_error(exc.status, lang))
     lang = form.get(LANG_FIELD) or lang
@@ -237,6 +230,7 @@ async def list_invitations(
             language=link.language,
             expires_at=link.expires_at,
             submitted=link.submitted,
+            kind=link.kind,
         )
         for link in links
     ]

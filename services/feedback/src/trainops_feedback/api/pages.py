@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from litestar import Request
 from litestar.enums import MediaType
 from litestar.response import Template
 
@@ -30,6 +31,15 @@ PAGE_HEADERS: Final[Mapping[str, str]] = {
     "X-Frame-Options": "DENY",
 }
 """Headers of every participant page (and of ``/responses`` answers: never cache a token)."""
+
+SCRIPTED_PAGE_HEADERS: Final[Mapping[str, str]] = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; form-action 'self'"
+    ),
+}
+"""A page that loads the service's own answer-keeping script (and nothing else)."""
 
 FORM_MAX_BYTES: Final = 16 * 1024
 """A filled form is ~2 KiB of comment plus a few short fields; anything far larger is not a
@@ -61,14 +71,44 @@ def html_response(page: HtmlPage, status: int | None = None) -> Template:
     )
 
 
+async def read_form(
+    request: Request[Any, Any, Any],
+    *,
+    max_bytes: int = FORM_MAX_BYTES,
+    max_fields: int = FORM_MAX_FIELDS,
+) -> dict[str, list[str]]:
+    """The urlencoded body of a page's form, every value of every name; :class:`MalformedForm`
+    415 for another content type, 413 for a body declared or found too large (refused before
+    reading when declared: it never reaches memory), 400 for one that does not decode."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise MalformedForm(415, f"form expected, got {content_type[:40]!r}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise MalformedForm(413, f"form body larger than {max_bytes} bytes")
+    return parse_urlencoded_lists(await request.body(), max_bytes=max_bytes, max_fields=max_fields)
+
+
+def first_values(form: Mapping[str, list[str]]) -> dict[str, str]:
+    """The first value of each name (a radio group sends one)."""
+    return {name: values[0] for name, values in form.items()}
+
+
 def parse_urlencoded(body: bytes) -> dict[str, str]:
     """Decode an ``application/x-www-form-urlencoded`` body into ``{name: value}``.
 
     The first value of a repeated name wins (a radio group sends one). Raises
     :class:`MalformedForm` (413 too large, 400 not UTF-8 or too many fields).
     """
-    if len(body) > FORM_MAX_BYTES:
-        raise MalformedForm(413, f"form body larger than {FORM_MAX_BYTES} bytes")
+    return first_values(parse_urlencoded_lists(body))
+
+
+def parse_urlencoded_lists(
+    body: bytes, *, max_bytes: int = FORM_MAX_BYTES, max_fields: int = FORM_MAX_FIELDS
+) -> dict[str, list[str]]:
+    """Every value of every name, in order (a group of checkboxes sends several)."""
+    if len(body) > max_bytes:
+        raise MalformedForm(413, f"form body larger than {max_bytes} bytes")
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(
@@ -77,15 +117,15 @@ def parse_urlencoded(body: bytes) -> dict[str, str]:
             strict_parsing=False,
             encoding="utf-8",
             errors="strict",
-            max_num_fields=FORM_MAX_FIELDS,
+            max_num_fields=max_fields,
         )
     except UnicodeDecodeError:
         raise MalformedForm(400, "form body is not valid UTF-8") from None
     except ValueError as exc:  # max_num_fields exceeded
         raise MalformedForm(400, str(exc)) from None
-    form: dict[str, str] = {}
+    form: dict[str, list[str]] = {}
     for name, value in pairs:
-        form.setdefault(name, value)
+        form.setdefault(name, []).append(value)
     return form
 
 

@@ -46,3 +46,6 @@ class InvitationOut(msgspec.Struct, kw_only=True):
     language: str
     expires_at: datetime
     submitted: bool
+    kind: str = "feedback"
+    """``feedback`` (``/f/…``, after the session), ``pre_test`` (``/t/…``, before it: for the
+    confirmation) or ``post_test`` (``/t/…``, after it)."""

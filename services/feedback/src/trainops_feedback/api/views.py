@@ -66,7 +66,7 @@ class HtmlPage(msgspec.Struct, frozen=True, kw_only=True):
         return TEMPLATES.get_template(self.template).render(self.context)
 
 
-def _language_switch(current: str, texts: PageTexts) -> dict[str, Any]:
+def language_switch(current: str, texts: PageTexts) -> dict[str, Any]:
     return {
         "label": texts.language_label,
         "field": LANG_FIELD,
@@ -154,7 +154,7 @@ def render_form(
         "lang": language,
         "title": title,
         "texts": texts,
-        "switch": _language_switch(language, texts),
+        "switch": language_switch(language, texts),
         "training_title": training_title,
         "session_date": _format_date(session_date) if session_date is not None else None,
         "summary": _summary(by_item, texts, survey),
@@ -216,7 +216,7 @@ def _message_page(
         "body": body,
         "element_id": element_id,
         "training_title": training_title,
-        "switch": _language_switch(language, texts) if with_switch else None,
+        "switch": language_switch(language, texts) if with_switch else None,
     }
     return HtmlPage(status=status, language=language, template="message.html", context=context)
 

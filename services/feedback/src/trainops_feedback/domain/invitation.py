@@ -14,6 +14,10 @@ from typing import Literal
 from trainops_feedback.domain.tokens import is_expired
 
 LinkState = Literal["open", "used", "not_found"]
+InvitationKind = Literal["feedback", "pre_test", "post_test"]
+"""What a link opens: the feedback form after a session (``/f/…``), or the knowledge test
+before (``pre_test``) or after it (``post_test``, both ``/t/…``). Whoever sends invitations
+picks by kind: a pre-test belongs in the confirmation, the others after the session."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from trainops_feedback.adapters import invitations, responses, surveys
+from trainops_feedback.adapters import invitations, knowledge, responses, surveys
 from trainops_feedback.domain.errors import (
     AlreadySubmitted,
     InvitationExpired,
     InvitationNotFound,
 )
-from trainops_feedback.domain.invitation import InvitationView
+from trainops_feedback.domain.invitation import InvitationKind, InvitationView
 from trainops_feedback.domain.language import resolve_language
 from trainops_feedback.domain.survey import Submission, SurveyDefinition
 from trainops_feedback.domain.tokens import (
@@ -27,6 +27,7 @@ from trainops_feedback.domain.tokens import (
     is_expired,
     looks_like_token,
 )
+from trainops_feedback.handlers.knowledge import comment_events
 from trainops_feedback.handlers.surveys import published_event_id, survey_id_for
 from trainops_shared.auth import Principal
 from trainops_shared.errors import NotFound
@@ -100,6 +101,7 @@ class InvitationLink:
     language: str
     expires_at: datetime
     submitted: bool
+    kind: InvitationKind = "feedback"
 
 
 def list_invitations(
@@ -109,11 +111,24 @@ def list_invitations(
     tokens: InvitationTokens,
     public_url: str,
 ) -> list[InvitationLink]:
-    """The live invitation links of a session; a coordinator sees only their region's people."""
+    """The live invitation links of a session, feedback and knowledge tests (``kind``); a
+    coordinator sees only their region's people."""
     if not invitations.session_exists(conn, session_id):
         raise NotFound(f"session {session_id} not found", field="session_id")
     base = public_url.rstrip("/")
-    return [
+    tests = [
+        InvitationLink(
+            registration_id=row.registration_id,
+            participant_id=row.participant_id,
+            url=f"{base}/t/{tokens.token(row.invitation_id)}",
+            language=row.language,
+            expires_at=row.expires_at,
+            submitted=row.used,
+            kind="pre_test" if row.phase == "pre" else "post_test",
+        )
+        for row in knowledge.session_test_links(conn, session_id, principal)
+    ]
+    return tests + [
         InvitationLink(
             registration_id=row.registration_id,
             participant_id=row.participant_id,
@@ -190,7 +205,13 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
                 language=language,
                 has_comment=submission.has_comment,
                 invitation_id=view.invitation_id,
-            )
+            ),
+            *comment_events(
+                submission.comment,
+                survey_id=view.survey_id,
+                session_id=view.session_id,
+                language=language,
+            ),
         ],
     )
     return Submitted(

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_feedback.adapters import copies, invitations
 from trainops_feedback.domain.tokens import DEFAULT_TOKEN_TTL, InvitationTokens, expiry_for
+from trainops_feedback.handlers.knowledge import issue_tests
 from trainops_feedback.handlers.surveys import DEFAULT_SURVEY_ID
 from trainops_shared.events import (
     AttendanceRecorded,
@@ -173,6 +174,8 @@ class FeedbackProjection:
         changed = copies.save_registration(conn, event.registration_id, values)
         if changed and current is not None:
             self.reconcile(conn, current.session_id, current.registration_id)
+        elif changed:
+            self.issue_tests(conn, registration_id=event.registration_id)
 
     def _change_registration(
         self, conn: Connection, registration_id: uuid.UUID, version: int, **changes: Any
@@ -210,11 +213,29 @@ class FeedbackProjection:
     # ----------------------------------------------------------------------------------------
     # Invitations
 
+    def issue_tests(
+        self,
+        conn: Connection,
+        *,
+        session_id: uuid.UUID | None = None,
+        registration_id: uuid.UUID | None = None,
+    ) -> None:
+        """Issue the knowledge-test links now due (rules in :mod:`.knowledge`)."""
+        issue_tests(
+            conn,
+            self.tokens,
+            self.clock(),
+            self.expiry,
+            session_id=session_id,
+            registration_id=registration_id,
+        )
+
     def reconcile(
         self, conn: Connection, session_id: uuid.UUID, registration_id: uuid.UUID | None = None
     ) -> None:
         """Bring the invitations of a session (or of one registration) in line with the rule."""
         now = self.clock()
+        self.issue_tests(conn, session_id=session_id, registration_id=registration_id)
         invitations.revoke_invitations(conn, session_id, registration_id, now)
         invitations.reinstate_invitations(conn, session_id, registration_id, now)
         missing = invitations.missing_invitations(conn, session_id, registration_id)

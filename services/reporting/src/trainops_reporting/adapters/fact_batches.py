@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from trainops_reporting.adapters.tables import (
     facts,
     feedback_responses,
+    participant_merges,
     participants,
     report_state,
     sessions,
@@ -52,6 +53,9 @@ _PARTICIPANTS = sa.select(
     participants.c.profile_at,
     participants.c.profile_event_id,
 ).where(participants.c.participant_id.in_(_B("ids", expanding=True)))
+_MERGED = sa.select(participant_merges.c.merged_participant_id).where(
+    participant_merges.c.merged_participant_id.in_(_B("ids", expanding=True))
+)
 _RESPONSES = sa.select(feedback_responses).where(
     feedback_responses.c.registration_id.in_(_B("ids", expanding=True))
 )
@@ -81,6 +85,11 @@ def _rows(conn: Connection, statement: sa.Select[Any], ids: Iterable[uuid.UUID])
     for chunk in _chunks(ids):
         rows.extend(conn.execute(statement, {"ids": chunk}))
     return rows
+
+
+def merged_among(conn: Connection, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``ids`` that were merged into another participant."""
+    return {row.merged_participant_id for row in _rows(conn, _MERGED, set(ids))}
 
 
 def load(conn: Connection, keys: Keys) -> Loaded:

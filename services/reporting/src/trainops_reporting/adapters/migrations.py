@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from trainops_reporting.adapters.snapshots import create_snapshots_v6
 from trainops_reporting.adapters.tables import (
+    EVIDENCE_TABLES,
     facts,
     feedback_responses,
     ix_facts_window_pg,
@@ -104,6 +105,12 @@ def _drop_cube_v4(conn: Connection) -> None:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 
+def _create_evidence_v7(conn: Connection) -> None:
+    """Per-item answers, knowledge-test scores and comments. Responses projected before it
+    kept only their ``overall`` item: a rebuild from the streams fills the rest in."""
+    metadata.create_all(conn, tables=EVIDENCE_TABLES)
+
+
 def _create_merges_v8(conn: Connection) -> None:
     """Merged participants (``registration.participants_merged.v1``), so that a merged person's
     registrations count under one id, whatever order the events arrive in."""
@@ -122,6 +129,9 @@ MIGRATIONS = MigrationSet(
         Migration(3, "one counted feedback response per invitation (registration)", _create_v3),
         Migration(4, "drop the unread people and cube pre-aggregates", _drop_cube_v4),
         Migration(6, "frozen report snapshots with their provenance", create_snapshots_v6),
+        Migration(
+            7, "every item reported: item answers, test scores, comments", _create_evidence_v7
+        ),
         Migration(8, "merged participants: one id per person", _create_merges_v8),
     ),
 )

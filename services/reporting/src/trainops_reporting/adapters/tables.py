@@ -184,6 +184,72 @@ feedback_responses = sa.Table(
     sa.Column("invitation_id", UUIDType(), nullable=True),
 )
 
+item_answers = sa.Table(
+    "report_item_answers",
+    metadata,
+    # The Likert answers of a counted response (one per registration), item by item.
+    sa.Column("response_id", UUIDType(), primary_key=True),
+    sa.Column("item", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+item_choices = sa.Table(
+    "report_item_choices",
+    metadata,
+    # The chosen options of a counted response's choice items.
+    sa.Column("response_id", UUIDType(), primary_key=True),
+    sa.Column("item", sa.String(40), primary_key=True),
+    sa.Column("option", sa.String(40), primary_key=True),
+)
+
+test_scores = sa.Table(
+    "report_test_scores",
+    metadata,
+    sa.Column("response_id", UUIDType(), primary_key=True),
+    sa.Column("participant_id", UUIDType(), nullable=False),
+    sa.Column("session_id", UUIDType(), nullable=False),
+    sa.Column("survey_id", UUIDType(), nullable=False),
+    sa.Column("phase", sa.String(8), nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("max_score", sa.Integer, nullable=False),
+    sa.Column("submitted_at", UtcDateTime(), nullable=False),
+    # One counted test per person, session and phase (the earliest), whatever arrives later.
+    sa.UniqueConstraint("participant_id", "session_id", "phase", name="ux_report_test_phase"),
+)
+
+survey_items = sa.Table(
+    "report_survey_items",
+    metadata,
+    # Each published version's items: their kind and option keys (for distributions).
+    sa.Column("survey_id", UUIDType(), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("item", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+)
+
+comments = sa.Table(
+    "report_comments",
+    metadata,
+    # Unattributed free text: nothing here ties a comment to a response or a person.
+    sa.Column("comment_id", UUIDType(), primary_key=True),
+    sa.Column("session_id", UUIDType(), nullable=False),
+    sa.Column("survey_id", UUIDType(), nullable=False),
+    sa.Column("item", sa.String(40), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Index("ix_report_comments_session", "session_id"),
+)
+
+EVIDENCE_TABLES: tuple[sa.Table, ...] = (
+    item_answers,
+    item_choices,
+    test_scores,
+    survey_items,
+    comments,
+)
+"""Every answer reported: per-item answers, knowledge-test scores, comments (migration 7)."""
+
 report_state = sa.Table(
     "report_state",
     metadata,
@@ -200,5 +266,6 @@ READ_MODEL_TABLES: tuple[sa.Table, ...] = (
     participant_merges,
     facts,
     feedback_responses,
+    *EVIDENCE_TABLES,
 )
 """The projected tables (``report_state`` is bookkeeping, not part of the model)."""

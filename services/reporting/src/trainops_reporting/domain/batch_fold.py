@@ -45,7 +45,6 @@ FOLDED_TYPES: Final[frozenset[type[Event]]] = frozenset(
         RegistrationCancelled,
         WaitlistPromoted,
         AttendanceRecorded,
-        FeedbackSubmitted,
     }
 )
 """The high-volume event types, folded here; the rest (sessions, trainings, surveys: a few per

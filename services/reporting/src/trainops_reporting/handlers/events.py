@@ -23,6 +23,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.handlers.evidence_events import (
+    on_comment_given,
+    on_knowledge_test_submitted,
+)
 from trainops_reporting.handlers.feedback_events import on_feedback_submitted, on_survey_published
 from trainops_reporting.handlers.registration_events import (
     on_attendance_recorded,
@@ -42,8 +46,10 @@ from trainops_reporting.handlers.scheduling_events import (
 )
 from trainops_shared.events import (
     AttendanceRecorded,
+    CommentGiven,
     Event,
     FeedbackSubmitted,
+    KnowledgeTestSubmitted,
     ParticipantRegistered,
     ParticipantsMerged,
     RegistrationCancelled,
@@ -73,5 +79,8 @@ EVENT_HANDLERS: Mapping[type[Event], Callable[[Connection, Any], None]] = {
     ParticipantsMerged: on_participants_merged,
     SurveyPublished: on_survey_published,
     FeedbackSubmitted: on_feedback_submitted,
+    KnowledgeTestSubmitted: on_knowledge_test_submitted,
+    CommentGiven: on_comment_given,
 }
-"""Every event type of the three streams: the read model is a projection of all of them."""
+"""Every event type of the programme streams in catalogue v1 (identity's revocations are not
+reporting's business): the read model is a projection of every stream."""

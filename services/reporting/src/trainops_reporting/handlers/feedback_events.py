@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from trainops_reporting.adapters import catalogue, facts, state
+from trainops_reporting.adapters import catalogue, evidence, facts, state
 from trainops_reporting.domain.projection import counted_response_change, overall_of
 from trainops_shared.events import FeedbackSubmitted, SurveyPublished
 from trainops_shared.inbox import RetryLater
@@ -21,6 +21,8 @@ def on_survey_published(conn: Connection, event: SurveyPublished) -> None:
         session_id=event.session_id,
         version=event.aggregate_version,
     )
+    kinds = event.item_kinds or dict.fromkeys(event.items, "likert")
+    evidence.save_survey_items(conn, event.survey_id, event.version, kinds, event.options)
 
 
 def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
@@ -46,6 +48,7 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
         ):
             return  # the counted response is this one, or an earlier one
         facts.drop_response(conn, counted.response_id)
+        evidence.drop_item_answers(conn, counted.response_id)
         change = counted_response_change(overall, replaces=True, replaced_overall=counted.overall)
     else:
         change = counted_response_change(overall, replaces=False)
@@ -64,3 +67,4 @@ def on_feedback_submitted(conn: Connection, event: FeedbackSubmitted) -> None:
         },
     )
     facts.add_fact_feedback(conn, event.registration_id, change)
+    evidence.add_item_answers(conn, event.response_id, event.answers, event.choices)
