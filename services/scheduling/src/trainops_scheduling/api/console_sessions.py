@@ -291,15 +291,22 @@ def _preview_step(
             check_text(cancel.reason, "reason", multiline=True)
         except AppError as exc:
             raise FormRefused(exc.status, "reason", exc.detail) from None
-        change = {
-            "session_id": session_id,
-            "reason": cancel.reason,
-            "alternative_session_id": cancel.alternative_session_id,
-        }
+        reason, alternative = cancel.reason, cancel.alternative_session_id
         return (
             values,
-            partial(planning.preview_cancel, now=now_utc(), **change),
-            partial(commands.cancel_session, **change),
+            partial(
+                planning.preview_cancel,
+                session_id=session_id,
+                reason=reason,
+                alternative_session_id=alternative,
+                now=now_utc(),
+            ),
+            partial(
+                commands.cancel_session,
+                session_id=session_id,
+                reason=reason,
+                alternative_session_id=alternative,
+            ),
         )
     if action == "complete":
         return (
