@@ -143,9 +143,11 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     return seen
 
 
-async def test_programme_staff_plan_and_move_a_session(
-    chrome: Any, service_processes: ServiceHarness
-) -> None:
+async def start_with_staff(
+    service_processes: ServiceHarness,
+) -> tuple[str, dict[str, str], str, str]:
+    """Identity and scheduling as processes, ``bolat`` as programme staff, the training
+    "Ethical coverage" and the trainer Aigerim: the base URL, API headers and the two ids."""
     processes = await asyncio.to_thread(service_processes.start, ["identity", "scheduling"])
     base = processes["scheduling"].url
     consoles.add_staff(consoles.identity_database(service_processes.data_dir), "bolat")
@@ -157,6 +159,13 @@ async def test_programme_staff_plan_and_move_a_session(
         assert training.status_code == 201, training.text
         trainer = await api.post("/trainers", json={"name": "Aigerim", "home_city": "Almaty"})
         assert trainer.status_code == 201, trainer.text
+    return base, staff, training.json()["id"], trainer.json()["id"]
+
+
+async def test_programme_staff_plan_and_move_a_session(
+    chrome: Any, service_processes: ServiceHarness
+) -> None:
+    base, _, _, _ = await start_with_staff(service_processes)
 
     seen = await asyncio.to_thread(plan_and_move, chrome, base)
 
@@ -229,30 +238,21 @@ def cancel_with_alternative(driver: Any, base: str, session_id: str) -> dict[str
 async def test_programme_staff_cancel_a_session_offering_another(
     chrome: Any, service_processes: ServiceHarness
 ) -> None:
-    processes = await asyncio.to_thread(service_processes.start, ["identity", "scheduling"])
-    base = processes["scheduling"].url
-    consoles.add_staff(consoles.identity_database(service_processes.data_dir), "bolat")
-    staff = {"Authorization": f"Bearer {service_processes.token('programme_staff')}"}
+    base, staff, training_id, trainer_id = await start_with_staff(service_processes)
     async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as api:
-        training = await api.post(
-            "/trainings", json={"code": "ethics", "title": {"en": "Ethical coverage"}}
-        )
-        assert training.status_code == 201, training.text
-        trainer = await api.post("/trainers", json={"name": "Aigerim", "home_city": "Almaty"})
-        assert trainer.status_code == 201, trainer.text
         ids = []
         for city, day, mode in (("aktobe", "02", "in_person"), ("almaty", "09", "online")):
             session = await api.post(
                 "/sessions",
                 json={
-                    "training_id": training.json()["id"],
+                    "training_id": training_id,
                     "mode": mode,
                     "cities": [city],
                     "starts_at": f"2027-03-{day}T10:00",
                     "ends_at": f"2027-03-{day}T13:00",
                     "capacity": 20,
                     "language": "ru",
-                    "trainer_ids": [trainer.json()["id"]],
+                    "trainer_ids": [trainer_id],
                 },
             )
             assert session.status_code == 201, session.text
