@@ -356,19 +356,15 @@ def test_the_alternatives_offered_are_coming_sessions_of_the_training(conn: Conn
     cancel preview refuses it on ``alternative_session_id``; one sharing a city comes first."""
     training_id = training(conn)
     off = schedule(conn, training_id=training_id, cities=["aktobe"])
-    elsewhere = schedule(
-        conn,
-        training_id=training_id,
-        cities=["almaty"],
-        starts_at="2020-12-23T10:00",
-        ends_at="2020-12-23T13:00",
-    )
-    nearby = schedule(
-        conn,
-        training_id=training_id,
-        cities=["aktobe"],
-        starts_at="2020-12-30T10:00",
-        ends_at="2020-12-30T13:00",
+    elsewhere, nearby = (
+        schedule(
+            conn,
+            training_id=training_id,
+            cities=[city],
+            starts_at=f"2020-12-{day}T10:00",
+            ends_at=f"2020-12-{day}T13:00",
+        )
+        for city, day in (("almaty", 23), ("aktobe", 30))
     )
     before = datetime(2020, 12, 1, tzinfo=UTC)
     offered = planning.cancel_alternatives(conn, off, before)
