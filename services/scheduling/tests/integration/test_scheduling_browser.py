@@ -5,7 +5,9 @@ Identity and scheduling run as processes on a real nats-server; ``bolat`` is mad
 moves it, each change previewed before it is saved; a second session for the same trainer at an
 overlapping time shows the clash and offers no confirmation, and so does one in another city
 too soon after the first to travel there (the travel time needed spelled out). Last he gives
-the session seat quotas, previewed and then shown with the session.
+the session seat quotas, previewed and then shown with the session. Cancelling a session,
+he picks the session of the same training its people are offered instead, sees it in the
+preview and confirms, all by keyboard.
 """
 
 from __future__ import annotations
@@ -141,9 +143,11 @@ def plan_and_move(driver: Any, base: str) -> dict[str, Any]:
     return seen
 
 
-async def test_programme_staff_plan_and_move_a_session(
-    chrome: Any, service_processes: ServiceHarness
-) -> None:
+async def start_with_staff(
+    service_processes: ServiceHarness,
+) -> tuple[str, dict[str, str], str, str]:
+    """Identity and scheduling as processes, ``bolat`` as programme staff, the training
+    "Ethical coverage" and the trainer Aigerim: the base URL, API headers and the two ids."""
     processes = await asyncio.to_thread(service_processes.start, ["identity", "scheduling"])
     base = processes["scheduling"].url
     consoles.add_staff(consoles.identity_database(service_processes.data_dir), "bolat")
@@ -155,6 +159,13 @@ async def test_programme_staff_plan_and_move_a_session(
         assert training.status_code == 201, training.text
         trainer = await api.post("/trainers", json={"name": "Aigerim", "home_city": "Almaty"})
         assert trainer.status_code == 201, trainer.text
+    return base, staff, training.json()["id"], trainer.json()["id"]
+
+
+async def test_programme_staff_plan_and_move_a_session(
+    chrome: Any, service_processes: ServiceHarness
+) -> None:
+    base, _, _, _ = await start_with_staff(service_processes)
 
     seen = await asyncio.to_thread(plan_and_move, chrome, base)
 
@@ -190,3 +201,71 @@ async def test_programme_staff_plan_and_move_a_session(
         "quotas_shot",
     ):
         assert seen[shot] > 0
+
+
+def cancel_with_alternative(driver: Any, base: str, session_id: str) -> dict[str, Any]:
+    """Bolat cancels a session by keyboard, picking the alternative offered in its place."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    seen: dict[str, Any] = {}
+
+    def field(element_id: str) -> Any:
+        return driver.find_element(By.ID, element_id)
+
+    consoles.sign_in(driver, f"{base}/programme/sessions/{session_id}?lang=en", "bolat")
+    reason = consoles.wait_for(lambda: field("f-reason"), what="the cancel form")
+    picker = field("f-alternative_session_id")
+    seen["options"] = [o.text for o in picker.find_elements(By.TAG_NAME, "option")]
+    seen["label"] = driver.find_element(By.CSS_SELECTOR, "label[for=f-alternative_session_id]").text
+    reason.send_keys("The trainer is ill", Keys.TAB)
+    # Focus moved on to the picker; typing the start of an option chooses it.
+    driver.switch_to.active_element.send_keys("09.03")
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+    seen["focused_after_picker"] = driver.switch_to.active_element.get_attribute("id")
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    consoles.wait_for(lambda: field("preview-alternative"), what="the cancel preview")
+    seen["preview"] = consoles.text_of(driver, "preview-alternative")
+    seen["preview_shot"] = consoles.phone_screenshot(driver, "scheduling-cancel-alternative")
+    field("confirm").send_keys(Keys.ENTER)
+    consoles.wait_for(lambda: "saved=1" in driver.current_url, what="the cancelled session")
+    seen["status"] = consoles.text_of(driver, "session-status")
+    assert_stayed_local(driver)
+    seen["preview_shot"] = seen["preview_shot"].stat().st_size
+    return seen
+
+
+async def test_programme_staff_cancel_a_session_offering_another(
+    chrome: Any, service_processes: ServiceHarness
+) -> None:
+    base, staff, training_id, trainer_id = await start_with_staff(service_processes)
+    async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as api:
+        ids = []
+        for city, day, mode in (("aktobe", "02", "in_person"), ("almaty", "09", "online")):
+            session = await api.post(
+                "/sessions",
+                json={
+                    "training_id": training_id,
+                    "mode": mode,
+                    "cities": [city],
+                    "starts_at": f"2027-03-{day}T10:00",
+                    "ends_at": f"2027-03-{day}T13:00",
+                    "capacity": 20,
+                    "language": "ru",
+                    "trainer_ids": [trainer_id],
+                },
+            )
+            assert session.status_code == 201, session.text
+            ids.append(session.json()["id"])
+
+    seen = await asyncio.to_thread(cancel_with_alternative, chrome, base, ids[0])
+
+    assert seen["label"] == "Session offered instead"
+    assert seen["options"] == ["No alternative session", "09.03.2027 10:00 UTC+5 — Almaty (Online)"]
+    assert seen["focused_after_picker"] == "cancel-submit"
+    assert seen["preview"] == "Its people are offered instead: 09.03.2027 10:00 UTC+5, Almaty"
+    assert seen["status"] == "Cancelled: The trainer is ill"
+    assert seen["preview_shot"] > 0
+    async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as api:
+        state = (await api.get(f"/sessions/{ids[0]}")).json()
+    assert state["status"] == "cancelled"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from trainops_scheduling.adapters.tables import MIGRATIONS
 from trainops_scheduling.api.controllers import parse_bound
 from trainops_scheduling.domain import CityCatalogue
 from trainops_scheduling.domain.records import SessionFilter
-from trainops_scheduling.handlers import commands
+from trainops_scheduling.handlers import commands, planning
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import (
@@ -348,3 +349,39 @@ def test_a_cancellation_may_name_the_alternative_session(conn: Connection) -> No
     cancelled = events(conn)[-1]
     assert isinstance(cancelled, SessionCancelled)
     assert cancelled.alternative_session_id == instead.id
+
+
+def test_the_alternatives_offered_are_coming_sessions_of_the_training(conn: Connection) -> None:
+    """A session already started (as of ``now``) is no alternative: it is not listed, and the
+    cancel preview refuses it on ``alternative_session_id``; one sharing a city comes first."""
+    training_id = training(conn)
+    off = schedule(conn, training_id=training_id, cities=["aktobe"])
+    elsewhere, nearby = (
+        schedule(
+            conn,
+            training_id=training_id,
+            cities=[city],
+            starts_at=f"2020-12-{day}T10:00",
+            ends_at=f"2020-12-{day}T13:00",
+        )
+        for city, day in (("almaty", 23), ("aktobe", 30))
+    )
+    before = datetime(2020, 12, 1, tzinfo=UTC)
+    offered = planning.cancel_alternatives(conn, off, before)
+    assert [s.id for s in offered] == [nearby.id, elsewhere.id]
+    started = datetime(2020, 12, 23, 6, tzinfo=UTC)
+    assert [s.id for s in planning.cancel_alternatives(conn, off, started)] == [nearby.id]
+    with pytest.raises(Invalid) as caught:
+        planning.preview_cancel(
+            conn,
+            session_id=off.id,
+            reason="flood",
+            alternative_session_id=elsewhere.id,
+            now=started,
+        )
+    assert caught.value.field == "alternative_session_id"
+    preview = planning.preview_cancel(
+        conn, session_id=off.id, reason="flood", alternative_session_id=nearby.id, now=started
+    )
+    assert preview.alternative == nearby
+    assert preview.session.status == "cancelled"

@@ -113,6 +113,7 @@ FORM_FIELDS: Final = {
     "venue": "venue",
     "quotas": "quotas",
     "reason": "reason",
+    "alternative_session_id": "alternative_session_id",
     "code": "code",
     "title": "title_en",
     "title.en": "title_en",

@@ -27,6 +27,7 @@ from trainops_scheduling.api.console_forms import (
     convert,
     form_target,
     list_value,
+    now_utc,
     page,
     run,
     text_value,
@@ -43,6 +44,8 @@ from trainops_scheduling.domain import InvalidField, Session, TravelTimes
 from trainops_scheduling.domain.quotas import parse_quota_text
 from trainops_scheduling.domain.records import SessionFilter
 from trainops_scheduling.handlers import commands, planning
+from trainops_shared.console.labels import label
+from trainops_shared.console.pages import local_time
 from trainops_shared.errors import AppError
 from trainops_shared.events import SeatQuota
 from trainops_shared.service import ServiceRuntime
@@ -173,6 +176,12 @@ async def _session_page(
     view: View, runtime: ServiceRuntime, session_id: uuid.UUID, status: int = 200, **context: Any
 ) -> Template:
     board = await runtime.read(partial(planning.read_session, session_id=session_id))
+    session = board.sessions[0]
+    alternatives = (
+        await runtime.read(partial(planning.cancel_alternatives, session=session, now=now_utc()))
+        if session.status == "scheduled"
+        else []
+    )
     context.setdefault("values", {})
     context.setdefault("errors", {})
     context.setdefault("preview", None)
@@ -182,9 +191,17 @@ async def _session_page(
         "session_title",
         status,
         board=board,
-        session=board.sessions[0],
+        session=session,
+        alternative_options=[(str(s.id), _session_label(view, s)) for s in alternatives],
         **context,
     )
+
+
+def _session_label(view: View, session: Session) -> str:
+    """An alternative as a planner tells sessions of one training apart: when, where, how."""
+    cities = ", ".join(view.catalogue.display_name(c, view.lang) for c in session.cities)
+    mode = label("mode", session.mode, view.lang)
+    return f"{local_time(session.starts_at, session.timezone, view.lang)} — {cities} ({mode})"
 
 
 @page("/programme/sessions/{session_id:uuid}", not_found=True)
@@ -265,16 +282,31 @@ def _preview_step(
             ),
         )
     if action == "cancel":
-        values = {"reason": text_value(form, "reason")}
-        reason = convert(values, CancelIn, required).reason
+        values = {
+            "reason": text_value(form, "reason"),
+            "alternative_session_id": text_value(form, "alternative_session_id"),
+        }
+        cancel = convert({k: v for k, v in values.items() if v}, CancelIn, required)
         try:
-            check_text(reason, "reason", multiline=True)
+            check_text(cancel.reason, "reason", multiline=True)
         except AppError as exc:
             raise FormRefused(exc.status, "reason", exc.detail) from None
+        reason, alternative = cancel.reason, cancel.alternative_session_id
         return (
             values,
-            partial(planning.preview_cancel, session_id=session_id, reason=reason),
-            partial(commands.cancel_session, session_id=session_id, reason=reason),
+            partial(
+                planning.preview_cancel,
+                session_id=session_id,
+                reason=reason,
+                alternative_session_id=alternative,
+                now=now_utc(),
+            ),
+            partial(
+                commands.cancel_session,
+                session_id=session_id,
+                reason=reason,
+                alternative_session_id=alternative,
+            ),
         )
     if action == "complete":
         return (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
@@ -65,6 +65,8 @@ class Preview:
     session: Session
     clashes: list[Clash]
     board: Board
+    alternative: Session | None = None
+    """For a cancellation, the session its people are offered instead."""
 
 
 def _board(conn: Connection, found: list[Session]) -> Board:
@@ -183,10 +185,41 @@ def preview_capacity(
     return Preview(after, [], _board(conn, [after]))
 
 
-def preview_cancel(conn: Connection, *, session_id: uuid.UUID, reason: str) -> Preview:
+def cancel_alternatives(conn: Connection, session: Session, now: datetime) -> list[Session]:
+    """The sessions a cancelled one's people can be offered instead: the same training's other
+    sessions still scheduled and not yet started, those in one of its cities first, then by
+    start, so the nearest fit heads the list."""
+    found = sessions.find_sessions(
+        conn,
+        SessionFilter(training_id=session.training_id, status="scheduled", starts_from=now),
+    )
+    others = [s for s in found if s.id != session.id]
+    cities = set(session.cities)
+    return sorted(others, key=lambda s: (not cities & set(s.cities), s.starts_at))
+
+
+def preview_cancel(
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    reason: str,
+    alternative_session_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Preview:
+    """The session cancelled, and the alternative offered, which must be one of
+    :func:`cancel_alternatives` as of ``now`` (else 422 naming the field)."""
     before = read_session(conn, session_id).sessions[0]
     after = before.cancel(reason)
-    return Preview(after, [], _board(conn, [after]))
+    alternative = None
+    if alternative_session_id is not None:
+        offered = cancel_alternatives(conn, before, now or datetime.now(UTC))
+        alternative = next((s for s in offered if s.id == alternative_session_id), None)
+        if alternative is None:
+            raise InvalidField(
+                "alternative_session_id",
+                "not a scheduled, coming session of the same training",
+            )
+    return Preview(after, [], _board(conn, [after]), alternative)
 
 
 def preview_complete(conn: Connection, *, session_id: uuid.UUID) -> Preview:
