@@ -100,6 +100,18 @@ def erase_person(conn: Connection, participant_id: uuid.UUID, now: datetime) -> 
         .values(**personal_data.CLEARED, erased_at=now, updated_at=now)
     )
     destroyed = personal_data.destroy_person_key(conn, participant_id)
+    # Staff's notes about the person were sealed with the key just destroyed; the ciphertext
+    # goes too (nothing left that could ever be opened).
+    conn.execute(
+        duplicate_flags.update()
+        .where(duplicate_flags.c.participant_id == participant_id)
+        .values(note="")
+    )
+    conn.execute(
+        participant_merges.update()
+        .where(participant_merges.c.kept_participant_id == participant_id)
+        .values(reason="")
+    )
     return bool(cleared.rowcount) or destroyed
 
 
@@ -157,6 +169,44 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
         return None
     cipher = personal_data.cipher_for(conn, participant_id)
     fields = personal_data.open_fields(cipher, row)
+    flags = _rows(
+        conn,
+        sa.select(duplicate_flags)
+        .where(
+            sa.or_(
+                duplicate_flags.c.participant_id == participant_id,
+                duplicate_flags.c.possible_duplicate_of == participant_id,
+            )
+        )
+        .order_by(duplicate_flags.c.created_at),
+    )
+    for flag in flags:
+        # A note belongs to the flagged person: another person's note is theirs, not this one's.
+        if flag["participant_id"] == str(participant_id):
+            flag["note"] = personal_data.open_text(
+                cipher, "duplicate_flags.note", uuid.UUID(flag["flag_id"]), flag["note"]
+            )
+        else:
+            del flag["note"]
+    merges = _rows(
+        conn,
+        sa.select(participant_merges)
+        .where(
+            sa.or_(
+                participant_merges.c.kept_participant_id == participant_id,
+                participant_merges.c.merged_participant_id == participant_id,
+            )
+        )
+        .order_by(participant_merges.c.merged_at),
+    )
+    for merge in merges:
+        kept = merge["kept_participant_id"] == str(participant_id)
+        merge["reason"] = personal_data.open_text(
+            cipher if kept else None,
+            "participant_merges.reason",
+            uuid.UUID(merge["merge_id"]),
+            merge["reason"],
+        )
     person = {
         "participant_id": str(participant_id),
         **fields,
@@ -172,8 +222,6 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
         ).scalars()
     )
     m = message_outbox.c
-    f = duplicate_flags.c
-    g = participant_merges.c
     a = audit_log.c
     about = [str(participant_id), *(str(r) for r in registration_ids)]
     return {
@@ -209,27 +257,8 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
             .where(m.participant_id == participant_id)
             .order_by(m.created_at),
         ),
-        "duplicate_flags": _rows(
-            conn,
-            sa.select(duplicate_flags)
-            .where(
-                sa.or_(
-                    f.participant_id == participant_id, f.possible_duplicate_of == participant_id
-                )
-            )
-            .order_by(f.created_at),
-        ),
-        "merges": _rows(
-            conn,
-            sa.select(participant_merges)
-            .where(
-                sa.or_(
-                    g.kept_participant_id == participant_id,
-                    g.merged_participant_id == participant_id,
-                )
-            )
-            .order_by(g.merged_at),
-        ),
+        "duplicate_flags": flags,
+        "merges": merges,
         "audit": _rows(
             conn,
             sa.select(a.occurred_at, a.actor_role, a.action, a.record_type, a.record_id, a.detail)
