@@ -146,10 +146,11 @@ def published_counts(system: SecuritySystem, training_id: str) -> tuple[Any, Any
 
 
 def test_erased_canary_leaves_no_trace_and_the_counts_stay(canary_system: SecuritySystem) -> None:
-    """Through the public API: the canary registers (twice), attends and answers; their data
-    is exported, then erased; afterwards their name, e-mail and phone are in no database file
-    (SQLite pages and WAL), no stream, no JetStream store file and no log, and what reporting
-    publishes is what it published before."""
+    """Through the public API: the canary registers (twice), attends and answers, and their
+    coordinator flags them with a note naming them; their data is exported, then erased;
+    afterwards their name, e-mail, phone and the note are in no database file (SQLite pages
+    and WAL), no stream, no JetStream store file and no log, and what reporting publishes is
+    what it published before."""
     system = canary_system
     client = system.client
     seed = seed_region_a(client, Canary.fresh())
@@ -164,9 +165,23 @@ def test_erased_canary_leaves_no_trace_and_the_counts_stay(canary_system: Securi
         return (summary, donor) if summary["feedback_responses"] >= 1 else None
 
     before = poll(settled, timeout=90, what="the canary's feedback in the report")
-    pii = seed.canary.personal_data()
     base = f"{system.url('registration')}/participants/{seed.participant_id}"
     own, other = system.headers("coordinator_a"), system.headers("coordinator_b")
+    # Staff's free text names people too: a note is sealed with the flagged person's key.
+    note = f"{seed.canary.full_name} took part before as Kanareyka-{seed.participant_id[:8]}"
+    flagged = httpx.post(f"{base}/duplicate-flags", json={"note": note}, headers=own, timeout=30)
+    assert flagged.status_code == 201, flagged.text
+    flag_id = flagged.json()["flag_id"]
+    pii = {**seed.canary.personal_data(), "note": note.split(" took part before as ")[1]}
+    flags_url = f"{system.url('registration')}/participants/duplicate-flags"
+
+    def note_of_flag() -> str:
+        listed = httpx.get(flags_url, headers=own, timeout=30)
+        assert listed.status_code == 200, listed.text
+        notes = {f["flag_id"]: f["note"] for f in listed.json()["items"]}
+        return str(notes[flag_id])
+
+    assert note_of_flag() == note
 
     exported = httpx.get(f"{base}/export", headers=own, timeout=30)
     assert exported.status_code == 200, exported.text
@@ -183,6 +198,7 @@ def test_erased_canary_leaves_no_trace_and_the_counts_stay(canary_system: Securi
     assert erased.json()["participant_id"] == seed.participant_id
     assert httpx.get(f"{base}/export", headers=own, timeout=30).status_code == 404
     assert httpx.delete(base, headers=own, timeout=30).status_code == 404
+    assert note_of_flag() == "", "the note outlived the person's key"
     # The search page shows the query typed; the erased person is no longer among its people.
     found = httpx.get(
         f"{system.url('registration')}/people",

@@ -109,6 +109,7 @@ def migrate_and_check(conn: Connection) -> None:
         ("registration", 9),
         ("registration", 10),
         ("registration", 11),
+        ("registration", 13),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -88,6 +88,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 9),
         ("registration", 10),
         ("registration", 11),
+        ("registration", 13),
     ]
     if conn.dialect.name == "postgresql":
         types = {

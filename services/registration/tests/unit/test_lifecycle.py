@@ -15,13 +15,19 @@ from sqlalchemy.engine import Connection
 
 from trainops_devtools.testing.events import session_scheduled
 from trainops_registration.adapters import outbox, people, personal_data
-from trainops_registration.adapters.tables import consents, participants, person_keys
+from trainops_registration.adapters.tables import (
+    consents,
+    duplicate_flags,
+    participant_merges,
+    participants,
+    person_keys,
+)
 from trainops_registration.api import views
 from trainops_registration.app import build_spec
 from trainops_registration.domain import ParticipantInput
 from trainops_registration.domain.consent import configured_purposes
 from trainops_registration.domain.records import Registration
-from trainops_registration.handlers import events, lifecycle
+from trainops_registration.handlers import events, identity, lifecycle
 from trainops_registration.handlers import people as people_handlers
 from trainops_registration.handlers.registering import RegisterParticipant, register_participant
 from trainops_shared.audit import AuditQuery, list_audit
@@ -303,3 +309,65 @@ def test_the_service_refuses_to_start_with_an_unknown_consent_purpose(tmp_path: 
     env = {"TRAINOPS_DATA_DIR": str(tmp_path), "REGISTRATION_CONSENT_PURPOSES": "photos"}
     with pytest.raises(SettingsError, match="unknown purpose 'photos'"):
         build_spec(load_settings("registration", env))
+
+
+# --------------------------------------------------------------------------------------------
+# Staff's free text about a person: flag notes and merge reasons
+
+
+NOTE = f"same person as {NAME}, wrote from {EMAIL}"
+REASON = f"{NAME} confirmed by phone {PHONE}"
+
+
+def flag_and_merge(conn: Connection) -> tuple[Any, Any, uuid.UUID]:
+    """An Almaty participant flagged (the note names them) and a duplicate of theirs merged
+    into them (the reason names them); returns (flag, merge, the kept person's id)."""
+    sid = session(conn)
+    kept = register(conn, sid).participant_id
+    twin = register(conn, session(conn), name="Zhanar Kanareykina-2", email=None, phone=None)
+    flag = identity.flag_duplicate(
+        conn, identity.FlagDuplicate(participant_id=kept, note=NOTE), ALMATY
+    )
+    merged = identity.merge_participants(
+        conn,
+        identity.MergeParticipants(keep=kept, merge=twin.participant_id, reason=REASON),
+        ADMIN,
+    )
+    return flag, merged, kept
+
+
+def raw_texts(conn: Connection) -> list[str]:
+    notes = conn.execute(sa.select(duplicate_flags.c.note)).scalars()
+    reasons = conn.execute(sa.select(participant_merges.c.reason)).scalars()
+    return [*notes, *reasons]
+
+
+def test_flag_notes_and_merge_reasons_are_sealed_and_read_back(conn: Connection) -> None:
+    flag, merged, kept = flag_and_merge(conn)
+    stored = raw_texts(conn)
+    assert len(stored) == 2 and all(personal_data.is_sealed(t) for t in stored)
+    assert not any(v.casefold() in repr(stored).casefold() for v in (NAME, EMAIL, PHONE))
+    assert identity.read_flags(conn, ALMATY, status=None, limit=10, offset=0).items[0].note == NOTE
+    assert identity.read_merges(conn, ADMIN, limit=10, offset=0).items[0].reason == REASON
+    # A note sealed for one flag does not open as another's: the row is bound in.
+    cipher = personal_data.cipher_for(conn, kept)
+    with pytest.raises(ValueError, match="does not open"):
+        personal_data.open_text(cipher, "duplicate_flags.note", merged.merge_id, stored[0])
+    exported = lifecycle.export_participant(conn, kept, ALMATY)
+    assert [f["note"] for f in exported["duplicate_flags"]] == [NOTE]
+    assert [m["reason"] for m in exported["merges"]] == [REASON]
+    assert flag.flag_id == uuid.UUID(exported["duplicate_flags"][0]["flag_id"])
+
+
+def test_erasure_takes_the_notes_and_reasons_about_the_person(conn: Connection) -> None:
+    flag, merged, kept = flag_and_merge(conn)
+    sealed = raw_texts(conn)
+    lifecycle.erase_participant(conn, kept, ADMIN)
+    assert raw_texts(conn) == ["", ""]
+    flags = identity.read_flags(conn, ADMIN, status=None, limit=10, offset=0).items
+    assert [(f.flag_id, f.note) for f in flags] == [(flag.flag_id, "")]
+    merges = identity.read_merges(conn, ADMIN, limit=10, offset=0).items
+    assert [(m.merge_id, m.reason) for m in merges] == [(merged.merge_id, "")]
+    # A copy of the ciphertext (a backup) no longer opens: the key it needs is gone.
+    assert personal_data.cipher_for(conn, kept) is None
+    assert all(personal_data.is_sealed(t) for t in sealed)

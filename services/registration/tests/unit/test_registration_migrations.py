@@ -14,13 +14,20 @@ from seat_counters import ADMIN, CITIES, counter_problems, person, sqlite_engine
 from sqlalchemy.engine import Connection
 
 from trainops_devtools.testing.attack import files_leaking
-from trainops_registration.adapters import lifecycle, people
+from trainops_devtools.testing.events import session_scheduled
+from trainops_registration.adapters import identity, lifecycle, people
 from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox import message_outbox
-from trainops_registration.adapters.tables import registrations, sessions
+from trainops_registration.adapters.tables import (
+    duplicate_flags,
+    participant_merges,
+    registrations,
+    sessions,
+)
 from trainops_registration.api.views import registration_json
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import registering
+from trainops_registration.handlers.events import on_session_scheduled
 from trainops_shared.storage import MigrationSet, SqliteDatabase, apply_migrations
 from trainops_shared.tables import PLUMBING_MIGRATIONS
 
@@ -35,8 +42,8 @@ V1_ONLY = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if
 COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_position")
 
 
-def test_migration_set_is_v1_to_v11() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+def test_migration_set_is_v1_to_v13() -> None:
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:
@@ -250,6 +257,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 9),
                 ("registration", 10),
                 ("registration", 11),
+                ("registration", 13),
             ]
         with conn.begin():
             stored = {
@@ -295,10 +303,14 @@ V6 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.ve
 PLAIN = {"name": "Saule Plaintextova", "email": "saule.plain@example.kz", "phone": "+77017770011"}
 
 
+def database_files(folder: Path) -> list[Path]:
+    """The database file and its WAL."""
+    return [p for p in folder.iterdir() if p.name.startswith("registration.db")]
+
+
 def files_holding_plain(folder: Path) -> dict[str, list[str]]:
     """The database file and its WAL, searched as stored, for the person's values."""
-    files = [p for p in folder.iterdir() if p.name.startswith("registration.db")]
-    return files_leaking(files, PLAIN)
+    return files_leaking(database_files(folder), PLAIN)
 
 
 async def test_v11_seals_plaintext_rows_and_leaves_none_in_the_file(tmp_path: Path) -> None:
@@ -345,3 +357,79 @@ async def test_v11_seals_plaintext_rows_and_leaves_none_in_the_file(tmp_path: Pa
     finally:
         await db.close()
     assert files_holding_plain(tmp_path) == {}
+
+
+# --------------------------------------------------------------------------------------------
+# v13: staff's notes and merge reasons sealed with the person's key
+
+
+V11 = MigrationSet("registration", tuple(m for m in MIGRATIONS.migrations if m.version <= 11))
+CANARY_NOTE = "seen as Aigerim Zapiskina at the Aktobe training"
+CANARY_REASON = "Aigerim Zapiskina said so on +77017770013"
+
+
+async def test_v13_seals_flag_notes_and_merge_reasons_in_the_file(tmp_path: Path) -> None:
+    """A v11 database with a flag note and a merge reason in clear (and a note about a person
+    whose key is gone); after v13 the notes read back, the gone person's is empty, and the
+    file and its WAL hold none of the text."""
+    path = tmp_path / "registration.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    now = datetime(2021, 1, 5, tzinfo=UTC)
+    gone, flag_id, gone_flag, merge_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        apply_migrations(conn, [PLUMBING_MIGRATIONS, V11])
+        event = session_scheduled(capacity=5)
+        on_session_scheduled(conn, event)
+        registered = registering.register_participant(
+            conn,
+            registering.RegisterParticipant(session_id=event.session_id, participant=person(1)),
+            ADMIN,
+            render=registration_json,
+        )
+        assert isinstance(registered, Registration)
+        pid = registered.participant_id
+        flag = {
+            "city": "almaty",
+            "status": "open",
+            "flagged_by": "coord-1",
+            "flagged_by_role": "coordinator",
+            "created_at": now,
+        }
+        conn.execute(
+            duplicate_flags.insert(),
+            [
+                {**flag, "flag_id": flag_id, "participant_id": pid, "note": CANARY_NOTE},
+                {**flag, "flag_id": gone_flag, "participant_id": gone, "note": CANARY_NOTE},
+            ],
+        )
+        conn.execute(
+            participant_merges.insert().values(
+                merge_id=merge_id,
+                kept_participant_id=pid,
+                merged_participant_id=gone,
+                kept_city="almaty",
+                merged_city="almaty",
+                reason=CANARY_REASON,
+                merged_by="admin-1",
+                merged_by_role="admin",
+                merged_at=now,
+                registrations_moved=0,
+                flags_resolved=0,
+            )
+        )
+    engine.dispose()
+    canaries = {"note": CANARY_NOTE, "reason": CANARY_REASON}
+    assert files_leaking(database_files(tmp_path), canaries), "the control: v11 holds it in clear"
+
+    db = SqliteDatabase(f"sqlite+aiosqlite:///{path}")
+    await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
+    try:
+        flags, _ = await db.read(
+            lambda c: identity.list_flags(c, ADMIN, status=None, limit=10, offset=0)
+        )
+        assert {f.flag_id: f.note for f in flags} == {flag_id: CANARY_NOTE, gone_flag: ""}
+        merge = await db.read(lambda c: identity.get_merge(c, merge_id, ADMIN))
+        assert merge is not None and merge.reason == CANARY_REASON
+    finally:
+        await db.close()
+    assert files_leaking(database_files(tmp_path), canaries) == {}

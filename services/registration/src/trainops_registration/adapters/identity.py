@@ -76,7 +76,12 @@ def insert_flag(conn: Connection, flag: DuplicateFlag) -> None:
             "participant_id": str(flag.participant_id),
             "city": flag.city,
             "possible_duplicate_of": str(other) if other is not None else None,
-            "note": flag.note,
+            "note": personal_data.seal_text(
+                personal_data.cipher_for(conn, flag.participant_id),
+                "duplicate_flags.note",
+                flag.flag_id,
+                flag.note,
+            ),
             "status": flag.status,
             "flagged_by": flag.flagged_by,
             "flagged_by_role": flag.flagged_by_role,
@@ -86,13 +91,20 @@ def insert_flag(conn: Connection, flag: DuplicateFlag) -> None:
     )
 
 
-def _flag(row: Any) -> DuplicateFlag:
+def _flags(conn: Connection, rows: Sequence[Any]) -> list[DuplicateFlag]:
+    """The flags of ``rows``, each note opened with the flagged person's key (empty once that
+    person is erased or merged away: their key went, and the note with it)."""
+    ciphers = personal_data.ciphers_for(conn, (r.participant_id for r in rows))
+    return [_flag(r, ciphers.get(r.participant_id)) for r in rows]
+
+
+def _flag(row: Any, cipher: personal_data.PersonCipher | None) -> DuplicateFlag:
     return DuplicateFlag(
         flag_id=row.flag_id,
         participant_id=row.participant_id,
         city=row.city,
         possible_duplicate_of=row.possible_duplicate_of,
-        note=row.note,
+        note=personal_data.open_text(cipher, "duplicate_flags.note", row.flag_id, row.note),
         status=row.status,
         flagged_by=row.flagged_by,
         flagged_by_role=row.flagged_by_role,
@@ -108,7 +120,7 @@ def get_flag(conn: Connection, flag_id: uuid.UUID, principal: Principal) -> Dupl
             _f.flag_id == str(flag_id), region_filter(principal, _f.city)
         )
     ).first()
-    return _flag(row) if row is not None else None
+    return _flags(conn, [row])[0] if row is not None else None
 
 
 def list_flags(
@@ -129,7 +141,7 @@ def list_flags(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [_flag(r) for r in rows], int(total)
+    return _flags(conn, rows), int(total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +323,12 @@ def insert_merge(conn: Connection, merge: Merge) -> None:
             "merged_participant_id": str(merge.merged_participant_id),
             "kept_city": merge.kept_city,
             "merged_city": merge.merged_city,
-            "reason": merge.reason,
+            "reason": personal_data.seal_text(
+                personal_data.cipher_for(conn, merge.kept_participant_id),
+                "participant_merges.reason",
+                merge.merge_id,
+                merge.reason,
+            ),
             "merged_by": merge.merged_by,
             "merged_by_role": merge.merged_by_role,
             "merged_by_region": merge.merged_by_region,
@@ -322,14 +339,22 @@ def insert_merge(conn: Connection, merge: Merge) -> None:
     )
 
 
-def _merge(row: Any) -> Merge:
+def _merges(conn: Connection, rows: Sequence[Any]) -> list[Merge]:
+    """The merges of ``rows``, each reason opened with the kept person's key."""
+    ciphers = personal_data.ciphers_for(conn, (r.kept_participant_id for r in rows))
+    return [_merge(r, ciphers.get(r.kept_participant_id)) for r in rows]
+
+
+def _merge(row: Any, cipher: personal_data.PersonCipher | None) -> Merge:
     return Merge(
         merge_id=row.merge_id,
         kept_participant_id=row.kept_participant_id,
         merged_participant_id=row.merged_participant_id,
         kept_city=row.kept_city,
         merged_city=row.merged_city,
-        reason=row.reason,
+        reason=personal_data.open_text(
+            cipher, "participant_merges.reason", row.merge_id, row.reason
+        ),
         merged_by=row.merged_by,
         merged_by_role=row.merged_by_role,
         merged_by_region=row.merged_by_region,
@@ -348,7 +373,7 @@ def get_merge(conn: Connection, merge_id: uuid.UUID, principal: Principal) -> Me
             region_filter(principal, _m.merged_city),
         )
     ).first()
-    return _merge(row) if row is not None else None
+    return _merges(conn, [row])[0] if row is not None else None
 
 
 def list_merges(
@@ -367,4 +392,4 @@ def list_merges(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [_merge(r) for r in rows], int(total)
+    return _merges(conn, rows), int(total)

@@ -100,6 +100,18 @@ def erase_person(conn: Connection, participant_id: uuid.UUID, now: datetime) -> 
         .values(**personal_data.CLEARED, erased_at=now, updated_at=now)
     )
     destroyed = personal_data.destroy_person_key(conn, participant_id)
+    # Staff's notes about the person were sealed with the key just destroyed; the ciphertext
+    # goes too (nothing left that could ever be opened).
+    conn.execute(
+        duplicate_flags.update()
+        .where(duplicate_flags.c.participant_id == participant_id)
+        .values(note="")
+    )
+    conn.execute(
+        participant_merges.update()
+        .where(participant_merges.c.kept_participant_id == participant_id)
+        .values(reason="")
+    )
     return bool(cleared.rowcount) or destroyed
 
 
@@ -139,6 +151,50 @@ def _rows(conn: Connection, query: sa.Select[Any]) -> list[dict[str, Any]]:
     ]
 
 
+_RECORDS_NAMING: dict[str, tuple[sa.Table, tuple[str, str, str, str, str]]] = {
+    "duplicate_flags": (
+        duplicate_flags,
+        ("flag_id", "participant_id", "possible_duplicate_of", "note", "created_at"),
+    ),
+    "merges": (
+        participant_merges,
+        ("merge_id", "kept_participant_id", "merged_participant_id", "reason", "merged_at"),
+    ),
+}
+"""The subject-access sections of records naming a person: table and :func:`_rows_naming`'s
+columns."""
+
+
+def _rows_naming(
+    conn: Connection,
+    participant_id: uuid.UUID,
+    cipher: personal_data.PersonCipher | None,
+    table: sa.Table,
+    columns: tuple[str, str, str, str, str],
+) -> list[dict[str, Any]]:
+    """The records of ``table`` (flags, merges) naming the person in its owner or other
+    column, oldest first, with the staff's text opened where it is the person's own (they are
+    the owner); where it is another person's, the text is left out.
+
+    ``columns``: the record's id, owner, other participant, text and time columns."""
+    id_name, owner, other, text, at = columns
+    c = table.c
+    rows = _rows(
+        conn,
+        sa.select(table)
+        .where(sa.or_(c[owner] == participant_id, c[other] == participant_id))
+        .order_by(c[at], c[id_name]),
+    )
+    for row in rows:
+        if row[owner] == str(participant_id):
+            row[text] = personal_data.open_text(
+                cipher, f"{table.name}.{text}", uuid.UUID(row[id_name]), row[text]
+            )
+        else:
+            del row[text]
+    return rows
+
+
 def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any] | None:
     """Everything this service holds about the person, opened, as JSON-ready data; ``None``
     when there is no such (live) participant. The caller has checked the reader's reach."""
@@ -157,6 +213,10 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
         return None
     cipher = personal_data.cipher_for(conn, participant_id)
     fields = personal_data.open_fields(cipher, row)
+    naming = {
+        key: _rows_naming(conn, participant_id, cipher, table, columns)
+        for key, (table, columns) in _RECORDS_NAMING.items()
+    }
     person = {
         "participant_id": str(participant_id),
         **fields,
@@ -172,8 +232,6 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
         ).scalars()
     )
     m = message_outbox.c
-    f = duplicate_flags.c
-    g = participant_merges.c
     a = audit_log.c
     about = [str(participant_id), *(str(r) for r in registration_ids)]
     return {
@@ -209,27 +267,7 @@ def export_person(conn: Connection, participant_id: uuid.UUID) -> dict[str, Any]
             .where(m.participant_id == participant_id)
             .order_by(m.created_at),
         ),
-        "duplicate_flags": _rows(
-            conn,
-            sa.select(duplicate_flags)
-            .where(
-                sa.or_(
-                    f.participant_id == participant_id, f.possible_duplicate_of == participant_id
-                )
-            )
-            .order_by(f.created_at),
-        ),
-        "merges": _rows(
-            conn,
-            sa.select(participant_merges)
-            .where(
-                sa.or_(
-                    g.kept_participant_id == participant_id,
-                    g.merged_participant_id == participant_id,
-                )
-            )
-            .order_by(g.merged_at),
-        ),
+        **naming,
         "audit": _rows(
             conn,
             sa.select(a.occurred_at, a.actor_role, a.action, a.record_type, a.record_id, a.detail)

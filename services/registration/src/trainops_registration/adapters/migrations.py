@@ -277,6 +277,37 @@ def _quotas_and_checkin_v10(conn: Connection) -> None:
     participant_feeds.create(conn, checkfirst=True)
 
 
+def _seal_staff_text_v13(conn: Connection) -> None:
+    """Seal the staff's free text about a person: a duplicate flag's note with the flagged
+    participant's key, a merge's reason with the kept participant's key (either may name the
+    person, so an erasure has to take it too). A text whose person's key is gone already
+    (erased, merged away) is emptied: it could be opened by nobody but the database's reader.
+    On PostgreSQL both columns become TEXT (sealed text is longer than the old limit)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE duplicate_flags ALTER COLUMN note TYPE TEXT")
+        conn.exec_driver_sql("ALTER TABLE participant_merges ALTER COLUMN reason TYPE TEXT")
+    for table, id_column, owner_column, text_column in (
+        (duplicate_flags, "flag_id", "participant_id", "note"),
+        (participant_merges, "merge_id", "kept_participant_id", "reason"),
+    ):
+        c = table.c
+        rows = conn.execute(sa.select(c[id_column], c[owner_column], c[text_column])).all()
+        plain = [r for r in rows if not personal_data.is_sealed(r[2])]
+        ciphers = personal_data.ciphers_for(conn, (r[1] for r in plain))
+        for row_id, owner, text in plain:
+            conn.execute(
+                table.update()
+                .where(c[id_column] == row_id)
+                .values(
+                    {
+                        text_column: personal_data.seal_text(
+                            ciphers.get(owner), f"{table.name}.{text_column}", row_id, text
+                        )
+                    }
+                )
+            )
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -302,6 +333,9 @@ MIGRATIONS = MigrationSet(
             11,
             "personal data sealed per person, blind index, person keys, consents",
             _seal_personal_data_v11,
+        ),
+        Migration(
+            13, "staff's notes and merge reasons sealed with the person's key", _seal_staff_text_v13
         ),
     ),
 )

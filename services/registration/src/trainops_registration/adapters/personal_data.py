@@ -160,6 +160,33 @@ class PersonCipher:
             ) from None
 
 
+def _text_field(column: str, row_id: uuid.UUID) -> str:
+    return f"{column}:{row_id}"
+
+
+def seal_text(cipher: PersonCipher | None, column: str, row_id: uuid.UUID, value: str) -> str:
+    """Staff's free text about a person (a duplicate flag's note, a merge's reason), sealed
+    with that person's key and bound to its row, since such text may well name them: erasing
+    the person makes it unreadable with the rest. Of a person whose key is gone nothing is to
+    be kept, so the text is then stored empty."""
+    if cipher is None:
+        return ""
+    sealed = cipher.seal(_text_field(column, row_id), value)
+    assert sealed is not None  # a str seals to a str
+    return sealed
+
+
+def open_text(cipher: PersonCipher | None, column: str, row_id: uuid.UUID, stored: str) -> str:
+    """The text :func:`seal_text` sealed; empty once the person's key is gone."""
+    if cipher is None:
+        return ""
+    return cipher.open(_text_field(column, row_id), stored) or ""
+
+
+def is_sealed(stored: str | None) -> bool:
+    return stored is not None and stored.startswith(_SEALED_PREFIX)
+
+
 def sealed_values(cipher: PersonCipher, values: Mapping[str, str | None]) -> dict[str, object]:
     """Column values for ``values`` (plaintext personal fields): each sealed, and the
     blind-index column of each matched field beside it."""

@@ -192,7 +192,8 @@ duplicate_flags = sa.Table(
     sa.Column("city", sa.String(64), nullable=False),
     # Optionally a second participant the flagger may see (their own region) it may duplicate.
     sa.Column("possible_duplicate_of", _UUID, nullable=True),
-    sa.Column("note", sa.String(1000), nullable=False),
+    # Sealed with the flagged participant's key (it may name them): see personal_data.
+    sa.Column("note", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # open | resolved
     sa.Column("flagged_by", sa.String(200), nullable=False),
     sa.Column("flagged_by_role", sa.String(32), nullable=False),
@@ -205,14 +206,15 @@ duplicate_flags = sa.Table(
 participant_merges = sa.Table(
     "participant_merges",
     metadata,
-    # The audit record of a merge: who, when, which ids, why. Ids and cities only, no personal
-    # data, so the record can be kept as long as the audit needs it.
+    # The audit record of a merge: who, when, which ids, why. Ids and cities in clear; the
+    # reason, free text that may name the person, sealed with the kept participant's key, so
+    # the record can be kept as long as the audit needs it and an erasure still takes the name.
     sa.Column("merge_id", _UUID, primary_key=True),
     sa.Column("kept_participant_id", _UUID, nullable=False),
     sa.Column("merged_participant_id", _UUID, nullable=False, unique=True),
     sa.Column("kept_city", sa.String(64), nullable=False),
     sa.Column("merged_city", sa.String(64), nullable=False),
-    sa.Column("reason", sa.String(1000), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
     sa.Column("merged_by", sa.String(200), nullable=False),
     sa.Column("merged_by_role", sa.String(32), nullable=False),
     sa.Column("merged_by_region", sa.String(64), nullable=True),
