@@ -98,7 +98,7 @@ def compose(
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     if inline:
-        html_part = message.get_payload()[-1]
+        html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
         for image in inline:
             maintype, _, subtype = image.content_type.partition("/")
             html_part.add_related(

@@ -15,6 +15,7 @@ from typing import Final
 
 import segno
 
+from trainops_shared.events.vocabulary import Language
 from trainops_shared.link_tokens import LinkTokens
 
 CHECKIN_PURPOSE: Final = "registration-checkin"
@@ -43,7 +44,7 @@ QR_FILENAME: Final = "checkin-qr.png"
 CARRIES_CHECKIN: Final = frozenset({"confirmed", "promoted"})
 """The message kinds that hand the participant their code: the ones that give them a seat."""
 
-CHECKIN_TEXTS: Final[dict[str, dict[str, str]]] = {
+CHECKIN_TEXTS: Final[dict[Language, dict[str, str]]] = {
     "en": {
         "checkin.in_person": (
             "Your check-in code: show it at the entrance, and the coordinator scans it to "
@@ -87,4 +88,4 @@ def qr_png(url: str) -> tuple[bytes, int]:
     out = io.BytesIO()
     code.save(out, kind="png", scale=6, border=4)
     width, _ = code.symbol_size(scale=6, border=4)
-    return out.getvalue(), width
+    return out.getvalue(), int(width)
