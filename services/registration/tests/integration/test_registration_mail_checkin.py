@@ -2,7 +2,8 @@
 the development mail catcher, on SQLite and PostgreSQL: the message shows the code as an inline
 QR image (the HTML refers to it by Content-ID) and as a link in the plain text, and that code
 records attendance once via ``POST /checkin/{code}``, with no attendance sheet ever printed; an
-online session's message carries the personal join link instead. The code is in no event."""
+online session's message carries the personal join link instead. The code is in no event
+and no log line."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def shows_symbol_of(png: bytes, url: str) -> bool:
     return seen == matrix
 
 
-async def test_the_code_in_the_confirmation_records_attendance_once(mailing) -> None:
+async def test_the_code_in_the_confirmation_records_attendance_once(mailing, capsys) -> None:
     h, catcher = mailing
     session_id = await h.schedule(capacity=1, cities=("almaty",), mode="in_person")
     seat = await h.register(
@@ -122,6 +123,8 @@ async def test_the_code_in_the_confirmation_records_attendance_once(mailing) -> 
     events = await eventually(recorded, what="the attendance event")
     assert [e.attended for e in events] == [True]
     assert all(code not in repr(e) for e in await h.registration_events())
+    logged = capsys.readouterr()
+    assert "mail_sent" in logged.out and code not in logged.out + logged.err
 
 
 async def test_an_online_confirmation_carries_the_join_link(mailing) -> None:
