@@ -54,6 +54,18 @@ class Attachment:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """An image the HTML part shows by ``src="cid:<content_id>"`` (a QR code): carried in the
+    message itself, because mail clients block images fetched from elsewhere."""
+
+    content_id: str
+    """Without the angle brackets: ``checkin-qr@trainops``."""
+    content_type: str
+    data: bytes
+    filename: str
+
+
 def compose(
     *,
     sender: str,
@@ -67,11 +79,13 @@ def compose(
     date: datetime,
     calendar: Attachment | None = None,
     attachments: Sequence[Attachment] = (),
+    inline: Sequence[InlineImage] = (),
 ) -> EmailMessage:
     """A ``multipart/alternative`` message (plain text, HTML) with ``calendar`` both as the
     alternative calendar part and as an ``.ics`` attachment: mail clients differ in which one
     they offer as an invitation, and every one opens the attachment. ``attachments`` (a
-    certificate's PDF) follow as plain attachments."""
+    certificate's PDF) follow as plain attachments; ``inline`` images go with the HTML part
+    (``multipart/related``), which refers to them by Content-ID."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = formataddr((to_name or "", parseaddr(to)[1]))
@@ -83,6 +97,18 @@ def compose(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if inline:
+        html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
+        for image in inline:
+            maintype, _, subtype = image.content_type.partition("/")
+            html_part.add_related(
+                image.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.content_id}>",
+                filename=image.filename,
+                disposition="inline",
+            )
     if calendar is not None:
         maintype, _, rest = calendar.content_type.partition("/")
         subtype, *params = (p.strip() for p in rest.split(";"))

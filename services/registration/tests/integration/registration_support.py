@@ -116,10 +116,17 @@ def person(name: str, city: str = "almaty", **extra: Any) -> dict[str, Any]:
 
 
 async def running_harness(
-    database_url: str, fresh_nats_server: Any, tmp_path: Path
+    database_url: str,
+    fresh_nats_server: Any,
+    tmp_path: Path,
+    extra: dict[str, str] | None = None,
 ) -> AsyncIterator[Harness]:
     settings = in_process_settings(
-        "registration", nats_url=fresh_nats_server.url, database_url=database_url, data_dir=tmp_path
+        "registration",
+        nats_url=fresh_nats_server.url,
+        database_url=database_url,
+        data_dir=tmp_path,
+        extra=extra,
     )
     app = create_app(build_spec(settings), settings)
     nc = await nats.connect(fresh_nats_server.url)

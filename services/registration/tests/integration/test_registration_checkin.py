@@ -41,7 +41,7 @@ async def test_the_sheet_codes_open_check_in_for_the_region_only(
         "waitlisted",
     )
     code = code_of(tmp_path, seat["id"])
-    # Before any sheet showed it, a code opens nothing: only shown codes are stored.
+    # Before any sheet or message showed it, a code opens nothing: only shown codes are stored.
     early = await h.client.get(f"/checkin/{code}", headers=ALMATY)
     assert early.status_code == 404
 

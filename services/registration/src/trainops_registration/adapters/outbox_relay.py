@@ -34,7 +34,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import links, outbox
+from trainops_registration.adapters import checkin, links, outbox
 from trainops_registration.adapters.followup_mail import (
     FollowupLinks,
     Rendered,
@@ -43,6 +43,13 @@ from trainops_registration.adapters.followup_mail import (
     render_followup_mail,
 )
 from trainops_registration.adapters.followups import withdraw
+from trainops_registration.domain.checkin import (
+    CARRIES_CHECKIN,
+    QR_CONTENT_ID,
+    QR_FILENAME,
+    checkin_tokens,
+    checkin_url,
+)
 from trainops_registration.domain.links import LINK_PURPOSE_OF_KIND, LinkTokens, hash_token
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
@@ -50,9 +57,12 @@ from trainops_registration.domain.messages import (
     render_message,
     retry_delay,
 )
+from trainops_shared.link_tokens import LinkTokens as SharedLinkTokens
+from trainops_shared.link_tokens import hash_token as hash_code
 from trainops_shared.logging import get_logger
 from trainops_shared.mail import (
     Attachment,
+    InlineImage,
     Mailer,
     MailFailed,
     MailPermanentlyFailed,
@@ -88,6 +98,12 @@ class LinkIssuer:
 
     tokens: LinkTokens
     public_url: str
+    checkin: SharedLinkTokens | None = None
+    """The check-in code deriver (same key, its own purpose), when codes go in the mail."""
+
+    @classmethod
+    def of(cls, key: str, public_url: str) -> LinkIssuer:
+        return cls(LinkTokens(key), public_url, checkin_tokens(key))
 
     def url(self, token: str) -> str:
         return f"{self.public_url.rstrip('/')}/r/{token}"
@@ -229,6 +245,7 @@ class MailRelay:
     ) -> MessageFacts:
         """``facts`` with the participant's own link, its hash stored first (so the link works
         once the message arrives); none for a kind without one or a session already begun."""
+        facts = await self._with_checkin(facts, now)
         purpose = LINK_PURPOSE_OF_KIND.get(facts.kind)
         issuer = self._links
         if purpose is None or issuer is None or now >= facts.starts_at:
@@ -246,6 +263,20 @@ class MailRelay:
         )
         return dataclasses.replace(facts, link=issuer.url(token))
 
+    async def _with_checkin(self, facts: MessageFacts, now: datetime) -> MessageFacts:
+        """``facts`` with the check-in code of a message that gives a seat, its hash stored
+        first, so the code works from the message alone (before any attendance sheet is
+        printed). Like the sheet's, the code does not expire: attendance may be recorded
+        after the session too."""
+        issuer = self._links
+        if facts.kind not in CARRIES_CHECKIN or issuer is None or issuer.checkin is None:
+            return facts
+        tokens, rid = issuer.checkin, facts.registration_id
+        code = tokens.token(str(rid))
+        await self._db.write(lambda c: checkin.ensure_codes(c, {rid: hash_code(code)}, now))
+        url = checkin_url(issuer.public_url, tokens, rid, online=facts.mode == "online")
+        return dataclasses.replace(facts, checkin_url=url)
+
     def _compose(
         self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
     ) -> EmailMessage:
@@ -258,7 +289,10 @@ class MailRelay:
                 f"text/calendar; method={rendered.calendar_method}",
                 rendered.calendar,
             )
-        return self._envelope(row, facts, rendered, now, calendar=calendar)
+        inline: tuple[InlineImage, ...] = ()
+        if rendered.qr is not None:
+            inline = (InlineImage(QR_CONTENT_ID, "image/png", rendered.qr, QR_FILENAME),)
+        return self._envelope(row, facts, rendered, now, calendar=calendar, inline=inline)
 
     def _envelope(
         self,
@@ -269,6 +303,7 @@ class MailRelay:
         *,
         calendar: Attachment | None = None,
         attachments: Sequence[Attachment] = (),
+        inline: Sequence[InlineImage] = (),
     ) -> EmailMessage:
         """``rendered`` addressed to the participant, with the row's Message-ID."""
         mail = self._mail
@@ -284,6 +319,7 @@ class MailRelay:
             date=now,
             calendar=calendar,
             attachments=attachments,
+            inline=inline,
         )
 
     async def _failed(self, row: outbox.ClaimedMessage, failure: MailFailed) -> None:
@@ -322,8 +358,7 @@ class MailDelivery:
             return
         issuer = None
         if self.settings.registration_link_key:
-            tokens = LinkTokens(self.settings.registration_link_key)
-            issuer = LinkIssuer(tokens, self.settings.public_url)
+            issuer = LinkIssuer.of(self.settings.registration_link_key, self.settings.public_url)
         self.relay = MailRelay(
             db,
             SmtpMailer(mail.server, timeout=mail.timeout),

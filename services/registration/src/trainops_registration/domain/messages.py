@@ -17,6 +17,12 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trainops_registration.domain.change_texts import CHANGE_TEXTS
+from trainops_registration.domain.checkin import (
+    CARRIES_CHECKIN,
+    CHECKIN_TEXTS,
+    QR_CONTENT_ID,
+    qr_png,
+)
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
 
@@ -53,6 +59,9 @@ class MessageFacts:
     """The participant's own link (cancel, or confirm/decline a new time), if the kind has one."""
     alternative: AlternativeSession | None = None
     """The session a coordinator offers instead of a cancelled one."""
+    checkin_url: str | None = None
+    """The participant's check-in address (an online session's join link), shown as a QR
+    code and as a link by the kinds that give a seat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,8 @@ class RenderedMessage:
     """The ``.ics`` (METHOD:REQUEST) for a held seat; none for a place on the waiting list."""
     calendar_method: str = "REQUEST"
     """``REQUEST`` (add or update the entry) or ``CANCEL`` (the session is off)."""
+    qr: bytes | None = None
+    """The PNG of the check-in QR code the HTML shows by its Content-ID, if it shows one."""
 
 
 _TEXTS: Final[dict[Language, dict[str, str]]] = {
@@ -153,6 +164,8 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
 
 for _language, _words in CHANGE_TEXTS.items():
     _TEXTS[_language].update(_words)
+for _language, _words in CHECKIN_TEXTS.items():
+    _TEXTS[_language].update(_words)
 
 
 def _zone(name: str) -> ZoneInfo | None:
@@ -201,22 +214,43 @@ def render_message(facts: MessageFacts, now: datetime) -> RenderedMessage:
     paragraphs = [words["hello"].format(**values), words[f"{facts.kind}.lead"].format(**values)]
     after = [words["invitation"], words["cannot"]] if holds_seat else []
     after = [*_change_paragraphs(facts, words), *after]
-    text = "\n\n".join([*paragraphs, "\n".join(f"{name}: {value}" for name, value in rows), *after])
+    listed = "\n".join(f"{name}: {value}" for name, value in rows)
     e = html.escape
+    checkin_text, checkin_html, qr = _checkin_part(facts, words)
+    text = "\n\n".join([*paragraphs, listed, *checkin_text, *after])
     table = "".join(
         f'<tr><th scope="row" style="text-align:left;padding-right:1em">{e(name)}</th>'
         f"<td>{e(value)}</td></tr>"
         for name, value in rows
     )
     body = "".join(f"<p>{e(p)}</p>" for p in paragraphs) + f"<table>{table}</table>"
-    body += "".join(f"<p>{e(p)}</p>" for p in after)
+    body += checkin_html + "".join(f"<p>{e(p)}</p>" for p in after)
     document = (
         f'<!DOCTYPE html><html lang="{facts.language}"><head><meta charset="utf-8">'
         f"<title>{e(subject)}</title></head><body>{body}</body></html>"
     )
     method = "CANCEL" if facts.kind == "cancellation" else "REQUEST"
     calendar = calendar_invitation(facts, now, method) if holds_seat or method == "CANCEL" else None
-    return RenderedMessage(subject, text + "\n", document, calendar, calendar_method=method)
+    return RenderedMessage(subject, text + "\n", document, calendar, calendar_method=method, qr=qr)
+
+
+def _checkin_part(
+    facts: MessageFacts, words: dict[str, str]
+) -> tuple[list[str], str, bytes | None]:
+    """The check-in code of a message that gives a seat: a paragraph with the link for the
+    plain text, and for the HTML the same words, the QR image (by Content-ID) and the link."""
+    url = facts.checkin_url
+    if url is None or facts.kind not in CARRIES_CHECKIN:
+        return [], "", None
+    e = html.escape
+    sentence = words["checkin.online" if facts.mode == "online" else "checkin.in_person"]
+    png, width = qr_png(url)
+    image = (
+        f'<img src="cid:{QR_CONTENT_ID}" alt="{e(words["checkin.qr"])}" '
+        f'width="{width}" height="{width}" style="display:block;max-width:100%;height:auto">'
+    )
+    part = f'<p>{e(sentence)}</p><p>{image}</p><p><a href="{e(url)}">{e(url)}</a></p>'
+    return [f"{sentence}\n{url}"], part, png
 
 
 def _change_paragraphs(facts: MessageFacts, words: dict[str, str]) -> list[str]:

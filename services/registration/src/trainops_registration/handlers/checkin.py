@@ -13,12 +13,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Final
 
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import checkin, registrations, sessions
+from trainops_registration.domain.checkin import (
+    CHECKIN_PATH,
+    JOIN_PATH,
+    checkin_tokens,
+    checkin_url,
+)
 from trainops_registration.domain.errors import Conflict, NotFound
 from trainops_registration.domain.meetings import validate_meeting_url
 from trainops_registration.domain.records import Registration, SessionCopy
@@ -32,23 +37,23 @@ from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
 from trainops_shared.link_tokens import LinkTokens, hash_token, looks_like_token
 
-CHECKIN_PURPOSE: Final = "registration-checkin"
-CHECKIN_PATH: Final = "/checkin/"
-JOIN_PATH: Final = "/join/"
+__all__ = [
+    "CHECKIN_PATH",
+    "JOIN_PATH",
+    "AttendanceSheet",
+    "CheckIn",
+    "check_in",
+    "checkin_tokens",
+    "checkin_url",
+    "join",
+    "read_attendance_sheet",
+    "read_checkin",
+    "set_meeting",
+]
+
 JOINER: Final = Principal(subject="join-link", role="participant")
 """Who records presence through a join link: the participant, who has no account; the actor
 of the attendance event and its audit entry says so."""
-
-
-@lru_cache(maxsize=4)
-def checkin_tokens(secret: str) -> LinkTokens:
-    """The (cached) code deriver of ``secret``: one key derivation per process."""
-    return LinkTokens(secret, CHECKIN_PURPOSE)
-
-
-def checkin_url(public_url: str, tokens: LinkTokens, registration_id: uuid.UUID) -> str:
-    """The address a registration's QR code holds (and a confirmation message may carry)."""
-    return f"{public_url.rstrip('/')}{CHECKIN_PATH}{tokens.token(str(registration_id))}"
 
 
 @dataclass(frozen=True)
