@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from trainops_feedback.domain.definitions import (
     Definition,
@@ -31,6 +32,9 @@ from trainops_shared.auth import Principal, requires
 from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 from trainops_shared.timeutil import utc_now
+
+VersionNumber = Annotated[int, PathParameter(ge=1, le=1_000_000)]
+"""A survey's version in a path: bounded, so that no value past 64 bits reaches SQL."""
 
 Runtime = NamedDependency[ServiceRuntime]
 EDITORS = requires("admin", "programme_staff")
@@ -138,7 +142,7 @@ async def survey_versions(survey_id: FromPath[uuid.UUID], runtime: Runtime) -> l
 )
 async def edit_version(
     survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
+    version: VersionNumber,
     data: JSONBody[VersionIn],
     runtime: Runtime,
 ) -> VersionOut:
@@ -179,7 +183,7 @@ async def start_version(survey_id: FromPath[uuid.UUID], runtime: Runtime) -> Ver
 )
 async def publish_version(
     survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
+    version: VersionNumber,
     runtime: Runtime,
     principal: NamedDependency[Principal],
 ) -> Response[VersionOut]:
