@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from test_knowledge_browser import network
+from test_knowledge_browser import reload_from_server_draft, submit_offline_then_reconnect
 
-from trainops_devtools.testing.browser import assert_stayed_local
 from trainops_devtools.testing.consoles import phone_screenshot, wait_for
 from trainops_devtools.testing.tokens import token_for
 from trainops_shared.events import FeedbackSubmitted
@@ -37,53 +36,26 @@ def _journey(driver: Any, url: str) -> dict[str, Any]:
     def checked(element_id: str) -> bool:
         return bool(driver.find_element(By.ID, element_id).is_selected())
 
+    def answer_the_rest() -> None:
+        _tap(driver, "trainer", 5)
+        _tap(driver, "knowledge_gain", 3)
+
     driver.get(url)
     wait_for(lambda: driver.find_element(By.ID, "feedback-form"), what="the feedback form")
     _tap(driver, "overall", 5)
     _tap(driver, "relevance", 4)
     driver.find_element(By.ID, "comment").send_keys("Пайдалы")
-    status = driver.find_element(By.ID, "answers-status")
-    saved_text = status.get_attribute("data-saved")
-    wait_for(lambda: status.text == saved_text, what="the draft saved on the server")
-
-    # Only the server-side draft is left: the browser's copy is gone, the page reloaded.
-    driver.execute_script("localStorage.clear()")
-    driver.refresh()
-    wait_for(lambda: driver.find_element(By.ID, "feedback-form"), what="the reloaded page")
+    reload_from_server_draft(driver, "feedback-form")
     restored = {
         "overall": checked("overall-5"),
         "relevance": checked("relevance-4") and not checked("relevance-5"),
         "comment": driver.find_element(By.ID, "comment").get_attribute("value"),
     }
     shot = phone_screenshot(driver, "feedback-form-draft")
-
-    network(driver, offline=True)
-    wait_for(lambda: driver.execute_script("return navigator.onLine") is False, what="offline")
-    _tap(driver, "trainer", 5)
-    _tap(driver, "knowledge_gain", 3)
-    driver.find_element(By.ID, "submit").click()
-    status = driver.find_element(By.ID, "answers-status")
-    offline_text = status.get_attribute("data-offline")
-    wait_for(lambda: status.text == offline_text, what="the offline notice")
-    held = driver.execute_script(
-        "return JSON.parse(localStorage.getItem('trainops-answers:' +"
-        " document.getElementById('feedback-form').getAttribute('action')))"
+    sent = submit_offline_then_reconnect(
+        driver, "feedback-form", answer_the_rest, "feedback-form-offline"
     )
-    still_here = bool(driver.find_elements(By.ID, "feedback-form"))
-    offline_shot = phone_screenshot(driver, "feedback-form-offline")
-
-    network(driver, offline=False)
-    thanks = wait_for(lambda: driver.find_element(By.ID, "thanks"), timeout=30, what="sent")
-    kept_after = driver.execute_script("return localStorage.length")
-    return {
-        "restored": restored,
-        "held": held,
-        "still_here": still_here,
-        "thanks": thanks.text,
-        "kept_after": kept_after,
-        "screenshots": [str(shot), str(offline_shot)],
-        "requests": assert_stayed_local(driver),
-    }
+    return {"restored": restored, "screenshot": str(shot), **sent}
 
 
 def _without_javascript(driver: Any, url: str) -> str:
