@@ -46,7 +46,7 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     | {"GET /join/{code}", "GET /participant-feeds/{token}"},
     "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
     "feedback": _OPERATIONS
-    | {"GET /f/{token}", "POST /f/{token}", "POST /responses"}
+    | {"GET /f/{token}", "POST /f/{token}", "PUT /f/{token}/draft", "POST /responses"}
     | {"GET /t/{token}", "POST /t/{token}", "PUT /t/{token}/draft", "POST /tests"}
     | {"GET /assets/answers.js"},
     "reporting": _OPERATIONS,

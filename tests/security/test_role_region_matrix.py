@@ -165,6 +165,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /metrics": PUBLIC,
         "GET /f/{token}": PUBLIC,
         "POST /f/{token}": PUBLIC,
+        "PUT /f/{token}/draft": PUBLIC,
         "POST /responses": PUBLIC,
         "GET /sessions/{session_id}/invitations": Rule(INVITERS, "collection"),
         "GET /sessions/{session_id}/page": Rule(INVITERS, "item"),

@@ -64,57 +64,77 @@ def network(driver: Any, *, offline: bool) -> None:
     )
 
 
-def _journey(driver: Any, url: str) -> dict[str, Any]:
+def reload_from_server_draft(driver: Any, form_id: str) -> None:
+    """Wait until the page says the draft is on the server, then drop the browser's copy and
+    reload, so whatever the page shows next came from the server-side draft alone."""
     from selenium.webdriver.common.by import By
 
-    def checked(element_id: str) -> bool:
-        return bool(driver.find_element(By.ID, element_id).is_selected())
-
-    driver.get(url)
-    wait_for(lambda: driver.find_element(By.ID, "test-form"), what="the test page")
-    driver.find_element(By.CSS_SELECTOR, 'label[for="source-reverse_image"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'label[for="flags-no_author"]').click()
-    driver.find_element(By.ID, "remark-text").send_keys("Пайдалы")
     status = driver.find_element(By.ID, "answers-status")
     saved_text = status.get_attribute("data-saved")
     wait_for(lambda: status.text == saved_text, what="the draft saved on the server")
-
-    # Only the server-side draft is left: the browser's copy is gone, the page reloaded.
     driver.execute_script("localStorage.clear()")
     driver.refresh()
-    wait_for(lambda: driver.find_element(By.ID, "test-form"), what="the reloaded page")
-    restored = {
-        "source": checked("source-reverse_image"),
-        "flags": checked("flags-no_author") and not checked("flags-all_caps"),
-        "remark": driver.find_element(By.ID, "remark-text").get_attribute("value"),
-    }
-    shot = phone_screenshot(driver, "knowledge-test")
+    wait_for(lambda: driver.find_element(By.ID, form_id), what="the reloaded page")
+
+
+def submit_offline_then_reconnect(
+    driver: Any, form_id: str, answer_more: Callable[[], None], screenshot: str
+) -> dict[str, Any]:
+    """Go offline, ``answer_more``, submit: the page must hold the answers (pending) and say
+    so; back online it must send them by itself and the thank-you page drop the copy."""
+    from selenium.webdriver.common.by import By
 
     network(driver, offline=True)
     wait_for(lambda: driver.execute_script("return navigator.onLine") is False, what="offline")
-    driver.find_element(By.CSS_SELECTOR, 'label[for="flags-all_caps"]').click()
+    answer_more()
     driver.find_element(By.ID, "submit").click()
     status = driver.find_element(By.ID, "answers-status")
     offline_text = status.get_attribute("data-offline")
     wait_for(lambda: status.text == offline_text, what="the offline notice")
     held = driver.execute_script(
         "return JSON.parse(localStorage.getItem('trainops-answers:' +"
-        " document.getElementById('test-form').getAttribute('action')))"
+        f" document.getElementById('{form_id}').getAttribute('action')))"
     )
-    still_here = bool(driver.find_elements(By.ID, "test-form"))
+    still_here = bool(driver.find_elements(By.ID, form_id))
+    shot = phone_screenshot(driver, screenshot)
 
     network(driver, offline=False)
     thanks = wait_for(lambda: driver.find_element(By.ID, "thanks"), timeout=30, what="sent")
-    kept_after = driver.execute_script("return localStorage.length")
     return {
-        "restored": restored,
         "held": held,
         "still_here": still_here,
         "thanks": thanks.text,
-        "kept_after": kept_after,
-        "screenshot": str(shot),
+        "kept_after": driver.execute_script("return localStorage.length"),
+        "offline_screenshot": str(shot),
         "requests": assert_stayed_local(driver),
     }
+
+
+def _journey(driver: Any, url: str) -> dict[str, Any]:
+    from selenium.webdriver.common.by import By
+
+    def checked(element_id: str) -> bool:
+        return bool(driver.find_element(By.ID, element_id).is_selected())
+
+    def tap(option: str) -> None:
+        driver.find_element(By.CSS_SELECTOR, f'label[for="{option}"]').click()
+
+    driver.get(url)
+    wait_for(lambda: driver.find_element(By.ID, "test-form"), what="the test page")
+    tap("source-reverse_image")
+    tap("flags-no_author")
+    driver.find_element(By.ID, "remark-text").send_keys("Пайдалы")
+    reload_from_server_draft(driver, "test-form")
+    restored = {
+        "source": checked("source-reverse_image"),
+        "flags": checked("flags-no_author") and not checked("flags-all_caps"),
+        "remark": driver.find_element(By.ID, "remark-text").get_attribute("value"),
+    }
+    shot = phone_screenshot(driver, "knowledge-test")
+    sent = submit_offline_then_reconnect(
+        driver, "test-form", lambda: tap("flags-all_caps"), "knowledge-test-offline"
+    )
+    return {"restored": restored, "screenshot": str(shot), **sent}
 
 
 async def test_draft_survives_a_reload_and_an_offline_submit(

@@ -113,10 +113,13 @@ def test_document_skeleton() -> None:
     assert one(doc, "meta", name="referrer").attrs["content"] == "no-referrer"
 
 
-def test_self_contained_no_scripts_or_external_assets() -> None:
-    body = form_page().body
+def test_self_contained_only_the_own_answer_keeping_script() -> None:
+    page = form_page()
+    body = page.body
     lowered = body.lower()
-    assert "<script" not in lowered
+    scripts = find(parse(page), "script")
+    assert [s.attrs for s in scripts] == [{"src": "/assets/answers.js", "defer": None}]
+    assert lowered.count("<script") == 1, "no inline script"
     assert "<link" not in lowered
     assert "http://" not in lowered and "https://" not in lowered
     assert "<style>" in body
@@ -344,3 +347,21 @@ def test_status_pages_fall_back_to_participant_language_then_russian() -> None:
     assert render_not_found(None, participant_language="kk").language == "kk"
     assert render_already_submitted("xx").language == "ru"
     assert render_thanks(None).language == "ru"
+
+
+def test_form_restores_a_draft_and_names_its_draft_route() -> None:
+    page = render_form(
+        token=TOKEN,
+        training_title="T",
+        session_date=None,
+        lang="en",
+        values={"overall": 4, "comment": "So far"},
+    )
+    assert page.status == 200
+    doc = parse(page)
+    assert one(doc, "form", id="feedback-form").attrs["data-draft"] == f"/f/{TOKEN}/draft"
+    assert one(doc, "input", id="overall-4").attrs.get("checked", "") is None
+    assert "checked" not in one(doc, "input", id="overall-3").attrs
+    assert one(doc, "textarea").text == "So far"
+    status = one(doc, "p", id="answers-status")
+    assert status.attrs["data-offline"].startswith("No connection")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers, NotFound
+from trainops_feedback.domain.errors import Invalid as FieldInvalid
 from trainops_feedback.domain.survey import (
     COMMENT_MAX_LENGTH,
     DEFAULT_SURVEY_CODE,
     POST_TRAINING_V1,
     Submission,
+    check_form_draft,
     get_survey,
     parse_form,
     validate_answers,
@@ -248,3 +250,20 @@ def test_form_collects_every_problem() -> None:
         "answers.knowledge_gain": "required",
         "comment": "too_long",
     }
+
+
+def test_a_form_draft_keeps_well_formed_answers_only() -> None:
+    kept = check_form_draft({"overall": "4", "trainer": 5, "relevance": "", "comment": " Hi\r\n"})
+    assert kept == {"overall": 4, "trainer": 5, "comment": "Hi"}
+    assert check_form_draft({}) == {}
+    for bad, field in [
+        ({"speed": "3"}, "answers.speed"),
+        ({"overall": "6"}, "answers.overall"),
+        ({"overall": True}, "answers.overall"),
+        ({"overall": "four"}, "answers.overall"),
+        ({"comment": "x" * 2001}, "comment"),
+        ({"comment": "a\u202eb"}, "comment"),
+    ]:
+        with pytest.raises(FieldInvalid) as caught:
+            check_form_draft(bad)
+        assert caught.value.field == field, bad

@@ -10,7 +10,7 @@ import uuid
 from functools import partial
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.openapi.spec import OpenAPIType, Schema
@@ -24,10 +24,17 @@ from trainops_feedback.api.pages import (
     first_values,
     html_response,
     read_form,
+    scripted_response,
     session_date,
     training_title,
 )
-from trainops_feedback.api.schemas import InvitationOut, ResponseCreated, ResponseIn
+from trainops_feedback.api.schemas import (
+    DraftIn,
+    DraftOut,
+    InvitationOut,
+    ResponseCreated,
+    ResponseIn,
+)
 from trainops_feedback.api.views import (
     render_already_submitted,
     render_error,
@@ -64,15 +71,18 @@ LangQuery = Annotated[
 ]
 
 
-def _form_page(view: InvitationView, token: str, lang: str | None) -> Template:
+def _form_page(
+    view: InvitationView, token: str, lang: str | None, draft: dict[str, object]
+) -> Template:
     language = resolve_language(lang, view.language)
-    return html_response(
+    return scripted_response(
         render_form(
             token=token,
             training_title=training_title(view, language),
             session_date=session_date(view),
             lang=language,
             participant_language=view.language,
+            values=draft,
         )
     )
 
@@ -102,16 +112,19 @@ def _state_page(view: InvitationView | None, state: LinkState, lang: str | None)
     opt={ANY_QUERY_OPT: True},
 )
 async def feedback_page(token: FromPath[str], runtime: Runtime, lang: LangQuery = None) -> Template:
-    """The post-training survey in the participant's language (``?lang=kk|ru|en`` switches).
+    """The post-training survey in the participant's language (``?lang=kk|ru|en`` switches),
+    with the answers saved so far (the link's server-side draft).
 
     An unknown, revoked or expired link shows the same "not found or expired" page (404); a used
     one the "already submitted" page (409).
     """
-    view = await runtime.read(partial(commands.find_invitation, token=token))
-    state = link_state(view, utc_now())
+    now = utc_now()
+    current = await runtime.read(partial(commands.open_form, token=token, now=now))
+    view = current.view
+    state = link_state(view, now)
     if state != "open" or view is None:
         return _state_page(view, state, lang)
-    return _form_page(view, token, lang)
+    return _form_page(view, token, lang, current.draft)
 
 
 @post(
@@ -143,7 +156,7 @@ async def submit_feedback_form(
     try:
         submission = parse_form(form)
     except InvalidAnswers as exc:
-        return html_response(
+        return scripted_response(
             render_form_with_errors(
                 token=token,
                 training_title=training_title(view, language),
@@ -161,11 +174,12 @@ async def submit_feedback_form(
         return _state_page(view, "used", language)
     except InvitationNotFound:
         return _state_page(view, "not_found", language)
-    return html_response(
+    return scripted_response(
         render_thanks(
             submitted.language,
             participant_language=submitted.participant_language,
             training_title=training_title(view, submitted.language) or None,
+            token=token,
         ),
         status=201,
     )
@@ -198,6 +212,25 @@ async def submit_response(
     return Response(
         ResponseCreated(id=submitted.response_id), status_code=201, headers=dict(PAGE_HEADERS)
     )
+
+
+@put(
+    "/f/{token:str}/draft",
+    tags=["participant pages"],
+    summary="Save the feedback answers given so far (the link's server-side draft)",
+    operation_class=operation_class(public=True),
+    responses=public(404, 409, 413),
+)
+async def save_form_draft(
+    token: FromPath[str], data: JSONBody[DraftIn], runtime: Runtime
+) -> Response[DraftOut]:
+    """``{answers: {item: 1..5 or "1".."5", comment?}}`` → 200 with what was kept; a used link
+    is 409, an unknown or expired one 404; a malformed answer 422 naming it. The page sends
+    it as the participant goes, so a reload or a lost connection keeps the answers."""
+    kept = await runtime.write(
+        partial(commands.save_form_draft, token=token, answers=data.bounded(), now=utc_now())
+    )
+    return Response(DraftOut(answers=dict(kept)), headers=dict(PAGE_HEADERS))
 
 
 @get(
@@ -238,4 +271,4 @@ async def list_invitations(
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
-ROUTES = [feedback_page, submit_feedback_form, submit_response, list_invitations]
+ROUTES = [feedback_page, submit_feedback_form, save_form_draft, submit_response, list_invitations]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 import msgspec
 from litestar import Request, Response, get, post, put
@@ -23,24 +23,25 @@ from trainops_feedback.api.controllers import LangQuery
 from trainops_feedback.api.knowledge_views import render_test, render_test_done, render_test_used
 from trainops_feedback.api.pages import (
     PAGE_HEADERS,
-    SCRIPTED_PAGE_HEADERS,
     MalformedForm,
     html_response,
     read_form,
+    scripted_response,
 )
-from trainops_feedback.api.schemas import LanguageCode, ResponseCreated, Token
-from trainops_feedback.api.views import HtmlPage, render_error, render_not_found
-from trainops_feedback.domain.definitions import (
-    DRAFT_MAX_BYTES,
-    MAX_ITEMS,
-    MAX_OPTIONS,
-    form_answers,
+from trainops_feedback.api.schemas import (
+    Answers,
+    DraftIn,
+    DraftOut,
+    LanguageCode,
+    ResponseCreated,
+    Token,
 )
+from trainops_feedback.api.views import render_error, render_not_found
+from trainops_feedback.domain.definitions import MAX_ITEMS, MAX_OPTIONS, form_answers
 from trainops_feedback.domain.errors import AlreadySubmitted, InvalidAnswers, InvitationNotFound
 from trainops_feedback.domain.language import resolve_language
 from trainops_feedback.domain.survey import LANG_FIELD
 from trainops_feedback.handlers import knowledge
-from trainops_shared import errors as app_errors
 from trainops_shared.openapi_docs import error_responses, operation_class, public
 from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
 from trainops_shared.timeutil import utc_now
@@ -56,8 +57,6 @@ TEST_FORM_BODY = (
     Schema(type=OpenAPIType.OBJECT, additional_properties=Schema(type=OpenAPIType.STRING)),
 )
 
-Answers = Annotated[dict[str, Any], msgspec.Meta(max_length=MAX_ITEMS)]
-
 
 class KnowledgeAnswersIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A knowledge test's answers as JSON: Likert ``1..5``, an option key, a list of option
@@ -66,20 +65,6 @@ class KnowledgeAnswersIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     token: Token
     answers: Answers = msgspec.field(default_factory=dict)
     language: LanguageCode | None = None
-
-
-class DraftIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    answers: Answers = msgspec.field(default_factory=dict)
-
-
-class DraftOut(msgspec.Struct, kw_only=True):
-    answers: dict[str, Any]
-
-
-def _page(page: HtmlPage, status: int | None = None) -> Template:
-    response = html_response(page, status)
-    response.headers.update(SCRIPTED_PAGE_HEADERS)
-    return response
 
 
 def _closed(exc: Exception, lang: str | None) -> Template:
@@ -109,7 +94,7 @@ async def test_page(token: FromPath[str], runtime: Runtime, lang: LangQuery = No
         return _closed(exc, lang)
     link = current.link
     language = resolve_language(lang, link.language)
-    return _page(
+    return scripted_response(
         render_test(
             token=token,
             phase=link.phase,
@@ -167,10 +152,10 @@ async def submit_test_form(
             values=answers,
             errors=exc,
         )
-        return _page(page)
+        return scripted_response(page)
     except (InvitationNotFound, AlreadySubmitted) as exc:
         return _closed(exc, language)
-    return _page(render_test_done(token=token, lang=language, training_title=title))
+    return scripted_response(render_test_done(token=token, lang=language, training_title=title))
 
 
 @post(
@@ -212,10 +197,8 @@ async def save_draft(
 ) -> Response[DraftOut]:
     """``{answers}`` → 200 with what was kept (well-formed answers of known items); a used
     link is 409, an unknown or expired one 404; a malformed answer 422 naming it."""
-    if len(msgspec.json.encode(data.answers)) > DRAFT_MAX_BYTES:
-        raise app_errors.Invalid(f"a draft is at most {DRAFT_MAX_BYTES} bytes", field="answers")
     kept = await runtime.write(
-        partial(knowledge.save_test_draft, token=token, answers=data.answers, now=utc_now())
+        partial(knowledge.save_test_draft, token=token, answers=data.bounded(), now=utc_now())
     )
     return Response(DraftOut(answers=kept), headers=dict(PAGE_HEADERS))
 

@@ -71,6 +71,14 @@ def html_response(page: HtmlPage, status: int | None = None) -> Template:
     )
 
 
+def scripted_response(page: HtmlPage, status: int | None = None) -> Template:
+    """``page`` as :func:`html_response`, allowed to run the service's own answer-keeping
+    script and to send its draft back (:data:`SCRIPTED_PAGE_HEADERS`)."""
+    response = html_response(page, status)
+    response.headers.update(SCRIPTED_PAGE_HEADERS)
+    return response
+
+
 async def read_form(
     request: Request[Any, Any, Any],
     *,

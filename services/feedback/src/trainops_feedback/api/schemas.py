@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from trainops_feedback.domain.definitions import DRAFT_MAX_BYTES, MAX_ITEMS
 from trainops_feedback.domain.survey import COMMENT_MAX_LENGTH
+from trainops_shared import errors as app_errors
 
 # Generous raw bounds only (the domain checks the real rules with per-field messages); they keep
 # a hostile body from costing memory or time before validation runs.
@@ -49,3 +51,22 @@ class InvitationOut(msgspec.Struct, kw_only=True):
     kind: str = "feedback"
     """``feedback`` (``/f/…``, after the session), ``pre_test`` (``/t/…``, before it: for the
     confirmation) or ``post_test`` (``/t/…``, after it)."""
+
+
+Answers = Annotated[dict[str, Any], msgspec.Meta(max_length=MAX_ITEMS)]
+
+
+class DraftIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The answers a page has so far (the same body for the feedback form and a test)."""
+
+    answers: Answers = msgspec.field(default_factory=dict)
+
+    def bounded(self) -> dict[str, Any]:
+        """The answers, refused (422) when larger than a draft may be."""
+        if len(msgspec.json.encode(self.answers)) > DRAFT_MAX_BYTES:
+            raise app_errors.Invalid(f"a draft is at most {DRAFT_MAX_BYTES} bytes", field="answers")
+        return self.answers
+
+
+class DraftOut(msgspec.Struct, kw_only=True):
+    answers: dict[str, Any]

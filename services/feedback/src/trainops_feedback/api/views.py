@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
+from trainops_feedback.api.knowledge_texts import TEST_TEXTS
 from trainops_feedback.api.texts import LANGUAGE_NAMES, TEXTS, TRANSPORT_ERRORS, PageTexts
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers
 from trainops_feedback.domain.language import LANGUAGES, resolve_language
@@ -119,14 +120,15 @@ def render_form(
     lang: str | None,
     participant_language: str | None = None,
     survey: SurveyDefinition = POST_TRAINING_V1,
-    values: Mapping[str, str] | None = None,
+    values: Mapping[str, object] | None = None,
     errors: InvalidAnswers | Iterable[FieldError] | None = None,
 ) -> HtmlPage:
     """The survey form (200), or the form again with per-field errors (422) when ``errors``.
 
-    ``values`` is the submitted form, so a participant who forgot one question does not have
-    to re-tap the other four. The form posts urlencoded to ``/f/{token}`` with a hidden
-    ``lang`` so the answer page comes back in the language the participant was reading.
+    ``values`` is the submitted form or the link's saved draft, so a participant who forgot
+    one question, reloaded or lost the connection does not have to re-tap the others. The
+    form posts urlencoded to ``/f/{token}`` with a hidden ``lang`` so the answer page comes
+    back in the language the participant was reading.
     """
     language = resolve_language(lang, participant_language)
     texts = TEXTS[language]
@@ -134,7 +136,7 @@ def render_form(
     by_item = _field_errors(errors)
     items = []
     for item in survey.items:
-        chosen = values.get(item.key, "").strip()
+        chosen = str(values.get(item.key, "")).strip()
         error = by_item.get(item.key)
         items.append(
             {
@@ -160,11 +162,13 @@ def render_form(
         "summary": _summary(by_item, texts, survey),
         "action": f"/f/{quote(token, safe='')}",
         "lang_field": LANG_FIELD,
+        # The answer-keeping script's words are the same on every participant page.
+        "keeping": TEST_TEXTS[language],
         "items": items,
         "comment": {
             "field": COMMENT_FIELD,
             "max_length": survey.comment_max_length,
-            "value": values.get(COMMENT_FIELD, ""),
+            "value": str(values.get(COMMENT_FIELD, "")),
             "error": texts.error(comment_error.code) if comment_error is not None else "",
         },
     }
@@ -180,7 +184,7 @@ def render_form_with_errors(
     session_date: date | None,
     lang: str | None,
     error: InvalidAnswers,
-    values: Mapping[str, str],
+    values: Mapping[str, object],
     participant_language: str | None = None,
     survey: SurveyDefinition = POST_TRAINING_V1,
 ) -> HtmlPage:
@@ -206,11 +210,12 @@ def _message_page(
     pick: Callable[[PageTexts], tuple[str, str]],
     training_title: str | None,
     with_switch: bool,
+    answers_done: str | None = None,
 ) -> HtmlPage:
     language = resolve_language(lang, participant_language)
     texts = TEXTS[language]
     title, body = pick(texts)
-    context = {
+    context: dict[str, Any] = {
         "lang": language,
         "title": title,
         "body": body,
@@ -218,6 +223,8 @@ def _message_page(
         "training_title": training_title,
         "switch": language_switch(language, texts) if with_switch else None,
     }
+    if answers_done is not None:
+        context["answers_done"] = answers_done
     return HtmlPage(status=status, language=language, template="message.html", context=context)
 
 
@@ -226,11 +233,13 @@ def render_thanks(
     *,
     participant_language: str | None = None,
     training_title: str | None = None,
+    token: str | None = None,
 ) -> HtmlPage:
     """The thank-you page after a successful submission (200; ``#thanks``).
 
     No language switch here: its links would GET the link again, which by then answers
-    "already submitted" and would read as an error to the participant.
+    "already submitted" and would read as an error to the participant. With ``token`` the
+    page tells the answer-keeping script to drop that form's copy kept in the browser.
     """
     return _message_page(
         status=200,
@@ -240,6 +249,7 @@ def render_thanks(
         pick=lambda t: (t.thanks_title, t.thanks_body),
         training_title=training_title,
         with_switch=False,
+        answers_done=f"/f/{quote(token, safe='')}" if token is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Final
 import msgspec
 
 from trainops_feedback.domain.errors import FieldError, InvalidAnswers, NotFound
+from trainops_feedback.domain.errors import Invalid as FieldInvalid
 from trainops_shared.errors import Invalid
 from trainops_shared.validation import check_text
 
@@ -227,3 +228,37 @@ def parse_form(
         # Unknown names keep their raw value so _check reports them as unknown items.
         answers[name] = int(value) if _DIGITS_RE.fullmatch(value) else value
     return _check(answers, comment, survey, earlier)
+
+
+def check_form_draft(
+    answers: Mapping[str, object], *, survey: SurveyDefinition = POST_TRAINING_V1
+) -> dict[str, int | str]:
+    """What a half-filled form keeps: ratings as integers, the comment as typed (bounded).
+
+    Nothing is required yet and a blank is left out, but what is kept must be something the
+    form could submit: a browser sends ``"4"`` and a JSON client ``4``, both kept as ``4``;
+    an unknown item, a rating outside 1..5 or an unprintable comment is refused by name, so a
+    draft can never restore a value the submission would then reject.
+    """
+    kept: dict[str, int | str] = {}
+    for key, value in answers.items():
+        if value is None or value == "":
+            continue
+        if key == COMMENT_FIELD:
+            text, error = _clean_comment(value, survey)
+            if error is not None:
+                raise FieldInvalid(error.field, error.message)
+            if text is not None:
+                kept[key] = text
+            continue
+        field = _answer_field(str(key))
+        if survey.item(str(key)) is None:
+            raise FieldInvalid(field, f"unknown survey item {key!r}")
+        if isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldInvalid(field, f"must be a whole number {LIKERT_MIN}..{LIKERT_MAX}")
+        if not LIKERT_MIN <= value <= LIKERT_MAX:
+            raise FieldInvalid(field, f"must be between {LIKERT_MIN} and {LIKERT_MAX}")
+        kept[str(key)] = value
+    return kept

@@ -7,7 +7,8 @@ of the same transaction, so an answered submission always has its ``FeedbackSubm
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -18,9 +19,9 @@ from trainops_feedback.domain.errors import (
     InvitationExpired,
     InvitationNotFound,
 )
-from trainops_feedback.domain.invitation import InvitationKind, InvitationView
+from trainops_feedback.domain.invitation import InvitationKind, InvitationView, link_state
 from trainops_feedback.domain.language import resolve_language
-from trainops_feedback.domain.survey import Submission, SurveyDefinition
+from trainops_feedback.domain.survey import Submission, SurveyDefinition, check_form_draft
 from trainops_feedback.domain.tokens import (
     InvitationTokens,
     hash_token,
@@ -91,6 +92,33 @@ def usable_invitation(conn: Connection, token: str, now: datetime) -> Invitation
     if is_expired(view.expires_at, now):
         raise InvitationExpired()
     return view
+
+
+@dataclass(frozen=True, slots=True)
+class OpenForm:
+    """A link as its page shows it: the invitation (``None`` if unknown) and, while the link
+    is open, the answers saved so far."""
+
+    view: InvitationView | None
+    draft: dict[str, object] = field(default_factory=dict)
+
+
+def open_form(conn: Connection, token: str, now: datetime) -> OpenForm:
+    view = find_invitation(conn, token)
+    if view is None or link_state(view, now) != "open":
+        return OpenForm(view)
+    return OpenForm(view, knowledge.load_draft(conn, hash_token(token)))
+
+
+def save_form_draft(
+    conn: Connection, token: str, answers: Mapping[str, object], now: datetime
+) -> dict[str, int | str]:
+    """Keep what was answered so far; a used link is 409, an unknown or expired one 404, as
+    for a submission, so a draft never outlives the link it belongs to."""
+    usable_invitation(conn, token, now)
+    kept = check_form_draft(answers)
+    knowledge.save_draft(conn, hash_token(token), dict(kept), now)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +202,7 @@ def submit_feedback(conn: Connection, command: SubmitFeedback, now: datetime) ->
     if not invitations.claim_invitation(conn, hash_token(command.token), now):
         raise AlreadySubmitted()
     language = resolve_language(command.language, view.language)
+    knowledge.drop_draft(conn, hash_token(command.token))
     response_id = uuid7()
     submission = command.submission
     responses.insert_response(
