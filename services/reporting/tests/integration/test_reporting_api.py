@@ -143,7 +143,7 @@ async def test_reports_from_a_realistic_event_mix(
             assert r.status_code == 200, r.text
             body: dict[str, Any] = r.json()
             assert body.pop("definitions")["unit"].startswith("every count is of registrations")
-            assert body.pop("indicators_version") == "1"
+            assert body.pop("indicators_version") == "2"
             assert "attendance_rate" in {d["code"] for d in body.pop("indicator_definitions")}
             return body if body == EXPECTED_SUMMARY else None
 
