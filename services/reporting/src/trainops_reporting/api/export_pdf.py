@@ -64,6 +64,14 @@ def _column_widths(
     return [width + 4 for width in needed]
 
 
+def _align(index: int, labels: int, text_columns: Sequence[int]) -> Align:
+    return Align.L if index < labels or index in text_columns else Align.R
+
+
+_SECTION_START: Final[float] = 30
+"""Room (mm) a section's heading needs below it, or it starts on the next page with its table."""
+
+
 def _grid(
     pdf: FPDF,
     columns: Sequence[str],
@@ -71,6 +79,7 @@ def _grid(
     widths: Sequence[float],
     rows: Sequence[Sequence[Cell]],
     total: Sequence[Cell] | None,
+    text_columns: Sequence[int] = (),
 ) -> None:
     """One table, its header row repeated on every page it runs to, a total line in bold."""
     bold = FontFace(emphasis="BOLD")
@@ -87,14 +96,14 @@ def _grid(
     ) as grid:
         heading = grid.row()
         for index, name in enumerate(columns):
-            heading.cell(name, align=Align.L if index < labels else Align.R)
+            heading.cell(name, align=_align(index, labels, text_columns))
         lines: list[tuple[Sequence[Cell], FontFace | None]] = [(line, None) for line in rows]
         if total is not None:
             lines.append((total, bold))
         for line, style in lines:
             row = grid.row()
             for index, value in enumerate(line):
-                align = Align.L if index < labels else Align.R
+                align = _align(index, labels, text_columns)
                 row.cell(shown(value), align=align, style=style)
 
 
@@ -122,6 +131,8 @@ def pdf_bytes(table: ExportTable) -> bytes:
     _grid(pdf, table.columns, table.label_columns, widths, table.rows, table.total)
     for section in table.sections:
         pdf.ln(6)
+        if pdf.will_page_break(_SECTION_START):
+            pdf.add_page(orientation=pdf.cur_orientation)  # as the page before
         pdf.set_font(FONT_FAMILY, "B", 11)
         pdf.multi_cell(0, 6, section.title, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
@@ -130,5 +141,13 @@ def pdf_bytes(table: ExportTable) -> bytes:
         if sum(section_widths) > pdf.epw:
             spare = pdf.epw - sum(section_widths[:-1])
             section_widths[-1] = max(spare, pdf.epw / (2 * len(section_widths)))
-        _grid(pdf, section.columns, section.label_columns, section_widths, section.rows, None)
+        _grid(
+            pdf,
+            section.columns,
+            section.label_columns,
+            section_widths,
+            section.rows,
+            None,
+            section.text_columns,
+        )
     return bytes(pdf.output())

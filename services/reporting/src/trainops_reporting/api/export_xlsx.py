@@ -79,6 +79,7 @@ def _grid(
     label_columns: int,
     lines: Sequence[Sequence[Cell]],
     total: bool,
+    text_columns: Sequence[int] = (),
 ) -> int:
     """A header row and its lines (the last one a total line when ``total``) from the sheet's
     next row on; returns the header's row number."""
@@ -93,13 +94,13 @@ def _grid(
         heading.alignment = Alignment(
             wrap_text=True,
             vertical="center",
-            horizontal="left" if column <= label_columns else "right",
+            horizontal="left" if column <= label_columns or column - 1 in text_columns else "right",
         )
     for line in lines:
         sheet.append(list(line))
         for column, value in enumerate(line, start=1):
             cell = sheet.cell(row=sheet.max_row, column=column)
-            if column > label_columns:
+            if column > label_columns and column - 1 not in text_columns:
                 cell.alignment = Alignment(horizontal="right")
                 if isinstance(value, float):
                     cell.number_format = "0.00"
@@ -141,7 +142,9 @@ def _sections_sheet(book: Workbook, table: ExportTable) -> None:
         sheet.append([])
         sheet.append([section.title])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        _grid(sheet, section.columns, section.label_columns, section.rows, False)
+        _grid(
+            sheet, section.columns, section.label_columns, section.rows, False, section.text_columns
+        )
         all_lines += [section.columns, *section.rows]
     _fit_columns(sheet, widest.columns, all_lines)
 

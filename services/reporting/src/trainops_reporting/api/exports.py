@@ -151,6 +151,8 @@ class ExportSection:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     label_columns: int = 1
+    text_columns: tuple[int, ...] = ()
+    """Further columns (0-based) of text, aligned as labels rather than as figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +456,7 @@ def evidence_sections(report: Mapping[str, Any], lang: Language) -> tuple[Export
         title=words["items"],
         columns=(words["item"], words["respondents"], words["mean"], words["distribution"]),
         rows=tuple(rows) if rows else ((words["none"], "", "", ""),),
+        text_columns=(3,),
     )
     return gain, items
 
