@@ -50,6 +50,11 @@ async def publish(nats_url: str, events: Sequence[Event]) -> None:
         await nc.close()
 
 
+async def publish_sessions_first(nats_url: str, events: Sequence[Event]) -> None:
+    await publish(nats_url, [e for e in events if e.subject.startswith("sch")])
+    await publish(nats_url, [e for e in events if not e.subject.startswith("sch")])
+
+
 def make_app(nats_url: str, data_dir: Path) -> Litestar:
     settings = load_settings(
         "reporting",
@@ -85,8 +90,7 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
     events = programme.events
     app = make_app(fresh_nats_server.url, tmp_path)
     async with AsyncTestClient(app) as client:
-        await publish(fresh_nats_server.url, [e for e in events if e.subject.startswith("sch")])
-        await publish(fresh_nats_server.url, [e for e in events if not e.subject.startswith("sch")])
+        await publish_sessions_first(fresh_nats_server.url, events)
 
         async def projected() -> bool:
             r = await client.get("/reports/summary", headers=REPORTING)
@@ -249,8 +253,7 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
     events = programme.events
     app = make_app(fresh_nats_server.url, tmp_path)
     async with AsyncTestClient(app) as client:
-        await publish(fresh_nats_server.url, [e for e in events if e.subject.startswith("sch")])
-        await publish(fresh_nats_server.url, [e for e in events if not e.subject.startswith("sch")])
+        await publish_sessions_first(fresh_nats_server.url, events)
 
         async def projected() -> bool:
             r = await client.get("/reports/knowledge-gain", headers=REPORTING)

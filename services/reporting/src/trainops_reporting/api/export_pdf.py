@@ -132,7 +132,7 @@ def pdf_bytes(table: ExportTable) -> bytes:
     for section in table.sections:
         pdf.ln(6)
         if pdf.will_page_break(_SECTION_START):
-            pdf.add_page(orientation=pdf.cur_orientation)  # as the page before
+            pdf.add_page(orientation=pdf.cur_orientation.value)  # as the page before
         pdf.set_font(FONT_FAMILY, "B", 11)
         pdf.multi_cell(0, 6, section.title, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
