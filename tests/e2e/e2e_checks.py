@@ -242,14 +242,17 @@ def check_unsuppressed(report: Mapping[str, Any], true_cells: TrueCells, by: Seq
 def check_csv_matches_json(rows: list[list[str]], report: Mapping[str, Any]) -> None:
     """The CSV export says the same as the JSON: same rows in the same order, ``<k`` where the
     JSON hides a primary count, ``x`` where it hides a complementary one, and a ``TOTAL``
-    line."""
+    line (then, after a blank line, the evidence rows)."""
     dims = list(report["by"]) or ["scope"]
     k = int(report["k"])
     columns = [*MEASURES, "satisfaction_mean"]
     ratio_codes = list(RATIO_CODES)
     assert rows[0] == [*dims, *columns, *ratio_codes], rows[0]
-    body = rows[1:]
+    end = rows.index([]) if [] in rows else len(rows)  # the evidence rows follow a blank line
+    body = rows[1:end]
     assert len(body) == len(report["rows"]) + 1, (len(body), len(report["rows"]))
+    if "evidence" in report:
+        assert rows[end + 1] == ["section", "item", "figure", "value"], rows[end + 1 :]
 
     def expect(entry: Mapping[str, Any], labels: list[str]) -> list[str]:
         flags = entry.get("suppressed", {}) or {}

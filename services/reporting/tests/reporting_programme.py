@@ -16,6 +16,7 @@ from trainops_shared.events import (
     AttendanceRecorded,
     Event,
     FeedbackSubmitted,
+    KnowledgeTestSubmitted,
     ParticipantProfile,
     ParticipantRegistered,
     ParticipantsMerged,
@@ -195,6 +196,27 @@ class Programme:
             registration_id=reg.registration_id,
             participant_id=reg.participant_id,
             answers={"overall": overall, "relevance": 4},
+            language="kk",
+        )
+        return event
+
+    def knowledge_test(
+        self, reg: ParticipantRegistered, phase: str, score: int, max_score: int = 10
+    ) -> KnowledgeTestSubmitted:
+        response_id = uuid.uuid4()
+        event: KnowledgeTestSubmitted = self._emit(
+            KnowledgeTestSubmitted,
+            response_id,
+            response_id=response_id,
+            survey_id=self.survey_id,
+            survey_version=1,
+            session_id=reg.session_id,
+            registration_id=reg.registration_id,
+            participant_id=reg.participant_id,
+            invitation_id=uuid.uuid5(reg.registration_id, phase),
+            phase=phase,
+            score=score,
+            max_score=max_score,
             language="kk",
         )
         return event

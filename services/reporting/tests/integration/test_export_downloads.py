@@ -3,6 +3,7 @@ figures and suppression as the JSON answer, in the language asked for, to the re
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from trainops_devtools.nats_server import NatsServer
 from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import TEST_JWT_ENV, token_for
 from trainops_reporting.app import build_spec
-from trainops_shared.events import Event, encode_event
+from trainops_shared.events import Event, ParticipantRegistered, encode_event
 from trainops_shared.service import create_app
 from trainops_shared.settings import load_settings
 
@@ -47,6 +48,11 @@ async def publish(nats_url: str, events: Sequence[Event]) -> None:
             await js.publish(event.subject, encode_event(event), headers=headers, timeout=5)
     finally:
         await nc.close()
+
+
+async def publish_sessions_first(nats_url: str, events: Sequence[Event]) -> None:
+    await publish(nats_url, [e for e in events if e.subject.startswith("sch")])
+    await publish(nats_url, [e for e in events if not e.subject.startswith("sch")])
 
 
 def make_app(nats_url: str, data_dir: Path) -> Litestar:
@@ -84,8 +90,7 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
     events = programme.events
     app = make_app(fresh_nats_server.url, tmp_path)
     async with AsyncTestClient(app) as client:
-        await publish(fresh_nats_server.url, [e for e in events if e.subject.startswith("sch")])
-        await publish(fresh_nats_server.url, [e for e in events if not e.subject.startswith("sch")])
+        await publish_sessions_first(fresh_nats_server.url, events)
 
         async def projected() -> bool:
             r = await client.get("/reports/summary", headers=REPORTING)
@@ -155,7 +160,7 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
             "Актау",
             "Алматы",
             "Итого",
-            "Стр. 1 / 1",
+            "Стр. 1 / 2",  # the evidence tables follow on the next page
         ):
             assert words in text, words
         table = text[text.index("Зарегистрировано") : text.index("Подавление малых ячеек")]
@@ -228,3 +233,92 @@ async def test_donor_and_summary_downloads(fresh_nats_server: NatsServer, tmp_pa
         assert "json, csv, xlsx, pdf" in r.json()["detail"]
         r = await client.get("/reports/summary", params={"format": "csv"}, headers=REPORTING)
         assert r.status_code == 422 and "json, xlsx, pdf" in r.json()["detail"]
+
+
+async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
+    fresh_nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """Tests and answers sent as events reach the summary and the donor answer as the
+    evidence routes publish them, and the CSV, XLSX and PDF carry the same figures."""
+    programme = Programme()
+    ids = build_donor_scenario(programme)
+    regs = [
+        e
+        for e in programme.events
+        if isinstance(e, ParticipantRegistered) and e.session_id == ids["s1"]
+    ]
+    for reg, (pre, post) in zip(regs[:5], [(4, 8), (5, 5), (6, 9), (2, 6), (3, 8)], strict=True):
+        programme.knowledge_test(reg, "pre", pre)
+        programme.knowledge_test(reg, "post", post)
+    events = programme.events
+    app = make_app(fresh_nats_server.url, tmp_path)
+    async with AsyncTestClient(app) as client:
+        await publish_sessions_first(fresh_nats_server.url, events)
+
+        async def projected() -> bool:
+            r = await client.get("/reports/knowledge-gain", headers=REPORTING)
+            return bool(r.status_code == 200 and r.json()["pairs"] == 5)
+
+        await eventually(projected)
+        gain = (await client.get("/reports/knowledge-gain", headers=REPORTING)).json()
+        items = (await client.get("/reports/items", headers=REPORTING)).json()["items"]
+        summary = (await client.get("/reports/summary", headers=REPORTING)).json()
+        donor = (
+            await client.get("/reports/donor", params={"by": "city"}, headers=REPORTING)
+        ).json()
+        expected_gain = {
+            "pairs": 5,
+            "mean_pre": 40.0,
+            "mean_post": 72.0,
+            "mean_gain": 32.0,
+            "share_improved": 0.8,
+            "suppressed": None,
+        }
+        assert {name: gain[name] for name in expected_gain} == expected_gain
+        for answer in (summary, donor):
+            assert answer["evidence"] == {"knowledge_gain": expected_gain, "items": items}
+        overall = next(i for i in items if i["item"] == "overall")
+        assert overall["respondents"] == 9 and overall["mean"] == 3.89
+        assert summary["indicators_version"] == "2"
+
+        # a training without tests or answers: nothing to report, nothing hidden
+        t2 = await client.get(
+            "/reports/summary", params={"training_id": str(ids["t2"])}, headers=REPORTING
+        )
+        assert t2.json()["evidence"]["items"] == []
+        assert t2.json()["evidence"]["knowledge_gain"]["pairs"] is None
+
+        # --- CSV: the evidence rows after the table
+        r = await client.get(
+            "/reports/donor", params={"by": "city", "format": "csv"}, headers=REPORTING
+        )
+        lines = list(csv.reader(io.StringIO(r.text)))
+        start = lines.index(["section", "item", "figure", "value"])
+        rows = {(item, figure): value for _, item, figure, value in lines[start + 1 :]}
+        assert rows["knowledge_gain", "pairs"] == "5"
+        assert rows["knowledge_gain", "mean_gain"] == "32.0"
+        assert rows["overall", "mean"] == "3.89"
+        for cell in overall["cells"]:
+            marker = {"primary": "<5", "complementary": "x"}.get(cell["suppressed"] or "")
+            assert rows["overall", f"answer:{cell['value']}"] == (marker or str(cell["count"]))
+
+        # --- XLSX: an evidence sheet in the language asked for
+        r = await client.get(
+            "/reports/donor",
+            params={"by": "city", "format": "xlsx", "lang": "en"},
+            headers=REPORTING,
+        )
+        book = load_workbook(io.BytesIO(r.content))
+        assert book.sheetnames == ["Donor report", "Learning evidence"]
+        values = [[c.value for c in row] for row in book["Learning evidence"].iter_rows()]
+        assert ["Mean gain (percentage points)", 32, None, None] in values
+        assert values[
+            values.index(["Item", "Respondents", "Mean (1–5)", "Distribution of answers"]) + 1
+        ][:3] == ["overall", 9, 3.89]
+
+        # --- PDF: the gain table of the summary, in Kazakh
+        r = await client.get(
+            "/reports/summary", params={"format": "pdf", "lang": "kk"}, headers=REPORTING
+        )
+        text = pdf_text(r.content)
+        assert "Білімнің өсуі" in text and "32.00" in text and "Сауалнаманың әр сұрағы" in text

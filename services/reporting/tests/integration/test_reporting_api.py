@@ -143,8 +143,9 @@ async def test_reports_from_a_realistic_event_mix(
             assert r.status_code == 200, r.text
             body: dict[str, Any] = r.json()
             assert body.pop("definitions")["unit"].startswith("every count is of registrations")
-            assert body.pop("indicators_version") == "1"
+            assert body.pop("indicators_version") == "2"
             assert "attendance_rate" in {d["code"] for d in body.pop("indicator_definitions")}
+            assert body.pop("evidence")["knowledge_gain"]["pairs"] is None  # no tests taken
             return body if body == EXPECTED_SUMMARY else None
 
         await eventually(summary_complete)
@@ -253,7 +254,9 @@ async def test_reports_from_a_realistic_event_mix(
         assert r.status_code == 200
         assert r.headers["content-type"] == "text/csv; charset=utf-8"
         assert r.headers["content-disposition"] == 'attachment; filename="donor-report.csv"'
-        assert list(csv.reader(io.StringIO(r.text))) == [
+        table, evidence = r.text.split("\r\n\r\n")
+        assert evidence.startswith("section,item,figure,value\r\nevidence,knowledge_gain,pairs,")
+        assert list(csv.reader(io.StringIO(table))) == [
             [
                 "city",
                 "registered",
@@ -326,4 +329,6 @@ async def test_reports_from_a_realistic_event_mix(
         body = r.json()
         for described in ("definitions", "indicator_definitions", "indicators_version"):
             body.pop(described)
+        items = (await client.get("/reports/items", headers=REPORTING)).json()["items"]
+        assert body.pop("evidence")["items"] == items and items  # replayed with the rest
         assert body == EXPECTED_SUMMARY

@@ -106,7 +106,7 @@ async def test_a_snapshot_is_frozen_compared_and_reproduced_from_the_streams(
         assert r.status_code == 201, r.text
         first = r.json()
         assert first["parameters"] == {**ASKED, "training_id": None}
-        assert first["k"] == 5 and first["definitions_version"] == "1"
+        assert first["k"] == 5 and first["definitions_version"] == "2"
         assert first["created_by"] and "@" not in first["created_by"]
         assert set(first["positions"]) == {"SCHEDULING", "REGISTRATION", "FEEDBACK"}
         assert sum(first["positions"].values()) == len(first_events)

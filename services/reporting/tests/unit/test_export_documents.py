@@ -279,3 +279,153 @@ def test_the_summary_pdf_marks_its_hidden_figures() -> None:
     assert not re.search(
         r"(?<![<\d])4(?![\d.–])", text.split("Значение", 1)[1].split("Подавление")[0]
     )
+
+
+def evidence_report() -> dict[str, Any]:
+    """A donor answer with its evidence section as the handlers give it: one Likert item with
+    a primary and a complementary cell, one hidden whole, and a single choice."""
+    report = city_sex_report()
+    report["evidence"] = {
+        "knowledge_gain": {
+            "pairs": 12,
+            "mean_pre": 41.5,
+            "mean_post": 68.25,
+            "mean_gain": 26.75,
+            "share_improved": 0.8333,
+            "suppressed": None,
+        },
+        "items": [
+            {
+                "item": "overall",
+                "kind": "likert",
+                "respondents": 14,
+                "mean": 4.07,
+                "cells": [
+                    {"value": "1", "count": 0, "suppressed": None},
+                    {"value": "2", "count": None, "suppressed": "primary"},
+                    {"value": "3", "count": None, "suppressed": "complementary"},
+                    {"value": "4", "count": 5, "suppressed": None},
+                    {"value": "5", "count": 6, "suppressed": None},
+                ],
+                "suppressed": None,
+            },
+            {
+                "item": "trainer",
+                "kind": "likert",
+                "respondents": None,
+                "mean": None,
+                "cells": [],
+                "suppressed": "primary",
+            },
+            {
+                "item": "format",
+                "kind": "single",
+                "respondents": 9,
+                "mean": None,
+                "cells": [
+                    {"value": "online", "count": 9, "suppressed": None},
+                    {"value": "in_person", "count": 0, "suppressed": None},
+                ],
+                "suppressed": None,
+            },
+        ],
+    }
+    return report
+
+
+def test_the_csv_ends_with_the_evidence_rows_markers_and_all() -> None:
+    text = donor_csv(evidence_report())
+    main, evidence = text.split("\r\n\r\n")
+    assert len(main.splitlines()) == 5  # header, three rows, TOTAL: unchanged
+    assert evidence.splitlines() == [
+        "section,item,figure,value",
+        "evidence,knowledge_gain,pairs,12",
+        "evidence,knowledge_gain,mean_pre,41.5",
+        "evidence,knowledge_gain,mean_post,68.25",
+        "evidence,knowledge_gain,mean_gain,26.75",
+        "evidence,knowledge_gain,share_improved,0.8333",
+        "evidence,overall,respondents,14",
+        "evidence,overall,mean,4.07",
+        "evidence,overall,answer:1,0",
+        "evidence,overall,answer:2,<5",
+        "evidence,overall,answer:3,x",
+        "evidence,overall,answer:4,5",
+        "evidence,overall,answer:5,6",
+        "evidence,trainer,respondents,<5",
+        "evidence,trainer,mean,x",
+        "evidence,format,respondents,9",
+        "evidence,format,answer:online,9",
+        "evidence,format,answer:in_person,0",
+    ]
+
+
+def test_a_gain_below_k_pairs_is_marked_never_a_number() -> None:
+    report = evidence_report()
+    report["evidence"]["knowledge_gain"] = {
+        "pairs": None,
+        "mean_pre": None,
+        "mean_post": None,
+        "mean_gain": None,
+        "share_improved": None,
+        "suppressed": "primary",
+    }
+    lines = donor_csv(report).splitlines()
+    assert [line.rsplit(",", 1)[1] for line in lines if ",knowledge_gain," in line] == [
+        "<5",
+        "x",
+        "x",
+        "x",
+        "x",
+    ]
+
+
+def test_the_workbook_has_an_evidence_sheet_in_the_language_asked() -> None:
+    content = xlsx_bytes(donor_table(evidence_report(), "en", AT))
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Donor report", "Learning evidence"]
+    sheet = book["Learning evidence"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    gain_at = values.index(
+        ["Knowledge gain (tests before and after the training)", None, None, None]
+    )
+    assert values[gain_at + 1 : gain_at + 7] == [
+        ["Figure", "Value", None, None],
+        ["Took both tests", 12, None, None],
+        ["Before, mean (% of the maximum)", 41.5, None, None],
+        ["After, mean (%)", 68.25, None, None],
+        ["Mean gain (percentage points)", 26.75, None, None],
+        ["Share who improved", 0.8333, None, None],
+    ]
+    items_at = values.index(["Every survey item", None, None, None])
+    assert values[items_at + 1 :] == [
+        ["Item", "Respondents", "Mean (1–5)", "Distribution of answers"],
+        ["overall", 14, 4.07, "1: 0; 2: <5; 3: x; 4: 5; 5: 6"],
+        ["trainer", "<5", "x", None],
+        ["format", 9, None, "online: 9; in_person: 0"],
+    ]
+    assert xlsx_bytes(donor_table(evidence_report(), "en", AT)) == content  # same bytes
+
+
+def test_the_pdf_has_the_evidence_tables_after_the_donor_table() -> None:
+    content = pdf_bytes(summary_table(summary_with_evidence(), "kk", AT))
+    assert pdf_bytes(summary_table(summary_with_evidence(), "kk", AT)) == content
+    text = "\n".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(content))
+    gain_at = text.index("Білімнің өсуі")
+    assert text.index("Қамтылған қалалар") < gain_at < text.index("Сауалнаманың әр сұрағы")
+    for figure in ("Екі тестті де тапсырғандар", "26.75", "0.83", "1: 0; 2: <5; 3: x; 4: 5; 5: 6"):
+        assert figure in text, figure
+
+
+def summary_with_evidence() -> dict[str, Any]:
+    totals = cell({}, {"registered": 156, "attended": 88, "feedback_responses": 62})
+    return {
+        **totals,
+        "sessions_scheduled": 4,
+        "sessions_delivered": 3,
+        "cities_reached": 2,
+        "k": 5,
+        "unit": "registrations",
+        "definitions": DEFINITIONS,
+        "filters": {"period": "all", "training_id": None},
+        "evidence": evidence_report()["evidence"],
+    }

@@ -18,7 +18,7 @@ from trainops_reporting.api.params import (
     parse_training,
 )
 from trainops_reporting.domain.categories import ReportingError
-from trainops_reporting.handlers.reports import period_window
+from trainops_reporting.handlers.periods import period_window
 from trainops_shared.errors import Invalid
 from trainops_shared.settings import SettingsError
 

@@ -24,28 +24,13 @@ from trainops_reporting.api.controllers import (
     reader_of,
 )
 from trainops_reporting.api.params import parse_k, parse_period, parse_training
+from trainops_reporting.api.schemas import ItemOut, KnowledgeGainOut
 from trainops_reporting.handlers import evidence
 from trainops_shared.auth import requires
 from trainops_shared.openapi_docs import protected
 from trainops_shared.service import ServiceRuntime
 
 Runtime = NamedDependency[ServiceRuntime]
-
-
-class CellOut(msgspec.Struct, kw_only=True):
-    value: str
-    count: int | None
-    suppressed: str | None = None
-
-
-class ItemOut(msgspec.Struct, kw_only=True):
-    item: str
-    kind: str
-    respondents: int | None
-    mean: float | None
-    """Likert items: the mean answer (1..5) of the counted responses."""
-    cells: list[CellOut]
-    suppressed: str | None = None
 
 
 class ItemsOut(msgspec.Struct, kw_only=True):
@@ -55,16 +40,10 @@ class ItemsOut(msgspec.Struct, kw_only=True):
     items: list[ItemOut]
 
 
-class GainOut(msgspec.Struct, kw_only=True):
+class GainOut(KnowledgeGainOut, kw_only=True):
     period: str
     training_id: uuid.UUID | None
     k: int
-    pairs: int | None
-    mean_pre: float | None
-    mean_post: float | None
-    mean_gain: float | None
-    share_improved: float | None
-    suppressed: str | None = None
 
 
 class CommentsOut(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ alone still says what ``<k`` and ``x`` mean.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import as_file, files
 from typing import Final
 
@@ -48,27 +49,70 @@ class _Document(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def _column_widths(pdf: FPDF, table: ExportTable) -> list[float]:
+def _column_widths(
+    pdf: FPDF, columns: Sequence[str], lines: Sequence[Sequence[Cell]]
+) -> list[float]:
     """Widths in proportion to what each column must hold: its longest value, and the longest
     word of its heading (headings wrap between words, never inside one). A narrow table (the
     summary's two columns) keeps about its natural width rather than spanning the page."""
     pdf.set_font(FONT_FAMILY, "B", 9)
-    needed = [
-        max(pdf.get_string_width(word) for word in [*name.split(), ""]) for name in table.columns
-    ]
+    needed = [max(pdf.get_string_width(word) for word in [*name.split(), ""]) for name in columns]
     pdf.set_font(FONT_FAMILY, size=9)
-    lines = [*table.rows, *([table.total] if table.total is not None else [])]
     for line in lines:
         for index, value in enumerate(line):
             needed[index] = max(needed[index], pdf.get_string_width(shown(value)))
     return [width + 4 for width in needed]
 
 
+def _align(index: int, labels: int, text_columns: Sequence[int]) -> Align:
+    return Align.L if index < labels or index in text_columns else Align.R
+
+
+_SECTION_START: Final[float] = 30
+"""Room (mm) a section's heading needs below it, or it starts on the next page with its table."""
+
+
+def _grid(
+    pdf: FPDF,
+    columns: Sequence[str],
+    labels: int,
+    widths: Sequence[float],
+    rows: Sequence[Sequence[Cell]],
+    total: Sequence[Cell] | None,
+    text_columns: Sequence[int] = (),
+) -> None:
+    """One table, its header row repeated on every page it runs to, a total line in bold."""
+    bold = FontFace(emphasis="BOLD")
+    pdf.set_font(FONT_FAMILY, size=9)
+    with pdf.table(
+        col_widths=tuple(widths),
+        width=min(pdf.epw, 1.5 * sum(widths)),
+        align="LEFT",
+        line_height=5,
+        headings_style=FontFace(emphasis="BOLD", fill_color=_HEADER_FILL),
+        repeat_headings=1,
+        text_align="LEFT",
+        padding=1.2,
+    ) as grid:
+        heading = grid.row()
+        for index, name in enumerate(columns):
+            heading.cell(name, align=_align(index, labels, text_columns))
+        lines: list[tuple[Sequence[Cell], FontFace | None]] = [(line, None) for line in rows]
+        if total is not None:
+            lines.append((total, bold))
+        for line, style in lines:
+            row = grid.row()
+            for index, value in enumerate(line):
+                align = _align(index, labels, text_columns)
+                row.cell(shown(value), align=align, style=style)
+
+
 def pdf_bytes(table: ExportTable) -> bytes:
     """Title, parameters, then the table; its header row repeats on every page it runs to.
     The pages are landscape when the table is too wide for portrait."""
     pdf = _Document(table)
-    widths = _column_widths(pdf, table)
+    lines = [*table.rows, *([table.total] if table.total is not None else [])]
+    widths = _column_widths(pdf, table.columns, lines)
     # A table wider than a portrait page (a two-way breakdown with every indicator) turns the
     # page rather than breaking its headings inside words.
     pdf.add_page(orientation="landscape" if sum(widths) > pdf.epw else "portrait")
@@ -84,30 +128,26 @@ def pdf_bytes(table: ExportTable) -> bytes:
         pdf.multi_cell(0, 5, shown(setting), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
-    labels = table.label_columns
-    bold = FontFace(emphasis="BOLD")
-    pdf.set_font(FONT_FAMILY, size=9)
-    with pdf.table(
-        col_widths=widths,
-        width=min(pdf.epw, 1.5 * sum(widths)),
-        align="LEFT",
-        line_height=5,
-        headings_style=FontFace(emphasis="BOLD", fill_color=_HEADER_FILL),
-        repeat_headings=1,
-        text_align="LEFT",
-        padding=1.2,
-    ) as grid:
-        heading = grid.row()
-        for index, name in enumerate(table.columns):
-            heading.cell(name, align=Align.L if index < labels else Align.R)
-        lines: list[tuple[tuple[Cell, ...], FontFace | None]] = [
-            (line, None) for line in table.rows
-        ]
-        if table.total is not None:
-            lines.append((table.total, bold))
-        for line, style in lines:
-            row = grid.row()
-            for index, value in enumerate(line):
-                align = Align.L if index < labels else Align.R
-                row.cell(shown(value), align=align, style=style)
+    _grid(pdf, table.columns, table.label_columns, widths, table.rows, table.total)
+    for section in table.sections:
+        pdf.ln(6)
+        if pdf.will_page_break(_SECTION_START):
+            pdf.add_page(orientation=pdf.cur_orientation.value)  # as the page before
+        pdf.set_font(FONT_FAMILY, "B", 11)
+        pdf.multi_cell(0, 6, section.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        # a section's widest text (a distribution) wraps within the page rather than widening it
+        section_widths = _column_widths(pdf, section.columns, section.rows)
+        if sum(section_widths) > pdf.epw:
+            spare = pdf.epw - sum(section_widths[:-1])
+            section_widths[-1] = max(spare, pdf.epw / (2 * len(section_widths)))
+        _grid(
+            pdf,
+            section.columns,
+            section.label_columns,
+            section_widths,
+            section.rows,
+            None,
+            section.text_columns,
+        )
     return bytes(pdf.output())

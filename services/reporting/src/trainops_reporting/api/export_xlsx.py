@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from trainops_reporting.api.exports import Cell, ExportTable
 
@@ -54,7 +56,35 @@ def xlsx_bytes(table: ExportTable) -> bytes:
     sheet.row_dimensions[note_row].height = 15 * max(2, len(table.note) // (12 * width) + 1)
     sheet.append([])
 
-    sheet.append(list(table.columns))
+    lines = [*table.rows, *([table.total] if table.total is not None else [])]
+    header_row = _grid(sheet, table.columns, table.label_columns, lines, table.total is not None)
+    _fit_columns(sheet, table.columns, lines, [name for name, _ in table.parameters])
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    if table.sections:
+        _sections_sheet(book, table)
+    if table.generated_at is not None:
+        at = table.generated_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        book.properties.created = book.properties.modified = at
+    out = io.BytesIO()
+    book.save(out)
+    if table.generated_at is None:
+        return out.getvalue()
+    return _stamped(out.getvalue(), table.generated_at)
+
+
+def _grid(
+    sheet: Worksheet,
+    columns: Sequence[str],
+    label_columns: int,
+    lines: Sequence[Sequence[Cell]],
+    total: bool,
+    text_columns: Sequence[int] = (),
+) -> int:
+    """A header row and its lines (the last one a total line when ``total``) from the sheet's
+    next row on; returns the header's row number."""
+    width = len(columns)
+    sheet.append(list(columns))
     header_row = sheet.max_row
     for column in range(1, width + 1):
         heading = sheet.cell(row=header_row, column=column)
@@ -64,41 +94,59 @@ def xlsx_bytes(table: ExportTable) -> bytes:
         heading.alignment = Alignment(
             wrap_text=True,
             vertical="center",
-            horizontal="left" if column <= table.label_columns else "right",
+            horizontal="left" if column <= label_columns or column - 1 in text_columns else "right",
         )
-    lines = [*table.rows, *([table.total] if table.total is not None else [])]
     for line in lines:
         sheet.append(list(line))
         for column, value in enumerate(line, start=1):
             cell = sheet.cell(row=sheet.max_row, column=column)
-            if column > table.label_columns:
+            if column > label_columns and column - 1 not in text_columns:
                 cell.alignment = Alignment(horizontal="right")
                 if isinstance(value, float):
                     cell.number_format = "0.00"
-    if table.total is not None:
+    if total:
         for column in range(1, width + 1):
-            total = sheet.cell(row=sheet.max_row, column=column)
-            total.font = Font(bold=True)
-            total.border = _TOP_RULE
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            cell.font = Font(bold=True)
+            cell.border = _TOP_RULE
+    return header_row
 
-    for column in range(1, width + 1):
-        values = [table.columns[column - 1], *(line[column - 1] for line in lines)]
+
+def _fit_columns(
+    sheet: Worksheet,
+    columns: Sequence[str],
+    lines: Sequence[Sequence[Cell]],
+    first_column: Sequence[Cell] = (),
+) -> None:
+    for column in range(1, len(columns) + 1):
+        values = [columns[column - 1], *(line[column - 1] for line in lines if len(line) >= column)]
         if column == 1:  # the parameter names sit in column A, beside their values
-            values.extend(name for name, _ in table.parameters)
+            values.extend(first_column)
         widest = max(_width(value) for value in values)
         sheet.column_dimensions[get_column_letter(column)].width = min(
             _MAX_WIDTH, max(_MIN_WIDTH, widest + 2)
         )
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    if table.generated_at is not None:
-        at = table.generated_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-        book.properties.created = book.properties.modified = at
-    out = io.BytesIO()
-    book.save(out)
-    if table.generated_at is None:
-        return out.getvalue()
-    return _stamped(out.getvalue(), table.generated_at)
+
+
+def _sections_sheet(book: Workbook, table: ExportTable) -> None:
+    """The document's further tables on one more sheet, one under the other, each under its
+    heading, with the same disclosure note as the first sheet."""
+    sheet = book.create_sheet(table.sections_title[:31])
+    sheet.append([table.sections_title])
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    sheet.append([table.note])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
+    widest = max(table.sections, key=lambda section: len(section.columns))
+    all_lines: list[Sequence[Cell]] = []
+    for section in table.sections:
+        sheet.append([])
+        sheet.append([section.title])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        _grid(
+            sheet, section.columns, section.label_columns, section.rows, False, section.text_columns
+        )
+        all_lines += [section.columns, *section.rows]
+    _fit_columns(sheet, widest.columns, all_lines)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from trainops_reporting.api.evidence_texts import EVIDENCE_TEXTS
 from trainops_reporting.domain.disclosure import FEEDBACK_MEASURE, MEASURES
 from trainops_reporting.domain.indicators import RATIOS
 from trainops_shared.console.labels import label
@@ -86,7 +87,72 @@ def donor_csv(report: Mapping[str, Any]) -> str:
         labels = [str(row.get(d, "")) for d in dims] if report["by"] else ["all"]
         writer.writerow([*labels, *_measures_of(row, k)])
     writer.writerow(["TOTAL", *[""] * (len(dims) - 1), *_measures_of(report["totals"], k)])
+    evidence: Mapping[str, Any] | None = report.get("evidence")
+    if evidence is not None:
+        writer.writerow([])
+        writer.writerow(["section", "item", "figure", "value"])
+        writer.writerows(["evidence", *line] for line in evidence_lines(evidence, k))
     return out.getvalue()
+
+
+GAIN_FIGURES: Final[tuple[str, ...]] = (
+    "pairs",
+    "mean_pre",
+    "mean_post",
+    "mean_gain",
+    "share_improved",
+)
+
+
+def _evidence_mark(value: Any, hidden: str | None, count: bool, k: int) -> Cell:
+    """A figure of a hidden group: a count reads ``<k`` (the group has 1..k-1) and a mean or
+    share ``x`` (made of a hidden count); '' when there is nothing to report."""
+    if hidden is not None:
+        return primary_mark(k) if count and hidden == "primary" else COMPLEMENTARY_MARK
+    return marked(value, None, k)
+
+
+def _gain_cells(gain: Mapping[str, Any], k: int) -> list[tuple[str, Cell]]:
+    hidden = gain.get("suppressed")
+    return [
+        (name, _evidence_mark(gain.get(name), hidden, name == "pairs", k)) for name in GAIN_FIGURES
+    ]
+
+
+def _answer_cells(item: Mapping[str, Any], k: int) -> list[tuple[str, Cell]]:
+    return [
+        (str(cell["value"]), marked(cell["count"], cell.get("suppressed"), k))
+        for cell in item["cells"]
+    ]
+
+
+def evidence_lines(evidence: Mapping[str, Any], k: int) -> list[tuple[str, str, Cell]]:
+    """``(item, figure, value)`` of the evidence section: knowledge gain, then per item its
+    respondents, mean (Likert) and one line per answer (``answer:<value>``)."""
+    lines: list[tuple[str, str, Cell]] = [
+        ("knowledge_gain", name, cell) for name, cell in _gain_cells(evidence["knowledge_gain"], k)
+    ]
+    for item in evidence["items"]:
+        hidden = item.get("suppressed")
+        code = str(item["item"])
+        lines.append((code, "respondents", _evidence_mark(item["respondents"], hidden, True, k)))
+        if item["kind"] == "likert":
+            lines.append((code, "mean", _evidence_mark(item["mean"], hidden, False, k)))
+        lines += [(code, f"answer:{value}", cell) for value, cell in _answer_cells(item, k)]
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSection:
+    """A further table of a document, under its own heading (the XLSX writes every section
+    of a document on one more sheet, the PDF after the main table)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    label_columns: int = 1
+    text_columns: tuple[int, ...] = ()
+    """Further columns (0-based) of text, aligned as labels rather than as figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +173,16 @@ class ExportTable:
     generated_at: datetime | None = None
     """Written as the documents' creation time (and their archive entries' times), so the
     same report at the same instant gives the same bytes (frozen snapshots rely on it)."""
+    sections: tuple[ExportSection, ...] = ()
+    sections_title: str = ""
+    """The name of the sheet (XLSX) the sections are written on."""
 
 
 _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
     "kk": {
         "donor_title": "Донорлық есеп",
         "summary_title": "Бағдарлама қорытындысы",
+        "evidence_title": "Оқу нәтижелері",
         "period": "Кезең",
         "all_periods": "Барлық кезеңдер",
         "training": "Тренинг",
@@ -154,6 +224,7 @@ _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
     "ru": {
         "donor_title": "Отчёт для донора",
         "summary_title": "Сводка программы",
+        "evidence_title": "Результаты обучения",
         "period": "Период",
         "all_periods": "Все периоды",
         "training": "Тренинг",
@@ -194,6 +265,7 @@ _TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
     "en": {
         "donor_title": "Donor report",
         "summary_title": "Programme summary",
+        "evidence_title": "Learning evidence",
         "period": "Period",
         "all_periods": "All periods",
         "training": "Training",
@@ -304,6 +376,8 @@ def donor_table(report: Mapping[str, Any], lang: Language, generated_at: datetim
         page_word=words["page"],
         filename="donor-report",
         generated_at=generated_at,
+        sections=evidence_sections(report, lang),
+        sections_title=words["evidence_title"],
     )
 
 
@@ -343,7 +417,48 @@ def summary_table(report: Mapping[str, Any], lang: Language, generated_at: datet
         page_word=words["page"],
         filename="summary-report",
         generated_at=generated_at,
+        sections=evidence_sections(report, lang),
+        sections_title=words["evidence_title"],
     )
+
+
+def evidence_sections(report: Mapping[str, Any], lang: Language) -> tuple[ExportSection, ...]:
+    """Knowledge gain and the survey items of a report as two tables, in the words of the
+    evidence page; a share improved is a share (0..1) as the other ratios are."""
+    evidence: Mapping[str, Any] | None = report.get("evidence")
+    if evidence is None:
+        return ()
+    words = EVIDENCE_TEXTS[lang]
+    k = int(report["k"])
+    gain = ExportSection(
+        title=words["gain"],
+        columns=(texts(lang)["figure"], texts(lang)["value"]),
+        rows=tuple(
+            (words[name], cell) for name, cell in _gain_cells(evidence["knowledge_gain"], k)
+        ),
+    )
+    rows: list[tuple[Cell, ...]] = []
+    for item in evidence["items"]:
+        hidden = item.get("suppressed")
+        likert = item["kind"] == "likert"
+        distribution = "; ".join(
+            f"{value}: {shown(cell)}" for value, cell in _answer_cells(item, k)
+        )
+        rows.append(
+            (
+                str(item["item"]),
+                _evidence_mark(item["respondents"], hidden, True, k),
+                _evidence_mark(item["mean"], hidden, False, k) if likert else "",
+                distribution,
+            )
+        )
+    items = ExportSection(
+        title=words["items"],
+        columns=(words["item"], words["respondents"], words["mean"], words["distribution"]),
+        rows=tuple(rows) if rows else ((words["none"], "", "", ""),),
+        text_columns=(3,),
+    )
+    return gain, items
 
 
 def shown(cell: Cell) -> str:

@@ -18,7 +18,7 @@ from trainops_reporting.domain.disclosure import (
     requestable,
 )
 from trainops_reporting.domain.suppression import DEFAULT_K
-from trainops_reporting.handlers.reports import period_window
+from trainops_reporting.handlers.periods import period_window
 from trainops_shared.errors import Invalid
 from trainops_shared.settings import SettingsError
 from trainops_shared.validation import instant_bounds

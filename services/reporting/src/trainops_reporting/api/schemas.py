@@ -25,6 +25,42 @@ class Filters(msgspec.Struct, kw_only=True):
     training_id: str | None
 
 
+class CellOut(msgspec.Struct, kw_only=True):
+    value: str
+    count: int | None
+    suppressed: str | None = None
+
+
+class ItemOut(msgspec.Struct, kw_only=True):
+    item: str
+    kind: str
+    respondents: int | None
+    mean: float | None
+    """Likert items: the mean answer (1..5) of the counted responses."""
+    cells: list[CellOut]
+    suppressed: str | None = None
+
+
+class KnowledgeGainOut(msgspec.Struct, kw_only=True):
+    """Over the matched pre/post pairs of the window; all ``null`` below k pairs."""
+
+    pairs: int | None
+    mean_pre: float | None
+    mean_post: float | None
+    mean_gain: float | None
+    """Mean of post − pre, in percentage points of the maximum score."""
+    share_improved: float | None
+    suppressed: str | None = None
+
+
+class EvidenceOut(msgspec.Struct, kw_only=True):
+    """What the evidence routes publish for the same window and k: knowledge gain and every
+    item's mean and distribution (comments stay on ``/reports/comments``)."""
+
+    knowledge_gain: KnowledgeGainOut
+    items: list[ItemOut]
+
+
 class SummaryOut(msgspec.Struct, kw_only=True):
     """Counts of registrations (see ``definitions``); ``null`` where suppressed, with the
     reason in ``suppressed``."""
@@ -48,6 +84,7 @@ class SummaryOut(msgspec.Struct, kw_only=True):
     """Why a ratio is ``null``: ``suppressed``, ``not_applicable`` or ``not_available``."""
     indicators_version: str = ""
     indicator_definitions: list[IndicatorDefinition] = []
+    evidence: EvidenceOut | None = None
 
 
 class DonorTotals(msgspec.Struct, kw_only=True):
@@ -82,3 +119,4 @@ class DonorReportOut(msgspec.Struct, kw_only=True):
     """Version of the indicator definitions; every row and margin carries ``indicators``
     (ratios from its published counts) and ``indicators_hidden`` (why one is ``null``)."""
     indicator_definitions: list[IndicatorDefinition] = []
+    evidence: EvidenceOut | None = None

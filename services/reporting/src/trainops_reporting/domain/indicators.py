@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-VERSION: Final[str] = "1"
+VERSION: Final[str] = "2"
 """Version of the indicator definitions below (recorded in every snapshot)."""
 
-Kind = Literal["count", "mean", "ratio"]
+Kind = Literal["count", "mean", "ratio", "share"]
 HiddenReason = Literal["suppressed", "not_applicable", "not_available"]
 RATIO_DIGITS: Final[int] = 3
 """Ratios are rounded to three decimals (a tenth of a percent)."""
@@ -104,6 +104,31 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         numerator="registered",
         denominator="registered",
         female=True,
+    ),
+    Indicator(
+        "knowledge_gain",
+        "mean",
+        "Knowledge gain: mean of post-test minus pre-test result, in percentage points of the "
+        "maximum score, over everyone with both tests of one session (matched by the "
+        "pseudonymous participant id only); hidden below k pairs.",
+        "mean over pairs of 100 × (post score / post max − pre score / pre max) (2 decimals); "
+        "from KnowledgeTestSubmitted",
+    ),
+    Indicator(
+        "share_improved",
+        "share",
+        "Share of the matched pre/post pairs whose post-test result is higher; hidden with "
+        "knowledge_gain.",
+        "pairs with post / post max > pre / pre max ÷ pairs (4 decimals)",
+    ),
+    Indicator(
+        "item_mean",
+        "mean",
+        "Per-item satisfaction: mean answer (1-5) of every Likert item of the survey, with its "
+        "distribution; an item hidden below k responses, a count of 1..k-1 within it hidden "
+        "(and one complement where it alone would be derivable from the item's total).",
+        "sum of an item's answers / number of counted responses answering it (2 decimals); "
+        "from FeedbackSubmitted",
     ),
 )
 RATIOS: Final[tuple[Indicator, ...]] = tuple(i for i in INDICATORS if i.kind == "ratio")

@@ -25,7 +25,7 @@ from trainops_reporting.domain.evidence import (
     knowledge_gain,
     likert_figure,
 )
-from trainops_reporting.handlers.reports import period_window
+from trainops_reporting.handlers.periods import period_window
 
 LIKERT_SCALE = (1, 2, 3, 4, 5)
 

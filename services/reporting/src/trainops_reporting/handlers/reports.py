@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
@@ -32,6 +31,8 @@ from trainops_reporting.domain.disclosure import (
     shape_of,
     shapes,
 )
+from trainops_reporting.handlers.evidence import EvidenceRequest, gain, item_figures
+from trainops_reporting.handlers.periods import period_window
 
 UNIT: Final[str] = "registrations"
 DEFINITIONS: Final[dict[str, str]] = {
@@ -63,26 +64,14 @@ class ReportRequest(msgspec.Struct, frozen=True):
     k: int = 5
 
 
-def period_window(period: str) -> tuple[datetime | None, datetime | None]:
-    """``[start, end)`` in UTC of a period name (``all`` is unbounded)."""
-    if period == "all":
-        return None, None
-    year = int(period[:4])
-    if len(period) == 4:
-        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    if "Q" in period:
-        first = (int(period[6]) - 1) * 3 + 1
-        months = (first, first + 3)
-    else:
-        month = int(period[5:7])
-        months = (month, month + 1)
-    start = datetime(year, months[0], 1, tzinfo=UTC)
-    end = (
-        datetime(year + 1, 1, 1, tzinfo=UTC)
-        if months[1] == 13
-        else datetime(year, months[1], 1, tzinfo=UTC)
-    )
-    return start, end
+def evidence_section(conn: Connection, request: ReportRequest) -> dict[str, Any]:
+    """Knowledge gain and every item's figures of the report's window, under the same k and
+    the same rules as the evidence routes (``domain.evidence``), so the summary, the donor
+    answer and the downloads publish nothing those routes would hide."""
+    asked = EvidenceRequest(period=request.period, training_id=request.training_id, k=request.k)
+    section = {"knowledge_gain": gain(conn, asked), "items": item_figures(conn, asked)}
+    plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(section))
+    return plain  # as JSON gives it back (lists, not tuples): equal to a frozen snapshot's
 
 
 def filters_echo(request: ReportRequest) -> dict[str, str | None]:
@@ -207,6 +196,7 @@ def donor_report(
         "column_totals": column_totals,
         "suppressed_cells": hidden,
         "filters": filters_echo(request),
+        "evidence": evidence_section(conn, request),
         "indicators_version": indicators.VERSION,
         "indicator_definitions": indicators.definitions(),
     }
@@ -243,6 +233,7 @@ def summary_report(
         "filters": filters_echo(request),
         "indicators": total["indicators"],
         "indicators_hidden": total["indicators_hidden"],
+        "evidence": evidence_section(conn, request),
         "indicators_version": indicators.VERSION,
         "indicator_definitions": indicators.definitions(),
     }
