@@ -106,6 +106,8 @@ async def test_staff_edit_and_publish_a_draft_through_the_pages(
         assert added.status_code == 200, added.text
         assert 'name="rows" value="3"' in added.text
         assert 'value="Typed"' in added.text
+        again = await c.post(page, data=form("x", [BLANK, BLANK, BLANK], "add"), headers=STAFF)
+        assert 'name="rows" value="4"' in again.text
         stored = (await c.get(f"/surveys/{survey_id}/versions", headers=STAFF)).json()
         assert stored[0]["title"]["en"] == "Media test"
 

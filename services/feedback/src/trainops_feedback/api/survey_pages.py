@@ -189,9 +189,13 @@ def _page(
 
 
 def _edit_context(
-    row: VersionRow, title: dict[str, str], rows: list[ItemRow], problems: dict[str, str]
+    row: VersionRow,
+    title: dict[str, str],
+    rows: list[ItemRow],
+    problems: dict[str, str],
+    blanks: int = BLANK_ROWS,
 ) -> dict[str, Any]:
-    shown = [*rows, *(ItemRow() for _ in range(BLANK_ROWS))]
+    shown = [*rows, *(ItemRow() for _ in range(blanks))]
     return {
         "version": row,
         "title_texts": title,
@@ -305,8 +309,8 @@ async def save_version(
     title = {lang_: _last(form, f"title_{lang_}").strip() for lang_ in LANGUAGES}
     rows = rows_from_form(form)
     if _last(form, "action") == "add":
-        kept = [r for r in rows if not r.blank]
-        context = _edit_context(row, title, [*kept, ItemRow()], {})
+        # Every row posted, blank ones too, so each press adds one more.
+        context = _edit_context(row, title, rows, {}, blanks=1)
         return _page(request, principal, "feedback/survey_edit.html", context, "edit_title")
     definition, problems = definition_from(title, rows, texts["options_format"])
     if definition is not None:
