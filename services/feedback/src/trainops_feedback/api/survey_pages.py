@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
-from litestar import Request, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from trainops_feedback.api.definitions import publish_draft
 from trainops_feedback.api.survey_texts import SURVEY_TEXTS
 from trainops_feedback.domain.definitions import (
     KINDS,
@@ -33,9 +34,7 @@ from trainops_feedback.domain.definitions import (
     VersionRow,
 )
 from trainops_feedback.domain.errors import InvalidAnswers, NotFound
-from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers import definitions as use_cases
-from trainops_feedback.handlers.events import FeedbackProjection
 from trainops_shared.auth import CSRF_FIELD, Principal, requires
 from trainops_shared.console.pages import page_language, render_console
 from trainops_shared.openapi_docs import error_responses, operation_class
@@ -205,39 +204,6 @@ def _edit_context(
     }
 
 
-@get(
-    "/surveys/page",
-    tags=["pages"],
-    summary="Surveys and knowledge tests with their versions and states (HTML)",
-    guards=[EDITORS],
-    opt={ANY_QUERY_OPT: True},
-    media_type=MediaType.HTML,
-    responses=error_responses(401, 403),
-)
-async def survey_list(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    runtime: NamedDependency[ServiceRuntime],
-) -> Template:
-    """Every survey with every version; a draft links to its form, a published one to a view."""
-
-    def read(conn: Any) -> list[tuple[VersionRow, list[VersionRow]]]:
-        return [
-            (row, use_cases.definition_versions(conn, row.survey_id))
-            for row in use_cases.list_definitions(conn)
-        ]
-
-    surveys = await runtime.read(read)
-    notice = request.query_params.get("done", "")
-    return _page(
-        request,
-        principal,
-        "feedback/survey_list.html",
-        {"surveys": surveys, "done": notice if notice in ("saved", "published") else ""},
-        "list_title",
-    )
-
-
 async def _version(runtime: ServiceRuntime, survey_id: uuid.UUID, version: int) -> VersionRow:
     rows = await runtime.read(partial(use_cases.definition_versions, survey_id=survey_id))
     found = next((row for row in rows if row.version == version), None)
@@ -246,150 +212,167 @@ async def _version(runtime: ServiceRuntime, survey_id: uuid.UUID, version: int) 
     return found
 
 
-VERSION_PAGE: Final = "/surveys/{survey_id:uuid}/versions/{version:int}/page"
-PUBLISH_PAGE: Final = "/surveys/{survey_id:uuid}/versions/{version:int}/publish/page"
+VERSION_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/page"
+PUBLISH_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/publish/page"
 HTML_404: Final = {
     **error_responses(401, 403),
     **error_responses(404, media_type=MediaType.HTML, limited=False),
 }
 
 
-@get(
-    VERSION_PAGE,
-    tags=["pages"],
-    summary="A version's form (a draft) or its content (published) (HTML)",
-    guards=[EDITORS],
-    opt={ANY_QUERY_OPT: True},
-    media_type=MediaType.HTML,
-    responses=HTML_404,
-)
-async def version_page(
-    survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    runtime: NamedDependency[ServiceRuntime],
-) -> Template:
-    row = await _version(runtime, survey_id, version)
-    context = _edit_context(row, dict(row.definition.title), rows_of(row.definition), {})
-    if request.query_params.get("done") == "saved":
-        context["saved"] = True
-    title = "edit_title" if row.status == "draft" else "view_title"
-    return _page(request, principal, "feedback/survey_edit.html", context, title)
+class SurveyPages(Controller):
+    """The pages of programme staff and admins, beside the JSON routes under ``/surveys``."""
 
+    path = "/surveys"
+    tags = ["pages"]  # noqa: RUF012 - Litestar declares these as plain lists
+    guards = [EDITORS]  # noqa: RUF012
+    opt = {ANY_QUERY_OPT: True}  # noqa: RUF012
 
-@post(
-    VERSION_PAGE,
-    tags=["pages"],
-    summary="Save a draft version from its form, or add a question row (HTML)",
-    guards=[EDITORS],
-    opt={ANY_QUERY_OPT: True},
-    media_type=MediaType.HTML,
-    status_code=200,
-    operation_class=operation_class(body=FORM_BODY),
-    responses={
-        **HTML_404,
-        **error_responses(409),
-        **error_responses(422, media_type=MediaType.HTML, limited=False),
-    },
-)
-async def save_version(
-    survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    runtime: NamedDependency[ServiceRuntime],
-) -> Template | Redirect:
-    """``add`` re-shows the form with one more row and saves nothing; ``save`` replaces the
-    draft (every problem listed at once, 422, the draft unchanged); a published version is 409."""
-    lang = page_language(request)
-    texts = SURVEY_TEXTS[lang]
-    row = await _version(runtime, survey_id, version)
-    form = (await request.form()).dict()
-    title = {lang_: _last(form, f"title_{lang_}").strip() for lang_ in LANGUAGES}
-    rows = rows_from_form(form)
-    if _last(form, "action") == "add":
-        # Every row posted, blank ones too, so each press adds one more.
-        context = _edit_context(row, title, rows, {}, blanks=1)
-        return _page(request, principal, "feedback/survey_edit.html", context, "edit_title")
-    definition, problems = definition_from(title, rows, texts["options_format"])
-    if definition is not None:
-        try:
-            await runtime.write(
-                partial(
-                    use_cases.edit_draft,
-                    survey_id=survey_id,
-                    version=version,
-                    definition=definition,
-                    now=utc_now(),
-                )
-            )
-        except InvalidAnswers as exc:
-            problems = {error.field: error.message for error in exc.errors}
-        else:
-            return Redirect(
-                f"/surveys/{survey_id}/versions/{version}/page?lang={lang}&done=saved",
-                status_code=303,
-            )
-    kept = [r for r in rows if not r.blank]
-    context = _edit_context(row, title, kept, problems)
-    return _page(request, principal, "feedback/survey_edit.html", context, "edit_title", 422)
-
-
-@get(
-    PUBLISH_PAGE,
-    tags=["pages"],
-    summary="Confirm publishing a draft version (HTML)",
-    guards=[EDITORS],
-    opt={ANY_QUERY_OPT: True},
-    media_type=MediaType.HTML,
-    responses=HTML_404,
-)
-async def publish_confirm(
-    survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    runtime: NamedDependency[ServiceRuntime],
-) -> Template:
-    row = await _version(runtime, survey_id, version)
-    return _page(
-        request, principal, "feedback/survey_publish.html", {"version": row}, "publish_title"
+    @get(
+        "/page",
+        summary="Surveys and knowledge tests with their versions and states (HTML)",
+        media_type=MediaType.HTML,
+        responses=error_responses(401, 403),
     )
+    async def survey_list(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Template:
+        """Every survey with every version; a draft links to its form, a published one to a view."""
 
+        def read(conn: Any) -> list[tuple[VersionRow, list[VersionRow]]]:
+            return [
+                (row, use_cases.definition_versions(conn, row.survey_id))
+                for row in use_cases.list_definitions(conn)
+            ]
 
-@post(
-    PUBLISH_PAGE,
-    tags=["pages"],
-    summary="Publish a draft version after its confirm step (HTML)",
-    guards=[EDITORS],
-    opt={ANY_QUERY_OPT: True},
-    media_type=MediaType.HTML,
-    status_code=303,
-    operation_class=operation_class(body=CONFIRM_BODY),
-    responses={**HTML_404, **error_responses(409)},
-)
-async def publish(
-    survey_id: FromPath[uuid.UUID],
-    version: FromPath[int],
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    runtime: NamedDependency[ServiceRuntime],
-) -> Redirect:
-    """The same use case as the JSON publish: frozen, announced, due pre-tests issued."""
-    lang = page_language(request)
-    projection = FeedbackProjection(tokens=tokens_for(runtime.settings.feedback_link_key))
-    await runtime.write(
-        partial(
-            use_cases.publish_version,
-            survey_id=survey_id,
-            version=version,
-            principal=principal,
-            now=utc_now(),
-            issue_due_tests=projection.issue_tests,
+        surveys = await runtime.read(read)
+        notice = request.query_params.get("done", "")
+        return _page(
+            request,
+            principal,
+            "feedback/survey_list.html",
+            {"surveys": surveys, "done": notice if notice in ("saved", "published") else ""},
+            "list_title",
         )
+
+    @get(
+        VERSION_PAGE,
+        summary="A version's form (a draft) or its content (published) (HTML)",
+        media_type=MediaType.HTML,
+        responses=HTML_404,
     )
-    return Redirect(f"/surveys/page?lang={lang}&done=published", status_code=303)
+    async def version_page(
+        self,
+        survey_id: FromPath[uuid.UUID],
+        version: FromPath[int],
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Template:
+        row = await _version(runtime, survey_id, version)
+        context = _edit_context(row, dict(row.definition.title), rows_of(row.definition), {})
+        if request.query_params.get("done") == "saved":
+            context["saved"] = True
+        title = "edit_title" if row.status == "draft" else "view_title"
+        return _page(request, principal, "feedback/survey_edit.html", context, title)
+
+    @post(
+        VERSION_PAGE,
+        summary="Save a draft version from its form, or add a question row (HTML)",
+        media_type=MediaType.HTML,
+        status_code=200,
+        operation_class=operation_class(body=FORM_BODY),
+        responses={
+            **HTML_404,
+            **error_responses(409),
+            **error_responses(422, media_type=MediaType.HTML, limited=False),
+        },
+    )
+    async def save_version(
+        self,
+        survey_id: FromPath[uuid.UUID],
+        version: FromPath[int],
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Template | Redirect:
+        """``add`` re-shows the form with one more row and saves nothing; ``save`` replaces
+        the draft (every problem listed at once, 422, the draft unchanged); published: 409."""
+        lang = page_language(request)
+        texts = SURVEY_TEXTS[lang]
+        row = await _version(runtime, survey_id, version)
+        form = (await request.form()).dict()
+        title = {lang_: _last(form, f"title_{lang_}").strip() for lang_ in LANGUAGES}
+        rows = rows_from_form(form)
+        if _last(form, "action") == "add":
+            # Every row posted, blank ones too, so each press adds one more.
+            context = _edit_context(row, title, rows, {}, blanks=1)
+            return _page(request, principal, "feedback/survey_edit.html", context, "edit_title")
+        definition, problems = definition_from(title, rows, texts["options_format"])
+        if definition is not None:
+            try:
+                await runtime.write(
+                    partial(
+                        use_cases.edit_draft,
+                        survey_id=survey_id,
+                        version=version,
+                        definition=definition,
+                        now=utc_now(),
+                    )
+                )
+            except InvalidAnswers as exc:
+                problems = {error.field: error.message for error in exc.errors}
+            else:
+                return Redirect(
+                    f"/surveys/{survey_id}/versions/{version}/page?lang={lang}&done=saved",
+                    status_code=303,
+                )
+        kept = [r for r in rows if not r.blank]
+        context = _edit_context(row, title, kept, problems)
+        return _page(request, principal, "feedback/survey_edit.html", context, "edit_title", 422)
+
+    @get(
+        PUBLISH_PAGE,
+        summary="Confirm publishing a draft version (HTML)",
+        media_type=MediaType.HTML,
+        responses=HTML_404,
+    )
+    async def publish_confirm(
+        self,
+        survey_id: FromPath[uuid.UUID],
+        version: FromPath[int],
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Template:
+        row = await _version(runtime, survey_id, version)
+        return _page(
+            request, principal, "feedback/survey_publish.html", {"version": row}, "publish_title"
+        )
+
+    @post(
+        PUBLISH_PAGE,
+        summary="Publish a draft version after its confirm step (HTML)",
+        media_type=MediaType.HTML,
+        status_code=303,
+        operation_class=operation_class(body=CONFIRM_BODY),
+        responses={**HTML_404, **error_responses(409)},
+    )
+    async def publish(
+        self,
+        survey_id: FromPath[uuid.UUID],
+        version: FromPath[int],
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Redirect:
+        """The same use case as the JSON publish: frozen, announced, due pre-tests issued."""
+        lang = page_language(request)
+        await publish_draft(runtime, survey_id, version, principal)
+        return Redirect(f"/surveys/page?lang={lang}&done=published", status_code=303)
 
 
-ROUTES: Final = [survey_list, version_page, save_version, publish_confirm, publish]
+ROUTES: Final = [SurveyPages]
