@@ -214,10 +214,8 @@ async def _version(runtime: ServiceRuntime, survey_id: uuid.UUID, version: int) 
 
 VERSION_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/page"
 PUBLISH_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/publish/page"
-HTML_404: Final = {
-    **error_responses(401, 403),
-    **error_responses(404, media_type=MediaType.HTML, limited=False),
-}
+MISSING: Final = error_responses(401, 403, 404)
+"""An unknown survey or version is the shared error answer, as on the JSON routes."""
 
 
 class SurveyPages(Controller):
@@ -262,7 +260,7 @@ class SurveyPages(Controller):
         VERSION_PAGE,
         summary="A version's form (a draft) or its content (published) (HTML)",
         media_type=MediaType.HTML,
-        responses=HTML_404,
+        responses=MISSING,
     )
     async def version_page(
         self,
@@ -286,7 +284,7 @@ class SurveyPages(Controller):
         status_code=200,
         operation_class=operation_class(body=FORM_BODY),
         responses={
-            **HTML_404,
+            **MISSING,
             **error_responses(409),
             **error_responses(422, media_type=MediaType.HTML, limited=False),
         },
@@ -338,7 +336,7 @@ class SurveyPages(Controller):
         PUBLISH_PAGE,
         summary="Confirm publishing a draft version (HTML)",
         media_type=MediaType.HTML,
-        responses=HTML_404,
+        responses=MISSING,
     )
     async def publish_confirm(
         self,
@@ -359,7 +357,7 @@ class SurveyPages(Controller):
         media_type=MediaType.HTML,
         status_code=303,
         operation_class=operation_class(body=CONFIRM_BODY),
-        responses={**HTML_404, **error_responses(409)},
+        responses={**MISSING, **error_responses(409)},
     )
     async def publish(
         self,
