@@ -180,6 +180,11 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /surveys/{survey_id}/versions": Rule(PLANNERS, "global"),
         "PUT /surveys/{survey_id}/versions/{version}": Rule(PLANNERS, "global"),
         "POST /surveys/{survey_id}/versions/{version}/publish": Rule(PLANNERS, "global"),
+        "GET /surveys/page": Rule(PLANNERS, "global"),
+        "GET /surveys/{survey_id}/versions/{version}/page": Rule(PLANNERS, "global"),
+        "POST /surveys/{survey_id}/versions/{version}/page": Rule(PLANNERS, "global"),
+        "GET /surveys/{survey_id}/versions/{version}/publish/page": Rule(PLANNERS, "global"),
+        "POST /surveys/{survey_id}/versions/{version}/publish/page": Rule(PLANNERS, "global"),
     },
     "reporting": {
         "GET /health": PUBLIC,

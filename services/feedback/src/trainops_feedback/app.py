@@ -10,6 +10,7 @@ from trainops_feedback.api.console import TEMPLATE_CONFIG
 from trainops_feedback.api.controllers import ROUTES
 from trainops_feedback.api.definitions import ROUTES as DEFINITION_ROUTES
 from trainops_feedback.api.knowledge import ROUTES as KNOWLEDGE_ROUTES
+from trainops_feedback.api.survey_pages import ROUTES as SURVEY_PAGE_ROUTES
 from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers.commands import publish_survey
 from trainops_feedback.handlers.events import FeedbackProjection
@@ -54,7 +55,13 @@ def build_spec(settings: Settings) -> ServiceSpec:
             "session, a mobile web form in Kazakh, Russian or English, one response per link."
         ),
         migrations=MIGRATIONS,
-        route_handlers=[*ROUTES, *CONSOLE_ROUTES, *DEFINITION_ROUTES, *KNOWLEDGE_ROUTES],
+        route_handlers=[
+            *ROUTES,
+            *CONSOLE_ROUTES,
+            *DEFINITION_ROUTES,
+            *KNOWLEDGE_ROUTES,
+            *SURVEY_PAGE_ROUTES,
+        ],
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),
         only_handled_subjects=True,

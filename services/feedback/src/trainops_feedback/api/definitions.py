@@ -188,8 +188,15 @@ async def publish_version(
     principal: NamedDependency[Principal],
 ) -> Response[VersionOut]:
     """Publishing a knowledge test issues the pre-tests now due to registered people."""
+    return Response(_out(await publish_draft(runtime, survey_id, version, principal)))
+
+
+async def publish_draft(
+    runtime: ServiceRuntime, survey_id: uuid.UUID, version: int, principal: Principal
+) -> VersionRow:
+    """Publish through the one use case the JSON route and the console page share."""
     projection = FeedbackProjection(tokens=tokens_for(runtime.settings.feedback_link_key))
-    row = await runtime.write(
+    return await runtime.write(
         partial(
             use_cases.publish_version,
             survey_id=survey_id,
@@ -199,7 +206,6 @@ async def publish_version(
             issue_due_tests=projection.issue_tests,
         )
     )
-    return Response(_out(row))
 
 
 ROUTES = [
