@@ -23,7 +23,7 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from trainops_feedback.api.definitions import publish_draft
+from trainops_feedback.api.definitions import VersionNumber, publish_draft
 from trainops_feedback.api.survey_texts import SURVEY_TEXTS
 from trainops_feedback.domain.definitions import (
     KINDS,
@@ -265,7 +265,7 @@ class SurveyPages(Controller):
     async def version_page(
         self,
         survey_id: FromPath[uuid.UUID],
-        version: FromPath[int],
+        version: VersionNumber,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
@@ -292,7 +292,7 @@ class SurveyPages(Controller):
     async def save_version(
         self,
         survey_id: FromPath[uuid.UUID],
-        version: FromPath[int],
+        version: VersionNumber,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
@@ -341,7 +341,7 @@ class SurveyPages(Controller):
     async def publish_confirm(
         self,
         survey_id: FromPath[uuid.UUID],
-        version: FromPath[int],
+        version: VersionNumber,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
@@ -362,7 +362,7 @@ class SurveyPages(Controller):
     async def publish(
         self,
         survey_id: FromPath[uuid.UUID],
-        version: FromPath[int],
+        version: VersionNumber,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
