@@ -57,15 +57,22 @@ def format_utc(instant: datetime) -> str:
     return as_utc(instant).strftime("%Y%m%dT%H%M%SZ")
 
 
-def render_calendar(prodid: str, events: Iterable[Sequence[str]], name: str | None = None) -> str:
-    """A VCALENDAR (METHOD:PUBLISH) around ``events`` (each the content lines of one VEVENT),
-    folded and CRLF-terminated; ``name`` is what a subscribing calendar app calls it."""
+def render_calendar(
+    prodid: str,
+    events: Iterable[Sequence[str]],
+    name: str | None = None,
+    method: str = "PUBLISH",
+) -> str:
+    """A VCALENDAR around ``events`` (each the content lines of one VEVENT), folded and
+    CRLF-terminated; ``name`` is what a subscribing calendar app calls it. ``method`` is
+    PUBLISH for a feed or a download, REQUEST or CANCEL for an invitation sent by mail
+    (RFC 5546)."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:{prodid}",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        f"METHOD:{method}",
     ]
     if name:
         lines.append(f"X-WR-CALNAME:{escape_text(name)}")

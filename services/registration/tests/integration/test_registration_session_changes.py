@@ -31,6 +31,7 @@ from trainops_devtools.testing.polling import eventually
 from trainops_devtools.testing.tokens import in_process_settings
 from trainops_registration.adapters.links import registration_links
 from trainops_registration.app import build_spec
+from trainops_registration.domain.checkin import QR_CONTENT_ID
 from trainops_shared.events import SessionCancelled, SessionRescheduled, encode_event
 from trainops_shared.service import create_app
 from trainops_shared.storage import open_database
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.integration
 SENDER = "Programme <no-reply@example.org>"
 START = datetime(2031, 5, 20, 4, 0, tzinfo=UTC)
 LINK = re.compile(r"http://[^\s/]+(/r/[A-Za-z0-9_-]{43})")
+CHECKIN = re.compile(r"/checkin/[A-Za-z0-9_-]{43}")
 
 
 class Mailed:
@@ -158,6 +160,12 @@ async def test_reschedule_decline_and_cancel_each_tell_everyone_once(mailed: Mai
     assert field(update_calendar, "METHOD") == "REQUEST"
     assert field(update_calendar, "DTSTART") == "20310520T060000Z"
     assert "20.05.2031 11:00–14:00 UTC+5" in text_of(dana_update)
+    # The update hands over the same check-in code as the confirmation, as text and QR.
+    code = CHECKIN.search(text_of(dana_confirmed))
+    assert code is not None and CHECKIN.findall(text_of(dana_update)) == [code.group(0)]
+    html_part = dana_update.get_body(("html",))
+    assert html_part is not None and f"cid:{QR_CONTENT_ID}" in str(html_part.get_content())
+    assert any(part.get_content_type() == "image/png" for part in dana_update.walk())
 
     # Dana declines through the link of the update: Айгүл is promoted and told.
     found = LINK.search(text_of(dana_update))

@@ -57,7 +57,7 @@ def test_the_code_is_one_registrations_own_and_stable() -> None:
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
-@pytest.mark.parametrize("kind", ["confirmed", "promoted"])
+@pytest.mark.parametrize("kind", ["confirmed", "promoted", "rescheduled"])
 def test_a_seat_message_carries_the_qr_and_the_link(language: Language, kind: MessageKind) -> None:
     message = render_message(facts(kind, language, checkin_url=URL), NOW)
     assert SENTENCE[language] in message.text and f"\n{URL}\n" in message.text
@@ -80,7 +80,7 @@ def test_an_online_session_gets_its_join_link() -> None:
     assert f'<a href="{JOIN}">' in message.html and message.qr is not None
 
 
-@pytest.mark.parametrize("kind", ["waitlisted", "rescheduled", "cancellation"])
+@pytest.mark.parametrize("kind", ["waitlisted", "cancellation"])
 def test_no_code_in_a_message_that_gives_no_seat(kind: MessageKind) -> None:
     message = render_message(facts(kind, "en", checkin_url=URL), NOW)
     assert URL not in message.text and "cid:" not in message.html and message.qr is None

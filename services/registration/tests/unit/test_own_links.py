@@ -18,7 +18,7 @@ from trainops_registration.adapters import links
 from trainops_registration.adapters.outbox import message_outbox
 from trainops_registration.adapters.tables import registrations
 from trainops_registration.domain import ParticipantInput
-from trainops_registration.domain.links import LinkPurpose, LinkTokens, hash_token
+from trainops_registration.domain.links import LinkPurpose, message_link_tokens
 from trainops_registration.domain.records import Registration
 from trainops_registration.handlers import events, registering
 from trainops_registration.handlers.moving import move_registrations
@@ -26,13 +26,14 @@ from trainops_registration.handlers.own_links import answer_own_link, read_own_l
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
 from trainops_shared.events import SessionCancelled, SessionRescheduled
+from trainops_shared.link_tokens import hash_token
 
 pytestmark = pytest.mark.unit
 
 ALMATY = Principal("coord-almaty", "coordinator", "almaty")
 START = datetime(2031, 5, 20, 4, 0, tzinfo=UTC)
 BEFORE = START - timedelta(days=3)
-TOKENS = LinkTokens("a test link key that is long enough")
+TOKENS = message_link_tokens("a test link key that is long enough")
 
 
 def setup(conn: Connection, capacity: int, people: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -69,7 +70,7 @@ def link_for(conn: Connection, registration_id: uuid.UUID, kind: str) -> str:
         sa.select(m.message_id).where(m.registration_id == registration_id, m.kind == kind)
     ).scalar_one()
     purpose: LinkPurpose = "cancel"
-    token = TOKENS.token(purpose, message_id)
+    token = TOKENS[purpose].token(str(message_id))
     for _ in range(2):  # a resend of the same message finds its row
         links.ensure_link(
             conn,
@@ -158,7 +159,7 @@ def link_for_version(conn: Connection, registration_id: uuid.UUID, sequence: int
             m.sequence == sequence,
         )
     ).scalar_one()
-    token = TOKENS.token("reschedule", message_id)
+    token = TOKENS["reschedule"].token(str(message_id))
     links.ensure_link(
         conn,
         token_hash=hash_token(token),

@@ -4,6 +4,9 @@ alternative session, and the link's token and verdict rules."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +16,8 @@ from test_messages import NOW, RID, SID, facts
 from trainops_registration.domain.change_texts import CHANGE_TEXTS
 from trainops_registration.domain.links import (
     LinkState,
-    LinkTokens,
-    hash_token,
     link_verdict,
-    looks_like_token,
+    message_link_tokens,
 )
 from trainops_registration.domain.messages import (
     AlternativeSession,
@@ -24,6 +25,7 @@ from trainops_registration.domain.messages import (
     render_message,
 )
 from trainops_shared.events.vocabulary import Language
+from trainops_shared.link_tokens import hash_token, looks_like_token
 
 pytestmark = pytest.mark.unit
 
@@ -99,18 +101,31 @@ def test_the_confirmation_carries_the_cancel_link_and_the_waiting_list_message_t
 
 
 def test_a_link_token_is_derived_per_purpose_and_message_and_keeps_its_key_private() -> None:
-    tokens = LinkTokens("k" * 16 + "0123456789abcdef")
+    secret = "k" * 16 + "0123456789abcdef"
+    tokens = message_link_tokens(secret)
     message = uuid.UUID(int=42)
-    token = tokens.token("cancel", message)
-    assert looks_like_token(token) and token == tokens.token("cancel", message)
-    assert token != tokens.token("reschedule", message)
-    assert token != tokens.token("cancel", uuid.UUID(int=43))
-    assert token != LinkTokens("another key of enough length!!!!").token("cancel", message)
+    token = tokens["cancel"].token(str(message))
+    assert looks_like_token(token) and token == tokens["cancel"].token(str(message))
+    assert token != tokens["reschedule"].token(str(message))
+    assert token != tokens["cancel"].token(str(uuid.UUID(int=43)))
+    other = message_link_tokens("another key of enough length!!!!")
+    assert token != other["cancel"].token(str(message))
     assert len(hash_token(token)) == 64 and token not in hash_token(token)
     assert "k" * 16 not in repr(tokens)
-    assert not looks_like_token("../../etc") and not looks_like_token(token + "x")
+    assert not looks_like_token("../../etc") and not looks_like_token("a" * 200)
     with pytest.raises(ValueError, match="non-empty"):
-        LinkTokens("")
+        message_link_tokens("")
+
+
+def test_links_already_mailed_keep_working() -> None:
+    """The derivation is the one links were always mailed with: a changed formula would turn
+    every link in every inbox into a 404."""
+    secret = "k" * 16 + "0123456789abcdef"
+    message = uuid.UUID(int=42)
+    key = hmac.new(secret.encode(), b"trainops-registration-link-key", hashlib.sha256).digest()
+    digest = hmac.new(key, f"reschedule:{message}".encode(), hashlib.sha256).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    assert message_link_tokens(secret)["reschedule"].token(str(message)) == expected
 
 
 START = datetime(2027, 3, 12, 4, 30, tzinfo=UTC)

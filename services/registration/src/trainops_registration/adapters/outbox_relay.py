@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -50,15 +50,18 @@ from trainops_registration.domain.checkin import (
     checkin_tokens,
     checkin_url,
 )
-from trainops_registration.domain.links import LINK_PURPOSE_OF_KIND, LinkTokens, hash_token
+from trainops_registration.domain.links import (
+    LINK_PURPOSE_OF_KIND,
+    LinkPurpose,
+    message_link_tokens,
+)
 from trainops_registration.domain.messages import (
     MAX_ATTEMPTS,
     MessageFacts,
     render_message,
     retry_delay,
 )
-from trainops_shared.link_tokens import LinkTokens as SharedLinkTokens
-from trainops_shared.link_tokens import hash_token as hash_code
+from trainops_shared.link_tokens import LinkTokens, hash_token
 from trainops_shared.logging import get_logger
 from trainops_shared.mail import (
     Attachment,
@@ -96,14 +99,14 @@ class LinkIssuer:
     """What the relay needs to put a participant's own link in a message: the link key and
     the public address of this service's pages (``TRAINOPS_PUBLIC_URL``)."""
 
-    tokens: LinkTokens
+    tokens: Mapping[LinkPurpose, LinkTokens]
     public_url: str
-    checkin: SharedLinkTokens | None = None
+    checkin: LinkTokens | None = None
     """The check-in code deriver (same key, its own purpose), when codes go in the mail."""
 
     @classmethod
     def of(cls, key: str, public_url: str) -> LinkIssuer:
-        return cls(LinkTokens(key), public_url, checkin_tokens(key))
+        return cls(message_link_tokens(key), public_url, checkin_tokens(key))
 
     def url(self, token: str) -> str:
         return f"{self.public_url.rstrip('/')}/r/{token}"
@@ -250,7 +253,7 @@ class MailRelay:
         issuer = self._links
         if purpose is None or issuer is None or now >= facts.starts_at:
             return facts
-        token = issuer.tokens.token(purpose, row.message_id)
+        token = issuer.tokens[purpose].token(str(row.message_id))
         await self._db.write(
             lambda c: links.ensure_link(
                 c,
@@ -273,7 +276,7 @@ class MailRelay:
             return facts
         tokens, rid = issuer.checkin, facts.registration_id
         code = tokens.token(str(rid))
-        await self._db.write(lambda c: checkin.ensure_codes(c, {rid: hash_code(code)}, now))
+        await self._db.write(lambda c: checkin.ensure_codes(c, {rid: hash_token(code)}, now))
         url = checkin_url(issuer.public_url, tokens, rid, online=facts.mode == "online")
         return dataclasses.replace(facts, checkin_url=url)
 

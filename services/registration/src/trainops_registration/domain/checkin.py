@@ -41,8 +41,9 @@ def checkin_url(
 QR_CONTENT_ID: Final = "checkin-qr@trainops"
 """The Content-ID the message's HTML shows the QR code by (``src="cid:…"``)."""
 QR_FILENAME: Final = "checkin-qr.png"
-CARRIES_CHECKIN: Final = frozenset({"confirmed", "promoted"})
-"""The message kinds that hand the participant their code: the ones that give them a seat."""
+CARRIES_CHECKIN: Final = frozenset({"confirmed", "promoted", "rescheduled"})
+"""The message kinds that hand the participant their code: the ones that give them a seat, and
+the one about a new time (the code is the same, and it is what they will look for that day)."""
 
 CHECKIN_TEXTS: Final[dict[Language, dict[str, str]]] = {
     "en": {

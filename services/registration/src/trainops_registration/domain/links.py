@@ -2,10 +2,10 @@
 
 A link is a credential (participants do not sign in), so its token is 256 bits of HMAC output
 and only the token's SHA-256 is stored. The token is *derived* from the message it is sent in,
-``base64url(HMAC-SHA256(key, purpose ":" message_id))``, with a key of its own
-(``REGISTRATION_LINK_KEY``): the mail relay computes it when it renders the message (so it never
-travels through a stream, a log or the outbox row), a resend of the same message carries the
-same link, and a stolen database dump holds no working link.
+``base64url(HMAC-SHA256(key, purpose ":" message_id))`` (:mod:`trainops_shared.link_tokens`),
+with a key of its own (``REGISTRATION_LINK_KEY``): the mail relay computes it when it renders
+the message (so it never travels through a stream, a log or the outbox row), a resend of the
+same message carries the same link, and a stolen database dump holds no working link.
 
 Purposes: ``cancel`` (in the confirmation, waiting-list and promotion messages: cancels the
 registration) and ``reschedule`` (in the message about a new time: confirm or decline). Each
@@ -14,14 +14,13 @@ link is used once (an atomic update), and stops working when the session it is a
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from types import MappingProxyType
+from typing import Final, Literal, get_args
+
+from trainops_shared.link_tokens import LinkTokens
 
 LinkPurpose = Literal["cancel", "reschedule"]
 LinkAnswer = Literal["cancelled", "confirmed", "declined"]
@@ -39,38 +38,15 @@ ANSWERS_OF_PURPOSE: Final[dict[LinkPurpose, tuple[LinkAnswer, ...]]] = {
     "reschedule": ("confirmed", "declined"),
 }
 
-_TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
-_KEY_LABEL: Final = b"trainops-registration-link-key"
+_KEY_LABEL: Final = "trainops-registration-link-key"
 
 
-def hash_token(token: str) -> str:
-    """SHA-256 hex of ``token``: what the database stores and looks links up by (the token has
-    256 bits of entropy, so an unsalted hash is enough and keeps the lookup deterministic)."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    """Shape check of a path segment, so junk answers 404 without a query."""
-    return bool(_TOKEN_RE.fullmatch(token))
-
-
-@dataclass(frozen=True, slots=True)
-class LinkTokens:
-    """Derives a message's link token; holds the key, which never appears in its ``repr``."""
-
-    secret: str = field(repr=False)
-    _key: bytes = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.secret:
-            raise ValueError("a registration link key needs a non-empty secret")
-        key = hmac.new(self.secret.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
-        object.__setattr__(self, "_key", key)
-
-    def token(self, purpose: LinkPurpose, message_id: uuid.UUID) -> str:
-        message = f"{purpose}:{message_id}".encode("ascii")
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def message_link_tokens(secret: str) -> Mapping[LinkPurpose, LinkTokens]:
+    """The derivers of each purpose's tokens under the link key: the subject is the message
+    id, so a resend of the same message carries the same link."""
+    return MappingProxyType(
+        {purpose: LinkTokens(secret, _KEY_LABEL, purpose) for purpose in get_args(LinkPurpose)}
+    )
 
 
 @dataclass(frozen=True, slots=True)

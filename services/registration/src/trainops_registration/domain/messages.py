@@ -25,6 +25,7 @@ from trainops_registration.domain.checkin import (
 )
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
+from trainops_shared.ical import escape_text, format_utc, render_calendar
 
 MessageKind = Literal["confirmed", "waitlisted", "promoted", "rescheduled", "cancellation"]
 MESSAGE_KINDS: Final[tuple[MessageKind, ...]] = (
@@ -273,20 +274,12 @@ def _change_paragraphs(facts: MessageFacts, words: dict[str, str]) -> list[str]:
     return out
 
 
+_PRODID: Final = "-//trainops//registration//EN"
+
+
 def invitation_uid(registration_id: uuid.UUID, session_id: uuid.UUID) -> str:
     """Stable per registration and session: later updates of the session replace the entry."""
     return f"registration-{registration_id}-session-{session_id}@trainops"
-
-
-def _ics_text(value: str) -> str:
-    """RFC 5545 TEXT escaping."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
 
 
 def _ics_param(value: str) -> str:
@@ -295,55 +288,30 @@ def _ics_param(value: str) -> str:
     return f'"{cleaned}"'
 
 
-def fold(line: str) -> str:
-    """RFC 5545 folding: lines of at most 75 octets, never splitting a UTF-8 character."""
-    out: list[str] = []
-    current, size, limit = "", 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            out.append(current)
-            current, size, limit = " ", 1, 75
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-
 def calendar_invitation(facts: MessageFacts, now: datetime, method: str = "REQUEST") -> bytes:
     """A ``VCALENDAR`` with one ``VEVENT`` for the held seat (UTC times): METHOD:REQUEST adds
     or updates the entry, METHOD:CANCEL (same UID, higher SEQUENCE) removes it."""
     words = _TEXTS[facts.language]
     place = _place(facts, words)
     _, span = local_span(facts.starts_at, facts.ends_at, facts.timezone)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//trainops//registration//EN",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{method}",
+    event = [
         "BEGIN:VEVENT",
         f"UID:{invitation_uid(facts.registration_id, facts.session_id)}",
         f"SEQUENCE:{facts.sequence}",
-        f"DTSTAMP:{_utc(now)}",
-        f"DTSTART:{_utc(facts.starts_at)}",
-        f"DTEND:{_utc(facts.ends_at)}",
-        f"SUMMARY:{_ics_text(words['summary'] + ' — ' + place)}",
-        f"LOCATION:{_ics_text(place)}",
-        f"DESCRIPTION:{_ics_text(span + ' (' + words['local'] + ')')}",
+        f"DTSTAMP:{format_utc(now)}",
+        f"DTSTART:{format_utc(facts.starts_at)}",
+        f"DTEND:{format_utc(facts.ends_at)}",
+        f"SUMMARY:{escape_text(words['summary'] + ' — ' + place)}",
+        f"LOCATION:{escape_text(place)}",
+        f"DESCRIPTION:{escape_text(span + ' (' + words['local'] + ')')}",
         f"ORGANIZER:mailto:{_bare(facts.organizer)}",
         f"ATTENDEE;CN={_ics_param(facts.full_name)};ROLE=REQ-PARTICIPANT;"
         f"PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{facts.email}",
         "STATUS:CANCELLED" if method == "CANCEL" else "STATUS:CONFIRMED",
         "TRANSP:OPAQUE",
         "END:VEVENT",
-        "END:VCALENDAR",
     ]
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode("utf-8")
+    return render_calendar(_PRODID, [event], method=method).encode("utf-8")
 
 
 def _bare(address: str) -> str:

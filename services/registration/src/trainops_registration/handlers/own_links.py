@@ -21,13 +21,12 @@ from trainops_registration.domain.links import (
     LinkAnswer,
     LinkPurpose,
     LinkVerdict,
-    hash_token,
     link_verdict,
-    looks_like_token,
 )
 from trainops_registration.handlers.registrations import cancel_and_promote
 from trainops_shared.auth import Principal
 from trainops_shared.errors import Conflict, Invalid, NotFound
+from trainops_shared.link_tokens import hash_token, looks_like_token
 
 OWN_LINK_SUBJECT = "participant:own-link"
 """Who the audit log says acted when a participant used their link (never their name)."""
