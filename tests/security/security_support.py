@@ -43,7 +43,7 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS
     | {"GET /r/{token}", "POST /r/{token}"}
     | {"GET /certificates/{code}"}
-    | {"GET /join/{code}", "GET /participant-feeds/{token}"},
+    | {"GET /join/{code}", "POST /join/{code}", "GET /participant-feeds/{token}"},
     "scheduling": _OPERATIONS | {"GET /feeds/{token}"},
     "feedback": _OPERATIONS
     | {"GET /f/{token}", "POST /f/{token}", "PUT /f/{token}/draft", "POST /responses"}

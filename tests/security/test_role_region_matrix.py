@@ -109,6 +109,7 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /sessions/{session_id}/meeting": Rule(REGISTRARS, "item"),
         # The participant's own join link: the code in it is the credential.
         "GET /join/{code}": PUBLIC,
+        "POST /join/{code}": PUBLIC,
         "GET /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
         "POST /people/{participant_id}/calendar-feed": Rule(REGISTRARS, "item"),
         # The participant's feed: the token in its address is the credential.

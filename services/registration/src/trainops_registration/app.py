@@ -20,6 +20,7 @@ from trainops_registration.api.console_people import PEOPLE_PAGES
 from trainops_registration.api.console_register import REGISTER_PAGES
 from trainops_registration.api.console_sessions import SESSION_PAGES
 from trainops_registration.api.controllers import RegistrationController
+from trainops_registration.api.join_page import JOIN_PAGES
 from trainops_registration.api.moving import move_people
 from trainops_registration.api.own_link_page import OWN_LINK_PAGES, OWN_LINK_PATHS
 from trainops_registration.api.participants import LifecycleController, ParticipantController
@@ -96,6 +97,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *PEOPLE_PAGES,
             *SESSION_PAGES,
             *CHECKIN_PAGES,
+            *JOIN_PAGES,
             *FEED_PAGES,
             ImportPages,
             *CERTIFICATE_PAGES,

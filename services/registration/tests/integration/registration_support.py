@@ -3,6 +3,7 @@ published to JetStream, and its own events read back from the REGISTRATION strea
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -135,3 +136,15 @@ async def running_harness(
             yield Harness(client, nc)
     finally:
         await nc.close()
+
+
+async def join_through_page(client: AsyncTestClient[Any], code: str) -> Any:
+    """What a participant's browser does with a join link: opens the page (which records
+    nothing), then sends its form with the page's CSRF value; the form's answer, unfollowed."""
+    page = await client.get(f"/join/{code}")
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return await client.post(
+        f"/join/{code}", data={"csrf_token": found.group(1)}, follow_redirects=False
+    )

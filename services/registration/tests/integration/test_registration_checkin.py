@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from registration_support import ADMIN, Harness, coordinator, person
+from registration_support import ADMIN, Harness, coordinator, join_through_page, person
 
 from trainops_devtools.testing.polling import eventually
 from trainops_registration.handlers.checkin import checkin_tokens
@@ -105,7 +105,7 @@ async def test_a_join_link_records_presence_and_leads_to_the_meeting(
 
     not_yet = await h.client.get(f"/join/{code}", params={"lang": "en"})
     assert not_yet.status_code == 409, not_yet.text
-    assert "does not work at the moment" in not_yet.text
+    assert "does not work at the moment" in not_yet.text and "join-submit" not in not_yet.text
     bad = await h.client.post(
         f"/sessions/{session_id}/meeting",
         data={"meeting_url": "javascript:alert(1)"},
@@ -128,8 +128,19 @@ async def test_a_join_link_records_presence_and_leads_to_the_meeting(
     assert saved.status_code == 200, saved.text
     assert "Meeting address saved." in saved.text
 
-    for _ in range(2):  # a second click leads on again and records nothing new
-        went = await h.client.get(f"/join/{code}", follow_redirects=False)
+    # Opening the link (a mail scanner, a link preview) records nothing and reveals no address.
+    for _ in range(2):
+        page = await h.client.get(f"/join/{code}", params={"lang": "en"}, follow_redirects=False)
+        assert page.status_code == 200, page.text
+        assert 'id="join-submit"' in page.text and "Join the session" in page.text
+        assert "zoom.example" not in page.text
+    assert (await h.get(joiner["id"])).json()["attended"] is None
+    forged = await h.client.post(f"/join/{code}", data={"csrf_token": "x" * 32})
+    assert forged.status_code == 403 and 'id="join-submit"' in forged.text
+    assert (await h.get(joiner["id"])).json()["attended"] is None
+
+    for _ in range(2):  # a second press leads on again and records nothing new
+        went = await join_through_page(h.client, code)
         assert went.status_code == 303, went.text
         assert went.headers["location"] == meeting
     assert (await h.get(joiner["id"])).json()["attended"] is True
@@ -138,8 +149,14 @@ async def test_a_join_link_records_presence_and_leads_to_the_meeting(
     ).status_code == 200
     closed = await h.client.get(f"/join/{gone}", follow_redirects=False)
     assert closed.status_code == 409, closed.text
+    held = h.client.cookies.get("trainops_join_csrf")
+    assert held
+    refused = await h.client.post(f"/join/{gone}", data={"csrf_token": held})
+    assert refused.status_code == 409 and (await h.get(leaver["id"])).json()["attended"] is None
     for junk in ("not-a-code", "B" * 43):
         assert (await h.client.get(f"/join/{junk}", follow_redirects=False)).status_code == 404
+        posted = await h.client.post(f"/join/{junk}", data={"csrf_token": held})
+        assert posted.status_code == 404
 
     async def recorded() -> list[AttendanceRecorded]:
         return [
@@ -164,4 +181,6 @@ async def test_an_in_person_sessions_code_is_no_join_link(harness: Harness, tmp_
     ).status_code == 200
     code = code_of(tmp_path, seat["id"])
     assert (await h.client.get(f"/join/{code}", follow_redirects=False)).status_code == 404
+    posted = await h.client.post(f"/join/{code}", data={"csrf_token": "x" * 32})
+    assert posted.status_code in (403, 404)
     assert (await h.get(seat["id"])).json()["attended"] is None

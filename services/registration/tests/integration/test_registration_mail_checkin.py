@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 import segno
 from PIL import Image
-from registration_support import ADMIN, Harness, coordinator, person, running_harness
+from registration_support import (
+    ADMIN,
+    Harness,
+    coordinator,
+    join_through_page,
+    person,
+    running_harness,
+)
 
 from trainops_devtools.mail_catcher import MailCatcher
 from trainops_devtools.testing.polling import eventually
@@ -146,6 +153,6 @@ async def test_an_online_confirmation_carries_the_join_link(mailing) -> None:
         f"/sessions/{session_id}/meeting", data={"meeting_url": meeting}, headers=ALMATY
     )
     assert saved.status_code == 200, saved.text
-    went = await h.client.get(f"/join/{found.group(2)}", follow_redirects=False)
+    went = await join_through_page(h.client, found.group(2))
     assert went.status_code == 303 and went.headers["location"] == meeting
     assert (await h.get(seat.json()["id"])).json()["attended"] is True

@@ -1,12 +1,12 @@
 """Check-in pages: the printable attendance list with each confirmed person's QR code, and the
 page a scanned code opens on the coordinator's phone, whose button records attendance; for an
-online session, each person's join link instead, which records presence and leads on to the
-meeting.
+online session, each person's join link instead (``api/join_page.py``), which records presence
+and leads on to the meeting.
 
 Scanning needs nothing but the phone's camera: the QR holds the address of the check-in page,
 which the phone opens in the browser the coordinator is signed in with. The button (a CSRF-
 protected form) records; merely opening the page changes nothing. A join link is the
-participant's own (no account): following it is what "I am here" means online.
+participant's own (no account): pressing its page's button is what "I am here" means online.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from functools import partial
 from typing import Any
 
 import segno
-from litestar import Request, Response, get
+from litestar import Request
 from litestar.di import NamedDependency
-from litestar.enums import MediaType
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
-from markupsafe import Markup, escape
+from litestar.response import Template
+from markupsafe import Markup
 
 from trainops_registration.api.console_forms import (
     error_message,
@@ -32,23 +31,20 @@ from trainops_registration.api.console_forms import (
     page_get,
     texts_of,
 )
-from trainops_registration.api.console_texts import TEXTS
 from trainops_registration.handlers.checkin import (
     CHECKIN_PATH,
     JOIN_PATH,
     CheckIn,
     check_in,
     checkin_tokens,
-    join,
     read_attendance_sheet,
     read_checkin,
     set_meeting,
 )
 from trainops_shared.auth import Principal
-from trainops_shared.console.pages import page_language, render_console
+from trainops_shared.console.pages import render_console
 from trainops_shared.errors import AppError, NotFound
 from trainops_shared.events import uuid7
-from trainops_shared.openapi_docs import error_responses, operation_class
 from trainops_shared.service import ServiceRuntime
 
 Runtime = NamedDependency[ServiceRuntime]
@@ -214,42 +210,4 @@ async def checkin_submit(
     return _checkin_page(request, principal, found, code, notice=texts["checked_in"])
 
 
-def _join_problem(request: Request[Any, Any, Any], key: str, status: int) -> Response[str]:
-    """A participant's page without the console (they have no account): one sentence."""
-    lang = page_language(request)
-    sentence = escape(TEXTS[lang][key])
-    return Response(
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{sentence}</title></head><body><main><p>{sentence}</p></main></body></html>",
-        status_code=status,
-        media_type=MediaType.HTML,
-    )
-
-
-@get(
-    "/join/{code:str}",
-    tags=["participant pages"],
-    summary="A participant's join link of an online session: records presence, then redirects",
-    media_type=MediaType.HTML,
-    status_code=303,
-    operation_class=operation_class(public=True),
-    responses=error_responses(404, 409, media_type=MediaType.HTML),
-    opt={"any_query": True},
-)
-async def join_link(
-    request: Request[Any, Any, Any], runtime: Runtime, code: FromPath[str]
-) -> Redirect | Response[str]:
-    """303 to the meeting address, the participant's presence recorded the first time; 404
-    for an unknown link, 409 while the link cannot be used (no meeting address yet, the
-    registration or session no longer on)."""
-    try:
-        address, _ = await runtime.write(partial(join, code=code, correlation_id=uuid7()))
-    except NotFound:
-        return _join_problem(request, "join_not_found", 404)
-    except AppError as exc:
-        return _join_problem(request, "join_not_now", exc.status)
-    return Redirect(address, status_code=303)
-
-
-CHECKIN_PAGES = [attendance_sheet, meeting_submit, checkin_page, checkin_submit, join_link]
+CHECKIN_PAGES = [attendance_sheet, meeting_submit, checkin_page, checkin_submit]

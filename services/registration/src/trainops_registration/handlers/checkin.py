@@ -27,6 +27,7 @@ from trainops_registration.domain.checkin import (
 from trainops_registration.domain.errors import Conflict, NotFound
 from trainops_registration.domain.meetings import validate_meeting_url
 from trainops_registration.domain.records import Registration, SessionCopy
+from trainops_registration.domain.seats import ensure_can_record_attendance
 from trainops_registration.handlers.registrations import record_attendance
 from trainops_registration.handlers.sessions import (
     SessionRoster,
@@ -35,6 +36,7 @@ from trainops_registration.handlers.sessions import (
 )
 from trainops_shared.audit import record_audit
 from trainops_shared.auth import Principal
+from trainops_shared.events.vocabulary import Language
 from trainops_shared.link_tokens import LinkTokens, hash_token, looks_like_token
 
 __all__ = [
@@ -42,12 +44,14 @@ __all__ = [
     "JOIN_PATH",
     "AttendanceSheet",
     "CheckIn",
+    "JoinView",
     "check_in",
     "checkin_tokens",
     "checkin_url",
     "join",
     "read_attendance_sheet",
     "read_checkin",
+    "read_join",
     "set_meeting",
 ]
 
@@ -131,13 +135,24 @@ def set_meeting(
     return address
 
 
-def join(conn: Connection, code: str, correlation_id: uuid.UUID) -> tuple[str, Registration]:
-    """The meeting address a participant's join link leads to, recording their presence the
-    first time (a confirmed registration of an online session that is not cancelled).
+def _no_address() -> Conflict:
+    return Conflict("meeting_url", "the meeting address of this session is not set yet")
 
-    An unknown code, or one of an in-person session, is 404; a link that cannot be used now
-    (not confirmed, the session cancelled, no meeting address yet) is a 409 saying why.
-    """
+
+@dataclass(frozen=True, slots=True)
+class JoinView:
+    """What the join page shows before anything is recorded: the participant's language, and
+    why the link cannot be used now (``None`` when it can)."""
+
+    language: Language
+    problem: Conflict | None
+
+
+def _joining(
+    conn: Connection, code: str
+) -> tuple[Registration, SessionCopy, str | None, Conflict | None]:
+    """The registration, session and meeting address of a join code, and the reason it cannot
+    be used now if any; 404 for an unknown code or one of an in-person session."""
     if not looks_like_token(code):
         raise _not_found()
     registration_id = checkin.registration_of(conn, hash_token(code))
@@ -150,8 +165,33 @@ def join(conn: Connection, code: str, correlation_id: uuid.UUID) -> tuple[str, R
     if found is None or session is None or session.mode != "online":
         raise _not_found()
     address = checkin.meeting_url(conn, session.session_id)
+    problem = None
     if address is None:
-        raise Conflict("meeting_url", "the meeting address of this session is not set yet")
+        problem = _no_address()
+    else:
+        try:
+            ensure_can_record_attendance(found.status, session.status)
+        except Conflict as exc:
+            problem = exc
+    return found, session, address, problem
+
+
+def read_join(conn: Connection, code: str) -> JoinView:
+    """The join page of a code, changing nothing (mail scanners and link previews open it)."""
+    found, _, _, problem = _joining(conn, code)
+    return JoinView(found.language, problem)
+
+
+def join(conn: Connection, code: str, correlation_id: uuid.UUID) -> tuple[str, Registration]:
+    """The meeting address a participant's join link leads to, recording their presence the
+    first time (a confirmed registration of an online session that is not cancelled).
+
+    An unknown code, or one of an in-person session, is 404; a link that cannot be used now
+    (not confirmed, the session cancelled, no meeting address yet) is a 409 saying why.
+    """
+    found, _, address, problem = _joining(conn, code)
+    if problem is not None or address is None:
+        raise problem or _no_address()
     if found.attended is not True:
         found = record_attendance(conn, found.registration_id, True, JOINER, correlation_id)
     return address, found
