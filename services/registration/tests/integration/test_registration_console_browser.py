@@ -31,6 +31,7 @@ async def scheduled_session(
     registration: str,
     capacity: int = 10,
     code: str = "console-journey",
+    mode: str = "in_person",
 ) -> str:
     """An upcoming Almaty session, once registration has its copy."""
     staff = {"Authorization": f"Bearer {harness.token('programme_staff')}"}
@@ -46,7 +47,7 @@ async def scheduled_session(
             f"{scheduling}/sessions",
             json={
                 "training_id": training.json()["id"],
-                "mode": "in_person",
+                "mode": mode,
                 "cities": ["almaty"],
                 "starts_at": "2030-03-04T10:00",
                 "ends_at": "2030-03-04T16:00",

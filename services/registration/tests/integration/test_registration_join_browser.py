@@ -7,11 +7,11 @@ it by itself. Scheduling and registration run as processes on a real nats-server
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import httpx
 import pytest
+from test_registration_console_browser import scheduled_session
 
 from trainops_devtools.testing import consoles
 from trainops_devtools.testing.browser import assert_stayed_local
@@ -28,40 +28,6 @@ PARTICIPANT = {
     "city": "almaty",
     "language": "kk",
 }
-
-
-async def online_session(harness: ServiceHarness, scheduling: str, registration: str) -> str:
-    """An upcoming online session for Almaty, once registration has its copy."""
-    staff = {"Authorization": f"Bearer {harness.token('programme_staff')}"}
-    coordinator = {"Authorization": f"Bearer {harness.token('coordinator', 'almaty')}"}
-    async with httpx.AsyncClient(timeout=10) as http:
-        training = await http.post(
-            f"{scheduling}/trainings",
-            json={"code": "join-journey", "title": {"en": "Fact-checking"}},
-            headers=staff,
-        )
-        assert training.status_code == 201, training.text
-        session = await http.post(
-            f"{scheduling}/sessions",
-            json={
-                "training_id": training.json()["id"],
-                "mode": "online",
-                "cities": ["almaty"],
-                "starts_at": "2030-03-04T10:00",
-                "ends_at": "2030-03-04T16:00",
-                "capacity": 5,
-                "language": "kk",
-            },
-            headers=staff,
-        )
-        assert session.status_code == 201, session.text
-        session_id = str(session.json()["id"])
-        deadline = time.monotonic() + 60
-        page = f"{registration}/sessions/{session_id}"
-        while (await http.get(page, headers=coordinator)).status_code != 200:
-            assert time.monotonic() < deadline, "registration never heard of the session"
-            await asyncio.sleep(0.2)
-    return session_id
 
 
 def follow_links(driver: Any, by_hand: str, by_script: str, meeting: str) -> dict[str, Any]:
@@ -92,7 +58,9 @@ async def test_a_join_link_records_presence_only_when_its_button_is_pressed(
 ) -> None:
     processes = await asyncio.to_thread(service_processes.start, ["scheduling", "registration"])
     registration = processes["registration"].url
-    session_id = await online_session(service_processes, processes["scheduling"].url, registration)
+    session_id = await scheduled_session(
+        service_processes, processes["scheduling"].url, registration, 5, "join-journey", "online"
+    )
     coordinator = {"Authorization": f"Bearer {service_processes.token('coordinator', 'almaty')}"}
     secrets = service_processes.data_dir / SECRETS_DIRNAME / REGISTRATION_LINK_KEY_FILE
     tokens = checkin_tokens(secrets.read_text().strip())
