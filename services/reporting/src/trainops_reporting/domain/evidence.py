@@ -145,3 +145,25 @@ def comment_group(respondents: int, texts: Sequence[str], k: int) -> CommentGrou
     if respondents < k or len(texts) < k:
         return CommentGroup(None, (), "primary" if texts else None)
     return CommentGroup(respondents, tuple(sorted(texts, key=lambda t: (t.casefold(), t))))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemComments:
+    """The comments of one free-text item over a report's window, protected as a group."""
+
+    item: str
+    respondents: int | None
+    comments: tuple[str, ...]
+    suppressed: Suppression | None = None
+
+
+def item_comments(
+    respondents: int, texts_by_item: Mapping[str, Sequence[str]], k: int
+) -> list[ItemComments]:
+    """Each item's comments as a group of the window's respondents (``comment_group``), in
+    item order; an item with fewer than k comments shows none, only that it was hidden."""
+    out = []
+    for item in sorted(texts_by_item):
+        group = comment_group(respondents, texts_by_item[item], k)
+        out.append(ItemComments(item, group.respondents, group.comments, group.suppressed))
+    return out
