@@ -19,6 +19,7 @@ from typing import Any, Final
 from trainops_reporting.api.evidence_texts import EVIDENCE_TEXTS
 from trainops_reporting.api.export_texts import EXPORT_TEXTS
 from trainops_reporting.domain.disclosure import FEEDBACK_MEASURE, MEASURES
+from trainops_reporting.domain.evidence import GAIN_FIGURES
 from trainops_reporting.domain.indicators import RATIOS
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
@@ -95,15 +96,6 @@ def donor_csv(report: Mapping[str, Any]) -> str:
         writer.writerows(["evidence", *line] for line in evidence_lines(evidence, k))
         writer.writerows(["comments", *line] for line in comment_lines(evidence, k))
     return out.getvalue()
-
-
-GAIN_FIGURES: Final[tuple[str, ...]] = (
-    "pairs",
-    "mean_pre",
-    "mean_post",
-    "mean_gain",
-    "share_improved",
-)
 
 
 def _evidence_mark(value: Any, hidden: str | None, count: bool, k: int) -> Cell:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 Suppression = Literal["primary", "complementary"]
 
@@ -110,6 +110,16 @@ class KnowledgeGain:
     share_improved: float | None
     """Share of pairs whose post-test result is higher than their pre-test result."""
     suppressed: Suppression | None = None
+
+
+GAIN_FIGURES: Final[tuple[str, ...]] = (
+    "pairs",
+    "mean_pre",
+    "mean_post",
+    "mean_gain",
+    "share_improved",
+)
+"""The published figures of a :class:`KnowledgeGain`, in the order reports list them."""
 
 
 def knowledge_gain(pairs: Sequence[Pair], k: int) -> KnowledgeGain:

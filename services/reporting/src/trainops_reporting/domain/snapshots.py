@@ -24,6 +24,7 @@ from typing import Any, Final
 import msgspec
 
 from trainops_reporting.domain.disclosure import MEASURES
+from trainops_reporting.domain.evidence import GAIN_FIGURES
 from trainops_reporting.domain.indicators import RATIOS
 
 PUBLISHED: Final[tuple[str, ...]] = (*MEASURES, "satisfaction_mean")
@@ -144,13 +145,6 @@ EVIDENCE_SOURCES: Final[Mapping[str, tuple[str, ...]]] = {
     "comments": ("feedback.comment_given.v1", "feedback.feedback_submitted.v1", *_WINDOW_EVENTS),
 }
 """Per evidence section, the event types whose application can change its figures."""
-GAIN_FIGURES: Final[tuple[str, ...]] = (
-    "pairs",
-    "mean_pre",
-    "mean_post",
-    "mean_gain",
-    "share_improved",
-)
 
 EvidenceKey = tuple[str, str, str]
 """(section, item, figure); the knowledge gain's item is ``""``."""
