@@ -14,6 +14,7 @@ from typing import Any
 
 from trainops_shared.events import (
     AttendanceRecorded,
+    CommentGiven,
     Event,
     FeedbackSubmitted,
     KnowledgeTestSubmitted,
@@ -217,6 +218,21 @@ class Programme:
             phase=phase,
             score=score,
             max_score=max_score,
+            language="kk",
+        )
+        return event
+
+    def comment(self, session_id: uuid.UUID, text: str, item: str = "comment") -> CommentGiven:
+        """A free-text answer as feedback publishes it: no person, response or invitation."""
+        comment_id = uuid.uuid4()
+        event: CommentGiven = self._emit(
+            CommentGiven,
+            comment_id,
+            comment_id=comment_id,
+            survey_id=self.survey_id,
+            session_id=session_id,
+            item=item,
+            text=text,
             language="kk",
         )
         return event

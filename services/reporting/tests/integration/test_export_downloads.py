@@ -250,6 +250,9 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
     for reg, (pre, post) in zip(regs[:5], [(4, 8), (5, 5), (6, 9), (2, 6), (3, 8)], strict=True):
         programme.knowledge_test(reg, "pre", pre)
         programme.knowledge_test(reg, "post", post)
+    for text in ("Очень полезно", "clear, practical", "Жақсы", "more cases", "Спасибо"):
+        programme.comment(ids["s1"], text)
+    programme.comment(ids["s1"], "shorter breaks", item="improve")
     events = programme.events
     app = make_app(fresh_nats_server.url, tmp_path)
     async with AsyncTestClient(app) as client:
@@ -257,7 +260,13 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
 
         async def projected() -> bool:
             r = await client.get("/reports/knowledge-gain", headers=REPORTING)
-            return bool(r.status_code == 200 and r.json()["pairs"] == 5)
+            c = await client.get("/reports/comments", headers=REPORTING)
+            return bool(
+                r.status_code == 200
+                and r.json()["pairs"] == 5
+                and c.status_code == 200
+                and len(c.json()["comments"]) == 6
+            )
 
         await eventually(projected)
         gain = (await client.get("/reports/knowledge-gain", headers=REPORTING)).json()
@@ -275,8 +284,20 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
             "suppressed": None,
         }
         assert {name: gain[name] for name in expected_gain} == expected_gain
+        shown = sorted(
+            ("Очень полезно", "clear, practical", "Жақсы", "more cases", "Спасибо"),
+            key=lambda t: (t.casefold(), t),
+        )
+        comments = [
+            {"item": "comment", "respondents": 9, "comments": shown, "suppressed": None},
+            {"item": "improve", "respondents": None, "comments": [], "suppressed": "primary"},
+        ]
         for answer in (summary, donor):
-            assert answer["evidence"] == {"knowledge_gain": expected_gain, "items": items}
+            assert answer["evidence"] == {
+                "knowledge_gain": expected_gain,
+                "items": items,
+                "comments": comments,
+            }
         overall = next(i for i in items if i["item"] == "overall")
         assert overall["respondents"] == 9 and overall["mean"] == 3.89
         assert summary["indicators_version"] == "2"
@@ -286,6 +307,7 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
             "/reports/summary", params={"training_id": str(ids["t2"])}, headers=REPORTING
         )
         assert t2.json()["evidence"]["items"] == []
+        assert t2.json()["evidence"]["comments"] == []
         assert t2.json()["evidence"]["knowledge_gain"]["pairs"] is None
 
         # --- CSV: the evidence rows after the table
@@ -295,6 +317,11 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
         lines = list(csv.reader(io.StringIO(r.text)))
         start = lines.index(["section", "item", "figure", "value"])
         rows = {(item, figure): value for _, item, figure, value in lines[start + 1 :]}
+        said = [(item, text) for section, item, figure, text in lines[start + 1 :]
+                if section == "comments" and figure == "comment"]  # fmt: skip
+        assert said == [("comment", text) for text in shown]
+        assert rows["comment", "respondents"] == "9" and rows["improve", "comments"] == "x"
+        assert "shorter breaks" not in r.text
         assert rows["knowledge_gain", "pairs"] == "5"
         assert rows["knowledge_gain", "mean_gain"] == "32.0"
         assert rows["overall", "mean"] == "3.89"
@@ -309,7 +336,14 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
             headers=REPORTING,
         )
         book = load_workbook(io.BytesIO(r.content))
-        assert book.sheetnames == ["Donor report", "Learning evidence"]
+        assert book.sheetnames == [
+            "Donor report",
+            "Learning evidence",
+            "Comments - comment",
+            "Comments - improve",
+        ]
+        on_sheet = [row[0].value for row in book["Comments - comment"].iter_rows()]
+        assert on_sheet[-6:] == ["Comments", *shown]
         values = [[c.value for c in row] for row in book["Learning evidence"].iter_rows()]
         assert ["Mean gain (percentage points)", 32, None, None] in values
         assert values[
@@ -322,3 +356,5 @@ async def test_knowledge_gain_and_items_on_the_summary_donor_and_downloads(
         )
         text = pdf_text(r.content)
         assert "Білімнің өсуі" in text and "32.00" in text and "Сауалнаманың әр сұрағы" in text
+        assert "Пікірлер: comment" in text and all(t in text for t in shown)
+        assert "shorter breaks" not in text

@@ -66,11 +66,18 @@ async def test_a_snapshot_is_frozen_compared_and_reproduced_from_the_streams(
 ) -> None:
     programme = Programme()
     ids = build_donor_scenario(programme)
+    for text in ("useful", "Clear", "long", "fun", "hard"):
+        programme.comment(ids["s1"], text)
     first_events = list(programme.events)
     late = [programme.register(ids["s1"], city="aktau", sector="blogger") for _ in range(6)]
     for registration in late:
         programme.attend(registration)
     programme.cancel(late[0])
+    for registration in late[1:]:  # their answers, tests and one more comment
+        programme.feedback(registration, 5)
+        programme.knowledge_test(registration, "pre", 4)
+        programme.knowledge_test(registration, "post", 8)
+    programme.comment(ids["s1"], "more please")
     more_events = programme.events[len(first_events) :]
     nats_url = fresh_nats_server.url
     app = make_app(nats_url, database_url, tmp_path)
@@ -114,6 +121,10 @@ async def test_a_snapshot_is_frozen_compared_and_reproduced_from_the_streams(
         frozen = await downloads(client, first["id"])
         body: dict[str, Any] = msgspec.json.decode(frozen["json"])
         assert body["report"] == live
+        assert body["report"]["evidence"]["comments"] == [
+            {"item": "comment", "respondents": 9, "comments": ["Clear", "fun", "hard", "long",
+             "useful"], "suppressed": None}
+        ]  # fmt: skip
         assert hashlib.sha256(canonical(live)).hexdigest() == first["content_sha256"]
         assert frozen["xlsx"].startswith(b"PK") and frozen["pdf"].startswith(b"%PDF-")
 
@@ -143,7 +154,24 @@ async def test_a_snapshot_is_frozen_compared_and_reproduced_from_the_streams(
             "registration.participant_registered.v1": 6,
             "registration.attendance_recorded.v1": 6,
             "registration.registration_cancelled.v1": 1,
+            "feedback.feedback_submitted.v1": 5,
+            "feedback.knowledge_test_submitted.v1": 10,
+            "feedback.comment_given.v1": 1,
         }
+        evidence = {
+            (c["section"], c["item"], c["figure"]): (c["before"], c["after"], c["reasons"])
+            for c in diff["evidence_changes"]
+        }
+        tests = ["feedback.knowledge_test_submitted.v1"]
+        assert evidence["knowledge_gain", None, "pairs"] == (None, 5, tests)
+        assert evidence["knowledge_gain", None, "mean_gain"] == (None, 40.0, tests)
+        answers = ["feedback.feedback_submitted.v1"]
+        assert evidence["items", "overall", "respondents"] == (9, 14, answers)
+        assert evidence["items", "overall", "mean"] == (3.89, 4.29, answers)
+        assert evidence["items", "overall", "answer:5"][2] == answers
+        comments = ["feedback.comment_given.v1", "feedback.feedback_submitted.v1"]
+        assert evidence["comments", "comment", "comments"] == (5, 6, comments)
+        assert evidence["comments", "comment", "respondents"] == (9, 14, comments)
         missing = uuid.uuid4()
         r = await client.get(f"/reports/snapshots/{missing}", headers=REPORTING)
         assert r.status_code == 404

@@ -203,6 +203,29 @@ def test_pairs(conn: Connection, window: Window) -> list[tuple[int, int, int, in
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in conn.execute(query)]
 
 
+def _respondents(conn: Connection, where: list[sa.ColumnElement[bool]]) -> int:
+    """Counted responses of sessions matching ``where`` (a group's respondents)."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(
+                feedback_responses.join(
+                    sessions, sessions.c.session_id == feedback_responses.c.session_id
+                )
+            )
+            .where(*where)
+        ).scalar_one()
+    )
+
+
+def _comments_of(where: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    return (
+        sa.select(comments.c.item, comments.c.text)
+        .select_from(comments.join(sessions, sessions.c.session_id == comments.c.session_id))
+        .where(*where)
+    )
+
+
 def group_comments(
     conn: Connection, window: Window, session_id: uuid.UUID | None
 ) -> tuple[int, list[str]]:
@@ -210,18 +233,14 @@ def group_comments(
     where = _window(*window)
     if session_id is not None:
         where.append(sessions.c.session_id == session_id)
-    respondents = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(
-            feedback_responses.join(
-                sessions, sessions.c.session_id == feedback_responses.c.session_id
-            )
-        )
-        .where(*where)
-    ).scalar_one()
-    texts = conn.execute(
-        sa.select(comments.c.text)
-        .select_from(comments.join(sessions, sessions.c.session_id == comments.c.session_id))
-        .where(*where)
-    ).scalars()
-    return int(respondents), list(texts)
+    texts = [row.text for row in conn.execute(_comments_of(where))]
+    return _respondents(conn, where), texts
+
+
+def comments_by_item(conn: Connection, window: Window) -> tuple[int, dict[str, list[str]]]:
+    """Respondents (counted responses) of a window and its comment texts, item by item."""
+    where = _window(*window)
+    by_item: dict[str, list[str]] = {}
+    for row in conn.execute(_comments_of(where)):
+        by_item.setdefault(row.item, []).append(row.text)
+    return _respondents(conn, where), by_item

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from trainops_reporting.api.exports import Cell, ExportTable
+from trainops_reporting.api.exports import Cell, ExportSection, ExportTable
 
 XLSX_MEDIA_TYPE: Final[str] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_FILL: Final[PatternFill] = PatternFill("solid", fgColor="DDE4EE")
@@ -61,8 +61,11 @@ def xlsx_bytes(table: ExportTable) -> bytes:
     _fit_columns(sheet, table.columns, lines, [name for name, _ in table.parameters])
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    if table.sections:
+    if any(not section.sheet for section in table.sections):
         _sections_sheet(book, table)
+    for section in table.sections:
+        if section.sheet:
+            _section_sheet(book, table, section)
     if table.generated_at is not None:
         at = table.generated_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
         book.properties.created = book.properties.modified = at
@@ -136,9 +139,10 @@ def _sections_sheet(book: Workbook, table: ExportTable) -> None:
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     sheet.append([table.note])
     sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
-    widest = max(table.sections, key=lambda section: len(section.columns))
+    shared = [section for section in table.sections if not section.sheet]
+    widest = max(shared, key=lambda section: len(section.columns))
     all_lines: list[Sequence[Cell]] = []
-    for section in table.sections:
+    for section in shared:
         sheet.append([])
         sheet.append([section.title])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
@@ -147,6 +151,36 @@ def _sections_sheet(book: Workbook, table: ExportTable) -> None:
         )
         all_lines += [section.columns, *section.rows]
     _fit_columns(sheet, widest.columns, all_lines)
+
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(book: Workbook, title: str) -> str:
+    """A sheet name Excel accepts (at most 31 characters, no bracket, colon, star, question
+    mark or slash), unique in the book."""
+    base = _SHEET_NAME_FORBIDDEN.sub(" ", title).strip()[:31] or "-"
+    name, number = base, 2
+    while name in book.sheetnames:
+        suffix = f" ({number})"
+        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+    return name
+
+
+def _section_sheet(book: Workbook, table: ExportTable, section: ExportSection) -> None:
+    """One section on a sheet of its own: its title, the disclosure note, its table (long
+    texts wrapped in their column)."""
+    sheet = book.create_sheet(_sheet_name(book, section.sheet))
+    sheet.append([section.title])
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    sheet.append([table.note])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
+    sheet.append([])
+    _grid(sheet, section.columns, section.label_columns, section.rows, False, section.text_columns)
+    for row in sheet.iter_rows(min_row=sheet.max_row - len(section.rows) + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_columns(sheet, section.columns, section.rows)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

@@ -19,6 +19,7 @@ from typing import Any, Final
 from trainops_reporting.api.evidence_texts import EVIDENCE_TEXTS
 from trainops_reporting.api.export_texts import EXPORT_TEXTS
 from trainops_reporting.domain.disclosure import FEEDBACK_MEASURE, MEASURES
+from trainops_reporting.domain.evidence import GAIN_FIGURES
 from trainops_reporting.domain.indicators import RATIOS
 from trainops_shared.console.labels import label
 from trainops_shared.events.vocabulary import Language
@@ -93,16 +94,8 @@ def donor_csv(report: Mapping[str, Any]) -> str:
         writer.writerow([])
         writer.writerow(["section", "item", "figure", "value"])
         writer.writerows(["evidence", *line] for line in evidence_lines(evidence, k))
+        writer.writerows(["comments", *line] for line in comment_lines(evidence, k))
     return out.getvalue()
-
-
-GAIN_FIGURES: Final[tuple[str, ...]] = (
-    "pairs",
-    "mean_pre",
-    "mean_post",
-    "mean_gain",
-    "share_improved",
-)
 
 
 def _evidence_mark(value: Any, hidden: str | None, count: bool, k: int) -> Cell:
@@ -143,6 +136,21 @@ def evidence_lines(evidence: Mapping[str, Any], k: int) -> list[tuple[str, str, 
     return lines
 
 
+def comment_lines(evidence: Mapping[str, Any], k: int) -> list[tuple[str, str, Cell]]:
+    """``(item, figure, value)`` of each free-text item: its respondents and one
+    ``comment`` line per comment in text order, or one ``comments`` line reading ``x`` for a
+    group too small to show (fewer than k respondents or k comments)."""
+    lines: list[tuple[str, str, Cell]] = []
+    for group in evidence.get("comments", []):
+        code = str(group["item"])
+        if group.get("suppressed") is not None:
+            lines.append((code, "comments", COMPLEMENTARY_MARK))
+            continue
+        lines.append((code, "respondents", marked(group["respondents"], None, k)))
+        lines += [(code, "comment", str(text)) for text in group["comments"]]
+    return lines
+
+
 @dataclass(frozen=True, slots=True)
 class ExportSection:
     """A further table of a document, under its own heading (the XLSX writes every section
@@ -154,6 +162,8 @@ class ExportSection:
     label_columns: int = 1
     text_columns: tuple[int, ...] = ()
     """Further columns (0-based) of text, aligned as labels rather than as figures."""
+    sheet: str = ""
+    """The name of a sheet of its own the XLSX writes this section on ('' = the shared one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +340,27 @@ def evidence_sections(report: Mapping[str, Any], lang: Language) -> tuple[Export
         rows=tuple(rows) if rows else ((words["none"], "", "", ""),),
         text_columns=(3,),
     )
-    return gain, items
+    return gain, items, *_comment_sections(evidence, lang)
+
+
+def _comment_sections(evidence: Mapping[str, Any], lang: Language) -> list[ExportSection]:
+    """One section (and XLSX sheet) per free-text item: its comments in text order, never
+    attributed, or the note that the group is too small to show them."""
+    words = EVIDENCE_TEXTS[lang]
+    out = []
+    for group in evidence.get("comments", []):
+        hidden = group.get("suppressed") is not None
+        heading = f"{words['comments']}: {group['item']}"
+        if not hidden:
+            heading += f" ({words['respondents']}: {group['respondents']})"
+        rows: tuple[tuple[Cell, ...], ...] = (
+            ((words["comments_hidden"],),)
+            if hidden
+            else tuple((str(text),) for text in group["comments"])
+        )
+        sheet = f"{words['comments']} - {group['item']}"
+        out.append(ExportSection(heading, (words["comments"],), rows, sheet=sheet))
+    return out
 
 
 def shown(cell: Cell) -> str:

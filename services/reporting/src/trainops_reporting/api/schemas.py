@@ -53,12 +53,25 @@ class KnowledgeGainOut(msgspec.Struct, kw_only=True):
     suppressed: str | None = None
 
 
+class ItemCommentsOut(msgspec.Struct, kw_only=True):
+    """One free-text item's comments in text order, never attributed; none (``suppressed``)
+    for fewer than k respondents or k comments."""
+
+    item: str
+    respondents: int | None
+    comments: list[str]
+    suppressed: str | None = None
+
+
 class EvidenceOut(msgspec.Struct, kw_only=True):
-    """What the evidence routes publish for the same window and k: knowledge gain and every
-    item's mean and distribution (comments stay on ``/reports/comments``)."""
+    """What the evidence routes publish for the same window and k: knowledge gain, every
+    item's mean and distribution, and each free-text item's comments (as on
+    ``/reports/comments``, item by item)."""
 
     knowledge_gain: KnowledgeGainOut
     items: list[ItemOut]
+    comments: list[ItemCommentsOut] = msgspec.field(default_factory=list)
+    """Absent from snapshots frozen before comments were reported (read as none)."""
 
 
 class SummaryOut(msgspec.Struct, kw_only=True):

@@ -98,6 +98,20 @@ class SnapshotChange(msgspec.Struct, kw_only=True):
     """A figure as published: a number, ``null``, or the marker of a hidden count."""
 
 
+class EvidenceChange(msgspec.Struct, kw_only=True):
+    section: str
+    """``knowledge_gain``, ``items`` (per-item means and distributions) or ``comments``."""
+    item: str | None
+    figure: str
+    """``respondents``, ``mean``, ``answer:<value>``, ``comments`` (how many are shown) or a
+    knowledge-gain figure."""
+    before: Any
+    after: Any
+    """As published: a number, ``null`` (absent), or the marker of a hidden figure."""
+    reasons: list[str]
+    """Event types applied between the snapshots that can change this section."""
+
+
 class EventsApplied(msgspec.Struct, kw_only=True):
     event: str
     count: int
@@ -113,6 +127,7 @@ class SnapshotDiffOut(msgspec.Struct, kw_only=True):
     same_parameters: bool
     same_content: bool
     changes: list[SnapshotChange]
+    evidence_changes: list[EvidenceChange]
     events_between: list[EventsApplied]
 
 

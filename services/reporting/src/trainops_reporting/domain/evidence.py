@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 Suppression = Literal["primary", "complementary"]
 
@@ -112,6 +112,16 @@ class KnowledgeGain:
     suppressed: Suppression | None = None
 
 
+GAIN_FIGURES: Final[tuple[str, ...]] = (
+    "pairs",
+    "mean_pre",
+    "mean_post",
+    "mean_gain",
+    "share_improved",
+)
+"""The published figures of a :class:`KnowledgeGain`, in the order reports list them."""
+
+
 def knowledge_gain(pairs: Sequence[Pair], k: int) -> KnowledgeGain:
     if len(pairs) < k:
         return KnowledgeGain(None, None, None, None, None, "primary" if pairs else None)
@@ -145,3 +155,25 @@ def comment_group(respondents: int, texts: Sequence[str], k: int) -> CommentGrou
     if respondents < k or len(texts) < k:
         return CommentGroup(None, (), "primary" if texts else None)
     return CommentGroup(respondents, tuple(sorted(texts, key=lambda t: (t.casefold(), t))))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemComments:
+    """The comments of one free-text item over a report's window, protected as a group."""
+
+    item: str
+    respondents: int | None
+    comments: tuple[str, ...]
+    suppressed: Suppression | None = None
+
+
+def item_comments(
+    respondents: int, texts_by_item: Mapping[str, Sequence[str]], k: int
+) -> list[ItemComments]:
+    """Each item's comments as a group of the window's respondents (``comment_group``), in
+    item order; an item with fewer than k comments shows none, only that it was hidden."""
+    out = []
+    for item in sorted(texts_by_item):
+        group = comment_group(respondents, texts_by_item[item], k)
+        out.append(ItemComments(item, group.respondents, group.comments, group.suppressed))
+    return out

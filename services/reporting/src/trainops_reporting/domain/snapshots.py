@@ -8,8 +8,11 @@ them, and the SHA-256 of those bytes names the content.
 
 Comparing two snapshots compares what they publish, never raw counts: a cell that reads
 ``<k`` in both is unchanged as far as anyone may know, and a change into or out of hiding is
-told as the markers, not as the hidden number. The reasons are the events the read model
-applied between the two snapshots' stream positions, by type, as far as they tell.
+told as the markers, not as the hidden number. The same holds for the evidence section
+(knowledge gain, every item's mean and distribution, each item's comments), compared figure
+by figure. The reasons are the events the read model applied between the two snapshots'
+stream positions, by type, as far as they tell; an evidence change names those of the types
+that can move its section.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Final
 import msgspec
 
 from trainops_reporting.domain.disclosure import MEASURES
+from trainops_reporting.domain.evidence import GAIN_FIGURES
 from trainops_reporting.domain.indicators import RATIOS
 
 PUBLISHED: Final[tuple[str, ...]] = (*MEASURES, "satisfaction_mean")
@@ -41,6 +45,10 @@ REASONS: Final[Mapping[str, str]] = {
     "scheduling.session_capacity_changed.v1": "capacities changed",
     "scheduling.training_defined.v1": "trainings defined or renamed",
     "feedback.feedback_submitted.v1": "feedback responses submitted",
+    "feedback.survey_published.v1": "survey versions published (their items and options)",
+    "feedback.knowledge_test_submitted.v1": "knowledge tests taken (pre or post)",
+    "feedback.comment_given.v1": "comments given",
+    "registration.participants_merged.v1": "participants merged (one person, one id)",
 }
 """What each event type applied between two snapshots may have changed, in words."""
 
@@ -123,3 +131,84 @@ def same_question(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two snapshots answer the same parameters (their cells then line up one to
     one); others are still compared, cell by cell, as far as their cells coincide."""
     return dict(a) == dict(b)
+
+
+_WINDOW_EVENTS: Final[tuple[str, ...]] = (
+    "scheduling.session_rescheduled.v1",
+    "scheduling.session_cancelled.v1",
+)
+"""Events that move a session into or out of a report's window (evidence reads skip
+cancelled sessions), hence every figure of the evidence section."""
+EVIDENCE_SOURCES: Final[Mapping[str, tuple[str, ...]]] = {
+    "knowledge_gain": ("feedback.knowledge_test_submitted.v1", *_WINDOW_EVENTS),
+    "items": ("feedback.feedback_submitted.v1", "feedback.survey_published.v1", *_WINDOW_EVENTS),
+    "comments": ("feedback.comment_given.v1", "feedback.feedback_submitted.v1", *_WINDOW_EVENTS),
+}
+"""Per evidence section, the event types whose application can change its figures."""
+
+EvidenceKey = tuple[str, str, str]
+"""(section, item, figure); the knowledge gain's item is ``""``."""
+
+
+def _marker(hidden: str | None, count: bool, k: int) -> str:
+    return f"<{k}" if count and hidden == "primary" else "x"
+
+
+def _evidence_figures(report: Mapping[str, Any]) -> dict[EvidenceKey, Any]:
+    """Every figure the evidence section publishes: its value, or the marker of why it is
+    hidden (``<k`` for a count of 1..k-1, ``x`` for what is hidden with it)."""
+    evidence: Mapping[str, Any] | None = report.get("evidence")
+    if evidence is None:
+        return {}
+    k = int(report["k"])
+    out: dict[EvidenceKey, Any] = {}
+    gain: Mapping[str, Any] = evidence["knowledge_gain"]
+    hidden = gain.get("suppressed")
+    for name in GAIN_FIGURES:
+        shown = gain.get(name) if hidden is None else _marker(hidden, name == "pairs", k)
+        out[("knowledge_gain", "", name)] = shown
+    for item in evidence["items"]:
+        code, hidden = str(item["item"]), item.get("suppressed")
+        if hidden is not None:
+            out[("items", code, "respondents")] = _marker(hidden, True, k)
+            continue
+        out[("items", code, "respondents")] = item["respondents"]
+        if item["kind"] == "likert":
+            out[("items", code, "mean")] = item["mean"]
+        for cell in item["cells"]:
+            flag = cell.get("suppressed")
+            value = cell["count"] if flag is None else _marker(flag, True, k)
+            out[("items", code, f"answer:{cell['value']}")] = value
+    for group in evidence.get("comments", []):
+        code = str(group["item"])
+        if group.get("suppressed") is not None:
+            out[("comments", code, "comments")] = "x"
+            continue
+        out[("comments", code, "respondents")] = group["respondents"]
+        out[("comments", code, "comments")] = len(group["comments"])
+    return out
+
+
+def changed_evidence(
+    before: Mapping[str, Any], after: Mapping[str, Any], events: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Every published evidence figure that reads differently (a figure present in one
+    snapshot only reads as ``null`` in the other), with the event types applied between the
+    two (``events``, by subject) that can explain a change of its section."""
+    old, new = _evidence_figures(before), _evidence_figures(after)
+    out: list[dict[str, Any]] = []
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) == new.get(key):
+            continue
+        section, item, figure = key
+        out.append(
+            {
+                "section": section,
+                "item": item or None,
+                "figure": figure,
+                "before": old.get(key),
+                "after": new.get(key),
+                "reasons": [s for s in EVIDENCE_SOURCES[section] if events.get(s, 0) > 0],
+            }
+        )
+    return out

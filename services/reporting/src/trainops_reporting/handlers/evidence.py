@@ -16,12 +16,14 @@ from sqlalchemy.engine import Connection
 from trainops_reporting.adapters import evidence
 from trainops_reporting.domain.evidence import (
     CommentGroup,
+    ItemComments,
     ItemFigure,
     KnowledgeGain,
     Pair,
     choice_figure,
     comment_group,
     fraction,
+    item_comments,
     knowledge_gain,
     likert_figure,
 )
@@ -77,3 +79,9 @@ def comments(
 ) -> CommentGroup:
     respondents, texts = evidence.group_comments(conn, request.window, session_id)
     return comment_group(respondents, texts, request.k)
+
+
+def comments_per_item(conn: Connection, request: EvidenceRequest) -> list[ItemComments]:
+    """The window's comments item by item, each item a group of the window's respondents."""
+    respondents, by_item = evidence.comments_by_item(conn, request.window)
+    return item_comments(respondents, by_item, request.k)

@@ -31,7 +31,12 @@ from trainops_reporting.domain.disclosure import (
     shape_of,
     shapes,
 )
-from trainops_reporting.handlers.evidence import EvidenceRequest, gain, item_figures
+from trainops_reporting.handlers.evidence import (
+    EvidenceRequest,
+    comments_per_item,
+    gain,
+    item_figures,
+)
 from trainops_reporting.handlers.periods import period_window
 
 UNIT: Final[str] = "registrations"
@@ -65,11 +70,16 @@ class ReportRequest(msgspec.Struct, frozen=True):
 
 
 def evidence_section(conn: Connection, request: ReportRequest) -> dict[str, Any]:
-    """Knowledge gain and every item's figures of the report's window, under the same k and
-    the same rules as the evidence routes (``domain.evidence``), so the summary, the donor
-    answer and the downloads publish nothing those routes would hide."""
+    """Knowledge gain, every item's figures and each free-text item's comments of the
+    report's window, under the same k and the same rules as the evidence routes
+    (``domain.evidence``), so the summary, the donor answer and the downloads publish nothing
+    those routes would hide (a comment never with who wrote it, a group below k not at all)."""
     asked = EvidenceRequest(period=request.period, training_id=request.training_id, k=request.k)
-    section = {"knowledge_gain": gain(conn, asked), "items": item_figures(conn, asked)}
+    section = {
+        "knowledge_gain": gain(conn, asked),
+        "items": item_figures(conn, asked),
+        "comments": comments_per_item(conn, asked),
+    }
     plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(section))
     return plain  # as JSON gives it back (lists, not tuples): equal to a frozen snapshot's
 

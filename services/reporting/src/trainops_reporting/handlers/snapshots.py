@@ -31,6 +31,7 @@ from trainops_reporting.domain import indicators
 from trainops_reporting.domain.snapshots import (
     canonical,
     changed_cells,
+    changed_evidence,
     content_hash,
     reasons,
     same_question,
@@ -183,16 +184,19 @@ def _bounds(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[dict[str, int],
 
 
 def compare(conn: Connection, first: uuid.UUID, second: uuid.UUID) -> dict[str, Any]:
-    """Which published figures read differently from ``first`` to ``second``, and the events
-    applied between their positions (by type) that explain it as far as they can."""
+    """Which published figures (counts, ratios and the evidence section) read differently
+    from ``first`` to ``second``, and the events applied between their positions (by type)
+    that explain it as far as they can."""
     a, report_a = stored(conn, first)
     b, report_b = stored(conn, second)
     low, high = _bounds(a["positions"], b["positions"])
+    events = store.events_between(conn, low, high)
     return {
         "from": a,
         "to": b,
         "same_parameters": same_question(a["parameters"], b["parameters"]),
         "same_content": a["content_sha256"] == b["content_sha256"],
         "changes": changed_cells(report_a, report_b),
-        "events_between": reasons(store.events_between(conn, low, high)),
+        "evidence_changes": changed_evidence(report_a, report_b, events),
+        "events_between": reasons(events),
     }
