@@ -90,7 +90,11 @@ class NewSurveyPage(Controller):
         runtime: NamedDependency[ServiceRuntime],
     ) -> Template:
         purpose = request.query_params.get("purpose", "feedback")
-        fields = {"code": "", "purpose": purpose if purpose in PURPOSES else "feedback"}
+        fields = {
+            "code": "",
+            "training_id": "",
+            "purpose": purpose if purpose in PURPOSES else "feedback",
+        }
         return await _new_page(request, principal, runtime, fields)
 
     @post(
