@@ -186,6 +186,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /surveys/{survey_id}/versions/{version}/page": Rule(PLANNERS, "global"),
         "GET /surveys/{survey_id}/versions/{version}/publish/page": Rule(PLANNERS, "global"),
         "POST /surveys/{survey_id}/versions/{version}/publish/page": Rule(PLANNERS, "global"),
+        "GET /surveys/new/page": Rule(PLANNERS, "global"),
+        "POST /surveys/new/page": Rule(PLANNERS, "global"),
+        "POST /surveys/{survey_id}/versions/{version}/revise/page": Rule(PLANNERS, "global"),
     },
     "reporting": {
         "GET /health": PUBLIC,

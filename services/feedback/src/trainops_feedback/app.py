@@ -10,6 +10,7 @@ from trainops_feedback.api.console import TEMPLATE_CONFIG
 from trainops_feedback.api.controllers import ROUTES
 from trainops_feedback.api.definitions import ROUTES as DEFINITION_ROUTES
 from trainops_feedback.api.knowledge import ROUTES as KNOWLEDGE_ROUTES
+from trainops_feedback.api.survey_new import ROUTES as NEW_SURVEY_ROUTES
 from trainops_feedback.api.survey_pages import ROUTES as SURVEY_PAGE_ROUTES
 from trainops_feedback.domain.tokens import tokens_for
 from trainops_feedback.handlers.commands import publish_survey
@@ -61,6 +62,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             *DEFINITION_ROUTES,
             *KNOWLEDGE_ROUTES,
             *SURVEY_PAGE_ROUTES,
+            *NEW_SURVEY_ROUTES,
         ],
         produces=[FEEDBACK],
         event_handlers=projection.handlers(),

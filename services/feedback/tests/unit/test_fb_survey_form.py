@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainops_feedback.api.survey_pages import (
+from trainops_feedback.api.survey_form import (
     ItemRow,
     definition_from,
     option_lines,

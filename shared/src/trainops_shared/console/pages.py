@@ -45,6 +45,12 @@ SERVICE_ROLES: Final[Mapping[str, frozenset[str]]] = {
 }
 """Whose navigation links to which console (the service's guards still decide access)."""
 
+SECTIONS: Final[Mapping[str, tuple[str, str, frozenset[str]]]] = {
+    "surveys": ("feedback", "/surveys/page", frozenset({"admin", "programme_staff"})),
+}
+"""A console's own sections in the navigation, after its home link: the service, the path,
+and whose navigation shows it."""
+
 TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
     "kk": {
         "language": "Тіл",
@@ -54,6 +60,7 @@ TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "registration": "Тіркеу",
         "scheduling": "Кесте",
         "feedback": "Кері байланыс",
+        "surveys": "Сауалнамалар",
         "reporting": "Есептер",
         "identity": "Тіркелгі",
         "skip": "Негізгі мазмұнға өту",
@@ -68,6 +75,7 @@ TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "registration": "Регистрация",
         "scheduling": "Расписание",
         "feedback": "Обратная связь",
+        "surveys": "Анкеты и тесты",
         "reporting": "Отчёты",
         "identity": "Учётная запись",
         "skip": "К основному содержанию",
@@ -82,6 +90,7 @@ TEXTS: Final[Mapping[Language, Mapping[str, str]]] = {
         "registration": "Registration",
         "scheduling": "Schedule",
         "feedback": "Feedback",
+        "surveys": "Surveys",
         "reporting": "Reports",
         "identity": "Account",
         "skip": "Skip to main content",
@@ -198,6 +207,7 @@ def _navigation(
 ) -> list[dict[str, Any]]:
     urls: Mapping[str, str] = getattr(settings, "service_urls", {}) or {}
     own = settings.service
+    current = active or own
     links = []
     for name, roles in SERVICE_ROLES.items():
         if principal.role not in roles:
@@ -205,15 +215,15 @@ def _navigation(
         base = "" if name == own else urls.get(name, "")
         if name != own and not base:
             continue
-        links.append(
-            {
-                "name": name,
-                "text": TEXTS[lang][name],
-                "href": f"{base}/",
-                "current": name == (active or own),
-            }
-        )
+        links.append(_link(name, lang, f"{base}/", current))
+        for section, (service, path, readers) in SECTIONS.items():
+            if service == name and principal.role in readers:
+                links.append(_link(section, lang, f"{base}{path}", current))
     return links
+
+
+def _link(name: str, lang: Language, href: str, current: str) -> dict[str, Any]:
+    return {"name": name, "text": TEXTS[lang][name], "href": href, "current": name == current}
 
 
 def console_context(

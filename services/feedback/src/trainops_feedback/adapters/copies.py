@@ -43,6 +43,13 @@ class RegistrationRow:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingChoice:
+    training_id: uuid.UUID
+    code: str
+    title: dict[str, str]
+
+
 _Row = TypeVar("_Row", SessionRow, RegistrationRow)
 
 
@@ -62,6 +69,13 @@ def save_training(
     """The training as of ``version``; ``False`` when the copy is as new already."""
     values = {"training_id": training_id, "code": code, "title": dict(title)}
     return upsert_if_newer(conn, trainings, {**values, "version": version})
+
+
+def list_trainings(conn: Connection) -> list[TrainingChoice]:
+    """Every training copied, by code."""
+    query = sa.select(trainings.c.training_id, trainings.c.code, trainings.c.title)
+    rows = conn.execute(query.order_by(trainings.c.code)).all()
+    return [TrainingChoice(row.training_id, row.code, dict(row.title)) for row in rows]
 
 
 def get_session(conn: Connection, session_id: uuid.UUID) -> SessionRow | None:

@@ -23,6 +23,8 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from trainops_feedback.api.console_texts import TEXTS
+from trainops_feedback.api.definitions import EDITOR_ROLES
+from trainops_feedback.api.page_errors import NO_STORE, missing_page
 from trainops_feedback.api.views import TEMPLATE_DIR
 from trainops_feedback.domain.tokens import is_expired, tokens_for
 from trainops_feedback.handlers.commands import InvitationLink
@@ -35,7 +37,6 @@ from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
 from trainops_shared.timeutil import utc_now
 
 INVITERS: Final = frozenset({"admin", "programme_staff", "coordinator"})
-NO_STORE: Final[Mapping[str, str]] = {"Cache-Control": "no-store"}
 CODE_LENGTH: Final = 8
 """Hex digits of the participant id shown: the tail, random in UUIDv4 and UUIDv7 alike."""
 
@@ -93,6 +94,7 @@ async def home(
     context: dict[str, Any] = {
         "r": texts,
         "inviter": principal.role in INVITERS,
+        "editor": principal.role in EDITOR_ROLES,
         "title_in": title_in,
     }
     if context["inviter"]:
@@ -142,16 +144,7 @@ async def session_page(
             )
         )
     except NotFound:
-        return render_console(
-            request,
-            principal,
-            "feedback/staff_missing.html",
-            {"r": texts},
-            title=texts["not_found_title"],
-            active="feedback",
-            status=404,
-            headers=NO_STORE,
-        )
+        return missing_page(request, texts, back=f"/?lang={lang}", active="feedback")
     now = utc_now()
     rows = [invitation_row(link, expired=is_expired(link.expires_at, now)) for link in found.links]
     # The links still to send first: that is what the page is opened for.

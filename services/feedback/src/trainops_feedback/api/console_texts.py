@@ -23,6 +23,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "no_rate": "шақыру жоқ",
         "open": "Шақыруларды ашу",
         "none": "Аяқталған сессиялар әзірге жоқ.",
+        "surveys_link": "Сауалнамалар мен білім тесттері: жасау, өңдеу, жариялау",
         "not_inviter": (
             "Бұл бет үйлестірушілерге, бағдарлама қызметкерлеріне және әкімшілерге арналған."
         ),
@@ -70,6 +71,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "no_rate": "нет приглашений",
         "open": "Открыть приглашения",
         "none": "Завершённых сессий пока нет.",
+        "surveys_link": "Анкеты и тесты знаний: создать, править, опубликовать",
         "not_inviter": ("Эта страница для координаторов, сотрудников программы и администраторов."),
         "session_title": "Обратная связь: приглашения сессии",
         "back": "Все завершённые сессии",
@@ -114,6 +116,7 @@ TEXTS: Final[dict[Language, dict[str, str]]] = {
         "no_rate": "no invitations",
         "open": "Open the invitations",
         "none": "No completed sessions yet.",
+        "surveys_link": "Surveys and knowledge tests: create, edit, publish",
         "not_inviter": "This page is for coordinators, programme staff and admins.",
         "session_title": "Feedback: session invitations",
         "back": "All completed sessions",

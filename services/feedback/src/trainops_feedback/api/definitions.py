@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Final
 
 import msgspec
 from litestar import Response, get, post, put
@@ -37,7 +37,9 @@ VersionNumber = Annotated[int, PathParameter(ge=1, le=1_000_000)]
 """A survey's version in a path: bounded, so that no value past 64 bits reaches SQL."""
 
 Runtime = NamedDependency[ServiceRuntime]
-EDITORS = requires("admin", "programme_staff")
+EDITOR_ROLES: Final = frozenset({"admin", "programme_staff"})
+"""Who writes surveys and knowledge tests, through the API and the console pages."""
+EDITORS: Final = requires(*sorted(EDITOR_ROLES))
 
 
 class DefinitionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -1,55 +1,60 @@
-"""The console pages of survey and knowledge-test definitions: the list, a draft's form, and
-publishing with a confirm step.
+"""The console pages of survey and knowledge-test definitions: the list, a new survey's form,
+a draft's form, publishing with a confirm step, and a new version from a published one.
 
 They call the same use cases as the JSON API (:mod:`trainops_feedback.api.definitions`), so a
-page and the API cannot disagree on what a valid definition is. The form works without
-JavaScript: it shows every item plus one blank row, and "add a question" is a round trip that
-re-shows what was typed with one more blank row, saving nothing. Options are one a line
-(``key | kk | ru | en``, a leading ``*`` marks a correct one), which keeps a 412 px form short.
+page and the API cannot disagree on what a valid definition is. The forms work without
+JavaScript: they show every item plus one blank row, and "add a question" is a round trip
+that re-shows what was typed with one more blank row, saving nothing. A refused form comes
+back with every problem beside its field (:mod:`trainops_feedback.api.survey_form`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from trainops_feedback.api.definitions import VersionNumber, publish_draft
-from trainops_feedback.api.survey_texts import SURVEY_TEXTS
-from trainops_feedback.domain.definitions import (
-    KINDS,
-    LANGUAGES,
-    Definition,
-    Item,
-    Option,
-    VersionRow,
+from trainops_feedback.api.definitions import EDITORS, VersionNumber, publish_draft
+from trainops_feedback.api.page_errors import NO_STORE, missing_page
+from trainops_feedback.api.survey_form import (
+    ItemRow,
+    anchor_of,
+    definition_from,
+    field_errors,
+    form_value,
+    rows_from_form,
+    rows_of,
+    title_from,
 )
-from trainops_feedback.domain.errors import InvalidAnswers, NotFound
+from trainops_feedback.api.survey_texts import SURVEY_TEXTS
+from trainops_feedback.domain.definitions import KINDS, LANGUAGES, VersionRow
+from trainops_feedback.domain.errors import Conflict, InvalidAnswers, NotFound
 from trainops_feedback.handlers import definitions as use_cases
-from trainops_shared.auth import CSRF_FIELD, Principal, requires
+from trainops_shared.auth import CSRF_FIELD, Principal
 from trainops_shared.console.pages import page_language, render_console
 from trainops_shared.openapi_docs import error_responses, operation_class
 from trainops_shared.service import ANY_QUERY_OPT, ServiceRuntime
 from trainops_shared.timeutil import utc_now
 
-EDITORS: Final = requires("admin", "programme_staff")
-BLANK_ROWS: Final = 1
-"""Empty item rows under the existing ones: room for one more question without JavaScript."""
+ACTIVE: Final = "surveys"
+"""The console navigation's entry these pages belong to."""
 
+ITEM_FIELDS: Final = (
+    "title_kk/ru/en, rows, and per row n: item-n-key, item-n-kind, item-n-kk/ru/en, "
+    "item-n-required, item-n-scored, item-n-options; action save or add; the session's csrf_token."
+)
 FORM_BODY: Final = (
     "application/x-www-form-urlencoded",
-    "The draft form: title_kk/ru/en, rows, and per row n: item-n-key, item-n-kind, "
-    "item-n-kk/ru/en, item-n-required, item-n-scored, item-n-options; action save or add; "
-    "the session's csrf_token.",
+    f"The draft form: {ITEM_FIELDS}",
     Schema(type=OpenAPIType.OBJECT, properties={CSRF_FIELD: Schema(type=OpenAPIType.STRING)}),
 )
 CONFIRM_BODY: Final = (
@@ -57,165 +62,90 @@ CONFIRM_BODY: Final = (
     "The confirm form: the session's csrf_token.",
     Schema(type=OpenAPIType.OBJECT, properties={CSRF_FIELD: Schema(type=OpenAPIType.STRING)}),
 )
+VERSION_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/page"
+PUBLISH_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/publish/page"
+REVISE_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/revise/page"
+MISSING: Final = {
+    **error_responses(401, 403),
+    **error_responses(404, media_type=MediaType.HTML, limited=False),
+}
+"""An unknown survey or version is the console's "not found" page."""
+REFUSED: Final = error_responses(409, 422, media_type=MediaType.HTML, limited=False)
+SEE_OTHER: Final = {303: ResponseSpec(None, description="Done: see the page it names")}
 
 
-@dataclass(slots=True)
-class ItemRow:
-    """One item row of the form as typed (kept verbatim to re-show it)."""
-
-    key: str = ""
-    kind: str = "likert"
-    text: dict[str, str] = field(default_factory=dict)
-    required: bool = True
-    scored: bool = False
-    options: str = ""
-
-    @property
-    def blank(self) -> bool:
-        return not self.key.strip() and not any(v.strip() for v in self.text.values())
-
-
-def option_lines(item: Item) -> str:
-    return "\n".join(
-        ("*" if option.correct else "")
-        + " | ".join([option.key, *(option.text.get(lang, "") for lang in LANGUAGES)])
-        for option in item.options
+def _not_found(request: Request[Any, Any, Any], _: NotFound) -> Template:
+    texts = SURVEY_TEXTS[page_language(request)]
+    return missing_page(
+        request, texts, back=f"/surveys/page?lang={page_language(request)}", active=ACTIVE
     )
 
 
-def rows_of(definition: Definition) -> list[ItemRow]:
-    return [
-        ItemRow(
-            key=item.key,
-            kind=item.kind,
-            text=dict(item.text),
-            required=item.required,
-            scored=item.scored,
-            options=option_lines(item),
-        )
-        for item in definition.items
-    ]
-
-
-def _last(form: Mapping[str, Sequence[str]], name: str) -> str:
-    values = form.get(name) or [""]
-    return values[-1]
-
-
-def rows_from_form(form: Mapping[str, Sequence[str]]) -> list[ItemRow]:
-    """The rows posted, in order; ``rows`` says how many the form had (at most 60 + blanks)."""
-    count_text = _last(form, "rows")
-    count = int(count_text) if count_text.isdigit() else 0
-    rows = []
-    for n in range(min(count, 80)):
-        prefix = f"item-{n}-"
-        rows.append(
-            ItemRow(
-                key=_last(form, prefix + "key").strip(),
-                kind=_last(form, prefix + "kind"),
-                text={lang: _last(form, prefix + lang).strip() for lang in LANGUAGES},
-                required=bool(form.get(prefix + "required")),
-                scored=bool(form.get(prefix + "scored")),
-                options=_last(form, prefix + "options").replace("\r\n", "\n"),
-            )
-        )
-    return rows
-
-
-def parse_options(text: str, where: str, problems: dict[str, str], wrong: str) -> list[Option]:
-    options = []
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        correct = line.lstrip().startswith("*")
-        parts = [part.strip() for part in line.lstrip().removeprefix("*").split("|")]
-        if len(parts) != 1 + len(LANGUAGES):
-            problems[f"{where}.options"] = wrong
-            continue
-        options.append(
-            Option(key=parts[0], text=dict(zip(LANGUAGES, parts[1:], strict=True)), correct=correct)
-        )
-    return options
-
-
-def definition_from(
-    title: dict[str, str], rows: list[ItemRow], wrong_options: str
-) -> tuple[Definition | None, dict[str, str]]:
-    """The definition the form describes, or the problems only the form can have (an option
-    line without its four parts, an unknown kind); the domain checks the rest."""
-    problems: dict[str, str] = {}
-    items = []
-    for index, row in enumerate(row for row in rows if not row.blank):
-        where = f"items[{index}]"
-        if row.kind not in KINDS:
-            problems[f"{where}.kind"] = f"one of {', '.join(KINDS)}"
-            continue
-        items.append(
-            Item(
-                key=row.key,
-                kind=row.kind,
-                text=row.text,
-                required=row.required,
-                scored=row.scored,
-                options=tuple(parse_options(row.options, where, problems, wrong_options)),
-            )
-        )
-    if problems:
-        return None, problems
-    return Definition(title=title, items=tuple(items)), {}
-
-
-def _page(
+def survey_page(
     request: Request[Any, Any, Any],
     principal: Principal,
     template: str,
-    context: dict[str, Any],
+    context: Mapping[str, Any],
     title_key: str,
     status: int = 200,
 ) -> Template:
-    lang = page_language(request)
-    texts = SURVEY_TEXTS[lang]
+    texts = SURVEY_TEXTS[page_language(request)]
     return render_console(
         request,
         principal,
         template,
         {"r": texts, "text_languages": LANGUAGES, "kinds": KINDS, **context},
         title=texts[title_key],
-        active="feedback",
+        active=ACTIVE,
         status=status,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 
-def _edit_context(
-    row: VersionRow,
-    title: dict[str, str],
-    rows: list[ItemRow],
-    problems: dict[str, str],
-    blanks: int = BLANK_ROWS,
+def form_context(
+    title: Mapping[str, str], rows: Sequence[ItemRow], problems: Mapping[str, str]
 ) -> dict[str, Any]:
-    shown = [*rows, *(ItemRow() for _ in range(blanks))]
     return {
-        "version": row,
         "title_texts": title,
-        "rows": shown,
+        "rows": [*rows, ItemRow()],
         "problems": problems,
-        "saved": False,
+        "errors": field_errors(problems),
+        "anchor_of": anchor_of,
     }
 
 
-async def _version(runtime: ServiceRuntime, survey_id: uuid.UUID, version: int) -> VersionRow:
+async def _versions(
+    runtime: ServiceRuntime, survey_id: uuid.UUID, version: int
+) -> tuple[VersionRow, list[VersionRow]]:
+    """The version asked for and every version of its survey (the page offers what is next)."""
     rows = await runtime.read(partial(use_cases.definition_versions, survey_id=survey_id))
     found = next((row for row in rows if row.version == version), None)
     if found is None:
         raise NotFound("version", f"survey {survey_id} has no version {version}")
-    return found
+    return found, rows
 
 
-VERSION_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/page"
-PUBLISH_PAGE: Final = "/{survey_id:uuid}/versions/{version:int}/publish/page"
-MISSING: Final = error_responses(401, 403, 404)
-"""An unknown survey or version is the shared error answer, as on the JSON routes."""
+def _version_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    found: tuple[VersionRow, list[VersionRow]],
+    form: tuple[Mapping[str, str], Sequence[ItemRow], Mapping[str, str]] | None = None,
+    status: int = 200,
+    saved: str = "",
+) -> Template:
+    """A version's page: its form as typed (``form``: title, rows, problems) or as stored, and
+    the survey's draft, if any, which is where a new version's edits go."""
+    row, versions = found
+    title, rows, problems = form or (row.definition.title, rows_of(row.definition), {})
+    context = {
+        **form_context(title, rows, problems),
+        "version": row,
+        "draft": next((v for v in versions if v.status == "draft"), None),
+        "saved": saved,
+        "refused": status == 409,
+    }
+    template = "edit_title" if row.status == "draft" else "view_title"
+    return survey_page(request, principal, "feedback/survey_edit.html", context, template, status)
 
 
 class SurveyPages(Controller):
@@ -225,6 +155,7 @@ class SurveyPages(Controller):
     tags = ["pages"]  # noqa: RUF012 - Litestar declares these as plain lists
     guards = [EDITORS]  # noqa: RUF012
     opt = {ANY_QUERY_OPT: True}  # noqa: RUF012
+    exception_handlers = {NotFound: _not_found}  # noqa: RUF012
 
     @get(
         "/page",
@@ -248,11 +179,11 @@ class SurveyPages(Controller):
 
         surveys = await runtime.read(read)
         notice = request.query_params.get("done", "")
-        return _page(
+        return survey_page(
             request,
             principal,
             "feedback/survey_list.html",
-            {"surveys": surveys, "done": notice if notice in ("saved", "published") else ""},
+            {"surveys": surveys, "done": notice if notice == "published" else ""},
             "list_title",
         )
 
@@ -270,12 +201,10 @@ class SurveyPages(Controller):
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
     ) -> Template:
-        row = await _version(runtime, survey_id, version)
-        context = _edit_context(row, dict(row.definition.title), rows_of(row.definition), {})
-        if request.query_params.get("done") == "saved":
-            context["saved"] = True
-        title = "edit_title" if row.status == "draft" else "view_title"
-        return _page(request, principal, "feedback/survey_edit.html", context, title)
+        found = await _versions(runtime, survey_id, version)
+        done = request.query_params.get("done", "")
+        saved = done if done in ("saved", "created", "revised") else ""
+        return _version_page(request, principal, found, saved=saved)
 
     @post(
         VERSION_PAGE,
@@ -283,11 +212,7 @@ class SurveyPages(Controller):
         media_type=MediaType.HTML,
         status_code=200,
         operation_class=operation_class(body=FORM_BODY),
-        responses={
-            **MISSING,
-            **error_responses(409),
-            **error_responses(422, media_type=MediaType.HTML, limited=False),
-        },
+        responses={**MISSING, **SEE_OTHER, **error_responses(409, 413), **REFUSED},
     )
     async def save_version(
         self,
@@ -298,17 +223,16 @@ class SurveyPages(Controller):
         runtime: NamedDependency[ServiceRuntime],
     ) -> Template | Redirect:
         """``add`` re-shows the form with one more row and saves nothing; ``save`` replaces
-        the draft (every problem listed at once, 422, the draft unchanged); published: 409."""
+        the draft (every problem beside its field, 422, the draft unchanged); published: 409."""
         lang = page_language(request)
         texts = SURVEY_TEXTS[lang]
-        row = await _version(runtime, survey_id, version)
+        found = await _versions(runtime, survey_id, version)
         form = (await request.form()).dict()
-        title = {lang_: _last(form, f"title_{lang_}").strip() for lang_ in LANGUAGES}
+        title = title_from(form)
         rows = rows_from_form(form)
-        if _last(form, "action") == "add":
+        if form_value(form, "action") == "add":
             # Every row posted, blank ones too, so each press adds one more.
-            context = _edit_context(row, title, rows, {}, blanks=1)
-            return _page(request, principal, "feedback/survey_edit.html", context, "edit_title")
+            return _version_page(request, principal, found, (title, rows, {}))
         definition, problems = definition_from(title, rows, texts["options_format"])
         if definition is not None:
             try:
@@ -323,14 +247,47 @@ class SurveyPages(Controller):
                 )
             except InvalidAnswers as exc:
                 problems = {error.field: error.message for error in exc.errors}
+            except Conflict:
+                found = await _versions(runtime, survey_id, version)
+                return _version_page(request, principal, found, status=409)
             else:
                 return Redirect(
                     f"/surveys/{survey_id}/versions/{version}/page?lang={lang}&done=saved",
                     status_code=303,
                 )
         kept = [r for r in rows if not r.blank]
-        context = _edit_context(row, title, kept, problems)
-        return _page(request, principal, "feedback/survey_edit.html", context, "edit_title", 422)
+        return _version_page(request, principal, found, (title, kept, problems), 422)
+
+    @post(
+        REVISE_PAGE,
+        summary="Start a new draft version from this published one (HTML)",
+        media_type=MediaType.HTML,
+        status_code=303,
+        operation_class=operation_class(body=CONFIRM_BODY),
+        responses={**MISSING, **error_responses(413), **REFUSED},
+    )
+    async def revise(
+        self,
+        survey_id: FromPath[uuid.UUID],
+        version: VersionNumber,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[ServiceRuntime],
+    ) -> Template | Redirect:
+        """303 to the new draft's form; while the survey has a draft, 409 and the version's
+        page says which one to edit instead."""
+        lang = page_language(request)
+        try:
+            new = await runtime.write(
+                partial(use_cases.new_version, survey_id=survey_id, now=utc_now(), source=version)
+            )
+        except Conflict:
+            found = await _versions(runtime, survey_id, version)
+            return _version_page(request, principal, found, status=409)
+        return Redirect(
+            f"/surveys/{survey_id}/versions/{new.version}/page?lang={lang}&done=revised",
+            status_code=303,
+        )
 
     @get(
         PUBLISH_PAGE,
@@ -346,8 +303,8 @@ class SurveyPages(Controller):
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
     ) -> Template:
-        row = await _version(runtime, survey_id, version)
-        return _page(
+        row, _ = await _versions(runtime, survey_id, version)
+        return survey_page(
             request, principal, "feedback/survey_publish.html", {"version": row}, "publish_title"
         )
 
@@ -357,7 +314,7 @@ class SurveyPages(Controller):
         media_type=MediaType.HTML,
         status_code=303,
         operation_class=operation_class(body=CONFIRM_BODY),
-        responses={**MISSING, **error_responses(409)},
+        responses={**MISSING, **SEE_OTHER, **error_responses(413), **REFUSED},
     )
     async def publish(
         self,
@@ -366,10 +323,18 @@ class SurveyPages(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[ServiceRuntime],
-    ) -> Redirect:
-        """The same use case as the JSON publish: frozen, announced, due pre-tests issued."""
+    ) -> Template | Redirect:
+        """The same use case as the JSON publish: frozen, announced, due pre-tests issued; a
+        version published already is a 409 page saying so (the first publishing stands)."""
         lang = page_language(request)
-        await publish_draft(runtime, survey_id, version, principal)
+        try:
+            await publish_draft(runtime, survey_id, version, principal)
+        except Conflict:
+            row, _ = await _versions(runtime, survey_id, version)
+            context = {"version": row}
+            return survey_page(
+                request, principal, "feedback/survey_publish.html", context, "publish_title", 409
+            )
         return Redirect(f"/surveys/page?lang={lang}&done=published", status_code=303)
 
 

@@ -16,7 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from trainops_feedback.adapters import copies
 from trainops_feedback.adapters import definitions as store
+from trainops_feedback.adapters.copies import TrainingChoice
 from trainops_feedback.domain.definitions import (
     Definition,
     Purpose,
@@ -99,13 +101,27 @@ def edit_draft(
     return _version(conn, survey_id, version)
 
 
-def new_version(conn: Connection, survey_id: uuid.UUID, now: datetime) -> VersionRow:
-    """A new draft copied from the newest version, which must be published."""
-    newest = definition_versions(conn, survey_id)[-1]
+def new_version(
+    conn: Connection, survey_id: uuid.UUID, now: datetime, source: int | None = None
+) -> VersionRow:
+    """A new draft copied from version ``source`` (the newest when ``None``); a survey has at
+    most one draft, so while one exists this is a 409 naming it."""
+    store.lock_definition(conn, survey_id)
+    rows = definition_versions(conn, survey_id)
+    newest = rows[-1]
     if newest.status == "draft":
         raise Conflict("version", f"version {newest.version} is still a draft: edit that one")
-    store.insert_version(conn, survey_id, newest.version + 1, newest.definition, now)
+    copied = newest if source is None else next((r for r in rows if r.version == source), None)
+    if copied is None:
+        raise NotFound("version", f"survey {survey_id} has no version {source}")
+    store.insert_version(conn, survey_id, newest.version + 1, copied.definition, now)
     return _version(conn, survey_id, newest.version + 1)
+
+
+def training_choices(conn: Connection) -> list[TrainingChoice]:
+    """The trainings feedback knows of (from scheduling's events), for a knowledge test's
+    form; the JSON API takes any training id."""
+    return copies.list_trainings(conn)
 
 
 def publish_version(
