@@ -15,29 +15,17 @@ from oidc_support import (
     assert_refused,
     at_provider,
     begin,
-    identity_for,
     rows,
     session_claims,
     sign_in,
-    start_provider,
     with_params,
 )
 
-from trainops_devtools.testing.oidc_provider import OidcProvider, OidcProviderFactory
+from trainops_devtools.testing.oidc_provider import OidcProvider
 from trainops_devtools.testing.tokens import bearer
 from trainops_identity.api import oidc as oidc_api
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def provider(oidc_provider_factory: OidcProviderFactory) -> OidcProvider:
-    return start_provider(oidc_provider_factory)
-
-
-@pytest.fixture
-def identity(open_identity: Identity, provider: OidcProvider) -> Identity:
-    return identity_for(open_identity, provider)
 
 
 # ------------------------------------------------------------------ refusals change nothing

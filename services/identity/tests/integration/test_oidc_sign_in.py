@@ -17,30 +17,18 @@ from oidc_support import (
     Identity,
     at_provider,
     begin,
-    identity_for,
     oidc_env,
     rows,
     session_claims,
     sign_in,
-    start_provider,
 )
 
-from trainops_devtools.testing.oidc_provider import OidcProvider, OidcProviderFactory
+from trainops_devtools.testing.oidc_provider import OidcProvider
 from trainops_devtools.testing.ports import free_port
 from trainops_devtools.testing.tokens import bearer
 from trainops_shared.auth import SESSION_COOKIE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def provider(oidc_provider_factory: OidcProviderFactory) -> OidcProvider:
-    return start_provider(oidc_provider_factory)
-
-
-@pytest.fixture
-def identity(open_identity: Identity, provider: OidcProvider) -> Identity:
-    return identity_for(open_identity, provider)
 
 
 # ------------------------------------------------------------------ signing in
