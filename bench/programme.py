@@ -145,6 +145,12 @@ async def raw_pull(url: str, expected: int, budget_s: float, batch: int = 500) -
     }
 
 
+def _dump(directory: Path, loop_profile: cProfile.Profile, writer: cProfile.Profile) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    loop_profile.dump_stats(directory / "event_loop.prof")
+    writer.dump_stats(directory / "writer_thread.prof")
+
+
 async def project(
     url: str,
     db_path: Path,
@@ -193,9 +199,7 @@ async def project(
         if profiles is not None:
             loop_profile.disable()
             await db.write(lambda _conn: writer_profile.disable())
-            profiles.mkdir(parents=True, exist_ok=True)
-            loop_profile.dump_stats(profiles / "event_loop.prof")
-            writer_profile.dump_stats(profiles / "writer_thread.prof")
+            await asyncio.to_thread(_dump, profiles, loop_profile, writer_profile)
         await db.close()
         await nc.close()
         await _delete_consumers(url, "bench_projection", STREAMS)

@@ -12,6 +12,7 @@ cProfile (event loop and writer thread).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import tempfile
@@ -50,9 +51,7 @@ def ab(events: int, backlog: int, rounds: int, budget_s: float, profile: Path | 
                 for name, paced in (("unpaced", False), ("paced", True)):
                     db = workdir / f"{name}-{number}.db"
                     result[name] = run_async(
-                        lambda db=db, paced=paced: project(
-                            nats.url, db, backlog, budget_s, paced=paced
-                        )
+                        functools.partial(project, nats.url, db, backlog, budget_s, paced=paced)
                     )
                 doc["rounds"].append(result)
                 print(json.dumps(result), flush=True)
