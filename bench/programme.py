@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import cProfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -144,17 +145,44 @@ async def raw_pull(url: str, expected: int, budget_s: float, batch: int = 500) -
     }
 
 
-async def project(url: str, db_path: Path, expected: int, budget_s: float) -> dict[str, Any]:
-    """The reporting service's EventConsumer in-process until ``expected`` are applied."""
+def _dump(directory: Path, loop_profile: cProfile.Profile, writer: cProfile.Profile) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    loop_profile.dump_stats(directory / "event_loop.prof")
+    writer.dump_stats(directory / "writer_thread.prof")
+
+
+async def project(
+    url: str,
+    db_path: Path,
+    expected: int,
+    budget_s: float,
+    *,
+    paced: bool = True,
+    profiles: Path | None = None,
+) -> dict[str, Any]:
+    """The reporting service's EventConsumer in-process until ``expected`` are applied, with the
+    service's stream pacing (or, without ``paced``, every stream read at its own pace); with
+    ``profiles``, cProfile of the event loop and of the writer thread written there."""
     from trainops_reporting.adapters.migrations import MIGRATIONS
+    from trainops_reporting.domain.projection import CATCH_UP_BATCH, STREAM_ORDER
     from trainops_reporting.handlers.batches import apply_batch
     from trainops_reporting.handlers.events import EVENT_HANDLERS
 
     db = SqliteDatabase(f"sqlite+aiosqlite:///{db_path}")
     await db.start([PLUMBING_MIGRATIONS, MIGRATIONS])
     consumer = EventConsumer(
-        service="bench_projection", db=db, handlers=EVENT_HANDLERS, batch_handler=apply_batch
+        service="bench_projection",
+        db=db,
+        handlers=EVENT_HANDLERS,
+        batch_handler=apply_batch,
+        stream_order=STREAM_ORDER if paced else (),
+        catch_up_batch_size=CATCH_UP_BATCH if paced else None,
     )
+    loop_profile, writer_profile = cProfile.Profile(), cProfile.Profile()
+    if profiles is not None:
+        # A cProfile profiles the thread that enables it: one write runs in the writer thread.
+        await db.write(lambda _conn: writer_profile.enable())
+        loop_profile.enable()
     nc = await nats_connect(url)
     t0 = time.perf_counter()
     await consumer.start(nc)
@@ -168,6 +196,10 @@ async def project(url: str, db_path: Path, expected: int, budget_s: float) -> di
         applied = consumer.applied
     finally:
         await consumer.stop()
+        if profiles is not None:
+            loop_profile.disable()
+            await db.write(lambda _conn: writer_profile.disable())
+            await asyncio.to_thread(_dump, profiles, loop_profile, writer_profile)
         await db.close()
         await nc.close()
         await _delete_consumers(url, "bench_projection", STREAMS)
@@ -182,6 +214,8 @@ async def project(url: str, db_path: Path, expected: int, budget_s: float) -> di
         "elapsed_s": round(elapsed, 3),
         "applied": applied,
         "dead_lettered": consumer.dead_lettered,
+        "retried": consumer.retried,
+        "paced": paced,
         "time_budget_s": budget_s,
         "completed": completed,
         "events_per_s": round(applied / elapsed, 1) if elapsed else None,

@@ -83,6 +83,10 @@ def random_stream(seed: int, size: int = 260) -> tuple[Programme, list[uuid.UUID
             event = p.feedback(reg, rng.randint(1, 5))
             if rng.random() < 0.2:  # an answer without a usable overall score
                 p.events[-1] = msgspec.structs.replace(event, answers={"relevance": 3})
+            elif len(p.events) % 3 == 0:  # with a choice item (an option repeated, as a client
+                # may); chosen without the generator, so every seed keeps its stream
+                topics = ["law", "data", "law"] if len(p.events) % 2 else ["ethics"]
+                p.events[-1] = msgspec.structs.replace(event, choices={"topics": topics})
         elif roll < 0.92:
             session_id = rng.choice(sessions_ids)
             if session_id not in cancelled_sessions:

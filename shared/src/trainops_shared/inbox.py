@@ -19,6 +19,14 @@ the batch is full or its timeout passes (so a lone event waits the whole timeout
 times out after receiving messages drops them until ``ack_wait`` expires. ``fetch`` returns as soon
 as anything is available and hands back what it received, which is what a low-latency projection
 needs.
+
+With ``stream_order`` a consumer reading streams whose events refer to each other's (a
+registration to its session, feedback to its registration) paces them: a stream's pull loop
+waits while a stream before it in the order has more than a batch left to deliver. Catching up
+on a backlog (a fresh read model, a rebuild) then applies the producers first instead of
+retrying the dependents' events again and again until their aggregates arrive, and fetches
+``catch_up_batch_size`` at a time; in steady state every backlog is under a batch and nothing
+waits. Only the fetching is paced: ``RetryLater``, dead letters and the inbox are unchanged.
 """
 
 from __future__ import annotations
@@ -112,8 +120,17 @@ class EventConsumer:
         on_batch: Callable[[str, int], None] | None = None,
         batch_handler: BatchHandler | None = None,
         only_handled_subjects: bool = False,
+        stream_order: Sequence[str] = (),
+        catch_up_batch_size: int | None = None,
     ) -> None:
         self.service = service
+        self._upstream = {
+            name: tuple(stream_order[:position]) for position, name in enumerate(stream_order)
+        }
+        self._catch_up_batch_size = catch_up_batch_size or batch_size
+        self._backlog: dict[str, int] = {}
+        """Per stream: messages the server had left to deliver after our last fetch."""
+        self._progress = asyncio.Event()
         self._only_handled_subjects = only_handled_subjects
         self._batch_handler = batch_handler
         self._tracing = tracing
@@ -185,9 +202,15 @@ class EventConsumer:
                 config=self.consumer_config(spec),
             )
             self._pulls.append(sub)
+            if self._upstream:
+                self._backlog[spec.name] = (await sub.consumer_info()).num_pending or 0
+        for spec, sub in zip(self.streams, self._pulls, strict=True):
             self._tasks.append(
-                asyncio.create_task(self._pull_loop(js, sub), name=f"{self.service}<-{spec.name}")
+                asyncio.create_task(
+                    self._pull_loop(js, sub, spec.name), name=f"{self.service}<-{spec.name}"
+                )
             )
+        for spec in self.streams:
             self._advisories.append(
                 await nc.subscribe(
                     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{spec.name}.{self.service}",
@@ -252,14 +275,33 @@ class EventConsumer:
         self._advisories.clear()
         self._pulls.clear()
 
+    def _upstream_backlog(self, stream: str) -> int:
+        return max((self._backlog.get(s, 0) for s in self._upstream.get(stream, ())), default=0)
+
+    async def _wait_for_upstream(self, stream: str) -> None:
+        """Until no stream before ``stream`` has more than a batch left to deliver."""
+        while not self._stopping and self._upstream_backlog(stream) > self._batch_size:
+            self._progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), self._fetch_timeout)
+
+    def _note_backlog(self, stream: str, left: int) -> None:
+        if self._upstream:
+            self._backlog[stream] = left
+            self._progress.set()
+
     async def _pull_loop(
-        self, js: JetStreamContext, sub: JetStreamContext.PullSubscription
+        self, js: JetStreamContext, sub: JetStreamContext.PullSubscription, stream: str
     ) -> None:
         failing_since: float | None = None
         while not self._stopping:
+            await self._wait_for_upstream(stream)
+            behind = self._backlog.get(stream, 0) > self._batch_size
+            size = self._catch_up_batch_size if behind else self._batch_size
             try:
-                msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
+                msgs = await sub.fetch(size, timeout=self._fetch_timeout)
             except TimeoutError:
+                self._note_backlog(stream, 0)  # nothing was left to deliver
                 continue
             except asyncio.CancelledError:
                 raise
@@ -274,6 +316,8 @@ class EventConsumer:
             if failing_since is not None:
                 log.info("pull_resumed", after_s=round(time.monotonic() - failing_since, 3))
                 failing_since = None
+            if msgs:
+                self._note_backlog(stream, msgs[-1].metadata.num_pending or 0)
             if self._on_batch is not None and msgs:
                 self._on_batch(msgs[0].metadata.stream, len(msgs))
             batch = asyncio.ensure_future(self.process(msgs, js))

@@ -97,6 +97,10 @@ class ServiceSpec:
     ``event_handlers`` still say which events the service reads and are its fallback."""
     only_handled_subjects: bool = False
     """Durable consumers get only the handled subjects (``EventConsumer.consumer_config``)."""
+    stream_order: Sequence[str] = ()
+    """Streams in the order their events depend on each other: the consumer paces them."""
+    catch_up_batch_size: int | None = None
+    """Messages per fetch while a stream is more than a batch behind (a fresh read model)."""
     public_paths: Sequence[str] = ()
     before_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     """Runs first at start-up, before the database opens (e.g. to swap in a rebuilt file)."""
@@ -149,6 +153,8 @@ class ServiceRuntime:
                 on_batch=self.metrics.observe_batch if self.metrics else None,
                 batch_handler=spec.batch_handler,
                 only_handled_subjects=spec.only_handled_subjects,
+                stream_order=spec.stream_order,
+                catch_up_batch_size=spec.catch_up_batch_size,
             )
         if self.metrics is not None:
             self.metrics.watch(

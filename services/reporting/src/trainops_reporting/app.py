@@ -10,6 +10,7 @@ from trainops_reporting.api.evidence import ROUTES as EVIDENCE_ROUTES
 from trainops_reporting.api.evidence_console import evidence_page
 from trainops_reporting.api.params import load_policy
 from trainops_reporting.api.snapshots import SNAPSHOT_ROUTES
+from trainops_reporting.domain.projection import CATCH_UP_BATCH, STREAM_ORDER
 from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_reporting.handlers.rebuild import adopt_at_start
@@ -49,5 +50,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
         produces=[],
         event_handlers=EVENT_HANDLERS,
         batch_handler=apply_batch,
+        stream_order=STREAM_ORDER,
+        catch_up_batch_size=CATCH_UP_BATCH,
         before_start=adopt_at_start,
     )

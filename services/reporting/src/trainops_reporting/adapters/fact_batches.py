@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from trainops_reporting.adapters.tables import (
     facts,
     feedback_responses,
+    item_answers,
+    item_choices,
     participant_merges,
     participants,
     report_state,
@@ -72,6 +74,10 @@ _FACT_INSERT = facts.insert()
 _FACT_UPDATE = facts.update().where(facts.c.registration_id == _B("b_id"))
 _RESPONSE_DELETE = feedback_responses.delete().where(feedback_responses.c.response_id == _B("b_id"))
 _RESPONSE_INSERT = feedback_responses.insert()
+_ANSWERS_DELETE = item_answers.delete().where(item_answers.c.response_id == _B("b_id"))
+_CHOICES_DELETE = item_choices.delete().where(item_choices.c.response_id == _B("b_id"))
+_ANSWER_INSERT = item_answers.insert()
+_CHOICE_INSERT = item_choices.insert()
 
 
 def _chunks(ids: Iterable[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
@@ -184,12 +190,31 @@ def write(conn: Connection, changes: Changes) -> None:
             ],
         )
     if changes.dropped_responses:
-        conn.execute(_RESPONSE_DELETE, [{"b_id": rid} for rid in sorted(changes.dropped_responses)])
+        dropped = [{"b_id": rid} for rid in sorted(changes.dropped_responses)]
+        conn.execute(_RESPONSE_DELETE, dropped)
+        conn.execute(_ANSWERS_DELETE, dropped)
+        conn.execute(_CHOICES_DELETE, dropped)
     if changes.new_responses:
         conn.execute(
             _RESPONSE_INSERT,
             [
                 {name: getattr(row, name) for name in ResponseRow.__dataclass_fields__}
                 for row in sorted(changes.new_responses, key=lambda r: r.response_id)
+            ],
+        )
+    if changes.new_item_answers:
+        conn.execute(
+            _ANSWER_INSERT,
+            [
+                {"response_id": rid, "item": item, "value": value}
+                for rid, item, value in sorted(changes.new_item_answers)
+            ],
+        )
+    if changes.new_item_choices:
+        conn.execute(
+            _CHOICE_INSERT,
+            [
+                {"response_id": rid, "item": item, "option": option}
+                for rid, item, option in sorted(changes.new_item_choices)
             ],
         )

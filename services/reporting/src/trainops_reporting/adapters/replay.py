@@ -22,14 +22,13 @@ from nats.aio.client import Client as NatsClient
 from nats.js.api import DeliverPolicy
 from sqlalchemy.engine import Connection
 
+from trainops_reporting.domain.projection import STREAM_ORDER
 from trainops_shared.events import AnyEvent, Event, decode_event
 from trainops_shared.events.streams import STREAMS
 from trainops_shared.inbox import RetryLater
 from trainops_shared.storage import Database
 from trainops_shared.tables import processed_events
 
-STREAM_ORDER = ("SCHEDULING", "REGISTRATION", "FEEDBACK")
-"""Producers first: a registration needs its session, a response its registration."""
 RECEIVE_TIMEOUT_S = 10.0
 
 

@@ -45,10 +45,11 @@ FOLDED_TYPES: Final[frozenset[type[Event]]] = frozenset(
         RegistrationCancelled,
         WaitlistPromoted,
         AttendanceRecorded,
+        FeedbackSubmitted,
     }
 )
-"""The high-volume event types, folded here; the rest (sessions, trainings, surveys: a few per
-thousand registrations) keep their per-event handlers."""
+"""The high-volume event types, folded here; the rest (sessions, trainings, surveys, knowledge
+tests, comments: a few per thousand registrations) keep their per-event handlers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,12 @@ class Changes:
     profiles: dict[uuid.UUID, Profile]
     """Each participant's profile after the batch (what a new fact is written with)."""
     dropped_responses: list[uuid.UUID]
+    """Stored counted responses replaced by an earlier one: their item answers go with them."""
     new_responses: list[ResponseRow]
+    new_item_answers: list[tuple[uuid.UUID, str, int]]
+    """``(response_id, item, value)``: the Likert answers of each new counted response."""
+    new_item_choices: list[tuple[uuid.UUID, str, str]]
+    """``(response_id, item, option)``: the chosen options of each new counted response."""
 
 
 class BatchFold:
@@ -194,6 +200,8 @@ class BatchFold:
         self._responses = loaded.responses
         self._stored_profiles = {pid: p.profile for pid, p in loaded.participants.items()}
         self._stored_responses = {rid: r.response_id for rid, r in loaded.responses.items()}
+        self._answers: dict[uuid.UUID, FeedbackSubmitted] = {}
+        """The event of each response this batch made counted, by response id."""
         self._stored_facts = frozenset(loaded.facts)
         self._new_participants: dict[uuid.UUID, None] = {}
         self._changed_participants: set[uuid.UUID] = set()
@@ -315,6 +323,7 @@ class BatchFold:
             )
         else:
             change = counted_response_change(overall, replaces=False)
+        self._answers[event.response_id] = event
         self._responses[event.registration_id] = ResponseRow(
             response_id=event.response_id,
             registration_id=event.registration_id,
@@ -341,6 +350,8 @@ class BatchFold:
         }
         dropped: list[uuid.UUID] = []
         added: list[ResponseRow] = []
+        answers: list[tuple[uuid.UUID, str, int]] = []
+        choices: list[tuple[uuid.UUID, str, str]] = []
         for registration_id, response in self._responses.items():
             stored = self._stored_responses.get(registration_id)
             if stored == response.response_id:
@@ -348,6 +359,13 @@ class BatchFold:
             if stored is not None:
                 dropped.append(stored)
             added.append(response)
+            event = self._answers[response.response_id]
+            answers.extend((response.response_id, k, v) for k, v in event.answers.items())
+            choices.extend(
+                (response.response_id, item, option)
+                for item, options in event.choices.items()
+                for option in sorted(set(options))
+            )
         return Changes(
             applied=self._applied,
             waiting=dict(self._waiting),
@@ -365,4 +383,6 @@ class BatchFold:
             profiles={pid: p.profile for pid, p in self._participants.items()},
             dropped_responses=dropped,
             new_responses=added,
+            new_item_answers=answers,
+            new_item_choices=choices,
         )

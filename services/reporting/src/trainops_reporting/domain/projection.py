@@ -15,6 +15,12 @@ from typing import Final
 OVERALL_ITEM: Final[str] = "overall"
 """The survey item whose answers make the satisfaction mean."""
 
+STREAM_ORDER: Final[tuple[str, ...]] = ("SCHEDULING", "REGISTRATION", "FEEDBACK")
+"""Producers first: a registration needs its session, a response its registration."""
+CATCH_UP_BATCH: Final[int] = 2_000
+"""Events per fetch while a stream is far behind: a fold's fixed costs (the inbox check, the
+``IN`` reads, one ``executemany`` per table) over more events."""
+
 PROFILE_COLUMNS: Final[tuple[str, ...]] = ("city", "sector", "sex", "age_band", "language")
 Profile = tuple[str, str, str, str, str]
 """A profile cell: (city, sector, sex, age_band, language)."""

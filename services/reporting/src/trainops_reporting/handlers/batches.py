@@ -1,15 +1,15 @@
 """The consumer's batch entry point: a fetched batch applied with a few multi-row statements.
 
-Consecutive registration events (most of the traffic) are folded together
-(``domain.batch_fold``) over the rows they read, loaded in one go, and written in one go
-(``adapters.fact_batches``). Any other event is applied by its per-event handler in its own
-SAVEPOINT: scheduling and survey events; feedback responses, whose per-item answers the fold
-does not write; merges, and every event of a participant merged into another (the per-event
-handlers follow the merge to the kept participant). It runs after what the fold gathered so
-far has been written, so it sees the same database it would one event at a time. The result
-is the read model the per-event handlers (``handlers.events.EVENT_HANDLERS``) produce for the
-same delivery order, which the unit tests check on random streams; those handlers stay the
-consumer's fallback when a batch raises.
+Consecutive registration and feedback-response events (most of the traffic) are folded
+together (``domain.batch_fold``) over the rows they read, loaded in one go, and written in one
+go (``adapters.fact_batches``), the counted responses' per-item answers included. Any other
+event is applied by its per-event handler in its own SAVEPOINT: scheduling and survey events,
+knowledge tests and comments; merges, and every event of a participant merged into another
+(the per-event handlers follow the merge to the kept participant). It runs after what the
+fold gathered so far has been written, so it sees the same database it would one event at a
+time. The result is the read model the per-event handlers (``handlers.events.EVENT_HANDLERS``)
+produce for the same delivery order, which the unit tests check on random streams; those
+handlers stay the consumer's fallback when a batch raises.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from nats.js.errors import NotFoundError
 
 from trainops_reporting.adapters import rebuilt_store
 from trainops_reporting.adapters.migrations import MIGRATIONS
+from trainops_reporting.domain.projection import CATCH_UP_BATCH, STREAM_ORDER
 from trainops_reporting.handlers.batches import apply_batch
 from trainops_reporting.handlers.events import EVENT_HANDLERS
 from trainops_shared.broker import nats_servers
@@ -128,6 +129,8 @@ async def rebuild(
         handlers=EVENT_HANDLERS,
         batch_handler=apply_batch,
         max_attempts=REPLAY_MAX_ATTEMPTS,
+        stream_order=STREAM_ORDER,
+        catch_up_batch_size=CATCH_UP_BATCH,
     )
     js = nc.jetstream()
     target = {s.name: (await js.stream_info(s.name)).state.last_seq for s in consumer.streams}
