@@ -89,6 +89,7 @@ def write_path(workdir: Path, sizes: Sizes) -> dict[str, Any]:
         "units": {"req_per_s": "requests/s", "latency_ms": "ms"},
     }
     pg_name: str | None = None
+    pg_url: str | None = None
     try:
         t0 = time.perf_counter()
         bare_port = free_port()
@@ -169,6 +170,10 @@ def write_path(workdir: Path, sizes: Sizes) -> dict[str, Any]:
             except Exception as exc:
                 result["postgresql"] = {"error": f"{type(exc).__name__}: {exc}"}
             pg_svc.stop(timeout=5)
+            if nats_pg is not None and pg_url is not None:
+                result["postgresql_workers"] = _postgres_workers(
+                    stack, nats_pg.url, pg_url, pg_sessions, duration, warmup, base_rps
+                )
         result["target"] = "service >= 0.5 x bare endpoint (SQLite synchronous=FULL)"
         sqlite_ratio = result.get("sqlite", {}).get("ratio_to_baseline")
         result["target_met"] = bool(sqlite_ratio and sqlite_ratio >= 0.5)
@@ -178,6 +183,41 @@ def write_path(workdir: Path, sizes: Sizes) -> dict[str, Any]:
             name = pg_name
             run_async(lambda: drop_database(DEFAULT_ADMIN_URL, name))
     return result
+
+
+WORKERS = 2
+"""Worker processes of the multi-worker PostgreSQL run: one per core of the 2-core machine."""
+
+
+def _postgres_workers(
+    stack: Stack,
+    nats_url: str,
+    database_url: str,
+    sessions: list[str],
+    duration: float,
+    warmup: float,
+    base_rps: float,
+) -> dict[str, Any]:
+    """The same database (its session copies kept) served by ``WORKERS`` processes."""
+    service = stack.service(
+        "registration",
+        nats_url=nats_url,
+        database_url=database_url,
+        tag="-postgres-workers",
+        extra={"TRAINOPS_WORKERS": str(WORKERS)},
+    )
+    try:
+        figures = loadgen(_post_spec(service.port, token(), sessions, duration, warmup))
+        return {
+            "workers": WORKERS,
+            "database": "the PostgreSQL database of the 1-worker run, after it",
+            **figures,
+            "ratio_to_baseline": ratio(figures["req_per_s"], base_rps),
+        }
+    except Exception as exc:
+        return {"workers": WORKERS, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        service.stop(timeout=10)
 
 
 def event_to_report(workdir: Path, sizes: Sizes) -> dict[str, Any]:

@@ -41,6 +41,15 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         help="use PostgreSQL: e.g. postgresql://postgres@127.0.0.1:5432/postgres; one database "
         "per service (trainops_registration, ...) is created there if missing",
     )
+    parser.add_argument(
+        "--workers",
+        metavar="SERVICE=N",
+        action="append",
+        default=[],
+        type=_workers,
+        help="run SERVICE with N HTTP worker processes (PostgreSQL only), e.g. "
+        "--workers registration=2; repeatable",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
     parser.add_argument(
         "--base-port",
@@ -80,6 +89,13 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="the window of --max-crashes (default: 60)",
     )
+
+
+def _workers(value: str) -> tuple[str, int]:
+    name, sep, count = value.partition("=")
+    if not sep or not count.isdigit() or not 1 <= int(count) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not SERVICE=N with N in 1..64")
+    return name.strip(), int(count)
 
 
 class _Stop(BaseException):  # like KeyboardInterrupt: not caught by `except Exception`
@@ -176,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
             nats_url=args.nats_url,
             nats_port=args.nats_port,
             postgres=args.postgres,
+            workers=dict(args.workers),
             ready_timeout=args.ready_timeout,
             say=_say,
         ) as system:

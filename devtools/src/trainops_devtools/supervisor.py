@@ -287,6 +287,7 @@ def run_system(
     signing_key: Ed25519PrivateKey | None = None,
     extra_env: Mapping[str, str] | None = None,
     modules: Mapping[str, str] | None = None,
+    workers: Mapping[str, int] | None = None,
     say: Say | None = None,
 ) -> Iterator[SystemHandle]:
     """Start NATS (unless ``nats_url``/``$NATS_URL``), prepare the databases, start the services
@@ -296,6 +297,9 @@ def run_system(
     Unless ``SMTP_URL`` is set (in the environment or ``extra_env``), a development mail
     catcher keeps every message the services send in ``<data dir>/mail`` and the services'
     ``SMTP_URL`` points at it.
+
+    ``workers`` runs a service with that many HTTP worker processes (``TRAINOPS_WORKERS``;
+    PostgreSQL only, since SQLite has one writer).
 
     Raises :class:`LaunchError` (with the failing service's log tail) when start-up fails;
     whatever was started by then is stopped first.
@@ -319,6 +323,14 @@ def run_system(
             f"port(s) in use: {', '.join(busy)} (is trainops already running?); "
             f"stop that or pass another --base-port"
         )
+    for name, count in (workers or {}).items():
+        if name not in services or count < 1:
+            raise LaunchError(f"--workers {name}={count}: not a running service or not >= 1")
+        if count > 1 and not postgres:
+            raise LaunchError(
+                f"--workers {name}={count} needs --postgres: SQLite has one writer, whose "
+                "group commit runs in one process"
+            )
     databases = (
         ensure_postgres_databases(postgres, services) if postgres else sqlite_urls(root, services)
     )
@@ -364,7 +376,16 @@ def run_system(
                 data_dir=root,
                 jwt_public_key=public_key_pem(key),
                 public_url=f"http://{host}:{port}",
-                extra={**sign_in, **mail_env, **(extra_env or {})},
+                extra={
+                    **sign_in,
+                    **mail_env,
+                    **(extra_env or {}),
+                    **(
+                        {"TRAINOPS_WORKERS": str(workers[name])}
+                        if workers and name in workers
+                        else {}
+                    ),
+                },
             )
             # Services are long-lived: let them cache bytecode even where the shell disables it
             # (PYTHONDONTWRITEBYTECODE=1 here), so every later start skips ~1 s of compiling.

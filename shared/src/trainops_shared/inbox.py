@@ -214,6 +214,8 @@ class EventConsumer:
             self._advisories.append(
                 await nc.subscribe(
                     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{spec.name}.{self.service}",
+                    # One worker process of the service dead-letters each message, not all.
+                    queue=self.service,
                     cb=partial(self._on_max_deliveries, js),
                 )
             )

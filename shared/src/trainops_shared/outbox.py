@@ -118,6 +118,9 @@ class OutboxRelay:
         self._js: JetStreamContext | None = None
         self._js_for: NatsClient | None = None
         self._watch = ConnectionWatch(f"{name}-outbox-relay", log)
+        # One publisher per store: rows are read unclaimed and published in id order, which
+        # only holds while a single relay reads them (worker processes on PostgreSQL).
+        self._leadership = db.leadership(f"outbox-relay:{name}")
         self.published = 0
 
     def notify(self) -> None:
@@ -136,6 +139,8 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        with contextlib.suppress(Exception):
+            await self._leadership.release()
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(Exception):
                 await self._nc.close()
@@ -176,7 +181,10 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unsent rows; returns how many were published and marked sent."""
+        """Publish one batch of unsent rows; returns how many were published and marked sent
+        (0 in a process that does not lead: another one publishes)."""
+        if not await self._leadership.hold():
+            return 0
         rows = await self._db.read(lambda c: fetch_unsent(c, self._batch_size))
         if not rows:
             return 0

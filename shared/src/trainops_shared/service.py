@@ -8,6 +8,8 @@ lifespan owns the database, the FastStream broker, the event consumer and the ou
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import re
 import sys
 import uuid
@@ -601,8 +603,18 @@ async def _preflight(settings: Settings) -> None:
             await engine.dispose()
 
 
+WORKER_SPEC_ENV: Final = "TRAINOPS_WORKER_SPEC"
+"""Where each worker process finds the service it serves (``service=module:build_spec``):
+uvicorn starts its workers as fresh interpreters that import the app by name."""
+
+
 def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> None:
-    """Entry point of ``python -m trainops_<service>``: validate, check reachability, serve."""
+    """Entry point of ``python -m trainops_<service>``: validate, check reachability, serve.
+
+    With ``TRAINOPS_WORKERS`` > 1 (PostgreSQL only) uvicorn runs that many worker processes on
+    one socket; each builds its own app (:func:`worker_app`), and the database decides what
+    runs once: the outbox relay behind a leader lock, mail and follow-ups by row claims.
+    """
     try:
         settings = load_settings(service)
         limits = load_http_limits()
@@ -619,7 +631,12 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
         raise SystemExit(3) from None
     import uvicorn
 
-    app = create_app(build_spec(settings), settings, limits)
+    app: Any
+    if settings.workers > 1:
+        os.environ[WORKER_SPEC_ENV] = f"{service}={build_spec.__module__}:{build_spec.__qualname__}"
+        app = f"{__name__}:worker_app"
+    else:
+        app = create_app(build_spec(settings), settings, limits)
     uvicorn.run(
         app,
         **uvicorn_proxy_options(limits),
@@ -629,4 +646,18 @@ def run_service(service: str, build_spec: Callable[[Settings], ServiceSpec]) -> 
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        factory=settings.workers > 1,
+        workers=settings.workers,
     )
+
+
+def worker_app() -> Litestar:
+    """The app of one worker process (uvicorn's factory), built as :func:`run_service` would."""
+    service, _, target = os.environ[WORKER_SPEC_ENV].partition("=")
+    module, _, name = target.partition(":")
+    build_spec = getattr(importlib.import_module(module), name)
+    settings = load_settings(service)
+    configure_logging(service, settings.log_level, settings.log_format)
+    instant_bounds()
+    spec: ServiceSpec = build_spec(settings)
+    return create_app(spec, settings, load_http_limits())

@@ -166,6 +166,10 @@ class Settings:
     mail: MailSettings | None = None
     """Outgoing mail (``SMTP_URL``, ``MAIL_FROM``, ``MAIL_REPLY_TO``); only registration, the
     one service that holds addresses, loads it."""
+    workers: int = 1
+    """HTTP worker processes sharing the port (``TRAINOPS_WORKERS``). More than one needs
+    PostgreSQL: SQLite has a single writer, and the group commit that makes it fast lives in
+    one process (a second process would only contend for the file lock)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -529,7 +533,18 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
         service_urls=service_urls,
         cookie_secure=cookie_secure == "true",
         mail=load_mail_settings(env, mode) if service == "registration" else None,
+        workers=_workers(env, database_url),
     )
+
+
+def _workers(env: Mapping[str, str], database_url: str) -> int:
+    workers = _int(env, "TRAINOPS_WORKERS", 1, 1, 64)
+    if workers > 1 and database_url.startswith("sqlite"):
+        raise SettingsError(
+            f"TRAINOPS_WORKERS={workers} needs PostgreSQL (DATABASE_URL): SQLite has one "
+            "writer, whose group commit runs in one process"
+        )
+    return workers
 
 
 def _service_urls(raw: str, host: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from trainops_shared.leadership import AdvisoryLock, Leadership, SoleProcess
 from trainops_shared.logging import get_logger
 
 T = TypeVar("T")
@@ -149,6 +150,10 @@ class Database(abc.ABC):
     async def close(self) -> None:
         """Finish queued writes and release connections."""
 
+    def leadership(self, role: str) -> Leadership:
+        """Who of the processes sharing this store runs ``role`` (one process: this one)."""
+        return SoleProcess()
+
     @property
     def dialect(self) -> str:
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
@@ -224,6 +229,10 @@ class PostgresDatabase(Database):
     async def read(self, fn: TxFn[T]) -> T:
         async with self.engine.connect() as conn:
             return await conn.run_sync(fn)
+
+    def leadership(self, role: str) -> Leadership:
+        """Several worker processes may share this database: one leads, by advisory lock."""
+        return AdvisoryLock(lambda: self.engine, role)
 
     async def close(self) -> None:
         if self._engine is not None:

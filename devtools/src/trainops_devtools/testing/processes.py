@@ -9,6 +9,7 @@ test report alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -208,22 +209,27 @@ class ServiceProcess:
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                _kill_group(process)
         return process.returncode
 
     def kill(self) -> None:
-        """SIGKILL: a crash, for fault tests."""
+        """SIGKILL: a crash, for fault tests (worker processes included)."""
         process = self.process
         if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+            _kill_group(process)
 
     def restart(self, timeout: float = 30.0) -> None:
         self.stop()
         self.process = None
         self.start()
         self.wait_ready(timeout)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the service and the worker processes it forked (its own session's group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def wait_all_ready(services: list[ServiceProcess], timeout: float = 30.0) -> None:
