@@ -34,6 +34,8 @@ _MODULES = {
     "relay": "bench.nats_benchmarks",
     "report_query": "bench.system_benchmarks",
     "footprint": "bench.system_benchmarks",
+    "system_write": "bench.system_write",
+    "write_growth": "bench.write_growth",
 }
 
 BENCHMARKS: tuple[str, ...] = (
@@ -45,6 +47,8 @@ BENCHMARKS: tuple[str, ...] = (
     "relay",
     "report_query",
     "footprint",
+    "system_write",
+    "write_growth",
 )
 
 
