@@ -35,7 +35,6 @@ _MODULES = {
     "report_query": "bench.system_benchmarks",
     "footprint": "bench.system_benchmarks",
     "system_write": "bench.system_write",
-    "write_growth": "bench.write_growth",
 }
 
 BENCHMARKS: tuple[str, ...] = (
@@ -48,7 +47,6 @@ BENCHMARKS: tuple[str, ...] = (
     "report_query",
     "footprint",
     "system_write",
-    "write_growth",
 )
 
 

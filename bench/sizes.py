@@ -53,12 +53,6 @@ class Sizes:
     system_write_warmup_s: float
     system_write_sessions: int
     system_write_catch_up_timeout_s: float
-    # write_growth: write path and donor report with this many registrations already stored
-    growth_registrations: tuple[int, ...]
-    growth_fill_budget_s: float
-    """Wall-time budget of each step's fill (registration and reporting stores together)."""
-    growth_write_duration_s: float
-    growth_report_requests: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,10 +87,6 @@ SMOKE = Sizes(
     system_write_warmup_s=0.3,
     system_write_sessions=4,
     system_write_catch_up_timeout_s=30.0,
-    growth_registrations=(200, 1_000),
-    growth_fill_budget_s=10.0,
-    growth_write_duration_s=1.0,
-    growth_report_requests=5,
 )
 
 QUICK = Sizes(
@@ -128,10 +118,6 @@ QUICK = Sizes(
     system_write_warmup_s=1.0,
     system_write_sessions=8,
     system_write_catch_up_timeout_s=60.0,
-    growth_registrations=(1_000, 10_000),
-    growth_fill_budget_s=20.0,
-    growth_write_duration_s=2.0,
-    growth_report_requests=10,
 )
 
 FULL = Sizes(
@@ -167,10 +153,6 @@ FULL = Sizes(
     system_write_warmup_s=2.0,
     system_write_sessions=64,
     system_write_catch_up_timeout_s=180.0,
-    growth_registrations=(10_000, 100_000, 1_000_000),
-    growth_fill_budget_s=240.0,
-    growth_write_duration_s=5.0,
-    growth_report_requests=20,
 )
 
 MODES: dict[str, Sizes] = {s.mode: s for s in (SMOKE, QUICK, FULL)}
