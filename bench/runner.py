@@ -34,6 +34,7 @@ _MODULES = {
     "relay": "bench.nats_benchmarks",
     "report_query": "bench.system_benchmarks",
     "footprint": "bench.system_benchmarks",
+    "system_write": "bench.system_write",
 }
 
 BENCHMARKS: tuple[str, ...] = (
@@ -45,6 +46,7 @@ BENCHMARKS: tuple[str, ...] = (
     "relay",
     "report_query",
     "footprint",
+    "system_write",
 )
 
 

@@ -48,6 +48,11 @@ class Sizes:
     soak_duration_s: float
     soak_warmup_s: float
     soak_sessions: int
+    # system_write: every service up, write load, then the consumers' catch-up
+    system_write_duration_s: float
+    system_write_warmup_s: float
+    system_write_sessions: int
+    system_write_catch_up_timeout_s: float
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +83,10 @@ SMOKE = Sizes(
     soak_duration_s=2.0,
     soak_warmup_s=0.5,
     soak_sessions=4,
+    system_write_duration_s=1.5,
+    system_write_warmup_s=0.3,
+    system_write_sessions=4,
+    system_write_catch_up_timeout_s=30.0,
 )
 
 QUICK = Sizes(
@@ -105,6 +114,10 @@ QUICK = Sizes(
     soak_duration_s=20.0,
     soak_warmup_s=4.0,
     soak_sessions=16,
+    system_write_duration_s=5.0,
+    system_write_warmup_s=1.0,
+    system_write_sessions=8,
+    system_write_catch_up_timeout_s=60.0,
 )
 
 FULL = Sizes(
@@ -138,6 +151,10 @@ FULL = Sizes(
     soak_duration_s=210.0,
     soak_warmup_s=20.0,
     soak_sessions=64,
+    system_write_duration_s=20.0,
+    system_write_warmup_s=2.0,
+    system_write_sessions=64,
+    system_write_catch_up_timeout_s=180.0,
 )
 
 MODES: dict[str, Sizes] = {s.mode: s for s in (SMOKE, QUICK, FULL)}

@@ -115,6 +115,9 @@ def build_spec(settings: Settings) -> ServiceSpec:
         home_page=False,
         produces=[REGISTRATION],
         event_handlers=EVENT_HANDLERS,
+        # Of the feedback stream only submissions matter here (comments, test answers and
+        # survey publications are not read), and the trainer registry of scheduling neither.
+        only_handled_subjects=True,
         on_start=start_lifecycle,
         on_stop=stop_lifecycle,
     )

@@ -99,11 +99,12 @@ def missing_test_invitations(
 
 def lock_test_definitions(
     conn: Connection, session_id: uuid.UUID | None, registration_id: uuid.UUID | None
-) -> None:
+) -> list[uuid.UUID]:
     """Lock the knowledge-test rows in scope (``FOR UPDATE``; SQLite's single writer needs
-    none) before deciding who is due a link. Publishing locks its row too, so a registration
-    projected while a test is being published is seen by one of the two transactions: without
-    the lock each could miss the other's uncommitted row and the person get no link."""
+    none) before deciding who is due a link, and return their survey ids. Publishing locks its
+    row too, so a registration projected while a test is being published is seen by one of the
+    two transactions: without the lock each could miss the other's uncommitted row and the
+    person get no link."""
     query = sa.select(definitions.c.survey_id).where(definitions.c.purpose == "knowledge_test")
     if session_id is not None:
         training = sa.select(sessions.c.training_id).where(sessions.c.session_id == session_id)
@@ -115,7 +116,7 @@ def lock_test_definitions(
             .where(registrations.c.registration_id == registration_id)
         )
         query = query.where(definitions.c.training_id.in_(training))
-    conn.execute(query.order_by(definitions.c.survey_id).with_for_update()).all()
+    return list(conn.execute(query.order_by(definitions.c.survey_id).with_for_update()).scalars())
 
 
 def insert_test_invitations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

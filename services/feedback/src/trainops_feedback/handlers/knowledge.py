@@ -58,7 +58,10 @@ def issue_tests(
     registration_id: uuid.UUID | None = None,
 ) -> int:
     """Create the missing pre- and post-test links in scope; how many were created."""
-    knowledge.lock_test_definitions(conn, session_id, registration_id)
+    if not knowledge.lock_test_definitions(conn, session_id, registration_id):
+        # No knowledge test for the training(s) in scope: nobody can be due a link. Most
+        # trainings have none, and this runs for every registration the service copies.
+        return 0
     rows = []
     for phase in PHASES:
         for due in knowledge.missing_test_invitations(conn, phase, session_id, registration_id):
