@@ -70,6 +70,8 @@ MISSING: Final = {
     **error_responses(404, media_type=MediaType.HTML, limited=False),
 }
 """An unknown survey or version is the console's "not found" page."""
+UNMATCHED: Final = (404,)
+"""A version that is no integer matches no route: the router's JSON 404, before any page."""
 REFUSED: Final = error_responses(409, 422, media_type=MediaType.HTML, limited=False)
 SEE_OTHER: Final = {303: ResponseSpec(None, description="Done: see the page it names")}
 
@@ -191,6 +193,7 @@ class SurveyPages(Controller):
         VERSION_PAGE,
         summary="A version's form (a draft) or its content (published) (HTML)",
         media_type=MediaType.HTML,
+        operation_class=operation_class(json_too=UNMATCHED),
         responses=MISSING,
     )
     async def version_page(
@@ -211,7 +214,7 @@ class SurveyPages(Controller):
         summary="Save a draft version from its form, or add a question row (HTML)",
         media_type=MediaType.HTML,
         status_code=200,
-        operation_class=operation_class(body=FORM_BODY),
+        operation_class=operation_class(body=FORM_BODY, json_too=UNMATCHED),
         responses={**MISSING, **SEE_OTHER, **error_responses(409, 413), **REFUSED},
     )
     async def save_version(
@@ -263,7 +266,7 @@ class SurveyPages(Controller):
         summary="Start a new draft version from this published one (HTML)",
         media_type=MediaType.HTML,
         status_code=303,
-        operation_class=operation_class(body=CONFIRM_BODY),
+        operation_class=operation_class(body=CONFIRM_BODY, json_too=UNMATCHED),
         responses={**MISSING, **error_responses(413), **REFUSED},
     )
     async def revise(
@@ -293,6 +296,7 @@ class SurveyPages(Controller):
         PUBLISH_PAGE,
         summary="Confirm publishing a draft version (HTML)",
         media_type=MediaType.HTML,
+        operation_class=operation_class(json_too=UNMATCHED),
         responses=MISSING,
     )
     async def publish_confirm(
@@ -313,7 +317,7 @@ class SurveyPages(Controller):
         summary="Publish a draft version after its confirm step (HTML)",
         media_type=MediaType.HTML,
         status_code=303,
-        operation_class=operation_class(body=CONFIRM_BODY),
+        operation_class=operation_class(body=CONFIRM_BODY, json_too=UNMATCHED),
         responses={**MISSING, **SEE_OTHER, **error_responses(413), **REFUSED},
     )
     async def publish(
