@@ -41,7 +41,7 @@ UNLIMITED = {
 _OPERATIONS = frozenset({"GET /health", "GET /ready", "GET /metrics"})
 PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "registration": _OPERATIONS
-    | {"GET /r/{token}", "POST /r/{token}"}
+    | {"GET /r/{token}", "POST /r/{token}", "GET /r/consents/{token}", "POST /r/consents/{token}"}
     | {"GET /certificates/{code}"}
     | {"GET /join/{code}", "POST /join/{code}", "GET /participant-feeds/{token}"},
     "scheduling": _OPERATIONS | {"GET /feeds/{token}"},

@@ -125,6 +125,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /messages/retry": Rule(REGISTRARS, "body", "retry_form"),
         "GET /r/{token}": PUBLIC,
         "POST /r/{token}": PUBLIC,
+        "GET /r/consents/{token}": PUBLIC,
+        "POST /r/consents/{token}": PUBLIC,
     },
     "scheduling": {
         "GET /health": PUBLIC,

@@ -11,6 +11,7 @@ from trainops_registration.adapters.migrations import MIGRATIONS
 from trainops_registration.adapters.outbox_relay import MailDelivery
 from trainops_registration.api.certificates import CERTIFICATE_PAGES
 from trainops_registration.api.certificates import PUBLIC_PATHS as CERTIFICATE_PUBLIC_PATHS
+from trainops_registration.api.consent_page import CONSENT_PAGES
 from trainops_registration.api.console import TEMPLATE_CONFIG, home
 from trainops_registration.api.console_checkin import CHECKIN_PAGES
 from trainops_registration.api.console_feeds import FEED_PAGES
@@ -102,6 +103,7 @@ def build_spec(settings: Settings) -> ServiceSpec:
             ImportPages,
             *CERTIFICATE_PAGES,
             *OWN_LINK_PAGES,
+            *CONSENT_PAGES,
             *MESSAGE_PAGES,
             move_people,
         ],

@@ -110,6 +110,7 @@ def migrate_and_check(conn: Connection) -> None:
         ("registration", 10),
         ("registration", 11),
         ("registration", 13),
+        ("registration", 15),
     ]
     inspector = sa.inspect(conn)
     assert "merged_into" in {c["name"] for c in inspector.get_columns("participants")}

@@ -89,6 +89,7 @@ def migrate_and_use(conn: Connection) -> None:
         ("registration", 10),
         ("registration", 11),
         ("registration", 13),
+        ("registration", 15),
     ]
     if conn.dialect.name == "postgresql":
         types = {

@@ -43,7 +43,7 @@ COUNTER_COLUMNS = ("confirmed_count", "waitlisted_count", "last_waitlist_positio
 
 
 def test_migration_set_is_v1_to_v13() -> None:
-    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]
+    assert [m.version for m in MIGRATIONS.migrations] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15]
 
 
 def test_v5_adds_the_message_outbox_to_an_older_database() -> None:

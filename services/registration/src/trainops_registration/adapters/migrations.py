@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainops_registration.adapters import personal_data
+from trainops_registration.adapters.consent_links import consent_links
 from trainops_registration.adapters.followups import FOLLOWUP_TABLES
 from trainops_registration.adapters.links import registration_links
 from trainops_registration.adapters.outbox import message_outbox
@@ -308,6 +309,12 @@ def _seal_staff_text_v13(conn: Connection) -> None:
             )
 
 
+def _consent_links_v15(conn: Connection) -> None:
+    """The consent links' hashes (links exist only in mails composed from now on); a fresh
+    database made the table in v1 already."""
+    consent_links.create(conn, checkfirst=True)
+
+
 MIGRATIONS = MigrationSet(
     "registration",
     (
@@ -337,5 +344,6 @@ MIGRATIONS = MigrationSet(
         Migration(
             13, "staff's notes and merge reasons sealed with the person's key", _seal_staff_text_v13
         ),
+        Migration(15, "participants' consent links", _consent_links_v15),
     ),
 )

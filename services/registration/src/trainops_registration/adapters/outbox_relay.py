@@ -34,7 +34,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.engine import Connection
 
-from trainops_registration.adapters import checkin, links, outbox
+from trainops_registration.adapters import checkin, consent_links, links, outbox
 from trainops_registration.adapters.followup_mail import (
     FollowupLinks,
     Rendered,
@@ -50,6 +50,7 @@ from trainops_registration.domain.checkin import (
     checkin_tokens,
     checkin_url,
 )
+from trainops_registration.domain.consent import CONSENT_LINK_PURPOSE, consent_footer
 from trainops_registration.domain.links import (
     LINK_PURPOSE_OF_KIND,
     LinkPurpose,
@@ -103,10 +104,17 @@ class LinkIssuer:
     public_url: str
     checkin: LinkTokens | None = None
     """The check-in code deriver (same key, its own purpose), when codes go in the mail."""
+    consents: LinkTokens | None = None
+    """The consent link deriver (same key, its own purpose): the foot of every mail."""
 
     @classmethod
     def of(cls, key: str, public_url: str) -> LinkIssuer:
-        return cls(message_link_tokens(key), public_url, checkin_tokens(key))
+        return cls(
+            message_link_tokens(key),
+            public_url,
+            checkin_tokens(key),
+            LinkTokens(key, CONSENT_LINK_PURPOSE),
+        )
 
     def url(self, token: str) -> str:
         return f"{self.public_url.rstrip('/')}/r/{token}"
@@ -202,6 +210,7 @@ class MailRelay:
             return
         now = self._clock()
         facts = await self._with_link(row, facts, now)
+        facts = await self._with_consents_link(row, facts, now)
         try:
             message = await self._message(row, facts, now)
         except (KeyError, ValueError, TypeError) as exc:
@@ -266,6 +275,25 @@ class MailRelay:
         )
         return dataclasses.replace(facts, link=issuer.url(token))
 
+    async def _with_consents_link(
+        self, row: outbox.ClaimedMessage, facts: MessageFacts, now: datetime
+    ) -> MessageFacts:
+        """``facts`` with the person's consent page, its hash stored first (one link per
+        person, the same in every mail)."""
+        issuer = self._links
+        if issuer is None or issuer.consents is None:
+            return facts
+        tokens = issuer.consents
+        pid = await self._db.read(lambda c: consent_links.participant_of_message(c, row.message_id))
+        if pid is None:
+            return facts
+        token = tokens.token(str(pid))
+        await self._db.write(
+            lambda c: consent_links.ensure_consent_link(c, pid, hash_token(token), now)
+        )
+        url = f"{issuer.public_url.rstrip('/')}/r/consents/{token}"
+        return dataclasses.replace(facts, consents_url=url)
+
     async def _with_checkin(self, facts: MessageFacts, now: datetime) -> MessageFacts:
         """``facts`` with the check-in code of a message that gives a seat, its hash stored
         first, so the code works from the message alone (before any attendance sheet is
@@ -308,16 +336,23 @@ class MailRelay:
         attachments: Sequence[Attachment] = (),
         inline: Sequence[InlineImage] = (),
     ) -> EmailMessage:
-        """``rendered`` addressed to the participant, with the row's Message-ID."""
+        """``rendered`` addressed to the participant, with the row's Message-ID and, at its
+        foot, the link to their consent page."""
         mail = self._mail
+        text, markup = rendered.text, rendered.html
+        if facts.consents_url is not None:
+            foot_text, foot_html = consent_footer(facts.language, facts.consents_url)
+            text = text.rstrip("\n") + "\n" + foot_text + "\n"
+            head, end, tail = markup.rpartition("</body>")
+            markup = head + foot_html + end + tail if end else markup + foot_html
         return compose(
             sender=mail.sender,
             to=facts.email,
             to_name=facts.full_name,
             reply_to=mail.reply_to,
             subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
+            text=text,
+            html=markup,
             message_id=message_id_for(f"{row.message_id}.registration", mail.sender),
             date=now,
             calendar=calendar,

@@ -61,6 +61,40 @@ def _language(request: Request[Any, Any, Any], view: LinkView | None, given: str
     return registered or "ru"
 
 
+def link_csrf(request: Request[Any, Any, Any]) -> tuple[str, Cookie]:
+    """The double-submit value of the participant pages under ``/r/`` and the cookie that
+    carries it. The browser's value is kept while it has one, so two open tabs both work."""
+    held = request.cookies.get(LINK_CSRF_COOKIE) or ""
+    csrf = held if _CSRF_SHAPE.fullmatch(held) else secrets.token_urlsafe(24)
+    secure = bool(getattr(request.app.state.runtime.settings, "cookie_secure", False))
+    cookie = Cookie(
+        key=LINK_CSRF_COOKIE,
+        value=csrf,
+        path="/r/",
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    return csrf, cookie
+
+
+def link_csrf_matches(request: Request[Any, Any, Any], given: str) -> bool:
+    return csrf_matches(request.cookies.get(LINK_CSRF_COOKIE), given)
+
+
+def language_links(lang: Language) -> list[dict[str, object]]:
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES[code],
+            "href": "?" + urlencode({"lang": code}),
+            "current": code == lang,
+        }
+        for code in LANGUAGES
+    ]
+
+
 def _page(
     request: Request[Any, Any, Any],
     token: str,
@@ -73,19 +107,7 @@ def _page(
 ) -> Template:
     words = OWN_LINK_TEXTS[lang]
     answers = ANSWERS_OF_PURPOSE[view.purpose] if view and view.verdict == "open" else ()
-    # The browser's value is kept while it has one, so two open tabs of the page both work.
-    held = request.cookies.get(LINK_CSRF_COOKIE) or ""
-    csrf = held if _CSRF_SHAPE.fullmatch(held) else secrets.token_urlsafe(24)
-    secure = bool(getattr(request.app.state.runtime.settings, "cookie_secure", False))
-    languages = [
-        {
-            "code": code,
-            "name": LANGUAGE_NAMES[code],
-            "href": "?" + urlencode({"lang": code}),
-            "current": code == lang,
-        }
-        for code in LANGUAGES
-    ]
+    csrf, cookie = link_csrf(request)
     if view is not None and not message and view.verdict != "open":
         message = words[view.verdict]
     return Template(
@@ -99,23 +121,13 @@ def _page(
             "csrf": csrf,
             "message": message,
             "problem": problem,
-            "languages": languages,
+            "languages": language_links(lang),
             "language_label": TEXTS[lang]["language"],
         },
         status_code=status,
         media_type=MediaType.HTML,
         headers=dict(PAGE_HEADERS),
-        cookies=[
-            Cookie(
-                key=LINK_CSRF_COOKIE,
-                value=csrf,
-                path="/r/",
-                max_age=3600,
-                httponly=True,
-                samesite="strict",
-                secure=secure,
-            )
-        ],
+        cookies=[cookie],
     )
 
 
@@ -160,7 +172,7 @@ async def answer_own_link_page(
     form = await request.form()
     now = utc_now()
     given_lang = str(form.get("lang") or "")
-    if not csrf_matches(request.cookies.get(LINK_CSRF_COOKIE), str(form.get(CSRF_FIELD) or "")):
+    if not link_csrf_matches(request, str(form.get(CSRF_FIELD) or "")):
         view = await runtime.read(partial(read_own_link, token=token, now=now))
         lang = _language(request, view, given_lang)
         if view is None:  # no such link: nothing to protect, and "not found" says more

@@ -13,10 +13,11 @@ for a purpose the person has not agreed to, or has withdrawn.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 from trainops_registration.domain.errors import Conflict, Invalid
 
@@ -111,3 +112,74 @@ def ensure_withdrawable(purpose: str, offered: Iterable[str]) -> None:
             "taking part cannot be withdrawn while registered: ask for erasure instead "
             "(DELETE /participants/{participant_id})",
         )
+
+
+CONSENT_LINK_PURPOSE: Final = "consents"
+"""The link-key purpose of a person's consent link (its subject: the pseudonymous id)."""
+
+ConsentAction = Literal["withdraw", "give"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoice:
+    """One purpose on the participant's consent page: agreed or not, since when, and what
+    they may do about it (``None``: nothing, taking part once withdrawn)."""
+
+    purpose: str
+    agreed: bool
+    since: datetime | None
+    action: ConsentAction | None
+
+
+def consent_choices(
+    records: Iterable[ConsentRecord], offered: Iterable[str]
+) -> list[ConsentChoice]:
+    """The offered purposes in their order, each with its state. A purpose never agreed or
+    withdrawn may be given (again); taking part is only ever withdrawn, since registering is
+    how it is given."""
+    by_purpose = {record.purpose: record for record in records}
+    choices = []
+    for purpose in offered:
+        record = by_purpose.get(purpose)
+        agreed = record is not None and record.withdrawn_at is None
+        since = None if record is None else (record.withdrawn_at or record.granted_at)
+        action: ConsentAction | None = "withdraw" if agreed else "give"
+        if purpose == TAKING_PART and not agreed:
+            action = None
+        choices.append(ConsentChoice(purpose, agreed, since, action))
+    return choices
+
+
+def ensure_self_change(
+    purpose: str, action: str, choices: Sequence[ConsentChoice], *, confirmed: bool
+) -> None:
+    """What a participant asks on their page must be a purpose offered and the action it
+    currently allows (422 otherwise; 409 when it was already done, e.g. a second tab).
+    Withdrawing taking part erases the person, so it needs their explicit ``confirm``."""
+    choice = next((c for c in choices if c.purpose == purpose), None)
+    if choice is None:
+        raise Invalid("purpose", f"{purpose!r} is not a consent this installation asks for")
+    if action not in ("withdraw", "give"):
+        raise Invalid("action", "action must be withdraw or give")
+    if choice.action != action:
+        raise Conflict("action", f"the consent {purpose!r} cannot be changed that way now")
+    if purpose == TAKING_PART and not confirmed:
+        raise Invalid("confirm", "withdrawing taking part erases your details: confirm it")
+
+
+FOOTER_TEXTS: Final[Mapping[str, str]] = {
+    "en": "What your details may be used for, and withdrawing a consent: {url}",
+    "ru": "Для чего могут использоваться ваши данные и как отозвать согласие: {url}",
+    "kk": "Деректеріңіз не үшін пайдаланылатыны және келісімді қайтарып алу: {url}",
+}
+
+
+def consent_footer(language: str, url: str) -> tuple[str, str]:
+    """The closing line of every mail to a participant: plain text and HTML, in their
+    language (Russian for a language this code does not know)."""
+    words = FOOTER_TEXTS.get(language, FOOTER_TEXTS["ru"])
+    e = html.escape
+    lead, _, _ = words.partition("{url}")
+    text = "\n-- \n" + words.format(url=url)
+    markup = f'<hr><p style="font-size:small">{e(lead)}<a href="{e(url)}">{e(url)}</a></p>'
+    return text, markup

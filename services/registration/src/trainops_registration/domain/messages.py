@@ -63,6 +63,8 @@ class MessageFacts:
     checkin_url: str | None = None
     """The participant's check-in address (an online session's join link), shown as a QR
     code and as a link by the kinds that give a seat."""
+    consents_url: str | None = None
+    """The participant's consent page, linked from the foot of every mail they get."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,17 +53,32 @@ def erase_participant(
     already erased: nothing is held to erase). Returns when."""
     _visible(conn, participant_id, principal)
     now = utc_now()
-    lifecycle.erase_person(conn, participant_id, now)
-    record_audit(
-        conn,
-        principal,
-        "participant.erased",
-        "participant",
-        participant_id,
-        {"reason": "request"},
-        at=now,
-    )
+    erase(conn, participant_id, principal, "request", now)
     return now
+
+
+def erase(
+    conn: Connection,
+    participant_id: uuid.UUID,
+    actor: Principal | str,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """The one erasure: shred the person's data and audit it (``reason``: ``request``, staff
+    on the person's behalf; ``consent_withdrawn``, the person withdrew taking part themselves).
+    ``False`` when there was nothing left to erase."""
+    erased = lifecycle.erase_person(conn, participant_id, now)
+    if erased:
+        record_audit(
+            conn,
+            actor,
+            "participant.erased",
+            "participant",
+            participant_id,
+            {"reason": reason},
+            at=now,
+        )
+    return erased
 
 
 def export_participant(
