@@ -258,6 +258,7 @@ def test_v2_backfills_the_counters_of_existing_rows(pre_counter_schema: bool) ->
                 ("registration", 10),
                 ("registration", 11),
                 ("registration", 13),
+                ("registration", 15),
             ]
         with conn.begin():
             stored = {
